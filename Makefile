@@ -1,0 +1,51 @@
+# Connectability: `make dev` runs the product locally, `make test` proves it. Both set themselves up.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+SAM_VENV := .venv-sam
+BIN := $(VENV)/bin
+SAM_CLI_VERSION := 1.170.0
+REGION ?= us-east-1
+export PYTHONPATH := shared:functions:.
+export SAM_CLI_TELEMETRY := 0
+# sam build for python3.13 needs that interpreter: use pyenv's where the machine has one.
+PY313 := $(shell command -v pyenv >/dev/null 2>&1 && pyenv versions --bare 2>/dev/null | grep -m1 '^3\.13')
+
+.PHONY: dev test lint typecheck unit integration e2e openapi build bench clean
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.lock
+	touch $@
+
+$(SAM_VENV)/.installed:
+	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install -q --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install -q aws-sam-cli==$(SAM_CLI_VERSION)
+	touch $@
+
+dev: $(VENV)/.installed  ## the local stack with demo data (options: ARGS="--api-port 3000 --aws-port 5000 --seed demo")
+	$(BIN)/python -m local $(ARGS)
+
+test: $(VENV)/.installed $(SAM_VENV)/.installed lint typecheck  ## ruff, mypy, then every test
+	SAM_BIN=$(SAM_VENV)/bin/sam $(BIN)/python -m pytest -n 2 -q
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy
+
+openapi: $(VENV)/.installed  ## writes openapi.json from the code
+	$(BIN)/python -m local.openapi -o openapi.json
+
+build: $(SAM_VENV)/.installed
+	$(if $(PY313),PYENV_VERSION=$(PY313) PATH="$$(pyenv root)/versions/$(PY313)/bin:$$PATH",) $(SAM_VENV)/bin/sam build
+
+bench: $(VENV)/.installed
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache openapi.json

@@ -1,0 +1,1 @@
+"""Connectability: first-party code shared by every Lambda function (shipped as SharedLayer)."""

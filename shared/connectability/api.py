@@ -1,0 +1,132 @@
+"""What every HTTP API shares: the resolver with its one error map, the caller, paging and documented errors."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, cast
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.event_handler.router import Router
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from connectability.config import get_settings
+from connectability.domain.permissions import Caller
+from connectability.errors import ConnectabilityError, PayloadTooLarge, Unauthenticated
+from connectability.observability import logger
+
+Limit = Annotated[int, Query(ge=1, le=200, description="Items per page (1..200).")]
+NextToken = Annotated[str | None, Query(max_length=2048, description="From the previous page's next_token.")]
+
+
+class ErrorDetail(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorInfo(BaseModel):
+    code: str
+    message: str
+    rule: str | None = None
+    details: list[ErrorDetail] | None = None
+
+
+class ErrorBody(BaseModel):
+    """The one error shape of API.md."""
+
+    error: ErrorInfo
+
+
+_DESCRIPTIONS = {
+    400: "Malformed JSON",
+    401: "No identity",
+    403: "Not permitted",
+    404: "No such resource, or not visible to the caller",
+    409: "A rule forbids it in the current state",
+    413: "Body too large",
+    422: "Invalid fields",
+}
+
+
+def errors(*statuses: int) -> dict[int, OpenAPIResponse]:
+    """Document a route's error answers (every route can answer 400, 401, 413 and 422)."""
+    codes = sorted({400, 401, 413, 422, *statuses})
+    return {s: {"description": _DESCRIPTIONS[s], "content": {"application/json": {"model": ErrorBody}}} for s in codes}
+
+
+def respond(status: int, body: Any = None) -> Response:
+    """A JSON answer with a status other than 200 (201 created, 204 no content)."""
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def error_response(status: int, code: str, message: str, rule: str | None = None, details: Any = None) -> Response:
+    body = {"error": {"code": code, "message": message, "rule": rule, "details": details}}
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+_GROUP_SPLIT = re.compile(r"[\s,\[\]]+")
+
+
+def caller_of(router: Router | APIGatewayRestResolver) -> Caller:
+    """The caller from the Cognito authorizer's claims (`sub`, `cognito:groups`); 401 when absent."""
+    event = cast(APIGatewayProxyEvent, router.current_event)
+    claims = event.request_context.authorizer.claims or {}
+    user_id = claims.get("sub")
+    if not user_id:
+        raise Unauthenticated("Sign in first: send 'Authorization: Bearer <token>'.")
+    raw = claims.get("cognito:groups") or ""
+    groups = frozenset(raw if isinstance(raw, list) else (g for g in _GROUP_SPLIT.split(str(raw)) if g))
+    return Caller(user_id=str(user_id), groups=groups, is_platform_admin=get_settings().platform_admin_group in groups)
+
+
+def _field_of(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    return ".".join(parts) or "body"
+
+
+class RestApi(APIGatewayRestResolver):
+    """Powertools' REST resolver that refuses oversized bodies (413) before validation reads them."""
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        limit = get_settings().max_body_bytes
+        if len((event.get("body") or "").encode()) > limit:
+            refusal = PayloadTooLarge(f"The body is over {limit // 1024} KiB; send less.")
+            return {
+                "statusCode": refusal.status,
+                "headers": {"Content-Type": content_types.APPLICATION_JSON},
+                "body": json.dumps(refusal.body()),
+                "isBase64Encoded": False,
+            }
+        return super().resolve(event, context)
+
+
+def new_api() -> RestApi:
+    """A REST resolver with validation and the single map from errors to the API.md error shape."""
+    app = RestApi(enable_validation=True)
+
+    @app.exception_handler(ConnectabilityError)
+    def _domain_error(exc: ConnectabilityError) -> Response:
+        logger.info("request refused", extra={"code": exc.code, "rule": exc.rule, "status": exc.status})
+        return Response(status_code=exc.status, content_type=content_types.APPLICATION_JSON, body=exc.body())
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(exc: RequestValidationError) -> Response:
+        problems = exc.errors()
+        if any(p.get("type") == "json_invalid" for p in problems):
+            return error_response(400, "malformed_json", "The body is not valid JSON; send a JSON object.")
+        details = [{"field": _field_of(tuple(p.get("loc", ()))), "message": str(p.get("msg"))} for p in problems]
+        fields = ", ".join(d["field"] for d in details)
+        return error_response(422, "validation_error", f"Some fields are invalid: {fields}.", None, details)
+
+    @app.not_found
+    def _no_route(_: Exception) -> Response:
+        path = app.current_event.path
+        return error_response(404, "not_found", f"No route {app.current_event.http_method} {path}.")
+
+    return app

@@ -1,0 +1,29 @@
+"""The one place that reads the environment: a pydantic settings model, read once per process."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything a function needs to know about where it runs. Names match template.yaml's variables."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    table_name: str = Field(description="The application table (directory, connections, drawings).")
+    idempotency_table_name: str = Field(default="", description="Powertools idempotency records.")
+    notifications_queue_url: str = Field(default="", description="Queue the notify function consumes.")
+    stack_prefix: str = Field(default="connectability", description="Prefix of per-company bucket names.")
+    app_link_base: str = Field(default="https://app.connectability.example", description="Links in emails.")
+    mail_sender: str = Field(default="no-reply@connectability.example", description="SES From address.")
+    platform_admin_group: str = Field(default="platform-admins", description="Cognito group of platform admins.")
+    max_body_bytes: int = Field(default=256 * 1024, description="Request bodies above this answer 413.")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Read the environment on first use, not at import, so tests and the local stack can set it first."""
+    return Settings()  # type: ignore[call-arg]  # filled from the environment

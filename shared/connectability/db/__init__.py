@@ -1,0 +1,1 @@
+"""Data access: PynamoDB models and the functions that read and write them, one module per aggregate."""

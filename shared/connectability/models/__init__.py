@@ -1,0 +1,1 @@
+"""pydantic models: API input and output, manifests, queue messages."""

@@ -1,0 +1,53 @@
+"""Building blocks shared by every API model."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+T = TypeVar("T")
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class Input(BaseModel):
+    """A request body: unknown fields are refused (API.md: 422)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Output(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Page(Output, Generic[T]):
+    items: list[T]
+    next_token: str | None = None
+
+
+class Level(StrEnum):
+    """Tool permission levels, lowest to highest (RULES.md)."""
+
+    none = "none"
+    read_only = "read_only"
+    standard = "standard"
+    admin = "admin"
+
+    @property
+    def rank(self) -> int:
+        return _RANKS[self]
+
+    def at_least(self, other: Level) -> bool:
+        return self.rank >= other.rank
+
+
+_RANKS = {Level.none: 0, Level.read_only: 1, Level.standard: 2, Level.admin: 3}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,93 @@
+"""API models of the directory: companies, their users, projects and project directories (R01, R02)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import Field
+
+from connectability.models.common import Email, Input, Level, Name, Output
+
+
+class ConnectionApproval(StrEnum):
+    automatic = "automatic"
+    manual = "manual"
+
+
+class ProjectStatus(StrEnum):
+    active = "active"
+    inactive = "inactive"
+
+
+class CompanyCreate(Input):
+    name: Name
+    connection_approval: ConnectionApproval = ConnectionApproval.manual
+    connected_drawings_beta: bool = False
+
+
+class CompanyUpdate(Input):
+    name: Name | None = None
+    connection_approval: ConnectionApproval | None = None
+    connected_drawings_beta: bool | None = None
+
+
+class Company(Output):
+    id: str
+    name: str
+    connection_approval: ConnectionApproval
+    connected_drawings_beta: bool
+    created_at: datetime
+
+
+class CompanyUserPut(Input):
+    email: Email
+    name: Name
+    is_company_admin: bool = False
+
+
+class CompanyUser(Output):
+    company_id: str
+    user_id: str
+    email: str
+    name: str
+    is_company_admin: bool
+
+
+class ProjectCreate(Input):
+    name: Name
+
+
+class ProjectUpdate(Input):
+    name: Name | None = None
+    status: ProjectStatus | None = None
+
+
+class Project(Output):
+    id: str
+    company_id: str
+    name: str
+    status: ProjectStatus
+    created_at: datetime
+
+
+class Permissions(Input):
+    connection_manager: Level = Level.none
+    drawings: Level = Level.none
+
+
+class DirectoryEntryPut(Input):
+    permissions: Permissions = Field(default_factory=Permissions)
+
+
+class PermissionsOut(Output):
+    connection_manager: Level
+    drawings: Level
+
+
+class DirectoryEntry(Output):
+    project_id: str
+    user_id: str
+    permissions: PermissionsOut
+    name: str | None = None
+    email: str | None = None

@@ -1,0 +1,23 @@
+"""Test-wide setup: the environment every function reads, from template.yaml, before anything imports a handler."""
+
+from __future__ import annotations
+
+import os
+
+from local.template import REGION, load
+
+# Credentials and region for moto; the rest exactly as template.yaml gives every function.
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        **load().environment(),
+    }
+)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_PROFILE", None)
