@@ -1,0 +1,110 @@
+"""The wiring and packaging stay honest: the template lints, the layer ships what the tests ran."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from local.template import load
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _pins(lines: list[str]) -> dict[str, str]:
+    pins = {}
+    for line in lines:
+        line = line.split("#")[0].strip()
+        if line:
+            name, version = re.split(r"==", line)
+            pins[re.sub(r"\[.*\]", "", name).lower().replace("_", "-")] = version
+    return pins
+
+
+def test_layer_requirements_equal_runtime_dependencies() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    layer = (ROOT / "layers/deps/requirements.txt").read_text().splitlines()
+    assert _pins(layer) == _pins(project["dependencies"])
+
+
+def test_lock_file_pins_every_declared_dependency_at_its_version() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = _pins(project["dependencies"] + project["optional-dependencies"]["dev"])
+    locked = _pins((ROOT / "requirements.lock").read_text().splitlines())
+    assert {name: locked.get(name) for name in declared} == declared
+
+
+def test_every_function_handler_imports_and_exists() -> None:
+    stack = load()
+    assert stack.functions, "template.yaml declares no function"
+    for function in stack.functions.values():
+        module, name = function.handler.rsplit(".", 1)
+        assert (ROOT / "functions" / module.replace(".", "/")).with_suffix(".py").exists(), function.handler
+        assert name == "lambda_handler"
+
+
+def test_globals_run_python313_on_arm64_with_tracing() -> None:
+    globals_fn = load().doc["Globals"]["Function"]
+    assert globals_fn["Runtime"] == "python3.13"
+    assert globals_fn["Architectures"] == ["arm64"]
+    assert globals_fn["Tracing"] == "Active"
+
+
+def test_tables_are_on_demand_encrypted_with_point_in_time_recovery() -> None:
+    tables = load().of_type("AWS::DynamoDB::Table")
+    assert tables
+    for table in tables.values():
+        props = table["Properties"]
+        assert props["BillingMode"] == "PAY_PER_REQUEST"
+        assert props["SSESpecification"]["SSEEnabled"] is True
+        assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+
+
+def test_every_queue_has_a_dead_letter_queue_and_long_enough_visibility() -> None:
+    stack = load()
+    queues = stack.of_type("AWS::SQS::Queue")
+    dlq_ids = {
+        q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        for q in queues.values()
+        if "RedrivePolicy" in (q.get("Properties") or {})
+    }
+    for source in stack.queue_sources:
+        assert source.queue not in dlq_ids
+        props = queues[source.queue]["Properties"]
+        assert "RedrivePolicy" in props, f"{source.queue} has no DLQ"
+        assert int(props["VisibilityTimeout"]) >= 6 * stack.functions[source.function].timeout
+        assert source.report_failures, f"{source.function} must report batch item failures"
+
+
+@pytest.mark.slow
+def test_cfn_lint_is_clean() -> None:
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), str(ROOT / "template.yaml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_sam_validate_lint_is_clean() -> None:
+    sam = os.environ.get("SAM_BIN") or shutil.which("sam") or str(ROOT / ".venv-sam/bin/sam")
+    assert Path(sam).exists(), "aws-sam-cli is missing: run `make test`, which installs it in .venv-sam"
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "SAM_CLI_TELEMETRY": "0"}
+    result = subprocess.run(
+        [sam, "validate", "--lint", "--template-file", str(ROOT / "template.yaml")],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is a valid SAM Template" in result.stdout + result.stderr
