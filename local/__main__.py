@@ -1,0 +1,58 @@
+"""`python -m local`: run the local stack until Ctrl-C or SIGTERM (PYTHONPATH=shared:functions:.)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from types import FrameType
+
+from local import seed
+from local.stack import LocalStack, PortInUse, curl_lines
+
+READY = "Local stack ready"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
+    parser.add_argument("--api-port", type=int, default=3000, help="port of the API (default 3000)")
+    parser.add_argument("--aws-port", type=int, default=5000, help="port of moto's server (default 5000)")
+    parser.add_argument("--seed", choices=["demo", "none"], default="demo", help="directory to load at start")
+    parser.add_argument("--host", default="127.0.0.1", help="address the API listens on (default 127.0.0.1)")
+    args = parser.parse_args(argv)
+
+    stopping = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    stack = LocalStack(api_port=args.api_port, aws_port=args.aws_port, host=args.host)
+    try:
+        stack.start()
+    except PortInUse as exc:
+        print(f"cannot start: {exc}", file=sys.stderr)
+        stack.stop()
+        return 1
+    try:
+        print(f"API:  {stack.api_url}   (routes: {len(stack.stack.routes)}; tools under /_local)")
+        print(f"moto: {stack.endpoint}   (state: {stack.endpoint}/moto-api/)")
+        if args.seed == "demo":
+            fixture = seed.demo()
+            answer = stack.seed(fixture)
+            print(f"Seeded the demo: companies {answer['companies']}, projects {answer['projects']}")
+            print("\n".join(curl_lines(stack, fixture, answer)))
+        print(f"{READY} (Ctrl-C to stop)", flush=True)
+        while not stopping.wait(0.5):
+            pass
+    finally:
+        print("Stopping the local stack", flush=True)
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

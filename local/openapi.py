@@ -1,0 +1,69 @@
+"""The API's OpenAPI document, generated from the code: every API function's Powertools resolver, merged.
+
+`python -m local.openapi [-o openapi.json]` writes it (stdout by default). API functions are found from
+template.yaml: those whose handler module has an `app` that is a Powertools REST resolver.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from local.template import Stack, load
+
+TITLE = "Connectability"
+VERSION = "1.0.0"
+
+
+def resolvers(stack: Stack) -> dict[str, Any]:
+    """Function logical id → its resolver, for every function that serves HTTP."""
+    from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+
+    found = {}
+    for name, function in stack.functions.items():
+        module = importlib.import_module(function.handler.rpartition(".")[0])
+        app = getattr(module, "app", None)
+        if isinstance(app, ApiGatewayResolver):
+            found[name] = app
+    return found
+
+
+def build(stack: Stack | None = None) -> dict[str, Any]:
+    """One document: the paths and component schemas of every API function (a clash of names is an error)."""
+    document: dict[str, Any] = {}
+    paths: dict[str, dict[str, Any]] = {}
+    schemas: dict[str, Any] = {}
+    for name, app in resolvers(stack or load()).items():
+        part = json.loads(app.get_openapi_json_schema(title=TITLE, version=VERSION))
+        document = document or {k: v for k, v in part.items() if k not in ("paths", "components")}
+        for path, operations in part.get("paths", {}).items():
+            for method, operation in operations.items():
+                if method in paths.get(path, {}):
+                    raise ValueError(f"{method.upper()} {path} is served by two functions (one is {name})")
+                paths.setdefault(path, {})[method] = operation
+        for schema_name, schema in part.get("components", {}).get("schemas", {}).items():
+            if schemas.setdefault(schema_name, schema) != schema:
+                raise ValueError(f"two functions define schema {schema_name} differently (one is {name})")
+    document["paths"] = dict(sorted(paths.items()))
+    document["components"] = {"schemas": dict(sorted(schemas.items()))}
+    return document
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local.openapi", description=__doc__)
+    parser.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    args = parser.parse_args(argv)
+    text = json.dumps(build(), indent=2) + "\n"
+    if args.output:
+        args.output.write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,247 @@
+"""The local stack: moto's server, the gateway, queue pollers and schedules, all wired from template.yaml.
+
+Handlers run in this process with the environment the template gives them, pointed at moto by
+AWS_ENDPOINT_URL. A few variables are local-only overrides (see `LOCAL_ENVIRONMENT`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import boto3
+from pydantic import ValidationError
+
+from local import seed as seeding
+from local.gateway import Gateway, error_body
+from local.invoke import Invoker
+from local.pollers import QueuePoller, ScheduleRunner, rate_seconds, scheduled_event
+from local.template import REGION, TEMPLATE, Stack, create_resources, load
+from local.tokens import LIFETIME_SECONDS, PLATFORM_ADMIN, TokenIssuer
+
+# Local-only overrides, never in template.yaml: fake credentials that moto accepts, and no X-Ray daemon or
+# CloudWatch to send traces and metrics to (Powertools would otherwise try, or warn on every invocation).
+LOCAL_ENVIRONMENT = {
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+}
+SETTLE_TIMEOUT_SECONDS = 60.0
+
+
+class PortInUse(RuntimeError):
+    pass
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail fast: moto's server waits for ever when its port is taken."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise PortInUse(f"{host}:{port} is in use ({exc.strerror}); pick another port") from exc
+
+
+class LocalStack:
+    def __init__(
+        self, api_port: int = 3000, aws_port: int = 5000, host: str = "127.0.0.1", template: Path = TEMPLATE
+    ) -> None:
+        self.host, self.api_port, self.aws_port = host, api_port, aws_port
+        self.endpoint = f"http://127.0.0.1:{aws_port}"
+        self.api_url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{api_port}"
+        self.stack: Stack = load(template)
+        self.tokens = TokenIssuer()
+        self.invoker = Invoker(self.stack)
+        self.emails: dict[str, str] = {}
+        self._moto: Any = None
+        self._gateway: Gateway | None = None
+        self._threads: list[QueuePoller | ScheduleRunner] = []
+
+    # -- life cycle ------------------------------------------------------------------------------------------
+    def start(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        check_port_free("127.0.0.1", self.aws_port)
+        check_port_free(self.host, self.api_port)
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.aws_port, verbose=False)
+        self._moto.start()
+        os.environ.update({**LOCAL_ENVIRONMENT, "AWS_ENDPOINT_URL": self.endpoint})
+        os.environ.update(self.stack.environment(self.endpoint))
+        self._forget_cached_settings()
+        create_resources(self.stack, self.endpoint)
+        self._warm()
+        self._gateway = Gateway(self.stack.routes, self.invoker, self.tokens, self.local_api, self.host, self.api_port)
+        self._gateway.start()
+        sqs = self._client("sqs")
+        for source in self.stack.queue_sources:
+            url = self.stack.queue_url(source.queue, self.endpoint)
+            self._threads.append(QueuePoller(sqs, source, url, self.invoker.invoke))
+        for schedule in self.stack.schedules:
+            seconds = rate_seconds(schedule.expression)
+            if seconds is None:
+                print(f"not timed: {schedule.function} {schedule.expression!r} (trigger it via /_local/schedules)")
+                continue
+            self._threads.append(ScheduleRunner(schedule, seconds, self.invoker.invoke))
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        for thread in self._threads:
+            thread.stopping.set()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        if self._gateway:
+            self._gateway.stop()
+        if self._moto:
+            self._moto.stop()
+
+    def _forget_cached_settings(self) -> None:
+        """Settings are read once per process; if anything read them before the environment was set, re-read."""
+        config = sys.modules.get("connectability.config")
+        if config is not None:
+            config.get_settings.cache_clear()
+        aws = sys.modules.get("connectability.aws")
+        if aws is not None:
+            aws.reset_clients()
+
+    def _warm(self) -> None:
+        """Import every handler now (a cold start up front); a broken one is reported, not fatal."""
+        for name in self.stack.functions:
+            try:
+                self.invoker.handler(name)
+            except Exception as exc:
+                print(f"warning: {name} does not import: {type(exc).__name__}: {exc}", file=sys.stderr)
+
+    def _client(self, service: str) -> Any:
+        return boto3.client(service, region_name=REGION, endpoint_url=self.endpoint)  # type: ignore[call-overload]
+
+    # -- what /_local offers ---------------------------------------------------------------------------------
+    def token(self, user_id: str, expires_in: int | None = None) -> str:
+        lifetime = LIFETIME_SECONDS if expires_in is None else min(expires_in, LIFETIME_SECONDS)
+        return self.tokens.issue(user_id, email=self.emails.get(user_id), expires_in=lifetime)
+
+    def seed(self, fixture: dict[str, Any]) -> dict[str, Any]:
+        answer = seeding.apply(fixture)
+        self.emails.update(seeding.emails(fixture))
+        return answer
+
+    def settle(self, timeout: float = SETTLE_TIMEOUT_SECONDS) -> dict[str, Any]:
+        """Wait until every (non-DLQ) queue is empty and no handler runs, twice in a row to let hand-offs land."""
+        started = time.monotonic()
+        sqs = self._client("sqs")
+        urls = [self.stack.queue_url(q, self.endpoint) for q in self.work_queues()]
+        quiet = 0
+        while time.monotonic() - started < timeout:
+            quiet = quiet + 1 if self._idle(sqs, urls) else 0
+            if quiet >= 2:
+                return {"settled": True, "seconds": round(time.monotonic() - started, 3)}
+            time.sleep(0.1)
+        return {"settled": False, "seconds": round(time.monotonic() - started, 3)}
+
+    def _idle(self, sqs: Any, urls: list[str]) -> bool:
+        if self.invoker.in_flight:
+            return False
+        for url in urls:
+            attrs = sqs.get_queue_attributes(
+                QueueUrl=url,
+                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            )["Attributes"]
+            if int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"]):
+                return False
+        return True
+
+    def work_queues(self) -> list[str]:
+        """Queues that functions drain: not DLQs (by name, or as some queue's redrive target)."""
+        queues = self.stack.of_type("AWS::SQS::Queue")
+        targets = set()
+        for resource in queues.values():
+            redrive = (resource.get("Properties") or {}).get("RedrivePolicy") or {}
+            target = redrive.get("deadLetterTargetArn")
+            if isinstance(target, dict) and "Fn::GetAtt" in target:
+                targets.add(target["Fn::GetAtt"][0])
+            elif isinstance(target, str):
+                targets.update(q for q in queues if target.endswith(f":{self.stack.physical_name(q)}"))
+        return [q for q in queues if q not in targets and not self.stack.physical_name(q).lower().endswith("dlq")]
+
+    def outbox(self) -> list[Any]:
+        """The notification log, once the domain has one (connectability.domain.notifications.outbox)."""
+        try:
+            from connectability.domain import notifications  # type: ignore[attr-defined, unused-ignore]
+        except ImportError:
+            return []
+        outbox = getattr(notifications, "outbox", None)
+        items = list(outbox()) if callable(outbox) else []
+        return [i.model_dump(mode="json") if hasattr(i, "model_dump") else i for i in items]
+
+    def run_schedule(self, function: str) -> Any:
+        return self.invoker.invoke(function, scheduled_event(function))
+
+    def local_api(self, method: str, path: str, body: bytes) -> tuple[int, Any]:
+        """The /_local routes of API.md, plus /_local/routes and /_local/schedules/<function>."""
+        try:
+            data = json.loads(body) if body.strip() else {}
+        except ValueError:
+            return 400, error_body("malformed_json", "The body is not valid JSON; send a JSON object.")
+        if not isinstance(data, dict):
+            return 422, error_body("validation_error", "Send a JSON object.")
+        if (method, path) == ("POST", "/_local/tokens"):
+            user_id, expires_in = data.get("user_id"), data.get("expires_in")
+            if not isinstance(user_id, str) or not user_id or not isinstance(expires_in, int | None):
+                details = [{"field": "user_id", "message": "a non-empty string is required"}]
+                return 422, error_body("validation_error", "Send {user_id, expires_in?}.", details)
+            return 200, {"token": self.token(user_id, expires_in)}
+        if (method, path) == ("POST", "/_local/seed"):
+            try:
+                return 201, self.seed(data)
+            except ValidationError as exc:
+                details = [{"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()]
+                return 422, error_body("validation_error", "The fixture is invalid.", details)
+            except seeding.FixtureError as exc:
+                return 422, error_body("validation_error", str(exc))
+            except Exception as exc:
+                if hasattr(exc, "body") and hasattr(exc, "status"):  # a domain error: its own status and shape
+                    return int(exc.status), exc.body()
+                raise
+        if (method, path) == ("GET", "/_local/outbox"):
+            return 200, {"items": self.outbox()}
+        if (method, path) == ("POST", "/_local/settle"):
+            timeout = data.get("timeout", SETTLE_TIMEOUT_SECONDS)
+            if not isinstance(timeout, int | float) or isinstance(timeout, bool):
+                return 422, error_body("validation_error", "timeout must be a number of seconds.")
+            return 200, self.settle(max(0.0, min(float(timeout), SETTLE_TIMEOUT_SECONDS)))
+        if (method, path) == ("GET", "/_local/routes"):
+            return 200, {
+                "items": [{"method": r.method, "path": r.path, "function": r.function} for r in self.stack.routes]
+            }
+        if method == "POST" and path.startswith("/_local/schedules/"):
+            function = path.removeprefix("/_local/schedules/")
+            if function not in {s.function for s in self.stack.schedules}:
+                return 404, error_body("not_found", f"No scheduled function {function}.")
+            return 200, {"function": function, "result": self.run_schedule(function)}
+        return 404, error_body("not_found", f"No local route {method} {path}.")
+
+
+def curl_lines(stack: LocalStack, fixture: dict[str, Any], answer: dict[str, Any]) -> list[str]:
+    """One ready-to-paste request per company user (and the platform admin): GET their company."""
+    lines = []
+    companies = list(answer["companies"].values())
+    if companies:
+        token = stack.token(PLATFORM_ADMIN)
+        lines.append(f"# {PLATFORM_ADMIN} (platform admin)")
+        lines.append(f'curl -s -H "Authorization: Bearer {token}" {stack.api_url}/companies/{companies[0]}')
+    for user_id, company_name, company_id in seeding.memberships(fixture, answer):
+        lines.append(f"# {user_id} @ {company_name}")
+        lines.append(
+            f'curl -s -H "Authorization: Bearer {stack.token(user_id)}" {stack.api_url}/companies/{company_id}'
+        )
+    return lines

@@ -1,0 +1,147 @@
+"""The local stack in a subprocess, started once per session, and a small HTTP client for it."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+READY = "Local stack ready"
+START_TIMEOUT = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LocalStackClient:
+    """What a test needs of a running local stack: its URLs, tokens, seeding, settling, the outbox."""
+
+    def __init__(self, process: subprocess.Popen[bytes], api_port: int, aws_port: int, stdout: Path, stderr: Path):
+        self.process = process
+        self.url = f"http://127.0.0.1:{api_port}"
+        self.aws_url = f"http://127.0.0.1:{aws_port}"
+        self.stdout_path, self.stderr_path = stdout, stderr
+        self.http = requests.Session()
+
+    @property
+    def stdout(self) -> str:
+        return self.stdout_path.read_text(errors="replace")
+
+    @property
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(errors="replace")
+
+    def token(self, user_id: str, expires_in: int | None = None) -> str:
+        body: dict[str, Any] = {"user_id": user_id}
+        if expires_in is not None:
+            body["expires_in"] = expires_in
+        answer = self.http.post(f"{self.url}/_local/tokens", json=body, timeout=10)
+        answer.raise_for_status()
+        return str(answer.json()["token"])
+
+    def seed(self, fixture: dict[str, Any]) -> dict[str, Any]:
+        answer = self.http.post(f"{self.url}/_local/seed", json=fixture, timeout=30)
+        assert answer.status_code == 201, answer.text
+        result: dict[str, Any] = answer.json()
+        return result
+
+    def settle(self, timeout: float = 60) -> dict[str, Any]:
+        result: dict[str, Any] = self.http.post(
+            f"{self.url}/_local/settle", json={"timeout": timeout}, timeout=timeout + 10
+        ).json()
+        return result
+
+    def outbox(self) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = self.http.get(f"{self.url}/_local/outbox", timeout=10).json()["items"]
+        return items
+
+    def call(self, method: str, path: str, user: str | None = None, **kwargs: Any) -> requests.Response:
+        """A request to the API, as `user` (a fresh token) or anonymously."""
+        headers = dict(kwargs.pop("headers", {}))
+        if user is not None:
+            headers["Authorization"] = f"Bearer {self.token(user)}"
+        return self.http.request(method, f"{self.url}{path}", headers=headers, timeout=30, **kwargs)
+
+
+@contextlib.contextmanager
+def running_stack(seed: str = "none") -> Iterator[LocalStackClient]:
+    """Start `python -m local` on free ports, wait for its ready line, and stop it (SIGTERM) at the end."""
+    api_port, aws_port = free_port(), free_port()
+    with tempfile.TemporaryDirectory(prefix="local-stack-") as tmp:
+        out, err = Path(tmp, "stdout"), Path(tmp, "stderr")
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(["shared", "functions", "."]), "PYTHONUNBUFFERED": "1"}
+        with out.open("wb") as out_fh, err.open("wb") as err_fh:
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "local",
+                    "--api-port",
+                    str(api_port),
+                    "--aws-port",
+                    str(aws_port),
+                    "--seed",
+                    seed,
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=out_fh,
+                stderr=err_fh,
+            )
+        client = LocalStackClient(process, api_port, aws_port, out, err)
+        try:
+            deadline = time.monotonic() + START_TIMEOUT
+            while READY not in client.stdout:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"the local stack did not start:\n{client.stdout}\n{client.stderr}")
+                time.sleep(0.1)
+            yield client
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+            client.http.close()
+
+
+@pytest.fixture(scope="session")
+def local_stack() -> Iterator[LocalStackClient]:
+    with running_stack() as client:
+        yield client
+
+
+def unique_fixture(fixture: dict[str, Any] | None = None) -> tuple[dict[str, Any], str]:
+    """A copy of a fixture (the demo by default) whose keys and user ids end in a suffix unique to this call."""
+    if fixture is None:
+        fixture = json.loads((ROOT / "local" / "demo.json").read_text())
+    suffix = uuid.uuid4().hex[:8]
+    data = json.loads(json.dumps(fixture))
+    for company in data["companies"]:
+        company["key"] += f"-{suffix}"
+        for user in company.get("users", []):
+            user["user_id"] += f"-{suffix}"
+        for project in company.get("projects", []):
+            project["key"] += f"-{suffix}"
+            for entry in project.get("directory", []):
+                entry["user_id"] += f"-{suffix}"
+    return data, suffix

@@ -1,0 +1,251 @@
+"""The local stack's parts on their own: the gateway's answers for failing functions and huge bodies, the SQS
+poller's deletes and retries, schedules and tokens. Functions here are stand-ins wired by a tiny template."""
+
+from __future__ import annotations
+
+import json
+import socket
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from local import pollers
+from local.gateway import Gateway
+from local.invoke import Invoker
+from local.pollers import QueuePoller, rate_seconds
+from local.stack import LocalStack
+from local.template import REGION, QueueSource, load
+from local.tokens import InvalidToken, TokenIssuer
+from tests.e2e.conftest import LocalStackClient
+
+CALLS: list[dict[str, Any]] = []
+
+
+def boom(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    raise RuntimeError("the function broke")
+
+
+def echo(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    CALLS.append(event)
+    return {"statusCode": 200, "headers": {"X-Fn": context.function_name}, "body": json.dumps(event["pathParameters"])}
+
+
+FAKE_TEMPLATE = """
+Resources:
+  BoomFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: tests.e2e.test_local_parts.boom
+      Events:
+        Boom: {Type: Api, Properties: {Path: /boom, Method: get}}
+  EchoFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: tests.e2e.test_local_parts.echo
+      Events:
+        Item: {Type: Api, Properties: {Path: "/things/{thing_id}", Method: get}}
+        Special: {Type: Api, Properties: {Path: /things/special, Method: get}}
+      Timeout: 3
+"""
+
+
+@pytest.fixture
+def gateway(tmp_path: Path) -> Iterator[tuple[Gateway, str]]:
+    template = tmp_path / "template.yaml"
+    template.write_text(textwrap.dedent(FAKE_TEMPLATE))
+    stack = load(template)
+    tokens = TokenIssuer()
+    gw = Gateway(stack.routes, Invoker(stack), tokens, lambda *_: (404, {}), "127.0.0.1", 0)
+    yield gw, f"Bearer {tokens.issue('someone')}"
+    gw.server.server_close()
+
+
+def test_a_failing_function_answers_502_in_the_error_shape(gateway: tuple[Gateway, str]) -> None:
+    # Given a route whose function raises
+    gw, auth = gateway
+
+    # When it is requested
+    status, _, body = gw.handle("GET", "/boom", {"Authorization": auth}, b"")
+
+    # Then the gateway answers 502 like API Gateway, in the error shape
+    assert status == 502
+    assert json.loads(body)["error"]["code"] == "internal_error"
+
+
+def test_literal_segments_win_over_path_parameters(gateway: tuple[Gateway, str]) -> None:
+    # Given /things/{thing_id} and /things/special
+    gw, auth = gateway
+    CALLS.clear()
+
+    # When both are requested
+    special = gw.handle("GET", "/things/special", {"Authorization": auth}, b"")
+    item = gw.handle("GET", "/things/a%20b?x=1&x=2", {"Authorization": auth}, b"")
+
+    # Then each goes where API Gateway sends it, with decoded parameters and every query value
+    assert special[0] == item[0] == 200
+    assert item[1]["X-Fn"] == "EchoFunction"
+    assert CALLS[0]["resource"] == "/things/special"
+    assert CALLS[1]["resource"] == "/things/{thing_id}"
+    assert CALLS[1]["pathParameters"] == {"thing_id": "a b"}
+    assert CALLS[1]["multiValueQueryStringParameters"] == {"x": ["1", "2"]}
+    assert CALLS[1]["requestContext"]["authorizer"]["claims"]["sub"] == "someone"
+
+
+def test_a_body_over_10_mb_is_refused_before_it_is_read(local_stack: LocalStackClient) -> None:
+    # Given a request that announces an 11 MB body
+    host, port = local_stack.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(f"POST /companies HTTP/1.1\r\nHost: x\r\nContent-Length: {11 * 1024 * 1024}\r\n\r\n".encode())
+        # When the gateway answers without waiting for the body (and closes the connection)
+        reply = b""
+        while chunk := conn.recv(65536):
+            reply += chunk
+        text = reply.decode()
+
+    # Then it is 413 in the error shape
+    assert text.startswith("HTTP/1.1 413")
+    assert '"payload_too_large"' in text
+
+
+def test_tokens_carry_cognito_claims_and_expire() -> None:
+    # Given an issuer
+    tokens = TokenIssuer()
+
+    # When it issues tokens to the platform admin, a user, and an already expired one
+    admin = tokens.verify(tokens.issue("platform-admin"))
+    user = tokens.verify(tokens.issue("u1", email="u1@x.example"))
+
+    # Then the claims are those of a Cognito id token, and expiry and other secrets are refused
+    assert admin["cognito:groups"] == "platform-admins"
+    assert user["email"] == "u1@x.example"
+    assert "cognito:groups" not in user
+    assert user["token_use"] == "id"
+    assert user["exp"] - user["iat"] == 12 * 3600
+    with pytest.raises(InvalidToken):
+        tokens.verify(tokens.issue("u1", expires_in=-1))
+    with pytest.raises(InvalidToken):
+        TokenIssuer().verify(tokens.issue("u1"))
+
+
+def test_rate_expressions() -> None:
+    assert rate_seconds("rate(1 minute)") == 60
+    assert rate_seconds("rate(15 minutes)") == 900
+    assert rate_seconds("rate(2 hours)") == 7200
+    assert rate_seconds("cron(0 12 * * ? *)") is None
+
+
+@pytest.fixture
+def sqs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setattr(pollers, "RETRY_SECONDS", 0)  # kept messages come back at once
+    with mock_aws():
+        yield boto3.client("sqs", region_name=REGION)
+
+
+def make_queue(sqs: Any, max_receives: int = 2) -> tuple[str, str]:
+    dlq = sqs.create_queue(QueueName="work-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receives})
+    url = sqs.create_queue(QueueName="work", Attributes={"RedrivePolicy": redrive})["QueueUrl"]
+    return url, dlq
+
+
+def count(sqs: Any, url: str) -> int:
+    attrs = sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+
+
+def test_the_poller_deletes_what_succeeded_and_keeps_reported_failures(sqs: Any) -> None:
+    # Given three messages and a function that reports the one saying "fail" as failed
+    url, _ = make_queue(sqs)
+    for body in ("ok-1", "fail", "ok-2"):
+        sqs.send_message(QueueUrl=url, MessageBody=body)
+    events: list[dict[str, Any]] = []
+
+    def handler(function: str, event: dict[str, Any]) -> dict[str, Any]:
+        events.append(event)
+        failed = [r["messageId"] for r in event["Records"] if r["body"] == "fail"]
+        return {"batchItemFailures": [{"itemIdentifier": m} for m in failed]}
+
+    poller = QueuePoller(sqs, QueueSource("Work", "WorkFunction", 10, True), url, handler)
+
+    # When it polls once
+    received = poller.poll_once(wait_seconds=0)
+
+    # Then the function saw one SQS batch of all three, and only the failure is left
+    assert received == 3
+    assert {r["body"] for r in events[0]["Records"]} == {"ok-1", "fail", "ok-2"}
+    assert events[0]["Records"][0]["eventSource"] == "aws:sqs"
+    assert count(sqs, url) == 1
+
+
+def test_a_raising_function_keeps_the_batch_until_it_goes_to_the_dlq(sqs: Any) -> None:
+    # Given a message and a function that always raises, on a queue that redrives after 2 receives
+    url, dlq = make_queue(sqs, max_receives=2)
+    sqs.send_message(QueueUrl=url, MessageBody="poison")
+
+    def handler(function: str, event: dict[str, Any]) -> None:
+        raise RuntimeError("broken")
+
+    poller = QueuePoller(sqs, QueueSource("Work", "WorkFunction", 10, True), url, handler)
+
+    # When it polls until the queue is empty
+    deadline = time.monotonic() + 10
+    while count(sqs, url) and time.monotonic() < deadline:
+        poller.poll_once(wait_seconds=0)
+
+    # Then nothing was deleted: the message went to the DLQ
+    assert count(sqs, url) == 0
+    assert count(sqs, dlq) == 1
+
+
+QUEUES_TEMPLATE = """
+Resources:
+  WorkQueue:
+    Type: AWS::SQS::Queue
+    Properties:
+      RedrivePolicy: {deadLetterTargetArn: !GetAtt WorkParking.Arn, maxReceiveCount: 3}
+  WorkParking:
+    Type: AWS::SQS::Queue
+  OtherDLQ:
+    Type: AWS::SQS::Queue
+  ReconcileFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: tests.e2e.test_local_parts.echo_schedule
+      Events:
+        Every: {Type: Schedule, Properties: {Schedule: rate(5 minutes)}}
+"""
+
+
+def echo_schedule(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return {"detail_type": event["detail-type"], "function": context.function_name}
+
+
+def test_settle_watcheswork_queues_and_schedules_run_on_request(tmp_path: Path) -> None:
+    # Given a template with a work queue, its DLQ (not named so), another DLQ and a scheduled function
+    template = tmp_path / "template.yaml"
+    template.write_text(textwrap.dedent(QUEUES_TEMPLATE))
+    stack = LocalStack(template=template)
+
+    # When the stack lists the queues settle waits for, and the schedule is triggered through /_local
+    watched = stack.work_queues()
+    status, answer = stack.local_api("POST", "/_local/schedules/ReconcileFunction", b"")
+    unknown, _ = stack.local_api("POST", "/_local/schedules/NoSuchFunction", b"")
+
+    # Then only the work queue is watched, and the function ran with a scheduled event
+    assert watched == ["WorkQueue"]
+    assert stack.stack.schedules[0].expression == "rate(5 minutes)"
+    assert status == 200
+    assert answer["result"] == {"detail_type": "Scheduled Event", "function": "ReconcileFunction"}
+    assert unknown == 404
