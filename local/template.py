@@ -292,3 +292,6 @@ def create_resources(stack: Stack, endpoint: str | None = None) -> None:
         sqs.create_queue(QueueName=stack.physical_name(logical_id), Attributes=attributes)
     for logical_id in stack.of_type("AWS::S3::Bucket"):
         s3.create_bucket(Bucket=stack.physical_name(logical_id))
+    ses = boto3.client("ses", **kwargs)
+    for identity in stack.of_type("AWS::SES::EmailIdentity").values():
+        ses.verify_email_identity(EmailAddress=str(stack.resolve(identity["Properties"]["EmailIdentity"])))

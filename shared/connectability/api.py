@@ -103,7 +103,20 @@ class RestApi(APIGatewayRestResolver):
                 "body": json.dumps(refusal.body()),
                 "isBase64Encoded": False,
             }
-        return super().resolve(event, context)
+        return super().resolve(_as_json(event), context)
+
+
+def _as_json(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The API speaks JSON only: a body sent as a form (curl -d) is read as the JSON it is."""
+    headers = {k: v for k, v in (event.get("headers") or {}).items() if k.lower() != "content-type"}
+    if not event.get("body"):
+        return event
+    multi = {k: v for k, v in (event.get("multiValueHeaders") or {}).items() if k.lower() != "content-type"}
+    return {
+        **event,
+        "headers": {**headers, "Content-Type": content_types.APPLICATION_JSON},
+        "multiValueHeaders": {**multi, "Content-Type": [content_types.APPLICATION_JSON]},
+    }
 
 
 def new_api() -> RestApi:

@@ -104,3 +104,149 @@ def world(api: Api) -> Directory:
     )
     project = api("POST", f"/companies/{company['id']}/projects", "admin", {"name": "Harbor Tower"}).body
     return Directory(company["id"], project["id"], "admin")
+
+
+class Queues:
+    """Runs a queue's messages through the function template.yaml wires to it, as Lambda's poller would."""
+
+    def __init__(self, stack: Stack, api: Api):
+        self.stack = stack
+        self.api = api
+
+    def url(self, logical_id: str) -> str:
+        import boto3
+
+        return boto3.client("sqs").get_queue_url(QueueName=self.stack.physical_name(logical_id))["QueueUrl"]
+
+    def drain(self, logical_id: str, rounds: int = 10) -> list[dict[str, Any]]:
+        """Deliver every message, deleting those the handler did not report as failed; answers the responses."""
+        import boto3
+
+        from local.events import sqs_event
+
+        sqs = boto3.client("sqs")
+        source = next(s for s in self.stack.queue_sources if s.queue == logical_id)
+        handler = self.api.handler(source.function)
+        responses = []
+        for _ in range(rounds):
+            messages = sqs.receive_message(
+                QueueUrl=self.url(logical_id), MaxNumberOfMessages=source.batch_size, AttributeNames=["All"]
+            ).get("Messages", [])
+            if not messages:
+                break
+            response = handler(
+                sqs_event(self.stack.physical_name(logical_id), messages), LambdaContext(source.function)
+            )
+            failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+            for m in messages:
+                if m["MessageId"] not in failed:
+                    sqs.delete_message(QueueUrl=self.url(logical_id), ReceiptHandle=m["ReceiptHandle"])
+                else:
+                    sqs.change_message_visibility(
+                        QueueUrl=self.url(logical_id), ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0
+                    )
+            responses.append(response)
+        return responses
+
+    def peek(self, logical_id: str) -> list[dict[str, Any]]:
+        """The bodies waiting on a queue, left there."""
+        import boto3
+
+        sqs = boto3.client("sqs")
+        messages = sqs.receive_message(QueueUrl=self.url(logical_id), MaxNumberOfMessages=10, VisibilityTimeout=0)
+        return [json.loads(m["Body"]) for m in messages.get("Messages", [])]
+
+
+@pytest.fixture
+def queues(api: Api, stack: Stack) -> Queues:
+    return Queues(stack, api)
+
+
+class Builder:
+    """Makes companies, users, projects and directory entries through the Directory API."""
+
+    def __init__(self, api: Api):
+        self.api = api
+
+    def company(self, name: str, admin: str, **options: Any) -> str:
+        company = self.api("POST", "/companies", PLATFORM_ADMIN, {"name": name, **options})
+        assert company.status == 201, company.body
+        self.user(company.body["id"], admin, admin=True)
+        return str(company.body["id"])
+
+    def user(self, company_id: str, user_id: str, admin: bool = False) -> None:
+        answer = self.api(
+            "PUT",
+            f"/companies/{company_id}/users/{user_id}",
+            PLATFORM_ADMIN,
+            {"email": f"{user_id}@example.com", "name": user_id, "is_company_admin": admin},
+        )
+        assert answer.status in (200, 201), answer.body
+
+    def project(self, company_id: str, name: str, by: str) -> str:
+        answer = self.api("POST", f"/companies/{company_id}/projects", by, {"name": name})
+        assert answer.status == 201, answer.body
+        return str(answer.body["id"])
+
+    def member(self, project_id: str, user_id: str, by: str, cm: str = "none", drawings: str = "none") -> None:
+        answer = self.api(
+            "PUT",
+            f"/projects/{project_id}/directory/{user_id}",
+            by,
+            {"permissions": {"connection_manager": cm, "drawings": drawings}},
+        )
+        assert answer.status == 200, answer.body
+
+
+@dataclass
+class Connected:
+    """Two companies ready to connect: Apex (general contractor, upstream) and Volt (subcontractor, downstream).
+
+    `req` is a user of both companies: CM admin of Volt's project and Drawings read_only on Apex's (R07).
+    """
+
+    build: Builder
+    apex: str
+    volt: str
+    up: str
+    down: str
+
+    def request(self, user: str = "req", down: str | None = None, up: str | None = None) -> Answer:
+        return self.build.api(
+            "POST", f"/projects/{down or self.down}/connections", user, {"upstream_project_id": up or self.up}
+        )
+
+    def downstream_project(self, name: str) -> str:
+        """Another Volt project that `req` may connect from."""
+        project = self.build.project(self.volt, name, "volt-admin")
+        self.build.member(project, "req", "volt-admin", cm="admin", drawings="admin")
+        self.build.member(project, "volt-cm", "volt-admin", cm="admin", drawings="admin")
+        return project
+
+    def upstream_project(self, name: str) -> str:
+        """Another Apex project that `req` may connect to."""
+        project = self.build.project(self.apex, name, "apex-admin")
+        self.build.member(project, "req", "apex-admin", drawings="read_only")
+        self.build.member(project, "apex-cm", "apex-admin", cm="admin", drawings="admin")
+        return project
+
+
+@pytest.fixture
+def two(api: Api) -> Connected:
+    build = Builder(api)
+    apex = build.company("Apex Builders", "apex-admin")
+    volt = build.company("Volt Electric", "volt-admin", connected_drawings_beta=True)
+    for user in ("apex-cm", "apex-cm2", "apex-reader", "req"):
+        build.user(apex, user)
+    for user in ("volt-cm", "volt-viewer", "req"):
+        build.user(volt, user)
+    up = build.project(apex, "Harbor Tower", "apex-admin")
+    down = build.project(volt, "Harbor Tower - Electrical", "volt-admin")
+    build.member(up, "apex-cm", "apex-admin", cm="admin", drawings="admin")
+    build.member(up, "apex-cm2", "apex-admin", cm="admin", drawings="standard")
+    build.member(up, "apex-reader", "apex-admin", cm="read_only", drawings="read_only")
+    build.member(up, "req", "apex-admin", drawings="read_only")
+    build.member(down, "volt-cm", "volt-admin", cm="admin", drawings="admin")
+    build.member(down, "volt-viewer", "volt-admin", cm="read_only", drawings="read_only")
+    build.member(down, "req", "volt-admin", cm="admin", drawings="standard")
+    return Connected(build, apex, volt, up, down)

@@ -110,3 +110,9 @@ def companies_of_user(user_id: str) -> list[CompanyUserItem]:
 def company_users(company_id: str, user_ids: Iterable[str]) -> list[CompanyUserItem]:
     keys = [(company_key(company_id), f"USER#{u}") for u in set(user_ids)]
     return list(CompanyUserItem.batch_get(keys)) if keys else []
+
+
+def company_admins(company_id: str) -> list[CompanyUserItem]:
+    """The company admins of a company (eligible notification recipients, R38)."""
+    users = CompanyUserItem.query(company_key(company_id), CompanyUserItem.sk.startswith("USER#"))
+    return [u for u in users if u.is_company_admin]

@@ -1,0 +1,170 @@
+"""The connection aggregate: connections, per-project role items and the links that list them.
+
+Rules R11-R16 hold under concurrency because every state change is one transaction whose conditions are on the
+role items (DESIGN.md, "Invariants"): `downstream_state` and `upstream_count` of each project.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
+
+from connectability.db.base import Item, decode_token, encode_token
+from connectability.db.companies import company_key
+from connectability.db.projects import project_key
+
+
+class ConnectionItem(Item):
+    connection_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    upstream_project_id = UnicodeAttribute()
+    upstream_company_id = UnicodeAttribute()
+    downstream_project_id = UnicodeAttribute()
+    downstream_company_id = UnicodeAttribute()
+    requested_by = UnicodeAttribute()
+    requested_at = UTCDateTimeAttribute()
+    decided_by = UnicodeAttribute(null=True)
+    decided_at = UTCDateTimeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
+    disconnected_by = UnicodeAttribute(null=True)
+    disconnected_at = UTCDateTimeAttribute(null=True)
+    disconnect_reason = UnicodeAttribute(null=True)
+    initial_sync_status = UnicodeAttribute(default="not_started")
+    initial_sync_total = NumberAttribute(default=0)
+    initial_sync_copied = NumberAttribute(default=0)
+
+
+class RoleItem(Item):
+    """A project's place in the topology: its state as a downstream, and how many downstreams it serves."""
+
+    project_id = UnicodeAttribute()
+    downstream_state = UnicodeAttribute(default="none")
+    downstream_connection_id = UnicodeAttribute(null=True)
+    upstream_count = NumberAttribute(default=0)
+
+
+class LinkItem(Item):
+    """Lists connections by project (pk PROJECT#) and by company (pk COMPANY#), newest id last."""
+
+    connection_id = UnicodeAttribute()
+
+
+def _connection_key(connection_id: str) -> tuple[str, str]:
+    return f"CONNECTION#{connection_id}", "CONNECTION"
+
+
+def _role(project_id: str) -> RoleItem:
+    return RoleItem(project_key(project_id), "ROLE", project_id=project_id)
+
+
+def get_connection(connection_id: str) -> ConnectionItem | None:
+    try:
+        return ConnectionItem.get(*_connection_key(connection_id))
+    except DoesNotExist:
+        return None
+
+
+def get_roles(project_ids: list[str]) -> dict[str, RoleItem]:
+    """Role items of projects; a project that never took part in a connection has the default role."""
+    found = {r.project_id: r for r in RoleItem.batch_get([(project_key(p), "ROLE") for p in set(project_ids)])}
+    return {p: found.get(p) or _role(p) for p in project_ids}
+
+
+def _free_downstream() -> Condition:
+    return RoleItem.downstream_state.does_not_exist() | (RoleItem.downstream_state == "none")
+
+
+def create(connection: ConnectionItem) -> None:
+    """Request (R11, R13, R16): one transaction, so two racing requests cannot both pass the role conditions."""
+    up, down = connection.upstream_project_id, connection.downstream_project_id
+    state = connection.status
+    with TransactWrite(connection=_connection()) as tx:
+        tx.save(connection, condition=ConnectionItem.pk.does_not_exist())
+        tx.update(
+            _role(down),
+            actions=[
+                RoleItem.project_id.set(down),
+                RoleItem.downstream_state.set(state),
+                RoleItem.downstream_connection_id.set(connection.connection_id),
+            ],
+            condition=_free_downstream() & (RoleItem.upstream_count.does_not_exist() | (RoleItem.upstream_count == 0)),
+        )
+        tx.update(
+            _role(up),
+            actions=[RoleItem.project_id.set(up), RoleItem.upstream_count.add(1)],
+            condition=_free_downstream(),
+        )
+        for key in _link_keys(connection):
+            tx.save(LinkItem(*key, connection_id=connection.connection_id))
+
+
+def transition(
+    connection: ConnectionItem,
+    from_status: str,
+    changes: dict[str, Any],
+    downstream_state: str,
+    release_upstream: bool,
+) -> None:
+    """Move a connection from one status to the next, with the roles of both projects, atomically."""
+    actions = [getattr(ConnectionItem, name).set(value) for name, value in changes.items()]
+    with TransactWrite(connection=_connection()) as tx:
+        tx.update(connection, actions=actions, condition=ConnectionItem.status == from_status)
+        down_actions: list[Action] = [RoleItem.downstream_state.set(downstream_state)]
+        if downstream_state == "none":
+            down_actions.append(RoleItem.downstream_connection_id.remove())
+        tx.update(
+            _role(connection.downstream_project_id),
+            actions=down_actions,
+            condition=RoleItem.downstream_connection_id == connection.connection_id,
+        )
+        if release_upstream:
+            tx.update(_role(connection.upstream_project_id), actions=[RoleItem.upstream_count.add(-1)])
+    for name, value in changes.items():
+        setattr(connection, name, value)
+
+
+def is_condition_failure(exc: TransactWriteError) -> bool:
+    return exc.cause_response_code == "TransactionCanceledException" and any(
+        r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons
+    )
+
+
+def _link_keys(connection: ConnectionItem) -> list[tuple[str, str]]:
+    sk = f"CONNECTION#{connection.connection_id}"
+    keys = {
+        (project_key(connection.upstream_project_id), sk),
+        (project_key(connection.downstream_project_id), sk),
+        (company_key(connection.upstream_company_id), sk),
+        (company_key(connection.downstream_company_id), sk),
+    }
+    return sorted(keys)
+
+
+def _connections_under(pk: str, limit: int, next_token: str | None) -> tuple[list[ConnectionItem], str | None]:
+    links = LinkItem.query(
+        pk, LinkItem.sk.startswith("CONNECTION#"), limit=limit, last_evaluated_key=decode_token(next_token)
+    )
+    ids = [link.connection_id for link in links]
+    found = {c.connection_id: c for c in ConnectionItem.batch_get([_connection_key(i) for i in ids])} if ids else {}
+    return [found[i] for i in ids if i in found], encode_token(links.last_evaluated_key)
+
+
+def project_connections(project_id: str, limit: int, next_token: str | None) -> tuple[list[ConnectionItem], str | None]:
+    return _connections_under(project_key(project_id), limit, next_token)
+
+
+def company_connections(company_id: str, limit: int, next_token: str | None) -> tuple[list[ConnectionItem], str | None]:
+    return _connections_under(company_key(company_id), limit, next_token)
+
+
+@cache
+def _connection() -> Connection:
+    """One low-level connection for transactions, made on first use and reused."""
+    return Connection()

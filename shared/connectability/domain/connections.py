@@ -1,0 +1,331 @@
+"""The connection lifecycle (R03-R18): request, approve, reject, cancel, disconnect, and who sees what.
+
+The checks that depend on one request alone (R03-R07, R09) are read first so the caller gets the precise error.
+The topology rules (R11, R13, R16) are enforced by the transaction's conditions in db.connections, never by
+those reads: under a race the transaction decides, and the loser is told which rule refused it (R14).
+"""
+
+from __future__ import annotations
+
+from pynamodb.exceptions import TransactWriteError
+
+from connectability.db import companies as companies_db
+from connectability.db import connections as connections_db
+from connectability.db import projects as projects_db
+from connectability.db.connections import ConnectionItem
+from connectability.db.projects import ProjectItem
+from connectability.domain import notifications
+from connectability.domain.ids import new_id
+from connectability.domain.permissions import Caller, company_admin_for, project_for, tool_level_at_least
+from connectability.errors import (
+    AlreadyHasUpstream,
+    ChainNotAllowed,
+    InvalidState,
+    NotFound,
+    NotOptedIn,
+    NotPermitted,
+    ProjectInactive,
+    ReconnectForbidden,
+    SameProject,
+)
+from connectability.models.common import Level, Page, utcnow
+from connectability.models.connections import (
+    Connection,
+    ConnectionRequest,
+    DisconnectBody,
+    InitialSync,
+    ProjectRef,
+    RejectBody,
+)
+from connectability.models.directory import ConnectionApproval
+from connectability.models.notifications import EventType, Side
+
+CM = "connection_manager"
+DRAWINGS = "drawings"
+
+
+def request_connection(caller: Caller, downstream_id: str, body: ConnectionRequest) -> Connection:
+    """R06: only the downstream asks. R08: the upstream company's setting decides pending or active."""
+    down = tool_level_at_least(caller, downstream_id, CM, Level.admin, rule="R07").project
+    up = _upstream_for_request(caller, body.upstream_project_id)
+    if up.project_id == down.project_id:
+        raise SameProject("A project cannot connect to itself; choose another upstream project.")
+    for project in (down, up):
+        if project.status != "active":
+            raise ProjectInactive(f"Project '{project.name}' is inactive; only active projects can be connected.")
+    companies = companies_db.get_companies([down.company_id, up.company_id])
+    if not companies[down.company_id].connected_drawings_beta:
+        raise NotOptedIn(
+            f"Company '{companies[down.company_id].name}' has not opted in to connected drawings; "
+            "a company admin can turn on connected_drawings_beta."
+        )
+    _refuse_by_role(down.project_id, up.project_id)
+    automatic = companies[up.company_id].connection_approval == ConnectionApproval.automatic.value
+    now = utcnow()
+    connection = ConnectionItem(
+        f"CONNECTION#{(connection_id := new_id('con'))}",
+        "CONNECTION",
+        connection_id=connection_id,
+        status="active" if automatic else "pending",
+        upstream_project_id=up.project_id,
+        upstream_company_id=up.company_id,
+        downstream_project_id=down.project_id,
+        downstream_company_id=down.company_id,
+        requested_by=caller.user_id,
+        requested_at=now,
+        decided_at=now if automatic else None,
+    )
+    try:
+        connections_db.create(connection)
+    except TransactWriteError as exc:
+        if not connections_db.is_condition_failure(exc):
+            raise
+        _refuse_by_role(down.project_id, up.project_id)
+        raise AlreadyHasUpstream("Another request for one of these projects won the race; reload and retry.") from exc
+    if automatic:
+        notifications.emit(EventType.connection_created, connection, [Side.upstream, Side.downstream])
+    else:
+        notifications.emit(EventType.connection_requested, connection, [Side.upstream])
+    return _view(connection)
+
+
+def _upstream_for_request(caller: Caller, upstream_id: str) -> ProjectItem:
+    """R07: a user of the upstream company, in its directory, with Drawings read_only or higher."""
+    access = project_for(caller, upstream_id)  # 404 unless the caller is a user of the upstream company
+    if access.entry is None or not access.level(DRAWINGS).at_least(Level.read_only):
+        raise NotPermitted(
+            "To request a connection you must be in the upstream project's directory with Drawings "
+            "'read_only' or higher; ask an upstream company admin to add you.",
+            rule="R07",
+        )
+    return access.project
+
+
+def _refuse_by_role(downstream_id: str, upstream_id: str) -> None:
+    """Explain which topology rule stands in the way (the transaction enforces them; this names them)."""
+    roles = connections_db.get_roles([downstream_id, upstream_id])
+    down, up = roles[downstream_id], roles[upstream_id]
+    if down.downstream_state == "disconnected":
+        raise ReconnectForbidden("This project was disconnected from its upstream and can never connect again (R16).")
+    if down.downstream_state in ("pending", "active"):
+        raise AlreadyHasUpstream(
+            "This project already has a pending or active upstream connection; cancel or disconnect it first."
+        )
+    if (down.upstream_count or 0) > 0:
+        raise ChainNotAllowed("This project is the upstream of other projects, so it cannot become a downstream.")
+    if up.downstream_state != "none":
+        raise ChainNotAllowed(
+            "The chosen upstream project is itself a downstream (or was one), so it cannot be an upstream."
+        )
+
+
+def approve(caller: Caller, connection_id: str) -> Connection:
+    connection = _visible(caller, connection_id)
+    _require_cm_admin(
+        caller,
+        connection.upstream_project_id,
+        "Only Connection Manager admins of the upstream project can approve; ask one of them.",
+        rule="R09",
+    )
+    now = utcnow()
+    _transition(
+        connection,
+        "pending",
+        {"status": "active", "decided_by": caller.user_id, "decided_at": now},
+        "active",
+        release_upstream=False,
+        rule="R09",
+    )
+    notifications.emit(EventType.connection_created, connection, [Side.upstream, Side.downstream])
+    return _view(connection)
+
+
+def reject(caller: Caller, connection_id: str, body: RejectBody) -> Connection:
+    """R10: the request ends; the downstream may ask again later."""
+    connection = _visible(caller, connection_id)
+    _require_cm_admin(
+        caller,
+        connection.upstream_project_id,
+        "Only Connection Manager admins of the upstream project can reject; ask one of them.",
+        rule="R09",
+    )
+    changes = {"status": "rejected", "decided_by": caller.user_id, "decided_at": utcnow(), "reason": body.reason}
+    _transition(connection, "pending", changes, "none", release_upstream=True, rule="R09")
+    notifications.emit(EventType.connection_rejected, connection, [Side.downstream], reason=body.reason)
+    return _view(connection)
+
+
+def cancel(caller: Caller, connection_id: str) -> Connection:
+    """R15: a downstream CM admin withdraws a pending request."""
+    connection = _visible(caller, connection_id)
+    _require_cm_admin(
+        caller,
+        connection.downstream_project_id,
+        "Only Connection Manager admins of the downstream project can cancel its request.",
+        rule="R15",
+    )
+    changes = {"status": "cancelled", "decided_by": caller.user_id, "decided_at": utcnow()}
+    _transition(connection, "pending", changes, "none", release_upstream=True, rule="R15")
+    return _view(connection)
+
+
+def disconnect(caller: Caller, connection_id: str, body: DisconnectBody) -> Connection:
+    """R15: CM admins of either side end an active connection; R16: the downstream can never connect again."""
+    connection = _visible(caller, connection_id)
+    if not any(_is_cm_admin(caller, p) for p in (connection.upstream_project_id, connection.downstream_project_id)):
+        raise NotPermitted("Only Connection Manager admins of either project can disconnect.", rule="R15")
+    changes = {
+        "status": "disconnected",
+        "disconnected_by": caller.user_id,
+        "disconnected_at": utcnow(),
+        "disconnect_reason": body.reason,
+    }
+    _transition(connection, "active", changes, "disconnected", release_upstream=True, rule="R15")
+    notifications.emit(EventType.connection_disabled, connection, [Side.upstream, Side.downstream], reason=body.reason)
+    return _view(connection)
+
+
+def get(caller: Caller, connection_id: str) -> Connection:
+    return _view(_visible(caller, connection_id))
+
+
+def list_for_project(caller: Caller, project_id: str, limit: int, next_token: str | None) -> Page[Connection]:
+    tool_level_at_least(caller, project_id, CM, Level.read_only)
+    items, token = connections_db.project_connections(project_id, limit, next_token)
+    return Page[Connection](items=_views(items), next_token=token)
+
+
+def list_for_company(caller: Caller, company_id: str, limit: int, next_token: str | None) -> Page[Connection]:
+    """R41: a company admin sees every connection of every project of the company, either side, in one call."""
+    company_admin_for(caller, company_id)
+    items, token = connections_db.company_connections(company_id, limit, next_token)
+    return Page[Connection](items=_views(items), next_token=token)
+
+
+def connectable_projects(caller: Caller, project_id: str) -> Page[ProjectRef]:
+    """The upstream projects this caller could request right now for this downstream project (R03-R07, R11-R16)."""
+    down = tool_level_at_least(caller, project_id, CM, Level.admin, rule="R07").project
+    company = companies_db.get_company(down.company_id)
+    if down.status != "active" or company is None or not company.connected_drawings_beta:
+        return Page[ProjectRef](items=[])
+    entries = [
+        e
+        for e in projects_db.entries_of_user(caller.user_id)
+        if e.project_id != project_id and Level(e.drawings).at_least(Level.read_only)
+    ]
+    roles = connections_db.get_roles([project_id, *(e.project_id for e in entries)])
+    own = roles[project_id]
+    if own.downstream_state != "none" or (own.upstream_count or 0) > 0:
+        return Page[ProjectRef](items=[])
+    projects = projects_db.get_projects(e.project_id for e in entries)
+    candidates = [
+        p for p in projects.values() if p.status == "active" and roles[p.project_id].downstream_state == "none"
+    ]
+    companies = companies_db.get_companies(p.company_id for p in candidates)
+    items = [
+        ProjectRef(
+            project_id=p.project_id,
+            project_name=p.name,
+            company_id=p.company_id,
+            company_name=companies[p.company_id].name,
+        )
+        for p in sorted(candidates, key=lambda p: (companies[p.company_id].name, p.name))
+        if p.company_id in companies
+    ]
+    return Page[ProjectRef](items=items)
+
+
+def _visible(caller: Caller, connection_id: str) -> ConnectionItem:
+    """A connection is visible to CM read_only+ members of either project; to anyone else it does not exist."""
+    connection = connections_db.get_connection(connection_id)
+    if connection is not None:
+        for project_id in (connection.upstream_project_id, connection.downstream_project_id):
+            if _cm_level(caller, project_id).at_least(Level.read_only):
+                return connection
+    raise NotFound(f"No connection {connection_id} is visible to you.")
+
+
+def _cm_level(caller: Caller, project_id: str) -> Level:
+    try:
+        return project_for(caller, project_id).level(CM)
+    except NotFound:
+        return Level.none
+
+
+def _is_cm_admin(caller: Caller, project_id: str) -> bool:
+    return _cm_level(caller, project_id) is Level.admin
+
+
+def _require_cm_admin(caller: Caller, project_id: str, message: str, rule: str) -> None:
+    if not _is_cm_admin(caller, project_id):
+        raise NotPermitted(message, rule=rule)
+
+
+def _transition(
+    connection: ConnectionItem,
+    from_status: str,
+    changes: dict[str, object],
+    downstream_state: str,
+    *,
+    release_upstream: bool,
+    rule: str,
+) -> None:
+    if connection.status != from_status:
+        raise InvalidState(f"The connection is {connection.status}; this needs it to be {from_status}.", rule=rule)
+    try:
+        connections_db.transition(connection, from_status, changes, downstream_state, release_upstream)
+    except TransactWriteError as exc:
+        if not connections_db.is_condition_failure(exc):
+            raise
+        current = connections_db.get_connection(connection.connection_id)
+        status = current.status if current else "gone"
+        raise InvalidState(
+            f"The connection changed meanwhile and is now {status}; this needs it to be {from_status}.", rule=rule
+        ) from exc
+
+
+def _views(items: list[ConnectionItem]) -> list[Connection]:
+    project_ids = {p for c in items for p in (c.upstream_project_id, c.downstream_project_id)}
+    projects = projects_db.get_projects(project_ids)
+    companies = companies_db.get_companies(p.company_id for p in projects.values())
+    return [_view(c, projects, companies) for c in items]
+
+
+def _view(
+    connection: ConnectionItem,
+    projects: dict[str, ProjectItem] | None = None,
+    companies: dict[str, companies_db.CompanyItem] | None = None,
+) -> Connection:
+    """A connection with both projects' and companies' names, so clients need no second call."""
+    if projects is None or companies is None:
+        projects = projects_db.get_projects([connection.upstream_project_id, connection.downstream_project_id])
+        companies = companies_db.get_companies([connection.upstream_company_id, connection.downstream_company_id])
+
+    def ref(project_id: str, company_id: str) -> ProjectRef:
+        project, company = projects.get(project_id), companies.get(company_id)
+        return ProjectRef(
+            project_id=project_id,
+            project_name=project.name if project else "",
+            company_id=company_id,
+            company_name=company.name if company else "",
+        )
+
+    return Connection(
+        id=connection.connection_id,
+        status=connection.status,  # type: ignore[arg-type]
+        upstream=ref(connection.upstream_project_id, connection.upstream_company_id),
+        downstream=ref(connection.downstream_project_id, connection.downstream_company_id),
+        requested_by=connection.requested_by,
+        requested_at=connection.requested_at,
+        decided_by=connection.decided_by,
+        decided_at=connection.decided_at,
+        reason=connection.reason,
+        disconnected_by=connection.disconnected_by,
+        disconnected_at=connection.disconnected_at,
+        disconnect_reason=connection.disconnect_reason,
+        initial_sync=InitialSync(
+            status=connection.initial_sync_status,
+            total=int(connection.initial_sync_total or 0),
+            copied=int(connection.initial_sync_copied or 0),
+        ),
+    )

@@ -1,0 +1,366 @@
+"""Notifications (R31-R39): who is told what, the messages, and sending each one once.
+
+The domain emits an event onto the notifications queue after a state change; the notify function resolves
+the recipients when it sends (the rows of RULES.md, narrowed by each project's settings), writes one message
+per recipient through SES, at most once per (event, recipient) even when the event is processed twice (R39),
+and logs what it sent per project.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from html import escape
+from typing import Any, Protocol
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from botocore.exceptions import ClientError
+from pydantic import BaseModel
+
+from connectability import aws
+from connectability.config import get_settings
+from connectability.db import companies as companies_db
+from connectability.db import notifications as notifications_db
+from connectability.db import projects as projects_db
+from connectability.db import settings as settings_db
+from connectability.domain.ids import new_id
+from connectability.domain.permissions import Caller, project_for
+from connectability.errors import InvalidInput, NotFound, NotPermitted
+from connectability.models.common import Level, Page, utcnow
+from connectability.models.connections import NotificationRecipients, RecipientMode, Settings
+from connectability.models.notifications import EventType, Notification, NotificationEvent, OutboxMessage, Side
+from connectability.observability import logger, metrics
+
+CM = "connection_manager"
+DRAWINGS = "drawings"
+CM_EVENTS = frozenset(
+    {
+        EventType.connection_requested,
+        EventType.connection_rejected,
+        EventType.connection_created,
+        EventType.connection_disabled,
+    }
+)
+THROTTLED = frozenset({"Throttling", "ThrottlingException", "TooManyRequestsException", "ServiceUnavailable"})
+
+
+class ConnectionLike(Protocol):
+    connection_id: str
+    upstream_project_id: str
+    downstream_project_id: str
+
+
+class DeliveryDeferred(Exception):
+    """SES asked us to slow down: the event goes back to the queue and is retried later, never dropped."""
+
+
+# -- emitting -------------------------------------------------------------------------------------------------
+def emit(
+    event: EventType,
+    connection: ConnectionLike,
+    sides: list[Side],
+    *,
+    reason: str | None = None,
+    count: int | None = None,
+) -> NotificationEvent:
+    message = NotificationEvent(
+        event_id=new_id("evt"),
+        event=event,
+        connection_id=connection.connection_id,
+        sides=sides,
+        upstream_project_id=connection.upstream_project_id,
+        downstream_project_id=connection.downstream_project_id,
+        reason=reason,
+        count=count,
+        occurred_at=utcnow(),
+    )
+    aws.sqs().send_message(QueueUrl=get_settings().notifications_queue_url, MessageBody=message.model_dump_json())
+    return message
+
+
+# -- recipients -----------------------------------------------------------------------------------------------
+def _tool_of(event: EventType) -> str:
+    return CM if event in CM_EVENTS else DRAWINGS
+
+
+def eligible_user_ids(project_id: str, tool: str) -> tuple[set[str], set[str]]:
+    """(tool admins in the directory, company admins who may be added): R38's eligible users."""
+    project = projects_db.get_project(project_id)
+    if project is None:
+        return set(), set()
+    admins = {m.user_id for m in projects_db.directory_members(project_id) if getattr(m, tool) == Level.admin.value}
+    company_admins: set[str] = set()
+    if tool == CM:
+        company_admins = {u.user_id for u in companies_db.company_admins(project.company_id)}
+    return admins, company_admins
+
+
+def recipients(project_id: str, event: EventType) -> list[companies_db.CompanyUserItem]:
+    """Default: the project's directory members with admin on the event's tool; or the selected eligible users."""
+    tool = _tool_of(event)
+    project = projects_db.get_project(project_id)
+    if project is None:
+        return []
+    admins, company_admins = eligible_user_ids(project_id, tool)
+    chosen = settings_db.get_settings_of(project_id, tool)
+    ids = admins if chosen.mode != RecipientMode.selected.value else set(chosen.user_ids) & (admins | company_admins)
+    users = companies_db.company_users(project.company_id, ids)
+    return sorted(users, key=lambda u: u.email)
+
+
+# -- settings (R38) -------------------------------------------------------------------------------------------
+def get_recipient_settings(caller: Caller, project_id: str, tool: str) -> Settings:
+    _require_admin(caller, project_id, tool)
+    item = settings_db.get_settings_of(project_id, tool)
+    return Settings(notification_recipients=NotificationRecipients(mode=item.mode, user_ids=list(item.user_ids)))  # type: ignore[arg-type]
+
+
+def put_recipient_settings(caller: Caller, project_id: str, tool: str, body: NotificationRecipients) -> Settings:
+    _require_admin(caller, project_id, tool)
+    user_ids = list(dict.fromkeys(body.user_ids))
+    if body.mode is RecipientMode.selected:
+        admins, company_admins = eligible_user_ids(project_id, tool)
+        wrong = [u for u in user_ids if u not in admins | company_admins]
+        if wrong:
+            who = (
+                "Connection Manager admins of this project or company admins"
+                if tool == CM
+                else ("Drawings admins of this project")
+            )
+            raise InvalidInput(
+                f"Only {who} can receive these notifications; not eligible: {', '.join(wrong)}.",
+                rule="R38",
+                details=[
+                    {
+                        "field": f"notification_recipients.user_ids.{body.user_ids.index(u)}",
+                        "message": "not an eligible user",
+                    }
+                    for u in wrong
+                ],
+            )
+        if not user_ids:
+            raise InvalidInput(
+                "A 'selected' list needs at least one user; use mode 'default' to notify every admin.",
+                rule="R38",
+                details=[{"field": "notification_recipients.user_ids", "message": "empty"}],
+            )
+    else:
+        user_ids = []
+    item = settings_db.put_settings_of(project_id, tool, body.mode.value, user_ids)
+    return Settings(notification_recipients=NotificationRecipients(mode=item.mode, user_ids=list(item.user_ids)))  # type: ignore[arg-type]
+
+
+def _require_admin(caller: Caller, project_id: str, tool: str) -> None:
+    access = project_for(caller, project_id)
+    if access.entry is None:
+        raise NotFound(f"No project {project_id} is visible to you: you are not in its directory.")
+    if access.level(tool) is not Level.admin:
+        label = "Connection Manager" if tool == CM else "Drawings"
+        raise NotPermitted(f"Only {label} admins of this project can see or change its {label} settings.")
+
+
+# -- the log --------------------------------------------------------------------------------------------------
+def list_for_project(caller: Caller, project_id: str, limit: int, next_token: str | None) -> Page[Notification]:
+    """Notifications sent for a project, newest first: for its CM or Drawings admins."""
+    access = project_for(caller, project_id)
+    if access.entry is None:
+        raise NotFound(f"No project {project_id} is visible to you: you are not in its directory.")
+    if Level.admin not in (access.level(CM), access.level(DRAWINGS)):
+        raise NotPermitted("Only Connection Manager or Drawings admins of this project can see its notifications.")
+    items, token = notifications_db.for_project(project_id, limit, next_token)
+    return Page[Notification](
+        items=[
+            Notification(
+                id=i.notification_id,
+                event=EventType(i.event),
+                project_id=i.project_id,
+                connection_id=i.connection_id,
+                recipients=list(i.recipients),
+                subject=i.subject,
+                sent_at=i.sent_at,
+            )
+            for i in items
+        ],
+        next_token=token,
+    )
+
+
+def outbox(days: int = 2) -> list[OutboxMessage]:
+    """Every message sent in the last `days` UTC days, one per recipient, oldest first (the local outbox)."""
+    today = datetime.now(UTC).date()
+    items = [
+        i for d in range(days - 1, -1, -1) for i in notifications_db.sent_on((today - timedelta(days=d)).isoformat())
+    ]
+    return [
+        OutboxMessage(
+            to=[email],
+            subject=i.subject,
+            text=i.text,
+            html=i.html,
+            event=EventType(i.event),
+            project_id=i.project_id,
+            connection_id=i.connection_id,
+            sent_at=i.sent_at,
+        )
+        for i in items
+        for email in i.recipients
+    ]
+
+
+# -- sending --------------------------------------------------------------------------------------------------
+class Delivery(BaseModel):
+    """One message to one recipient; (event_id, to) is its idempotency key (R39)."""
+
+    event_id: str
+    to: str
+    subject: str
+    text: str
+    html: str
+
+
+def deliver(event: NotificationEvent) -> int:
+    """Send an event to every recipient of every side it concerns, one message each (R39); answers how many.
+
+    Someone on both sides is written to once, on the first side listed. Replays of the event find every
+    (event, recipient) pair already sent in the idempotency store and send nothing again.
+    """
+    reached: set[str] = set()
+    for side in event.sides:
+        project_id = event.upstream_project_id if side is Side.upstream else event.downstream_project_id
+        people = [p for p in recipients(project_id, event.event) if p.email not in reached]
+        if not people:
+            logger.info("no recipients", extra={"event": event.event, "project_id": project_id})
+            continue
+        subject, text, html = render(event, side)
+        for person in people:
+            _send_once()(
+                delivery=Delivery(event_id=event.event_id, to=person.email, subject=subject, text=text, html=html)
+            )
+        reached.update(p.email for p in people)
+        notifications_db.put(
+            f"{event.event_id}-{side.value}",
+            event.event.value,
+            project_id,
+            event.connection_id,
+            [p.email for p in people],
+            subject,
+            text,
+            html,
+            utcnow(),
+        )
+    metrics.add_metric(name="NotificationRecipients", unit="Count", value=len(reached))
+    return len(reached)
+
+
+@cache
+def idempotency_config() -> IdempotencyConfig:
+    """Keyed on the business key (event, recipient), not on the SQS message id (R39)."""
+    return IdempotencyConfig(event_key_jmespath="[event_id, to]", expires_after_seconds=14 * 24 * 3600)
+
+
+@cache
+def _send_once() -> Any:
+    """The SES send wrapped in Powertools idempotency, built on first use (the table name comes from settings)."""
+    store = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table_name)
+    return idempotent_function(data_keyword_argument="delivery", persistence_store=store, config=idempotency_config())(
+        _send
+    )
+
+
+def _send(delivery: Delivery) -> dict[str, Any]:
+    try:
+        answer = aws.ses().send_email(
+            Source=get_settings().mail_sender,
+            Destination={"ToAddresses": [delivery.to]},
+            Message={
+                "Subject": {"Data": delivery.subject, "Charset": "UTF-8"},
+                "Body": {
+                    "Text": {"Data": delivery.text, "Charset": "UTF-8"},
+                    "Html": {"Data": delivery.html, "Charset": "UTF-8"},
+                },
+            },
+        )
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in THROTTLED:
+            raise DeliveryDeferred(f"SES throttled the message to {delivery.to}") from exc
+        logger.error("SES refused a message", extra={"to": delivery.to, "code": code})
+        return {"refused": code}
+    return {"message_id": answer["MessageId"]}
+
+
+# -- the messages ---------------------------------------------------------------------------------------------
+def render(event: NotificationEvent, side: Side) -> tuple[str, str, str]:
+    """Subject, plain text and HTML: what happened, to which projects, and what the reader can do next."""
+    projects = projects_db.get_projects([event.upstream_project_id, event.downstream_project_id])
+    companies = companies_db.get_companies(p.company_id for p in projects.values())
+
+    def label(project_id: str) -> str:
+        project = projects.get(project_id)
+        if project is None:
+            return project_id
+        company = companies.get(project.company_id)
+        return f"'{project.name}' ({company.name})" if company else f"'{project.name}'"
+
+    up, down = label(event.upstream_project_id), label(event.downstream_project_id)
+    own = event.upstream_project_id if side is Side.upstream else event.downstream_project_id
+    link = f"{get_settings().app_link_base.rstrip('/')}/projects/{own}/connections/{event.connection_id}"
+    reason = f" Reason given: {event.reason}" if event.reason else ""
+    subject, lines, action = _WORDING[event.event](side, up, down, reason)
+    text = "\n\n".join([*lines, f"{action}: {link}"])
+    html = "".join(f"<p>{escape(line)}</p>" for line in lines) + f'<p><a href="{escape(link)}">{escape(action)}</a></p>'
+    return subject, text, html
+
+
+def _requested(side: Side, up: str, down: str, reason: str) -> tuple[str, list[str], str]:
+    return (
+        f"Connection requested: {down} wants the drawings of {up}",
+        [
+            f"Project {down} asked to connect to your project {up}.",
+            f"Once approved, every drawing published in {up} is copied to {down} and kept in sync.",
+        ],
+        "Approve or reject the request",
+    )
+
+
+def _rejected(side: Side, up: str, down: str, reason: str) -> tuple[str, list[str], str]:
+    return (
+        f"Connection request rejected by {up}",
+        [f"Your request to connect {down} to {up} was rejected.{reason}", "You may send a new request later."],
+        "See the request",
+    )
+
+
+def _created(side: Side, up: str, down: str, reason: str) -> tuple[str, list[str], str]:
+    if side is Side.upstream:
+        lines = [
+            f"Your project {up} is now connected to {down}.",
+            f"Every drawing published in {up} is copied to {down}; nothing flows back.",
+        ]
+    else:
+        lines = [
+            f"Your project {down} is now connected to {up}.",
+            f"Published drawings of {up} will arrive in {down} for your review before your team sees them.",
+        ]
+    return f"Projects connected: {up} to {down}", lines, "Review the connection"
+
+
+def _disabled(side: Side, up: str, down: str, reason: str) -> tuple[str, list[str], str]:
+    lines = [f"The connection from {up} to {down} was disconnected.{reason}"]
+    if side is Side.downstream:
+        lines.append(f"{down} keeps every drawing copied so far; nothing new is copied, and it cannot connect again.")
+    else:
+        lines.append(f"Drawings published in {up} are no longer copied to {down}.")
+    return f"Connection ended: {up} to {down}", lines, "See the connection"
+
+
+_WORDING = {
+    EventType.connection_requested: _requested,
+    EventType.connection_rejected: _rejected,
+    EventType.connection_created: _created,
+    EventType.connection_disabled: _disabled,
+}

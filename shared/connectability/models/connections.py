@@ -1,0 +1,77 @@
+"""API models of the Connection Manager (API.md, Connection Manager)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import Field
+
+from connectability.models.common import Input, Output, Reason
+
+
+class ConnectionStatus(StrEnum):
+    pending = "pending"
+    active = "active"
+    rejected = "rejected"
+    cancelled = "cancelled"
+    disconnected = "disconnected"
+
+
+class ConnectionRequest(Input):
+    upstream_project_id: str = Field(min_length=1, max_length=64)
+
+
+class RejectBody(Input):
+    reason: Reason | None = None
+
+
+class DisconnectBody(Input):
+    reason: Reason
+
+
+class ProjectRef(Output):
+    project_id: str
+    project_name: str
+    company_id: str
+    company_name: str
+
+
+class InitialSync(Output):
+    status: str = "not_started"
+    total: int = 0
+    copied: int = 0
+
+
+class Connection(Output):
+    id: str
+    status: ConnectionStatus
+    upstream: ProjectRef
+    downstream: ProjectRef
+    requested_by: str
+    requested_at: datetime
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    reason: str | None = None
+    disconnected_by: str | None = None
+    disconnected_at: datetime | None = None
+    disconnect_reason: str | None = None
+    initial_sync: InitialSync = Field(default_factory=InitialSync)
+
+
+class RecipientMode(StrEnum):
+    default = "default"
+    selected = "selected"
+
+
+class NotificationRecipients(Input):
+    mode: RecipientMode = RecipientMode.default
+    user_ids: list[str] = Field(default_factory=list, max_length=200)
+
+
+class SettingsBody(Input):
+    notification_recipients: NotificationRecipients
+
+
+class Settings(Output):
+    notification_recipients: NotificationRecipients
