@@ -161,17 +161,8 @@ class LocalStack:
         return True
 
     def work_queues(self) -> list[str]:
-        """Queues that functions drain: not DLQs (by name, or as some queue's redrive target)."""
-        queues = self.stack.of_type("AWS::SQS::Queue")
-        targets = set()
-        for resource in queues.values():
-            redrive = (resource.get("Properties") or {}).get("RedrivePolicy") or {}
-            target = redrive.get("deadLetterTargetArn")
-            if isinstance(target, dict) and "Fn::GetAtt" in target:
-                targets.add(target["Fn::GetAtt"][0])
-            elif isinstance(target, str):
-                targets.update(q for q in queues if target.endswith(f":{self.stack.physical_name(q)}"))
-        return [q for q in queues if q not in targets and not self.stack.physical_name(q).lower().endswith("dlq")]
+        """Queues that a function of the template drains (a queue nobody consumes yet cannot be waited for)."""
+        return sorted({source.queue for source in self.stack.queue_sources})
 
     def outbox(self) -> list[Any]:
         """The notification log, once the domain has one (connectability.domain.notifications.outbox)."""

@@ -6,6 +6,9 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 import boto3
+from botocore.config import Config
+
+from connectability.config import get_settings
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -15,7 +18,11 @@ if TYPE_CHECKING:
 
 @cache
 def s3() -> S3Client:
-    return boto3.client("s3")
+    """SigV4 for presigned URLs; path-style addressing only where an emulator stands in for S3."""
+    config = Config(
+        signature_version="s3v4", s3={"addressing_style": "path" if get_settings().aws_endpoint_url else "virtual"}
+    )
+    return boto3.client("s3", config=config)
 
 
 @cache

@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     app_link_base: str = Field(default="https://app.connectability.example", description="Links in emails.")
     mail_sender: str = Field(default="no-reply@connectability.example", description="SES From address.")
     platform_admin_group: str = Field(default="platform-admins", description="Cognito group of platform admins.")
+    sync_events_queue_arn: str = Field(default="", description="Queue that company buckets notify of manifests.")
+    aws_endpoint_url: str | None = Field(default=None, description="Set only where AWS is emulated (moto).")
     max_body_bytes: int = Field(default=256 * 1024, description="Request bodies above this answer 413.")
 
 

@@ -219,6 +219,16 @@ Resources:
     Type: AWS::SQS::Queue
   OtherDLQ:
     Type: AWS::SQS::Queue
+  NobodyReadsQueue:
+    Type: AWS::SQS::Queue
+  WorkFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: tests.e2e.test_local_parts.echo_schedule
+      Events:
+        Work:
+          Type: SQS
+          Properties: {Queue: !GetAtt WorkQueue.Arn, FunctionResponseTypes: [ReportBatchItemFailures]}
   ReconcileFunction:
     Type: AWS::Serverless::Function
     Properties:
@@ -232,8 +242,8 @@ def echo_schedule(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return {"detail_type": event["detail-type"], "function": context.function_name}
 
 
-def test_settle_watcheswork_queues_and_schedules_run_on_request(tmp_path: Path) -> None:
-    # Given a template with a work queue, its DLQ (not named so), another DLQ and a scheduled function
+def test_settle_watches_consumed_queues_and_schedules_run_on_request(tmp_path: Path) -> None:
+    # Given a template with a consumed work queue, its DLQ, another DLQ, a queue nobody reads yet, and a schedule
     template = tmp_path / "template.yaml"
     template.write_text(textwrap.dedent(QUEUES_TEMPLATE))
     stack = LocalStack(template=template)
@@ -243,7 +253,7 @@ def test_settle_watcheswork_queues_and_schedules_run_on_request(tmp_path: Path) 
     status, answer = stack.local_api("POST", "/_local/schedules/ReconcileFunction", b"")
     unknown, _ = stack.local_api("POST", "/_local/schedules/NoSuchFunction", b"")
 
-    # Then only the work queue is watched, and the function ran with a scheduled event
+    # Then only the consumed work queue is watched, and the function ran with a scheduled event
     assert watched == ["WorkQueue"]
     assert stack.stack.schedules[0].expression == "rate(5 minutes)"
     assert status == 200

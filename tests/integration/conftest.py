@@ -250,3 +250,95 @@ def two(api: Api) -> Connected:
     build.member(down, "volt-viewer", "volt-admin", cm="read_only", drawings="read_only")
     build.member(down, "req", "volt-admin", cm="admin", drawings="standard")
     return Connected(build, apex, volt, up, down)
+
+
+PDF = b"%PDF-1.7\n" + b"0" * 2048 + b"\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 512
+
+
+@dataclass
+class DrawingsWorld:
+    """One project with a Drawings admin, a standard user, a read-only user and a member without Drawings."""
+
+    api: Api
+    company_id: str
+    project_id: str
+
+    def upload(
+        self, data: bytes = PDF, content_type: str = "application/pdf", user: str = "dr-std", size: int | None = None
+    ) -> str:
+        """Ask for an upload and PUT the bytes to its presigned URL, as a client would."""
+        import requests
+
+        answer = self.api(
+            "POST",
+            f"/projects/{self.project_id}/drawing-uploads",
+            user,
+            {"filename": "sheet.pdf", "content_type": content_type, "size": size or len(data)},
+        )
+        assert answer.status == 201, answer.body
+        put = requests.put(answer.body["url"], data=data, headers=answer.body["headers"], timeout=10)
+        assert put.status_code == 200, put.text
+        return str(answer.body["upload_id"])
+
+    def revision(self, number: str = "A-101", user: str = "dr-std", data: bytes = PDF, **fields: Any) -> Answer:
+        body = {
+            "upload_id": self.upload(data),
+            "number": number,
+            "title": fields.pop("title", f"Plan {number}"),
+            "revision_number": fields.pop("revision_number", "1"),
+            "discipline": fields.pop("discipline", {"name": "Architectural", "position": 1}),
+            **fields,
+        }
+        return self.api("POST", f"/projects/{self.project_id}/drawing-revisions", user, body)
+
+    def publish(self, *revision_ids: str, user: str = "dr-admin") -> Answer:
+        return self.api(
+            "POST", f"/projects/{self.project_id}/drawing-revisions/publish", user, {"revision_ids": list(revision_ids)}
+        )
+
+    def published(self, number: str = "A-101", **fields: Any) -> dict[str, Any]:
+        revision = self.revision(number, **fields)
+        assert revision.status == 201, revision.body
+        assert self.publish(revision.body["id"]).status == 200
+        return dict(revision.body)
+
+    @property
+    def bucket(self) -> str:
+        from connectability.storage import bucket_name
+
+        return bucket_name(self.company_id)
+
+    def manifest(self, revision_id: str) -> dict[str, Any]:
+        import boto3
+
+        key = f"manifests/{self.project_id}/{revision_id}.json"
+        return dict(json.loads(boto3.client("s3").get_object(Bucket=self.bucket, Key=key)["Body"].read()))
+
+    def manifest_versions(self, revision_id: str) -> list[int]:
+        """Every version of a revision's manifest ever written, oldest first (the bucket is versioned)."""
+        import boto3
+
+        s3 = boto3.client("s3")
+        key = f"manifests/{self.project_id}/{revision_id}.json"
+        listed = s3.list_object_versions(Bucket=self.bucket, Prefix=key).get("Versions", [])
+        bodies = [
+            json.loads(s3.get_object(Bucket=self.bucket, Key=key, VersionId=v["VersionId"])["Body"].read())
+            for v in sorted(listed, key=lambda v: v["LastModified"])
+        ]
+        return sorted(b["version"] for b in bodies)
+
+
+@pytest.fixture
+def drawings_world(api: Api) -> DrawingsWorld:
+    build = Builder(api)
+    company = build.company("Apex Builders", "dr-company-admin")
+    for user in ("dr-admin", "dr-admin2", "dr-std", "dr-reader", "dr-none"):
+        build.user(company, user)
+    project = build.project(company, "Harbor Tower", "dr-company-admin")
+    build.member(project, "dr-admin", "dr-company-admin", drawings="admin")
+    build.member(project, "dr-admin2", "dr-company-admin", drawings="admin")
+    build.member(project, "dr-std", "dr-company-admin", drawings="standard")
+    build.member(project, "dr-reader", "dr-company-admin", drawings="read_only")
+    build.member(project, "dr-none", "dr-company-admin", cm="admin")
+    return DrawingsWorld(api, company, project)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from connectability import storage
 from connectability.db import companies as companies_db
 from connectability.db import projects as projects_db
 from connectability.db.base import update_item
@@ -33,8 +34,11 @@ from connectability.models.directory import (
 def create_company(caller: Caller, body: CompanyCreate) -> Company:
     if not caller.is_platform_admin:
         raise NotPermitted("Only a platform admin can create companies.")
+    company_id = new_id("cmp")
+    # The bucket first: a company is never recorded without the bucket its drawings need.
+    storage.create_company_bucket(company_id)
     item = companies_db.put_company(
-        new_id("cmp"), body.name, body.connection_approval.value, body.connected_drawings_beta, utcnow()
+        company_id, body.name, body.connection_approval.value, body.connected_drawings_beta, utcnow()
     )
     return Company.model_validate(item)
 

@@ -1,0 +1,133 @@
+"""Drawings API: uploads, revisions, publishing, the register, edits, deletes, markups, files, settings."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.router import Router
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from connectability.api import Limit, NextToken, caller_of, errors, new_api, respond
+from connectability.domain import drawings, notifications
+from connectability.models.common import Page
+from connectability.models.connections import Settings, SettingsBody
+from connectability.models.drawings import (
+    Area,
+    Drawing,
+    DrawingUpdate,
+    FileLink,
+    Markup,
+    MarkupCreate,
+    Published,
+    PublishRequest,
+    Revision,
+    RevisionCreate,
+    Upload,
+    UploadRequest,
+)
+from connectability.observability import logger, metrics, tracer
+
+ProjectId = Annotated[str, Path(min_length=1, max_length=64)]
+DrawingId = Annotated[str, Path(min_length=1, max_length=64)]
+RevisionId = Annotated[str, Path(min_length=1, max_length=64)]
+
+router = Router()
+
+
+@router.post("/projects/<project_id>/drawing-uploads", responses=errors(403, 404))
+def create_upload(project_id: ProjectId, body: Annotated[UploadRequest, Body()]) -> Response[Upload]:
+    return respond(201, drawings.create_upload(caller_of(router), project_id, body))
+
+
+@router.post("/projects/<project_id>/drawing-revisions", responses=errors(403, 404, 409))
+def create_revision(project_id: ProjectId, body: Annotated[RevisionCreate, Body()]) -> Response[Revision]:
+    return respond(201, drawings.create_revision(caller_of(router), project_id, body))
+
+
+@router.post("/projects/<project_id>/drawing-revisions/publish", responses=errors(403, 404, 409))
+def publish(project_id: ProjectId, body: Annotated[PublishRequest, Body()]) -> Published:
+    return drawings.publish(caller_of(router), project_id, body)
+
+
+@router.get("/projects/<project_id>/drawings", responses=errors(403, 404))
+def register(
+    project_id: ProjectId,
+    area_id: Annotated[str | None, Query(max_length=64)] = None,
+    discipline: Annotated[str | None, Query(max_length=64, description="A discipline's name.")] = None,
+    include_obsolete: Annotated[bool, Query()] = False,
+    include_drafts: Annotated[bool, Query(description="Drawings admins only: drawings with drafts only.")] = False,
+    limit: Limit = 50,
+    next_token: NextToken = None,
+) -> Page[Drawing]:
+    return drawings.register(
+        caller_of(router), project_id, area_id, discipline, include_obsolete, include_drafts, limit, next_token
+    )
+
+
+@router.get("/projects/<project_id>/drawings/<drawing_id>", responses=errors(403, 404))
+def get_drawing(project_id: ProjectId, drawing_id: DrawingId) -> Drawing:
+    return drawings.get_drawing(caller_of(router), project_id, drawing_id)
+
+
+@router.patch("/projects/<project_id>/drawings/<drawing_id>", responses=errors(403, 404, 409))
+def update_drawing(project_id: ProjectId, drawing_id: DrawingId, body: Annotated[DrawingUpdate, Body()]) -> Drawing:
+    return drawings.update_drawing(caller_of(router), project_id, drawing_id, body)
+
+
+@router.delete("/projects/<project_id>/drawings/<drawing_id>", responses=errors(403, 404, 409))
+def delete_drawing(project_id: ProjectId, drawing_id: DrawingId) -> Response[None]:
+    drawings.delete_drawing(caller_of(router), project_id, drawing_id)
+    return respond(204)
+
+
+@router.get("/projects/<project_id>/drawing-revisions/<revision_id>/file", responses=errors(403, 404))
+def file_link(project_id: ProjectId, revision_id: RevisionId) -> FileLink:
+    return drawings.file_link(caller_of(router), project_id, revision_id)
+
+
+@router.get("/projects/<project_id>/drawing-areas", responses=errors(403, 404))
+def list_areas(project_id: ProjectId, limit: Limit = 50, next_token: NextToken = None) -> Page[Area]:
+    return drawings.list_areas(caller_of(router), project_id, limit, next_token)
+
+
+@router.post("/projects/<project_id>/drawings/<drawing_id>/markups", responses=errors(403, 404))
+def add_markup(project_id: ProjectId, drawing_id: DrawingId, body: Annotated[MarkupCreate, Body()]) -> Response[Markup]:
+    return respond(201, drawings.add_markup(caller_of(router), project_id, drawing_id, body))
+
+
+@router.get("/projects/<project_id>/drawings/<drawing_id>/markups", responses=errors(403, 404))
+def list_markups(
+    project_id: ProjectId, drawing_id: DrawingId, limit: Limit = 50, next_token: NextToken = None
+) -> Page[Markup]:
+    return drawings.list_markups(caller_of(router), project_id, drawing_id, limit, next_token)
+
+
+@router.get("/projects/<project_id>/reports/deleted-drawing-revisions", responses=errors(403, 404))
+def deleted_report(project_id: ProjectId, limit: Limit = 50, next_token: NextToken = None) -> Page[Revision]:
+    return drawings.deleted_report(caller_of(router), project_id, limit, next_token)
+
+
+@router.get("/projects/<project_id>/settings/drawings", responses=errors(403, 404))
+def get_settings(project_id: ProjectId) -> Settings:
+    return notifications.get_recipient_settings(caller_of(router), project_id, notifications.DRAWINGS)
+
+
+@router.put("/projects/<project_id>/settings/drawings", responses=errors(403, 404))
+def put_settings(project_id: ProjectId, body: Annotated[SettingsBody, Body()]) -> Settings:
+    return notifications.put_recipient_settings(
+        caller_of(router), project_id, notifications.DRAWINGS, body.notification_recipients
+    )
+
+
+app = new_api()
+app.include_router(router)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,458 @@
+"""The drawing aggregate: drawings, their revisions, and the records they share (areas, disciplines, sets),
+uploads and markups. Every item lives under its project's partition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from functools import cache
+from typing import TypeVar
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
+
+from connectability.db.base import Gsi1, Gsi2, Item, decode_token, encode_token
+from connectability.db.projects import project_key
+
+
+def name_key(name: str) -> str:
+    """Names identify areas, disciplines, sets and drawing numbers regardless of case and spacing."""
+    return " ".join(name.split()).casefold()
+
+
+class DrawingItem(Item):
+    drawing_id = UnicodeAttribute()
+    project_id = UnicodeAttribute()
+    company_id = UnicodeAttribute()
+    number = UnicodeAttribute()
+    title = UnicodeAttribute()
+    obsolete = BooleanAttribute(default=False)
+    discipline_key = UnicodeAttribute()
+    area_id = UnicodeAttribute(null=True)
+    connected = BooleanAttribute(default=False)
+    current_revision_id = UnicodeAttribute(null=True)
+    current_seq = NumberAttribute(null=True)
+    revision_count = NumberAttribute(default=0)
+    deleted = BooleanAttribute(default=False)
+
+
+class DrawingNumberItem(Item):
+    drawing_id = UnicodeAttribute()
+
+
+class RevisionItem(Item):
+    gsi1 = Gsi1()
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+    gsi2 = Gsi2()
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    revision_id = UnicodeAttribute()
+    drawing_id = UnicodeAttribute()
+    project_id = UnicodeAttribute()
+    company_id = UnicodeAttribute()
+    seq = NumberAttribute()
+    number = UnicodeAttribute()
+    title = UnicodeAttribute()
+    revision_number = UnicodeAttribute()
+    status = UnicodeAttribute(null=True)
+    state = UnicodeAttribute()
+    drawing_date = UnicodeAttribute(null=True)
+    received_date = UnicodeAttribute(null=True)
+    set_key = UnicodeAttribute(null=True)
+    discipline_key = UnicodeAttribute()
+    area_id = UnicodeAttribute(null=True)
+    connected = BooleanAttribute(default=False)
+    source_connection_id = UnicodeAttribute(null=True)
+    source_revision_id = UnicodeAttribute(null=True)
+    bucket = UnicodeAttribute()
+    file_key = UnicodeAttribute()
+    content_type = UnicodeAttribute()
+    size = NumberAttribute()
+    sha256 = UnicodeAttribute()
+    published_at = UTCDateTimeAttribute(null=True)
+    manifest_version = NumberAttribute(default=0)
+    deleted_at = UTCDateTimeAttribute(null=True)
+    deleted_by = UnicodeAttribute(null=True)
+    created_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class AreaItem(Item):
+    area_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+
+
+class AreaNameItem(Item):
+    area_id = UnicodeAttribute()
+
+
+class DisciplineItem(Item):
+    name = UnicodeAttribute()
+    position = NumberAttribute(null=True)
+
+
+class SetItem(Item):
+    name = UnicodeAttribute()
+    date = UnicodeAttribute()
+
+
+class UploadItem(Item):
+    upload_id = UnicodeAttribute()
+    filename = UnicodeAttribute()
+    content_type = UnicodeAttribute()
+    size = NumberAttribute()
+    bucket = UnicodeAttribute()
+    key = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    revision_id = UnicodeAttribute(null=True)
+
+
+class MarkupItem(Item):
+    markup_id = UnicodeAttribute()
+    drawing_id = UnicodeAttribute()
+    revision_id = UnicodeAttribute()
+    data = JSONAttribute()
+    created_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+_T = TypeVar("_T", bound=Item)
+
+
+@cache
+def _connection() -> Connection:
+    return Connection()
+
+
+def _get(model: type[_T], project_id: str, sk: str) -> _T | None:
+    try:
+        return model.get(project_key(project_id), sk)
+    except DoesNotExist:
+        return None
+
+
+# -- drawings -------------------------------------------------------------------------------------------------
+def drawing_by_number(project_id: str, number: str) -> DrawingItem | None:
+    lookup = _get(DrawingNumberItem, project_id, f"DRAWNUM#{name_key(number)}")
+    return get_drawing(project_id, lookup.drawing_id) if lookup else None
+
+
+def create_drawing(drawing: DrawingItem) -> bool:
+    """Create a drawing and claim its number; False when another drawing holds the number already."""
+    try:
+        with TransactWrite(connection=_connection()) as tx:
+            tx.save(
+                DrawingNumberItem(drawing.pk, f"DRAWNUM#{name_key(drawing.number)}", drawing_id=drawing.drawing_id),
+                condition=DrawingNumberItem.pk.does_not_exist(),
+            )
+            tx.save(drawing, condition=DrawingItem.pk.does_not_exist())
+    except TransactWriteError as exc:
+        if exc.cause_response_code == "TransactionCanceledException":
+            return False
+        raise
+    return True
+
+
+def get_drawing(project_id: str, drawing_id: str) -> DrawingItem | None:
+    return _get(DrawingItem, project_id, f"DRAWING#{drawing_id}")
+
+
+def get_drawings(project_id: str, drawing_ids: Iterable[str]) -> dict[str, DrawingItem]:
+    keys = [(project_key(project_id), f"DRAWING#{d}") for d in set(drawing_ids)]
+    return {d.drawing_id: d for d in DrawingItem.batch_get(keys)} if keys else {}
+
+
+def next_seq(drawing: DrawingItem) -> int:
+    """The next revision's position within its drawing: an atomic counter, so racing uploads never share one."""
+    drawing.update(actions=[DrawingItem.revision_count.add(1)], condition=DrawingItem.pk.exists())
+    return int(drawing.revision_count)
+
+
+def register(
+    project_id: str,
+    area_id: str | None,
+    discipline_key: str | None,
+    include_obsolete: bool,
+    with_unpublished: bool,
+    limit: int,
+    next_token: str | None,
+) -> tuple[list[DrawingItem], str | None]:
+    """A page of the project's drawings that match; pages may come back short (the filter runs after the read)."""
+    condition: Condition = DrawingItem.deleted == False  # noqa: E712 - a DynamoDB condition, not a comparison
+    if not with_unpublished:
+        condition &= DrawingItem.current_revision_id.exists()
+    if not include_obsolete:
+        condition &= DrawingItem.obsolete == False  # noqa: E712
+    if area_id:
+        condition &= DrawingItem.area_id == area_id
+    if discipline_key:
+        condition &= DrawingItem.discipline_key == discipline_key
+    result = DrawingItem.query(
+        project_key(project_id),
+        DrawingItem.sk.startswith("DRAWING#"),
+        filter_condition=condition,
+        limit=limit,
+        last_evaluated_key=decode_token(next_token),
+    )
+    items = list(result)
+    return items, encode_token(result.last_evaluated_key)
+
+
+def drawings_where(project_id: str, condition: Condition) -> list[DrawingItem]:
+    """Every live drawing of a project that matches (renames of shared records fan out through this)."""
+    return list(
+        DrawingItem.query(
+            project_key(project_id),
+            DrawingItem.sk.startswith("DRAWING#"),
+            filter_condition=(DrawingItem.deleted == False) & condition,  # noqa: E712
+        )
+    )
+
+
+def update_drawing(drawing: DrawingItem, actions: list[Action]) -> None:
+    if actions:
+        drawing.update(actions=actions, condition=DrawingItem.deleted == False)  # noqa: E712
+
+
+def make_current(drawing: DrawingItem, revision: RevisionItem) -> bool:
+    """The newest published revision becomes current; publishing an older one leaves the current one."""
+    try:
+        drawing.update(
+            actions=[
+                DrawingItem.current_revision_id.set(revision.revision_id),
+                DrawingItem.current_seq.set(revision.seq),
+                DrawingItem.title.set(revision.title),
+                DrawingItem.discipline_key.set(revision.discipline_key),
+                DrawingItem.area_id.set(revision.area_id) if revision.area_id else DrawingItem.area_id.remove(),
+            ],
+            condition=(DrawingItem.deleted == False)  # noqa: E712
+            & (DrawingItem.current_seq.does_not_exist() | (DrawingItem.current_seq < revision.seq)),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def delete_drawing(drawing: DrawingItem, revisions: list[RevisionItem], by: str, at: datetime) -> None:
+    """Remove a drawing from the register and move its revisions to the deleted report, all or nothing."""
+    stamp = at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    operations = 2 + len(revisions)
+    if operations > 100:
+        raise ValueError("a drawing with more than 98 revisions cannot be deleted in one transaction")
+    with TransactWrite(connection=_connection()) as tx:
+        tx.update(drawing, actions=[DrawingItem.deleted.set(True)], condition=DrawingItem.deleted == False)  # noqa: E712
+        tx.delete(DrawingNumberItem(drawing.pk, f"DRAWNUM#{name_key(drawing.number)}"))
+        for revision in revisions:
+            tx.update(
+                revision,
+                actions=[
+                    RevisionItem.state.set("deleted"),
+                    RevisionItem.deleted_at.set(at),
+                    RevisionItem.deleted_by.set(by),
+                    RevisionItem.gsi2pk.set(f"{drawing.pk}#DELETED"),
+                    RevisionItem.gsi2sk.set(f"{stamp}#{revision.revision_id}"),
+                ],
+            )
+
+
+# -- revisions ------------------------------------------------------------------------------------------------
+def put_revision(revision: RevisionItem) -> None:
+    revision.save(condition=RevisionItem.pk.does_not_exist())
+
+
+def get_revision(project_id: str, revision_id: str) -> RevisionItem | None:
+    return _get(RevisionItem, project_id, f"REVISION#{revision_id}")
+
+
+def get_revisions(project_id: str, revision_ids: Iterable[str]) -> dict[str, RevisionItem]:
+    keys = [(project_key(project_id), f"REVISION#{r}") for r in set(revision_ids)]
+    return {r.revision_id: r for r in RevisionItem.batch_get(keys)} if keys else {}
+
+
+def revisions_of(drawing_id: str) -> list[RevisionItem]:
+    """Every revision of a drawing, oldest first."""
+    return list(RevisionItem.gsi1.query(f"DRAWING#{drawing_id}", RevisionItem.gsi1sk.startswith("REV#")))
+
+
+def publish(revision: RevisionItem, at: datetime) -> bool:
+    """Draft to published; False if it was not a draft any more (a concurrent publish or delete)."""
+    try:
+        revision.update(
+            actions=[RevisionItem.state.set("published"), RevisionItem.published_at.set(at)],
+            condition=RevisionItem.state == "draft",
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def update_revision(revision: RevisionItem, actions: list[Action]) -> None:
+    if actions:
+        revision.update(actions=actions, condition=RevisionItem.state != "deleted")
+
+
+def bump_manifest_version(revision: RevisionItem) -> int:
+    """The next manifest version of a revision: an atomic counter, so versions only grow."""
+    revision.update(actions=[RevisionItem.manifest_version.add(1)])
+    return int(revision.manifest_version)
+
+
+def deleted_revisions(project_id: str, limit: int, next_token: str | None) -> tuple[list[RevisionItem], str | None]:
+    result = RevisionItem.gsi2.query(
+        f"{project_key(project_id)}#DELETED",
+        scan_index_forward=False,
+        limit=limit,
+        last_evaluated_key=decode_token(next_token),
+    )
+    items = list(result)
+    return items, encode_token(result.last_evaluated_key)
+
+
+# -- shared records: areas, disciplines, sets -----------------------------------------------------------------
+def area_by_name(project_id: str, name: str) -> AreaItem | None:
+    lookup = _get(AreaNameItem, project_id, f"AREANAME#{name_key(name)}")
+    return get_area(project_id, lookup.area_id) if lookup else None
+
+
+def create_area(project_id: str, area_id: str, name: str, description: str | None) -> AreaItem:
+    """Create an area and claim its name; when another request claimed it first, answer that area."""
+    area = AreaItem(project_key(project_id), f"AREA#{area_id}", area_id=area_id, name=name, description=description)
+    try:
+        with TransactWrite(connection=_connection()) as tx:
+            tx.save(
+                AreaNameItem(area.pk, f"AREANAME#{name_key(name)}", area_id=area_id),
+                condition=AreaNameItem.pk.does_not_exist(),
+            )
+            tx.save(area)
+    except TransactWriteError:
+        existing = area_by_name(project_id, name)
+        if existing is None:
+            raise
+        return existing
+    return area
+
+
+def get_area(project_id: str, area_id: str) -> AreaItem | None:
+    return _get(AreaItem, project_id, f"AREA#{area_id}")
+
+
+def get_areas(project_id: str, area_ids: Iterable[str | None]) -> dict[str, AreaItem]:
+    keys = [(project_key(project_id), f"AREA#{a}") for a in {a for a in area_ids if a}]
+    return {a.area_id: a for a in AreaItem.batch_get(keys)} if keys else {}
+
+
+def areas(project_id: str, limit: int, next_token: str | None) -> tuple[list[AreaItem], str | None]:
+    result = AreaItem.query(
+        project_key(project_id),
+        AreaItem.sk.startswith("AREA#"),
+        limit=limit,
+        last_evaluated_key=decode_token(next_token),
+    )
+    items = list(result)
+    return items, encode_token(result.last_evaluated_key)
+
+
+def update_area_description(area: AreaItem, description: str | None) -> None:
+    area.update(actions=[AreaItem.description.set(description) if description else AreaItem.description.remove()])
+
+
+def get_discipline(project_id: str, key: str) -> DisciplineItem | None:
+    return _get(DisciplineItem, project_id, f"DISCIPLINE#{key}")
+
+
+def put_discipline(project_id: str, name: str, position: int | None) -> DisciplineItem:
+    item = DisciplineItem(project_key(project_id), f"DISCIPLINE#{name_key(name)}", name=name, position=position)
+    item.save()
+    return item
+
+
+def get_disciplines(project_id: str, keys: Iterable[str]) -> dict[str, DisciplineItem]:
+    wanted = [(project_key(project_id), f"DISCIPLINE#{k}") for k in set(keys)]
+    return {name_key(d.name): d for d in DisciplineItem.batch_get(wanted)} if wanted else {}
+
+
+def get_set(project_id: str, key: str) -> SetItem | None:
+    return _get(SetItem, project_id, f"SET#{key}")
+
+
+def put_set(project_id: str, name: str, day: str) -> SetItem:
+    item = SetItem(project_key(project_id), f"SET#{name_key(name)}", name=name, date=day)
+    item.save()
+    return item
+
+
+def get_sets(project_id: str, keys: Iterable[str | None]) -> dict[str, SetItem]:
+    wanted = [(project_key(project_id), f"SET#{k}") for k in {k for k in keys if k}]
+    return {name_key(s.name): s for s in SetItem.batch_get(wanted)} if wanted else {}
+
+
+def revisions_where(project_id: str, condition: Condition) -> list[RevisionItem]:
+    """Revisions of a project that match, deleted ones excluded (fan-out of a shared record's change)."""
+    return list(
+        RevisionItem.query(
+            project_key(project_id),
+            RevisionItem.sk.startswith("REVISION#"),
+            filter_condition=(RevisionItem.state != "deleted") & condition,
+        )
+    )
+
+
+# -- uploads and markups --------------------------------------------------------------------------------------
+def put_upload(upload: UploadItem) -> None:
+    upload.save(condition=UploadItem.pk.does_not_exist())
+
+
+def get_upload(project_id: str, upload_id: str) -> UploadItem | None:
+    return _get(UploadItem, project_id, f"UPLOAD#{upload_id}")
+
+
+def claim_upload(upload: UploadItem, revision_id: str) -> bool:
+    """An upload makes one revision; False when another revision took it first."""
+    try:
+        upload.update(
+            actions=[UploadItem.revision_id.set(revision_id)], condition=UploadItem.revision_id.does_not_exist()
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def release_upload(upload: UploadItem) -> None:
+    upload.update(actions=[UploadItem.revision_id.remove()])
+
+
+def put_markup(markup: MarkupItem) -> None:
+    markup.save(condition=MarkupItem.pk.does_not_exist())
+
+
+def markups_of(
+    project_id: str, drawing_id: str, limit: int, next_token: str | None
+) -> tuple[list[MarkupItem], str | None]:
+    result = MarkupItem.query(
+        project_key(project_id),
+        MarkupItem.sk.startswith(f"MARKUP#{drawing_id}#"),
+        limit=limit,
+        last_evaluated_key=decode_token(next_token),
+    )
+    items = list(result)
+    return items, encode_token(result.last_evaluated_key)

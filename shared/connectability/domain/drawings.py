@@ -1,0 +1,581 @@
+"""Drawings in a project (R19-R20, R22-R24, R27-R28): uploads, revisions, publishing, the register, edits,
+deletes, markups, files, and the manifests that feed sync.
+
+Drawing-level fields (number, title, obsolete, discipline, area) are kept on the drawing and copied onto each
+of its revisions; revision-level fields (revision number, status, dates, set) belong to one revision. Areas,
+disciplines and sets are records of their own, so a change to one (an area's description, a discipline's
+position, a set's date) reaches every revision that uses it, and a manifest follows for each published one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+from pynamodb.expressions.update import Action
+
+from connectability import storage
+from connectability.db import drawings as db
+from connectability.db.drawings import DrawingItem, RevisionItem, name_key
+from connectability.db.projects import ProjectItem
+from connectability.domain.ids import new_id
+from connectability.domain.permissions import Caller, ProjectAccess, tool_level_at_least
+from connectability.errors import ConnectedDrawingReadOnly, InvalidInput, InvalidState, NotFound
+from connectability.models.common import Level, Page, utcnow
+from connectability.models.drawings import (
+    Area,
+    AreaIn,
+    ContentType,
+    Discipline,
+    DisciplineIn,
+    Drawing,
+    DrawingSet,
+    DrawingSetIn,
+    DrawingUpdate,
+    FileInfo,
+    FileLink,
+    ManifestFile,
+    Markup,
+    MarkupCreate,
+    Published,
+    PublishRequest,
+    Revision,
+    RevisionCreate,
+    RevisionManifest,
+    RevisionState,
+    Source,
+    Upload,
+    UploadRequest,
+)
+from connectability.observability import logger
+
+DRAWINGS = "drawings"
+
+# The first bytes of each accepted file type: a file must be what it says it is.
+SIGNATURES: dict[str, tuple[bytes, ...]] = {
+    ContentType.pdf: (b"%PDF-",),
+    ContentType.png: (b"\x89PNG\r\n\x1a\n",),
+    ContentType.jpeg: (b"\xff\xd8\xff",),
+    ContentType.tiff: (b"II*\x00", b"MM\x00*"),
+}
+
+
+def _access(caller: Caller, project_id: str, level: Level) -> ProjectAccess:
+    return tool_level_at_least(caller, project_id, DRAWINGS, level)
+
+
+def _is_admin(access: ProjectAccess) -> bool:
+    return access.level(DRAWINGS) is Level.admin
+
+
+def _visible_states(access: ProjectAccess) -> set[str]:
+    """Drafts, copies waiting for review and deleted revisions are for Drawings admins only."""
+    if _is_admin(access):
+        return {s.value for s in RevisionState}
+    return {RevisionState.published.value}
+
+
+# -- uploads and revisions ------------------------------------------------------------------------------------
+def create_upload(caller: Caller, project_id: str, body: UploadRequest) -> Upload:
+    """A presigned PUT into the company's bucket, valid 15 minutes, for exactly the declared type and size."""
+    project = _access(caller, project_id, Level.standard).project
+    upload_id = new_id("upl")
+    bucket, key = storage.bucket_name(project.company_id), f"{storage.UPLOAD_PREFIX}{project_id}/{upload_id}"
+    now = utcnow()
+    db.put_upload(
+        db.UploadItem(
+            project.pk,
+            f"UPLOAD#{upload_id}",
+            upload_id=upload_id,
+            filename=body.filename,
+            content_type=body.content_type.value,
+            size=body.size,
+            bucket=bucket,
+            key=key,
+            created_by=caller.user_id,
+            created_at=now,
+        )
+    )
+    url, headers = storage.presign_put(bucket, key, body.content_type.value, body.size)
+    return Upload(
+        upload_id=upload_id, url=url, headers=headers, expires_at=now + timedelta(seconds=storage.URL_SECONDS)
+    )
+
+
+def create_revision(caller: Caller, project_id: str, body: RevisionCreate) -> Revision:
+    """A draft revision from a finished upload; a known drawing number makes it that drawing's next revision."""
+    access = _access(caller, project_id, Level.standard)
+    project = access.project
+    upload = db.get_upload(project_id, body.upload_id)
+    if upload is None:
+        raise InvalidInput(
+            f"No upload {body.upload_id} in this project; ask for one with POST .../drawing-uploads first.",
+            details=[{"field": "upload_id", "message": "no such upload"}],
+        )
+    if upload.revision_id:
+        raise InvalidInput(
+            f"Upload {body.upload_id} already made revision {upload.revision_id}; upload the file again.",
+            details=[{"field": "upload_id", "message": "already used"}],
+        )
+    sha256 = _check_uploaded_file(upload)
+    existing = db.drawing_by_number(project_id, body.number)
+    if existing is not None and existing.connected:
+        raise ConnectedDrawingReadOnly(
+            f"Drawing {body.number} is a connected drawing; its revisions come from the upstream project only."
+        )
+    discipline_key = _discipline(project_id, body.discipline)
+    area_id = _area(project_id, body.area)
+    set_key = _set(project_id, body.drawing_set)
+    drawing = existing or _new_drawing(project, body, discipline_key, area_id)
+    revision_id = new_id("rev")
+    if not db.claim_upload(upload, revision_id):
+        raise InvalidInput(
+            f"Upload {body.upload_id} was used by another revision meanwhile; upload the file again.",
+            details=[{"field": "upload_id", "message": "already used"}],
+        )
+    seq = db.next_seq(drawing)
+    revision = RevisionItem(
+        project.pk,
+        f"REVISION#{revision_id}",
+        gsi1pk=f"DRAWING#{drawing.drawing_id}",
+        gsi1sk=f"REV#{seq:06d}",
+        revision_id=revision_id,
+        drawing_id=drawing.drawing_id,
+        project_id=project_id,
+        company_id=project.company_id,
+        seq=seq,
+        number=drawing.number,
+        title=body.title,
+        revision_number=body.revision_number,
+        status=body.status,
+        state=RevisionState.draft.value,
+        drawing_date=_day(body.drawing_date),
+        received_date=_day(body.received_date),
+        set_key=set_key,
+        discipline_key=discipline_key,
+        area_id=area_id,
+        bucket=upload.bucket,
+        file_key=upload.key,
+        content_type=upload.content_type,
+        size=upload.size,
+        sha256=sha256,
+        created_by=caller.user_id,
+        created_at=utcnow(),
+    )
+    try:
+        db.put_revision(revision)
+    except Exception:
+        db.release_upload(upload)
+        raise
+    return _revision_views(project_id, [revision])[0]
+
+
+def _check_uploaded_file(upload: db.UploadItem) -> str:
+    """The upload must be there, of the declared size and type (by its bytes); answers its sha256."""
+    found = storage.head(upload.bucket, upload.key)
+    if found is None:
+        raise InvalidInput(
+            "The file has not been uploaded yet: PUT it to the upload's URL first, then create the revision.",
+            details=[{"field": "upload_id", "message": "no file uploaded"}],
+        )
+    if int(found["ContentLength"]) != upload.size:
+        raise InvalidInput(
+            f"The uploaded file has {found['ContentLength']} bytes, not the {upload.size} declared; upload again.",
+            details=[{"field": "upload_id", "message": "size differs from the declared size"}],
+        )
+    head = storage.first_bytes(upload.bucket, upload.key)
+    if not head.startswith(SIGNATURES[ContentType(upload.content_type)]):
+        raise InvalidInput(
+            f"The uploaded file is not a {upload.content_type} file; upload a file of the declared type.",
+            details=[{"field": "upload_id", "message": f"content is not {upload.content_type}"}],
+        )
+    return storage.sha256_of(upload.bucket, upload.key)
+
+
+def _new_drawing(project: ProjectItem, body: RevisionCreate, discipline_key: str, area_id: str | None) -> DrawingItem:
+    drawing = DrawingItem(
+        project.pk,
+        f"DRAWING#{(drawing_id := new_id('drw'))}",
+        drawing_id=drawing_id,
+        project_id=project.project_id,
+        company_id=project.company_id,
+        number=body.number,
+        title=body.title,
+        discipline_key=discipline_key,
+        area_id=area_id,
+    )
+    if db.create_drawing(drawing):
+        return drawing
+    # Another request created this number first: the revision joins that drawing.
+    existing = db.drawing_by_number(project.project_id, body.number)
+    if existing is None:
+        raise InvalidState(f"Drawing {body.number} changed meanwhile; try again.")
+    return existing
+
+
+# -- shared records -------------------------------------------------------------------------------------------
+def _discipline(project_id: str, given: DisciplineIn) -> str:
+    key = name_key(given.name)
+    current = db.get_discipline(project_id, key)
+    if current is None:
+        db.put_discipline(project_id, given.name, given.position)
+    elif given.position is not None and given.position != current.position:
+        db.put_discipline(project_id, current.name, given.position)
+        _republish(project_id, db.revisions_where(project_id, RevisionItem.discipline_key == key))
+    return key
+
+
+def _area(project_id: str, given: AreaIn | None) -> str | None:
+    if given is None:
+        return None
+    area = db.area_by_name(project_id, given.name)
+    if area is None:
+        return db.create_area(project_id, new_id("area"), given.name, given.description).area_id
+    if given.description is not None and given.description != (area.description or ""):
+        db.update_area_description(area, given.description)
+        _republish(project_id, db.revisions_where(project_id, RevisionItem.area_id == area.area_id))
+    return area.area_id
+
+
+def _set(project_id: str, given: DrawingSetIn | None) -> str | None:
+    if given is None:
+        return None
+    key = name_key(given.name)
+    current = db.get_set(project_id, key)
+    if current is None or current.date != given.date.isoformat():
+        db.put_set(project_id, current.name if current else given.name, given.date.isoformat())
+        if current is not None:
+            _republish(project_id, db.revisions_where(project_id, RevisionItem.set_key == key))
+    return key
+
+
+# -- publishing -----------------------------------------------------------------------------------------------
+def publish(caller: Caller, project_id: str, body: PublishRequest) -> Published:
+    """Drafts become published (all checked before any changes); the newest becomes its drawing's current."""
+    _access(caller, project_id, Level.admin)
+    ids = list(dict.fromkeys(body.revision_ids))
+    found = db.get_revisions(project_id, ids)
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise InvalidInput(
+            f"No such revision in this project: {', '.join(missing)}.",
+            details=[
+                {"field": f"revision_ids.{body.revision_ids.index(i)}", "message": "no such revision"} for i in missing
+            ],
+        )
+    not_drafts = [i for i in ids if found[i].state != RevisionState.draft.value]
+    if not_drafts:
+        raise InvalidState(
+            f"Only drafts can be published here; these are not drafts: {', '.join(not_drafts)}. "
+            "Connected copies are published through .../connected-drawings/publish."
+        )
+    now = utcnow()
+    published: list[RevisionItem] = []
+    for revision in sorted((found[i] for i in ids), key=lambda r: (r.drawing_id, r.seq)):
+        if db.publish(revision, now):
+            published.append(revision)
+    drawings = db.get_drawings(project_id, {r.drawing_id for r in published})
+    for revision in published:
+        db.make_current(drawings[revision.drawing_id], revision)
+    _republish(project_id, published)
+    return Published(published=[r.revision_id for r in published])
+
+
+# -- reading --------------------------------------------------------------------------------------------------
+def register(
+    caller: Caller,
+    project_id: str,
+    area_id: str | None,
+    discipline: str | None,
+    include_obsolete: bool,
+    include_drafts: bool,
+    limit: int,
+    next_token: str | None,
+) -> Page[Drawing]:
+    """Each drawing with its current published revision; drawings with drafts only, for admins who ask."""
+    access = _access(caller, project_id, Level.read_only)
+    drafts = include_drafts and _is_admin(access)
+    items, token = db.register(
+        project_id, area_id, name_key(discipline) if discipline else None, include_obsolete, drafts, limit, next_token
+    )
+    current = db.get_revisions(project_id, [d.current_revision_id for d in items if d.current_revision_id])
+    return Page[Drawing](items=_drawing_views(project_id, items, current), next_token=token)
+
+
+def get_drawing(caller: Caller, project_id: str, drawing_id: str) -> Drawing:
+    access = _access(caller, project_id, Level.read_only)
+    drawing, revisions = _visible_drawing(access, drawing_id)
+    current = {r.revision_id: r for r in revisions if r.revision_id == drawing.current_revision_id}
+    view = _drawing_views(project_id, [drawing], current)[0]
+    view.revisions = _revision_views(project_id, revisions)
+    return view
+
+
+def _visible_drawing(access: ProjectAccess, drawing_id: str) -> tuple[DrawingItem, list[RevisionItem]]:
+    drawing = db.get_drawing(access.project.project_id, drawing_id)
+    states = _visible_states(access)
+    revisions = [r for r in db.revisions_of(drawing_id) if r.state in states] if drawing else []
+    if drawing is None or drawing.deleted or not revisions:
+        raise NotFound(f"No drawing {drawing_id} is visible to you in this project.")
+    return drawing, revisions
+
+
+def list_areas(caller: Caller, project_id: str, limit: int, next_token: str | None) -> Page[Area]:
+    _access(caller, project_id, Level.read_only)
+    items, token = db.areas(project_id, limit, next_token)
+    return Page[Area](
+        items=[Area(id=a.area_id, name=a.name, description=a.description) for a in items], next_token=token
+    )
+
+
+def file_link(caller: Caller, project_id: str, revision_id: str) -> FileLink:
+    """A presigned GET valid 15 minutes, for users allowed to see that revision."""
+    access = _access(caller, project_id, Level.read_only)
+    revision = db.get_revision(project_id, revision_id)
+    if revision is None or revision.state not in _visible_states(access):
+        raise NotFound(f"No revision {revision_id} is visible to you in this project.")
+    extension = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg", "image/tiff": "tif"}
+    filename = f"{revision.number}-{revision.revision_number}.{extension.get(revision.content_type, 'bin')}"
+    url = storage.presign_get(revision.bucket, revision.file_key, filename)
+    return FileLink(url=url, expires_at=utcnow() + timedelta(seconds=storage.URL_SECONDS))
+
+
+def deleted_report(caller: Caller, project_id: str, limit: int, next_token: str | None) -> Page[Revision]:
+    """The Deleted Drawing Revisions report (R28): every deleted revision, who and when, newest first."""
+    _access(caller, project_id, Level.admin)
+    items, token = db.deleted_revisions(project_id, limit, next_token)
+    return Page[Revision](items=_revision_views(project_id, items), next_token=token)
+
+
+# -- edits and deletes ----------------------------------------------------------------------------------------
+def update_drawing(caller: Caller, project_id: str, drawing_id: str, body: DrawingUpdate) -> Drawing:
+    """Edit a drawing (admins). A manifest follows for every published revision whose fields changed."""
+    access = _access(caller, project_id, Level.admin)
+    drawing, revisions = _visible_drawing(access, drawing_id)
+    if drawing.connected:
+        raise ConnectedDrawingReadOnly(
+            "This drawing is connected: its fields come from the upstream project and cannot be changed here."
+        )
+    given = body.model_fields_set
+    drawing_actions: list[Action] = []
+    revision_actions: list[Action] = []
+    if "title" in given and body.title is not None:
+        drawing_actions.append(DrawingItem.title.set(body.title))
+        revision_actions.append(RevisionItem.title.set(body.title))
+    if "obsolete" in given and body.obsolete is not None:
+        drawing_actions.append(DrawingItem.obsolete.set(body.obsolete))
+    if "discipline" in given and body.discipline is not None:
+        key = _discipline(project_id, body.discipline)
+        drawing_actions.append(DrawingItem.discipline_key.set(key))
+        revision_actions.append(RevisionItem.discipline_key.set(key))
+    if "area" in given:
+        area_id = _area(project_id, body.area)
+        drawing_actions.append(DrawingItem.area_id.set(area_id) if area_id else DrawingItem.area_id.remove())
+        revision_actions.append(RevisionItem.area_id.set(area_id) if area_id else RevisionItem.area_id.remove())
+    db.update_drawing(drawing, drawing_actions)
+    for revision in revisions:
+        db.update_revision(revision, list(revision_actions))
+    affected = {r.revision_id: r for r in revisions if drawing_actions and r.published_at}
+    target = next((r for r in revisions if r.revision_id == drawing.current_revision_id), revisions[-1])
+    own = _revision_actions(project_id, body)
+    if own:
+        db.update_revision(target, own)
+        if target.published_at:
+            affected[target.revision_id] = target
+    _republish(project_id, list(affected.values()))
+    return get_drawing(caller, project_id, drawing_id)
+
+
+def _revision_actions(project_id: str, body: DrawingUpdate) -> list[Action]:
+    given, actions = body.model_fields_set, list[Action]()
+    if "status" in given:
+        actions.append(RevisionItem.status.set(body.status) if body.status else RevisionItem.status.remove())
+    for field in ("drawing_date", "received_date"):
+        if field in given:
+            value = getattr(body, field)
+            attribute = getattr(RevisionItem, field)
+            actions.append(attribute.set(value.isoformat()) if value else attribute.remove())
+    if "drawing_set" in given:
+        key = _set(project_id, body.drawing_set)
+        actions.append(RevisionItem.set_key.set(key) if key else RevisionItem.set_key.remove())
+    return actions
+
+
+def delete_drawing(caller: Caller, project_id: str, drawing_id: str) -> None:
+    """All revisions move to the Deleted Drawing Revisions report (files kept); published ones tell sync (R28)."""
+    access = _access(caller, project_id, Level.admin)
+    drawing, revisions = _visible_drawing(access, drawing_id)
+    if drawing.connected:
+        raise ConnectedDrawingReadOnly("This drawing is connected; only the upstream project can delete it.")
+    db.delete_drawing(drawing, revisions, caller.user_id, utcnow())
+    _republish(project_id, [r for r in revisions if r.published_at], deleted=True)
+
+
+# -- markups --------------------------------------------------------------------------------------------------
+def add_markup(caller: Caller, project_id: str, drawing_id: str, body: MarkupCreate) -> Markup:
+    """Markups stay with the project's drawing and revision; sync never copies them (R27)."""
+    access = _access(caller, project_id, Level.standard)
+    _, revisions = _visible_drawing(access, drawing_id)
+    if body.revision_id not in {r.revision_id for r in revisions}:
+        raise InvalidInput(
+            f"Revision {body.revision_id} is not a revision of drawing {drawing_id} that you can see.",
+            details=[{"field": "revision_id", "message": "not a visible revision of this drawing"}],
+        )
+    markup_id, now = new_id("mkp"), utcnow()
+    item = db.MarkupItem(
+        access.project.pk,
+        f"MARKUP#{drawing_id}#{markup_id}",
+        markup_id=markup_id,
+        drawing_id=drawing_id,
+        revision_id=body.revision_id,
+        data=body.data,
+        created_by=caller.user_id,
+        created_at=now,
+    )
+    db.put_markup(item)
+    return _markup_view(item)
+
+
+def list_markups(caller: Caller, project_id: str, drawing_id: str, limit: int, next_token: str | None) -> Page[Markup]:
+    access = _access(caller, project_id, Level.read_only)
+    _, revisions = _visible_drawing(access, drawing_id)
+    visible = {r.revision_id for r in revisions}
+    items, token = db.markups_of(project_id, drawing_id, limit, next_token)
+    return Page[Markup](items=[_markup_view(m) for m in items if m.revision_id in visible], next_token=token)
+
+
+def _markup_view(item: db.MarkupItem) -> Markup:
+    return Markup(
+        id=item.markup_id,
+        drawing_id=item.drawing_id,
+        revision_id=item.revision_id,
+        data=item.data,
+        created_by=item.created_by,
+        created_at=item.created_at,
+    )
+
+
+# -- manifests ------------------------------------------------------------------------------------------------
+def _republish(project_id: str, revisions: Iterable[RevisionItem], deleted: bool = False) -> None:
+    """One manifest per published revision, re-read after the change so it carries the state as it now is."""
+    wanted = {r.revision_id for r in revisions if r.published_at or r.state == RevisionState.published.value}
+    if not wanted:
+        return
+    fresh = db.get_revisions(project_id, wanted)
+    drawings = db.get_drawings(project_id, {r.drawing_id for r in fresh.values()})
+    views = {v.id: v for v in _revision_views(project_id, list(fresh.values()))}
+    for revision in fresh.values():
+        if revision.connected:
+            continue  # copies are never sources: sync is one-way (R24)
+        version = db.bump_manifest_version(revision)
+        view = views[revision.revision_id]
+        manifest = RevisionManifest(
+            version=version,
+            deleted=deleted or revision.state == RevisionState.deleted.value,
+            company_id=revision.company_id,
+            project_id=project_id,
+            drawing_id=revision.drawing_id,
+            revision_id=revision.revision_id,
+            number=revision.number,
+            title=revision.title,
+            obsolete=bool(drawings[revision.drawing_id].obsolete),
+            area=view.area,
+            discipline=view.discipline,
+            drawing_date=view.drawing_date,
+            received_date=view.received_date,
+            revision_number=revision.revision_number,
+            status=revision.status,
+            drawing_set=view.drawing_set,
+            file=ManifestFile(
+                bucket=revision.bucket,
+                key=revision.file_key,
+                sha256=revision.sha256,
+                size=int(revision.size),
+                content_type=revision.content_type,
+            ),
+            published_at=revision.published_at,
+            written_at=utcnow(),
+        )
+        key = storage.write_manifest(revision.bucket, manifest)
+        logger.info("manifest written", extra={"key": key, "version": version, "deleted": manifest.deleted})
+
+
+# -- views ----------------------------------------------------------------------------------------------------
+def _revision_views(project_id: str, revisions: list[RevisionItem]) -> list[Revision]:
+    areas = db.get_areas(project_id, (r.area_id for r in revisions))
+    disciplines = db.get_disciplines(project_id, (r.discipline_key for r in revisions))
+    sets = db.get_sets(project_id, (r.set_key for r in revisions))
+    return [_revision_view(r, areas, disciplines, sets) for r in revisions]
+
+
+def _revision_view(
+    r: RevisionItem,
+    areas: dict[str, db.AreaItem],
+    disciplines: dict[str, db.DisciplineItem],
+    sets: dict[str, db.SetItem],
+) -> Revision:
+    area = areas.get(r.area_id) if r.area_id else None
+    discipline = disciplines.get(r.discipline_key)
+    drawing_set = sets.get(r.set_key) if r.set_key else None
+    return Revision(
+        id=r.revision_id,
+        drawing_id=r.drawing_id,
+        number=r.number,
+        title=r.title,
+        revision_number=r.revision_number,
+        status=r.status,
+        state=RevisionState(r.state),
+        drawing_date=_date(r.drawing_date),
+        received_date=_date(r.received_date),
+        drawing_set=DrawingSet(name=drawing_set.name, date=date.fromisoformat(drawing_set.date))
+        if drawing_set
+        else None,
+        discipline=Discipline(
+            name=discipline.name if discipline else r.discipline_key,
+            position=int(discipline.position) if discipline and discipline.position is not None else None,
+        ),
+        area=Area(id=area.area_id, name=area.name, description=area.description) if area else None,
+        connected=bool(r.connected),
+        source=Source(connection_id=r.source_connection_id, upstream_revision_id=r.source_revision_id)
+        if r.connected and r.source_connection_id and r.source_revision_id
+        else None,
+        file=FileInfo(content_type=r.content_type, size=int(r.size), sha256=r.sha256),
+        published_at=r.published_at,
+        deleted_at=r.deleted_at,
+        deleted_by=r.deleted_by,
+    )
+
+
+def _drawing_views(project_id: str, drawings: list[DrawingItem], current: dict[str, RevisionItem]) -> list[Drawing]:
+    areas = db.get_areas(project_id, (d.area_id for d in drawings))
+    disciplines = db.get_disciplines(project_id, (d.discipline_key for d in drawings))
+    revision_views = {v.id: v for v in _revision_views(project_id, list(current.values()))}
+    views = []
+    for d in drawings:
+        area = areas.get(d.area_id) if d.area_id else None
+        discipline = disciplines.get(d.discipline_key)
+        views.append(
+            Drawing(
+                id=d.drawing_id,
+                project_id=d.project_id,
+                number=d.number,
+                title=d.title,
+                obsolete=bool(d.obsolete),
+                discipline=Discipline(
+                    name=discipline.name if discipline else d.discipline_key,
+                    position=int(discipline.position) if discipline and discipline.position is not None else None,
+                ),
+                area=Area(id=area.area_id, name=area.name, description=area.description) if area else None,
+                connected=bool(d.connected),
+                current_revision=revision_views.get(d.current_revision_id or ""),
+            )
+        )
+    return views
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None

@@ -1,0 +1,229 @@
+"""API models of the Drawings tool (API.md, Drawings) and the manifest that feeds sync."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from connectability.models.common import Input, Name, Output
+
+MAX_UPLOAD_BYTES = 5 * 1024**3  # one presigned PUT carries at most 5 GB
+MAX_MARKUP_BYTES = 64 * 1024
+
+Number = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
+Filename = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+
+
+class ContentType(StrEnum):
+    pdf = "application/pdf"
+    png = "image/png"
+    jpeg = "image/jpeg"
+    tiff = "image/tiff"
+
+
+class RevisionState(StrEnum):
+    draft = "draft"
+    published = "published"
+    pending_review = "pending_review"
+    deleted = "deleted"
+
+
+class UploadRequest(Input):
+    filename: Filename
+    content_type: ContentType
+    size: int = Field(gt=0, le=MAX_UPLOAD_BYTES, description="Bytes; at most 5 GB.")
+
+
+class Upload(Output):
+    upload_id: str
+    url: str
+    method: Literal["PUT"] = "PUT"
+    headers: dict[str, str]
+    expires_at: datetime
+
+
+class DisciplineIn(Input):
+    name: Short
+    position: int | None = Field(default=None, ge=0, le=10_000)
+
+
+class AreaIn(Input):
+    name: Name
+    description: Description | None = None
+
+
+class DrawingSetIn(Input):
+    name: Name
+    date: date
+
+
+class RevisionCreate(Input):
+    upload_id: str = Field(min_length=1, max_length=64)
+    number: Number
+    title: Title
+    revision_number: Short
+    status: Short | None = None
+    discipline: DisciplineIn
+    area: AreaIn | None = None
+    drawing_date: date | None = None
+    received_date: date | None = None
+    drawing_set: DrawingSetIn | None = None
+
+
+class PublishRequest(Input):
+    revision_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
+        min_length=1, max_length=500
+    )
+
+
+class Published(Output):
+    published: list[str]
+
+
+class DrawingUpdate(Input):
+    """Every field optional; `area: null` takes the drawing out of its area."""
+
+    title: Title | None = None
+    obsolete: bool | None = None
+    discipline: DisciplineIn | None = None
+    area: AreaIn | None = None
+    drawing_set: DrawingSetIn | None = None
+    status: Short | None = None
+    drawing_date: date | None = None
+    received_date: date | None = None
+
+
+class MarkupCreate(Input):
+    revision_id: str = Field(min_length=1, max_length=64)
+    data: dict[str, Any]
+
+    @field_validator("data")
+    @classmethod
+    def _small(cls, value: dict[str, Any]) -> dict[str, Any]:
+        import json
+
+        if len(json.dumps(value, separators=(",", ":")).encode()) > MAX_MARKUP_BYTES:
+            raise ValueError("markup data is over 64 KiB")
+        return value
+
+
+class Discipline(Output):
+    name: str
+    position: int | None = None
+
+
+class Area(Output):
+    id: str
+    name: str
+    description: str | None = None
+
+
+class DrawingSet(Output):
+    name: str
+    date: date
+
+
+class FileInfo(Output):
+    content_type: str
+    size: int
+    sha256: str
+
+
+class Source(Output):
+    connection_id: str
+    upstream_revision_id: str
+
+
+class Revision(Output):
+    id: str
+    drawing_id: str
+    number: str
+    title: str
+    revision_number: str
+    status: str | None = None
+    state: RevisionState
+    drawing_date: date | None = None
+    received_date: date | None = None
+    drawing_set: DrawingSet | None = None
+    discipline: Discipline
+    area: Area | None = None
+    connected: bool = False
+    source: Source | None = None
+    file: FileInfo
+    published_at: datetime | None = None
+    deleted_at: datetime | None = None
+    deleted_by: str | None = None
+
+
+class Drawing(Output):
+    id: str
+    project_id: str
+    number: str
+    title: str
+    obsolete: bool
+    discipline: Discipline
+    area: Area | None = None
+    connected: bool = False
+    current_revision: Revision | None = None
+    revisions: list[Revision] | None = None
+
+
+class FileLink(Output):
+    url: str
+    expires_at: datetime
+
+
+class Markup(Output):
+    id: str
+    drawing_id: str
+    revision_id: str
+    data: dict[str, Any]
+    created_by: str
+    created_at: datetime
+
+
+class ManifestFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    bucket: str
+    key: str
+    sha256: str
+    size: int
+    content_type: str
+
+
+class RevisionManifest(BaseModel):
+    """Version 1 of the contract between the drawings API and sync: one published revision, as it stands now.
+
+    Every field of R20, the file's key and sha256, a `version` that only grows (sync keeps the newest), and
+    `deleted`. Readers must ignore fields they do not know; a breaking change gets a new `schema_version`.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    schema_version: Literal[1] = 1
+    version: int = Field(ge=1)
+    deleted: bool = False
+    company_id: str
+    project_id: str
+    drawing_id: str
+    revision_id: str
+    number: str
+    title: str
+    obsolete: bool
+    area: Area | None
+    discipline: Discipline
+    drawing_date: date | None
+    received_date: date | None
+    revision_number: str
+    status: str | None
+    drawing_set: DrawingSet | None
+    file: ManifestFile
+    published_at: datetime | None
+    written_at: datetime
