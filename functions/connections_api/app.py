@@ -17,6 +17,7 @@ from connectability.models.connections import (
     Connection,
     ConnectionRequest,
     DisconnectBody,
+    NoBody,
     ProjectRef,
     RejectBody,
     Settings,
@@ -55,7 +56,7 @@ def get_connection(connection_id: ConnectionId) -> Connection:
 
 
 @router.post("/connections/<connection_id>/approve", responses=errors(403, 404, 409))
-def approve(connection_id: ConnectionId) -> Connection:
+def approve(connection_id: ConnectionId, body: Annotated[NoBody | None, Body()] = None) -> Connection:
     return connections.approve(caller_of(router), connection_id)
 
 
@@ -65,7 +66,7 @@ def reject(connection_id: ConnectionId, body: Annotated[RejectBody | None, Body(
 
 
 @router.post("/connections/<connection_id>/cancel", responses=errors(403, 404, 409))
-def cancel(connection_id: ConnectionId) -> Connection:
+def cancel(connection_id: ConnectionId, body: Annotated[NoBody | None, Body()] = None) -> Connection:
     return connections.cancel(caller_of(router), connection_id)
 
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from connectability.config import get_settings
 from connectability.domain.permissions import Caller
-from connectability.errors import ConnectabilityError, PayloadTooLarge, Unauthenticated
+from connectability.errors import ConnectabilityError, MalformedJson, PayloadTooLarge, Unauthenticated
 from connectability.observability import logger
 
 Limit = Annotated[int, Query(ge=1, le=200, description="Items per page (1..200).")]
@@ -94,16 +94,26 @@ class RestApi(APIGatewayRestResolver):
     """Powertools' REST resolver that refuses oversized bodies (413) before validation reads them."""
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        body = event.get("body") or ""
         limit = get_settings().max_body_bytes
-        if len((event.get("body") or "").encode()) > limit:
-            refusal = PayloadTooLarge(f"The body is over {limit // 1024} KiB; send less.")
-            return {
-                "statusCode": refusal.status,
-                "headers": {"Content-Type": content_types.APPLICATION_JSON},
-                "body": json.dumps(refusal.body()),
-                "isBase64Encoded": False,
-            }
+        if len(body.encode()) > limit:
+            return _refusal(PayloadTooLarge(f"The body is over {limit // 1024} KiB; send less."))
+        if body:
+            try:
+                json.loads(body)
+            except (ValueError, RecursionError):
+                return _refusal(MalformedJson("The body is not valid JSON; send a JSON object."))
         return super().resolve(_as_json(event), context)
+
+
+def _refusal(error: ConnectabilityError) -> dict[str, Any]:
+    """An answer given before routing, in the same error shape the exception map gives."""
+    return {
+        "statusCode": error.status,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": json.dumps(error.body()),
+        "isBase64Encoded": False,
+    }
 
 
 def _as_json(event: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -131,8 +141,6 @@ def new_api() -> RestApi:
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response:
         problems = exc.errors()
-        if any(p.get("type") == "json_invalid" for p in problems):
-            return error_response(400, "malformed_json", "The body is not valid JSON; send a JSON object.")
         details = [{"field": _field_of(tuple(p.get("loc", ()))), "message": str(p.get("msg"))} for p in problems]
         fields = ", ".join(d["field"] for d in details)
         return error_response(422, "validation_error", f"Some fields are invalid: {fields}.", None, details)

@@ -22,6 +22,11 @@ class ConnectabilityError(Exception):
         return {"error": {"code": self.code, "message": self.message, "rule": self.rule, "details": self.details}}
 
 
+class MalformedJson(ConnectabilityError):
+    status = 400
+    code = "malformed_json"
+
+
 class Unauthenticated(ConnectabilityError):
     status = 401
     code = "unauthenticated"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -108,3 +109,21 @@ def test_sam_validate_lint_is_clean() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "is a valid SAM Template" in result.stdout + result.stderr
+
+
+def test_api_gateways_own_answers_use_the_error_shape() -> None:
+    api = load().of_type("AWS::Serverless::Api")["Api"]["Properties"]
+    responses = api["GatewayResponses"]
+    assert {"UNAUTHORIZED", "MISSING_AUTHENTICATION_TOKEN", "THROTTLED", "DEFAULT_4XX", "DEFAULT_5XX"} <= set(responses)
+    assert responses["THROTTLED"]["StatusCode"] == "429"
+    assert responses["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"
+    for name, response in responses.items():
+        body = json.loads(response["ResponseTemplates"]["application/json"])
+        assert set(body["error"]) == {"code", "message", "rule", "details"}, name
+
+
+def test_every_dead_letter_alarm_tells_someone() -> None:
+    alarms = load().of_type("AWS::CloudWatch::Alarm")
+    assert alarms
+    for alarm in alarms.values():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from pynamodb.attributes import UnicodeAttribute
+from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -56,12 +57,47 @@ class Item(Model):
 
 
 def update_item(item: Item, **changes: object) -> None:
-    """Apply changes to an item read earlier; the item must still exist (a concurrent delete wins)."""
+    """Set only the given attributes (an UpdateItem), so concurrent edits of other fields are not lost."""
     if not changes:
         return
-    for name, value in changes.items():
-        setattr(item, name, value)
-    item.save(condition=type(item).pk.exists())
+    model = type(item)
+    item.update(
+        actions=[getattr(model, name).set(value) for name, value in changes.items()], condition=model.pk.exists()
+    )
+
+
+def page(
+    source: type[Item] | Gsi1 | Gsi2,
+    hash_key: str,
+    range_condition: Condition | None = None,
+    *,
+    limit: int,
+    next_token: str | None,
+    **options: Any,
+) -> tuple[list[Any], str | None]:
+    """One page of a query, and the token of the next; a token must come from this very query."""
+    partition = _partition_of(source)
+    start = decode_token(next_token, _keys_of(source))
+    if start is not None and start[partition]["S"] != hash_key:
+        raise InvalidInput(_BAD_TOKEN, details=[{"field": "next_token", "message": "from another list"}])
+    result = source.query(hash_key, range_condition, limit=limit, last_evaluated_key=start, **options)
+    items = list(result)
+    return items, encode_token(result.last_evaluated_key)
+
+
+def _partition_of(source: object) -> str:
+    if isinstance(source, Gsi1):
+        return "gsi1pk"
+    return "gsi2pk" if isinstance(source, Gsi2) else "pk"
+
+
+def _keys_of(source: object) -> frozenset[str]:
+    """An index's LastEvaluatedKey holds the table's keys and the index's own."""
+    if isinstance(source, Gsi1):
+        return frozenset({"pk", "sk", "gsi1pk", "gsi1sk"})
+    if isinstance(source, Gsi2):
+        return frozenset({"pk", "sk", "gsi2pk", "gsi2sk"})
+    return frozenset({"pk", "sk"})
 
 
 def encode_token(last_key: dict[str, Any] | None) -> str | None:
@@ -74,16 +110,18 @@ def encode_token(last_key: dict[str, Any] | None) -> str | None:
 _BAD_TOKEN = "next_token is not one this API gave out; repeat the first request without it."
 
 
-def decode_token(token: str | None) -> dict[str, Any] | None:
-    """The inverse of encode_token; anything else is the client's mistake (422), never a 500."""
+def decode_token(token: str | None, keys: frozenset[str] = frozenset({"pk", "sk"})) -> dict[str, Any] | None:
+    """The inverse of encode_token, for a query whose keys are `keys`; anything else is a 422, never a 500."""
     if not token:
         return None
     try:
         key = json.loads(base64.urlsafe_b64decode(token.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         key = None
-    if not isinstance(key, dict) or not all(
-        isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values()
+    if (
+        not isinstance(key, dict)
+        or set(key) != keys
+        or not all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values())
     ):
         raise InvalidInput(_BAD_TOKEN, details=[{"field": "next_token", "message": "not a valid token"}])
     return key

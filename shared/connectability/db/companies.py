@@ -11,6 +11,8 @@ from pynamodb.exceptions import DoesNotExist, PutError
 from connectability.db.base import Gsi1, Item
 from connectability.errors import AlreadyExists
 
+CONDITION_FAILED = "ConditionalCheckFailedException"
+
 
 def company_key(company_id: str) -> str:
     return f"COMPANY#{company_id}"
@@ -52,7 +54,9 @@ def put_company(company_id: str, name: str, approval: str, beta: bool, created_a
     try:
         item.save(condition=CompanyItem.pk.does_not_exist())
     except PutError as exc:
-        raise AlreadyExists(f"A company with id {company_id} exists already.") from exc
+        if exc.cause_response_code == CONDITION_FAILED:
+            raise AlreadyExists(f"A company with id {company_id} exists already.") from exc
+        raise
     return item
 
 
@@ -93,9 +97,11 @@ def put_company_user(
     try:
         item.save(condition=CompanyUserItem.pk.does_not_exist())
         return item, True
-    except PutError:
-        item.save()
-        return item, False
+    except PutError as exc:
+        if exc.cause_response_code != CONDITION_FAILED:
+            raise
+    item.save()
+    return item, False
 
 
 def delete_company_user(company_id: str, user_id: str) -> None:

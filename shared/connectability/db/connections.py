@@ -16,7 +16,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from connectability.db.base import Item, decode_token, encode_token
+from connectability.db.base import Item, page
 from connectability.db.companies import company_key
 from connectability.db.projects import project_key
 
@@ -65,15 +65,17 @@ def _role(project_id: str) -> RoleItem:
 
 
 def get_connection(connection_id: str) -> ConnectionItem | None:
+    """Read strongly: a state change must start from the connection as it is, not as a replica last saw it."""
     try:
-        return ConnectionItem.get(*_connection_key(connection_id))
+        return ConnectionItem.get(*_connection_key(connection_id), consistent_read=True)
     except DoesNotExist:
         return None
 
 
 def get_roles(project_ids: list[str]) -> dict[str, RoleItem]:
     """Role items of projects; a project that never took part in a connection has the default role."""
-    found = {r.project_id: r for r in RoleItem.batch_get([(project_key(p), "ROLE") for p in set(project_ids)])}
+    keys = [(project_key(p), "ROLE") for p in set(project_ids)]
+    found = {r.project_id: r for r in RoleItem.batch_get(keys, consistent_read=True)}
     return {p: found.get(p) or _role(p) for p in project_ids}
 
 
@@ -130,9 +132,13 @@ def transition(
         setattr(connection, name, value)
 
 
-def is_condition_failure(exc: TransactWriteError) -> bool:
+LOST_RACE = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
+
+
+def is_lost_race(exc: TransactWriteError) -> bool:
+    """The transaction was refused because of another change: a condition no longer held, or a concurrent write."""
     return exc.cause_response_code == "TransactionCanceledException" and any(
-        r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons
+        r is not None and r.code in LOST_RACE for r in exc.cancellation_reasons
     )
 
 
@@ -148,12 +154,10 @@ def _link_keys(connection: ConnectionItem) -> list[tuple[str, str]]:
 
 
 def _connections_under(pk: str, limit: int, next_token: str | None) -> tuple[list[ConnectionItem], str | None]:
-    links = LinkItem.query(
-        pk, LinkItem.sk.startswith("CONNECTION#"), limit=limit, last_evaluated_key=decode_token(next_token)
-    )
+    links, token = page(LinkItem, pk, LinkItem.sk.startswith("CONNECTION#"), limit=limit, next_token=next_token)
     ids = [link.connection_id for link in links]
     found = {c.connection_id: c for c in ConnectionItem.batch_get([_connection_key(i) for i in ids])} if ids else {}
-    return [found[i] for i in ids if i in found], encode_token(links.last_evaluated_key)
+    return [found[i] for i in ids if i in found], token
 
 
 def project_connections(project_id: str, limit: int, next_token: str | None) -> tuple[list[ConnectionItem], str | None]:

@@ -22,7 +22,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from connectability.db.base import Gsi1, Gsi2, Item, decode_token, encode_token
+from connectability.db.base import Gsi1, Gsi2, Item, page
 from connectability.db.projects import project_key
 
 
@@ -201,15 +201,14 @@ def register(
         condition &= DrawingItem.area_id == area_id
     if discipline_key:
         condition &= DrawingItem.discipline_key == discipline_key
-    result = DrawingItem.query(
+    return page(
+        DrawingItem,
         project_key(project_id),
         DrawingItem.sk.startswith("DRAWING#"),
-        filter_condition=condition,
         limit=limit,
-        last_evaluated_key=decode_token(next_token),
+        next_token=next_token,
+        filter_condition=condition,
     )
-    items = list(result)
-    return items, encode_token(result.last_evaluated_key)
 
 
 def drawings_where(project_id: str, condition: Condition) -> list[DrawingItem]:
@@ -316,14 +315,13 @@ def bump_manifest_version(revision: RevisionItem) -> int:
 
 
 def deleted_revisions(project_id: str, limit: int, next_token: str | None) -> tuple[list[RevisionItem], str | None]:
-    result = RevisionItem.gsi2.query(
+    return page(
+        RevisionItem.gsi2,
         f"{project_key(project_id)}#DELETED",
-        scan_index_forward=False,
         limit=limit,
-        last_evaluated_key=decode_token(next_token),
+        next_token=next_token,
+        scan_index_forward=False,
     )
-    items = list(result)
-    return items, encode_token(result.last_evaluated_key)
 
 
 # -- shared records: areas, disciplines, sets -----------------------------------------------------------------
@@ -360,14 +358,7 @@ def get_areas(project_id: str, area_ids: Iterable[str | None]) -> dict[str, Area
 
 
 def areas(project_id: str, limit: int, next_token: str | None) -> tuple[list[AreaItem], str | None]:
-    result = AreaItem.query(
-        project_key(project_id),
-        AreaItem.sk.startswith("AREA#"),
-        limit=limit,
-        last_evaluated_key=decode_token(next_token),
-    )
-    items = list(result)
-    return items, encode_token(result.last_evaluated_key)
+    return page(AreaItem, project_key(project_id), AreaItem.sk.startswith("AREA#"), limit=limit, next_token=next_token)
 
 
 def update_area_description(area: AreaItem, description: str | None) -> None:
@@ -448,11 +439,10 @@ def put_markup(markup: MarkupItem) -> None:
 def markups_of(
     project_id: str, drawing_id: str, limit: int, next_token: str | None
 ) -> tuple[list[MarkupItem], str | None]:
-    result = MarkupItem.query(
+    return page(
+        MarkupItem,
         project_key(project_id),
         MarkupItem.sk.startswith(f"MARKUP#{drawing_id}#"),
         limit=limit,
-        last_evaluated_key=decode_token(next_token),
+        next_token=next_token,
     )
-    items = list(result)
-    return items, encode_token(result.last_evaluated_key)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pynamodb.attributes import ListAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
-from connectability.db.base import Gsi2, Item, decode_token, encode_token
+from connectability.db.base import Gsi2, Item, page
 from connectability.db.projects import project_key
 
 
@@ -65,15 +65,14 @@ def put(
 
 
 def for_project(project_id: str, limit: int, next_token: str | None) -> tuple[list[NotificationItem], str | None]:
-    result = NotificationItem.query(
+    return page(
+        NotificationItem,
         project_key(project_id),
         NotificationItem.sk.startswith("NOTIFICATION#"),
-        scan_index_forward=False,
         limit=limit,
-        last_evaluated_key=decode_token(next_token),
+        next_token=next_token,
+        scan_index_forward=False,
     )
-    items = list(result)
-    return items, encode_token(result.last_evaluated_key)
 
 
 def sent_on(day: str) -> list[NotificationItem]:

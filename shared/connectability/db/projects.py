@@ -8,7 +8,7 @@ from datetime import datetime
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist
 
-from connectability.db.base import Gsi1, Item, decode_token, encode_token
+from connectability.db.base import Gsi1, Item, page
 from connectability.db.companies import company_key
 
 
@@ -76,28 +76,23 @@ def get_projects(project_ids: Iterable[str]) -> dict[str, ProjectItem]:
 
 def company_projects(company_id: str, limit: int, next_token: str | None) -> tuple[list[ProjectItem], str | None]:
     """A page of every project of a company, oldest first."""
-    result = ProjectItem.gsi1.query(
-        f"{company_key(company_id)}#PROJECTS",
-        limit=limit,
-        last_evaluated_key=decode_token(next_token),
-    )
-    items = list(result)
-    return items, encode_token(result.last_evaluated_key)
+    return page(ProjectItem.gsi1, f"{company_key(company_id)}#PROJECTS", limit=limit, next_token=next_token)
 
 
 def member_projects(
     user_id: str, company_id: str, limit: int, next_token: str | None
 ) -> tuple[list[ProjectItem], str | None]:
     """A page of the projects of one company whose directory holds the user."""
-    result = DirectoryEntryItem.gsi1.query(
+    entries, token = page(
+        DirectoryEntryItem.gsi1,
         f"USER#{user_id}",
         DirectoryEntryItem.gsi1sk.startswith(f"MEMBER#{company_id}#"),
         limit=limit,
-        last_evaluated_key=decode_token(next_token),
+        next_token=next_token,
     )
-    ids = [entry.project_id for entry in result]
+    ids = [entry.project_id for entry in entries]
     projects = get_projects(ids)
-    return [projects[i] for i in ids if i in projects], encode_token(result.last_evaluated_key)
+    return [projects[i] for i in ids if i in projects], token
 
 
 def entries_of_user(user_id: str, company_id: str | None = None) -> list[DirectoryEntryItem]:
@@ -140,14 +135,13 @@ def delete_entries(entries: Iterable[DirectoryEntryItem]) -> None:
 
 
 def directory(project_id: str, limit: int, next_token: str | None) -> tuple[list[DirectoryEntryItem], str | None]:
-    result = DirectoryEntryItem.query(
+    return page(
+        DirectoryEntryItem,
         project_key(project_id),
         DirectoryEntryItem.sk.startswith("MEMBER#"),
         limit=limit,
-        last_evaluated_key=decode_token(next_token),
+        next_token=next_token,
     )
-    items = list(result)
-    return items, encode_token(result.last_evaluated_key)
 
 
 def directory_members(project_id: str) -> list[DirectoryEntryItem]:

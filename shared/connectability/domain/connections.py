@@ -47,18 +47,10 @@ DRAWINGS = "drawings"
 def request_connection(caller: Caller, downstream_id: str, body: ConnectionRequest) -> Connection:
     """R06: only the downstream asks. R08: the upstream company's setting decides pending or active."""
     down = tool_level_at_least(caller, downstream_id, CM, Level.admin, rule="R07").project
-    up = _upstream_for_request(caller, body.upstream_project_id)
-    if up.project_id == down.project_id:
+    if body.upstream_project_id == down.project_id:
         raise SameProject("A project cannot connect to itself; choose another upstream project.")
-    for project in (down, up):
-        if project.status != "active":
-            raise ProjectInactive(f"Project '{project.name}' is inactive; only active projects can be connected.")
-    companies = companies_db.get_companies([down.company_id, up.company_id])
-    if not companies[down.company_id].connected_drawings_beta:
-        raise NotOptedIn(
-            f"Company '{companies[down.company_id].name}' has not opted in to connected drawings; "
-            "a company admin can turn on connected_drawings_beta."
-        )
+    up = _upstream_for_request(caller, body.upstream_project_id)
+    companies = _check_connectable(down, up)
     _refuse_by_role(down.project_id, up.project_id)
     automatic = companies[up.company_id].connection_approval == ConnectionApproval.automatic.value
     now = utcnow()
@@ -78,15 +70,33 @@ def request_connection(caller: Caller, downstream_id: str, body: ConnectionReque
     try:
         connections_db.create(connection)
     except TransactWriteError as exc:
-        if not connections_db.is_condition_failure(exc):
+        if not connections_db.is_lost_race(exc):
             raise
         _refuse_by_role(down.project_id, up.project_id)
-        raise AlreadyHasUpstream("Another request for one of these projects won the race; reload and retry.") from exc
+        raise InvalidState(
+            "Another change to one of these projects happened at the same moment; try again.", rule="R14"
+        ) from exc
     if automatic:
         notifications.emit(EventType.connection_created, connection, [Side.upstream, Side.downstream])
     else:
         notifications.emit(EventType.connection_requested, connection, [Side.upstream])
     return _view(connection)
+
+
+def _check_connectable(down: ProjectItem, up: ProjectItem) -> dict[str, companies_db.CompanyItem]:
+    """R03 (both active) and R05 (the downstream company opted in): checked on request and again on approval."""
+    for project in (down, up):
+        if project.status != "active":
+            raise ProjectInactive(f"Project '{project.name}' is inactive; only active projects can be connected.")
+    companies = companies_db.get_companies([down.company_id, up.company_id])
+    downstream_company = companies.get(down.company_id)
+    if downstream_company is None or not downstream_company.connected_drawings_beta:
+        name = downstream_company.name if downstream_company else down.company_id
+        raise NotOptedIn(
+            f"Company '{name}' has not opted in to connected drawings; "
+            "a company admin can turn on connected_drawings_beta."
+        )
+    return companies
 
 
 def _upstream_for_request(caller: Caller, upstream_id: str) -> ProjectItem:
@@ -127,6 +137,9 @@ def approve(caller: Caller, connection_id: str) -> Connection:
         "Only Connection Manager admins of the upstream project can approve; ask one of them.",
         rule="R09",
     )
+    if connection.status == "pending":
+        projects = projects_db.get_projects([connection.downstream_project_id, connection.upstream_project_id])
+        _check_connectable(projects[connection.downstream_project_id], projects[connection.upstream_project_id])
     now = utcnow()
     _transition(
         connection,
@@ -275,7 +288,7 @@ def _transition(
     try:
         connections_db.transition(connection, from_status, changes, downstream_state, release_upstream)
     except TransactWriteError as exc:
-        if not connections_db.is_condition_failure(exc):
+        if not connections_db.is_lost_race(exc):
             raise
         current = connections_db.get_connection(connection.connection_id)
         status = current.status if current else "gone"

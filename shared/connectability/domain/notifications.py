@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
 from connectability import aws
@@ -78,7 +78,12 @@ def emit(
         count=count,
         occurred_at=utcnow(),
     )
-    aws.sqs().send_message(QueueUrl=get_settings().notifications_queue_url, MessageBody=message.model_dump_json())
+    try:
+        aws.sqs().send_message(QueueUrl=get_settings().notifications_queue_url, MessageBody=message.model_dump_json())
+    except (BotoCoreError, ClientError):
+        # The state change has committed; failing the request now would only make the client retry into a 409.
+        logger.exception("notification not queued", extra={"event": event, "event_id": message.event_id})
+        metrics.add_metric(name="NotificationsNotQueued", unit="Count", value=1)
     return message
 
 
@@ -148,8 +153,12 @@ def put_recipient_settings(caller: Caller, project_id: str, tool: str, body: Not
                 rule="R38",
                 details=[{"field": "notification_recipients.user_ids", "message": "empty"}],
             )
-    else:
-        user_ids = []
+    elif user_ids:
+        raise InvalidInput(
+            "user_ids are only for mode 'selected'; send an empty list with mode 'default'.",
+            rule="R38",
+            details=[{"field": "notification_recipients.user_ids", "message": "only with mode 'selected'"}],
+        )
     item = settings_db.put_settings_of(project_id, tool, body.mode.value, user_ids)
     return Settings(notification_recipients=NotificationRecipients(mode=item.mode, user_ids=list(item.user_ids)))  # type: ignore[arg-type]
 
@@ -236,11 +245,15 @@ def deliver(event: NotificationEvent) -> int:
             logger.info("no recipients", extra={"event": event.event, "project_id": project_id})
             continue
         subject, text, html = render(event, side)
+        refused = set()
         for person in people:
-            _send_once()(
+            answer = _send_once()(
                 delivery=Delivery(event_id=event.event_id, to=person.email, subject=subject, text=text, html=html)
             )
+            if answer and answer.get("refused"):
+                refused.add(person.email)
         reached.update(p.email for p in people)
+        people = [p for p in people if p.email not in refused]
         notifications_db.put(
             f"{event.event_id}-{side.value}",
             event.event.value,
@@ -358,9 +371,39 @@ def _disabled(side: Side, up: str, down: str, reason: str) -> tuple[str, list[st
     return f"Connection ended: {up} to {down}", lines, "See the connection"
 
 
+def _sync_complete(side: Side, up: str, down: str, reason: str) -> tuple[str, list[str], str]:
+    return (
+        f"Initial sync complete: {up} to {down}",
+        [f"Every published drawing of {up} has been copied to {down}.", "The copies wait for your review."],
+        "Review the connected drawings",
+    )
+
+
+def _published(side: Side, up: str, down: str, reason: str) -> tuple[str, list[str], str]:
+    return (
+        f"New drawings from {up}",
+        [f"New drawings were published in {up} and copied to {down}.", "They wait for your review."],
+        "Review the connected drawings",
+    )
+
+
+def _deleted(side: Side, up: str, down: str, reason: str) -> tuple[str, list[str], str]:
+    return (
+        f"Drawings deleted in {up}",
+        [
+            f"Drawings were deleted in {up}; they have left the register of {down}.",
+            "Drawings admins still find them in the Deleted Drawing Revisions report.",
+        ],
+        "See the report",
+    )
+
+
 _WORDING = {
     EventType.connection_requested: _requested,
     EventType.connection_rejected: _rejected,
     EventType.connection_created: _created,
     EventType.connection_disabled: _disabled,
+    EventType.initial_sync_complete: _sync_complete,
+    EventType.drawings_published: _published,
+    EventType.drawings_deleted: _deleted,
 }

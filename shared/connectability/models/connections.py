@@ -22,6 +22,10 @@ class ConnectionRequest(Input):
     upstream_project_id: str = Field(min_length=1, max_length=64)
 
 
+class NoBody(Input):
+    """For actions that take no fields: an empty object or no body; anything else is refused (422)."""
+
+
 class RejectBody(Input):
     reason: Reason | None = None
 

@@ -1,0 +1,182 @@
+"""What a demanding client or a hostile one must never break: races AWS reports as conflicts, forged tokens,
+bodies that are not JSON, and sends that fail after a change committed."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from connectability import aws
+from connectability.db import connections as connections_db
+from connectability.domain import notifications
+from connectability.models.notifications import EventType, NotificationEvent, Side
+from tests.integration.conftest import PLATFORM_ADMIN, Api, Connected, Directory, Queues
+
+
+def _token(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
+
+
+def test_forged_or_foreign_paging_tokens_are_422(api: Api, world: Directory) -> None:
+    other = api("POST", "/companies", PLATFORM_ADMIN, {"name": "Other"}).body
+    path = f"/companies/{world.company_id}/projects"
+    foreign = _token(
+        {
+            "pk": {"S": "PROJECT#x"},
+            "sk": {"S": "PROJECT"},
+            "gsi1pk": {"S": f"COMPANY#{other['id']}#PROJECTS"},
+            "gsi1sk": {"S": "PROJECT#x"},
+        }
+    )
+    for token in (_token({"a": {"S": "b"}}), _token({"pk": {"S": "x"}, "sk": {"S": "y"}}), foreign, "[[[["):
+        answer = api("GET", path, world.admin, query={"next_token": token})
+        assert answer.status == 422, (token, answer.body)
+        assert answer.error["details"][0]["field"] == "next_token"
+
+
+def test_deeply_nested_json_is_400_not_a_crash(api: Api, world: Directory) -> None:
+    answer = api("POST", f"/companies/{world.company_id}/projects", world.admin, "[" * 100_000)
+    assert answer.status == 400
+    assert answer.error["code"] == "malformed_json"
+
+
+def test_a_body_sent_as_a_form_is_read_as_json(api: Api, world: Directory) -> None:
+    # curl -d sends application/x-www-form-urlencoded; the API speaks JSON only
+    from local.events import LambdaContext, api_event
+
+    event = api_event(
+        "POST",
+        "/companies/{company_id}/projects",
+        f"/companies/{world.company_id}/projects",
+        claims={"sub": world.admin},
+        body={"name": "Annex"},
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        path_parameters={"company_id": world.company_id},
+    )
+    response = api.handler("DirectoryApiFunction")(event, LambdaContext("DirectoryApiFunction"))
+    assert response["statusCode"] == 201
+    assert json.loads(response["body"])["name"] == "Annex"
+
+
+class _ConflictOnce:
+    """DynamoDB's answer when another transaction writes one of the items at the same moment."""
+
+    def __init__(self) -> None:
+        self.client = connections_db._connection().client
+        self.real = self.client._make_api_call
+        self.fired = False
+
+    def __call__(self, operation: str, kwargs: dict[str, Any]) -> Any:
+        if operation == "TransactWriteItems" and not self.fired:
+            self.fired = True
+            reasons = [{"Code": "None"}, {"Code": "TransactionConflict", "Message": "Transaction is ongoing"}]
+            raise ClientError(
+                {
+                    "Error": {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"},
+                    "CancellationReasons": reasons,
+                },
+                "TransactWriteItems",
+            )
+        return self.real(operation, kwargs)
+
+
+@pytest.mark.parametrize("step", ["request", "approve"])
+def test_r14_a_transaction_conflict_is_a_409_and_changes_nothing(
+    two: Connected, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    api = two.build.api
+    connection = two.request().body["id"] if step == "approve" else None
+    conflict = _ConflictOnce()
+    monkeypatch.setattr(conflict.client, "_make_api_call", conflict)
+    answer = two.request() if step == "request" else api("POST", f"/connections/{connection}/approve", "apex-cm")
+    assert conflict.fired
+    assert answer.status == 409
+    assert answer.error["code"] == "invalid_state"
+    # and a retry works
+    retried = two.request() if step == "request" else api("POST", f"/connections/{connection}/approve", "apex-cm")
+    assert retried.status in (200, 201), retried.body
+
+
+def test_r03_r05_hold_again_when_a_pending_request_is_approved(two: Connected) -> None:
+    api = two.build.api
+    first = two.request().body["id"]
+    api("PATCH", f"/projects/{two.up}", "apex-admin", {"status": "inactive"})
+    refused = api("POST", f"/connections/{first}/approve", "apex-cm")
+    assert (refused.status, refused.error["rule"]) == (409, "R03")
+    api("PATCH", f"/projects/{two.up}", "apex-admin", {"status": "active"})
+    api("PATCH", f"/companies/{two.volt}", "volt-admin", {"connected_drawings_beta": False})
+    refused = api("POST", f"/connections/{first}/approve", "apex-cm")
+    assert (refused.status, refused.error["rule"]) == (409, "R05")
+    assert api("GET", f"/connections/{first}", "apex-cm").body["status"] == "pending"
+
+
+def test_r04_is_named_before_permissions_on_the_upstream(two: Connected) -> None:
+    two.build.member(two.down, "req", "volt-admin", cm="admin", drawings="none")
+    assert two.request(up=two.down).error["rule"] == "R04"
+
+
+def test_actions_without_fields_refuse_unknown_ones(two: Connected) -> None:
+    connection = two.request().body["id"]
+    answer = two.build.api("POST", f"/connections/{connection}/approve", "apex-cm", {"force": True})
+    assert answer.status == 422
+    assert answer.error["details"][0]["field"] == "force"
+    assert two.build.api("POST", f"/connections/{connection}/approve", "apex-cm", {}).status == 200
+
+
+def test_a_failed_notification_send_does_not_fail_the_committed_change(
+    two: Connected, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unavailable(**_: Any) -> Any:
+        raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "down"}}, "SendMessage")
+
+    monkeypatch.setattr(aws.sqs(), "send_message", unavailable)
+    answer = two.request()
+    assert answer.status == 201
+    assert two.build.api("GET", f"/connections/{answer.body['id']}", "req").body["status"] == "pending"
+
+
+def test_r38_default_mode_takes_no_user_list(two: Connected) -> None:
+    answer = two.build.api(
+        "PUT",
+        f"/projects/{two.up}/settings/connection-manager",
+        "apex-cm",
+        {"notification_recipients": {"mode": "default", "user_ids": ["apex-cm"]}},
+    )
+    assert answer.status == 422
+    assert answer.error["rule"] == "R38"
+
+
+def test_a_refused_mail_is_not_logged_as_sent(two: Connected, queues: Queues, monkeypatch: pytest.MonkeyPatch) -> None:
+    ses = aws.ses()
+    real = ses.send_email
+
+    def refuse_one(**kwargs: Any) -> Any:
+        if kwargs["Destination"]["ToAddresses"] == ["apex-cm2@example.com"]:
+            raise ClientError({"Error": {"Code": "MessageRejected", "Message": "Address blacklisted."}}, "SendEmail")
+        return real(**kwargs)
+
+    monkeypatch.setattr(ses, "send_email", refuse_one)
+    two.request()
+    queues.drain("NotificationsQueue")
+    assert [m.to for m in notifications.outbox()] == [["apex-cm@example.com"]]
+
+
+def test_every_event_type_has_its_message(two: Connected) -> None:
+    for event_type in EventType:
+        event = NotificationEvent(
+            event_id=f"evt_{event_type.value}",
+            event=event_type,
+            connection_id="con_1",
+            sides=[Side.downstream],
+            upstream_project_id=two.up,
+            downstream_project_id=two.down,
+            occurred_at="2026-11-23T10:00:00Z",
+        )
+        subject, text, html = notifications.render(event, Side.downstream)
+        assert "Harbor Tower" in subject + text
+        assert f"/projects/{two.down}/connections/con_1" in text
+        assert "<a href=" in html
