@@ -9,6 +9,7 @@ from local.template import REGION, load
 # Credentials and region for moto; the rest exactly as template.yaml gives every function.
 os.environ.update(
     {
+        **load().environment(),
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SESSION_TOKEN": "testing",
@@ -16,7 +17,6 @@ os.environ.update(
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
-        **load().environment(),
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
