@@ -33,7 +33,7 @@ CompanyId = Annotated[str, Path(min_length=1, max_length=64)]
 router = Router()
 
 
-@router.post("/projects/<project_id>/connections", responses=errors(403, 404, 409))
+@router.post("/projects/<project_id>/connections", responses=errors(403, 404, 409, ok=201))
 def request_connection(project_id: ProjectId, body: Annotated[ConnectionRequest, Body()]) -> Response[Connection]:
     return respond(201, connections.request_connection(caller_of(router), project_id, body))
 

@@ -35,7 +35,7 @@ companies = Router()
 projects = Router()
 
 
-@companies.post("/companies", responses=errors(403))
+@companies.post("/companies", responses=errors(403, ok=201))
 def create_company(body: Annotated[CompanyCreate, Body()]) -> Response[Company]:
     company = directory.create_company(caller_of(companies), body)
     return respond(201, company)
@@ -51,7 +51,7 @@ def update_company(company_id: CompanyId, body: Annotated[CompanyUpdate, Body()]
     return directory.update_company(caller_of(companies), company_id, body)
 
 
-@companies.put("/companies/<company_id>/users/<user_id>", responses=errors(403, 404))
+@companies.put("/companies/<company_id>/users/<user_id>", responses=errors(403, 404, ok=(200, 201)))
 def put_company_user(
     company_id: CompanyId, user_id: UserId, body: Annotated[CompanyUserPut, Body()]
 ) -> Response[CompanyUser]:
@@ -59,13 +59,13 @@ def put_company_user(
     return respond(201 if created else 200, user)
 
 
-@companies.delete("/companies/<company_id>/users/<user_id>", responses=errors(403, 404))
+@companies.delete("/companies/<company_id>/users/<user_id>", responses=errors(403, 404, ok=204))
 def remove_company_user(company_id: CompanyId, user_id: UserId) -> Response[None]:
     directory.remove_company_user(caller_of(companies), company_id, user_id)
     return respond(204)
 
 
-@companies.post("/companies/<company_id>/projects", responses=errors(403, 404))
+@companies.post("/companies/<company_id>/projects", responses=errors(403, 404, ok=201))
 def create_project(company_id: CompanyId, body: Annotated[ProjectCreate, Body()]) -> Response[Project]:
     return respond(201, directory.create_project(caller_of(companies), company_id, body))
 
@@ -92,7 +92,7 @@ def put_directory_entry(
     return directory.put_directory_entry(caller_of(projects), project_id, user_id, body)
 
 
-@projects.delete("/projects/<project_id>/directory/<user_id>", responses=errors(403, 404))
+@projects.delete("/projects/<project_id>/directory/<user_id>", responses=errors(403, 404, ok=204))
 def remove_directory_entry(project_id: ProjectId, user_id: UserId) -> Response[None]:
     directory.remove_directory_entry(caller_of(projects), project_id, user_id)
     return respond(204)

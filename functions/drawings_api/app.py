@@ -37,12 +37,12 @@ RevisionId = Annotated[str, Path(min_length=1, max_length=64)]
 router = Router()
 
 
-@router.post("/projects/<project_id>/drawing-uploads", responses=errors(403, 404))
+@router.post("/projects/<project_id>/drawing-uploads", responses=errors(403, 404, ok=201))
 def create_upload(project_id: ProjectId, body: Annotated[UploadRequest, Body()]) -> Response[Upload]:
     return respond(201, drawings.create_upload(caller_of(router), project_id, body))
 
 
-@router.post("/projects/<project_id>/drawing-revisions", responses=errors(403, 404, 409))
+@router.post("/projects/<project_id>/drawing-revisions", responses=errors(403, 404, 409, ok=201))
 def create_revision(project_id: ProjectId, body: Annotated[RevisionCreate, Body()]) -> Response[Revision]:
     return respond(201, drawings.create_revision(caller_of(router), project_id, body))
 
@@ -77,7 +77,7 @@ def update_drawing(project_id: ProjectId, drawing_id: DrawingId, body: Annotated
     return drawings.update_drawing(caller_of(router), project_id, drawing_id, body)
 
 
-@router.delete("/projects/<project_id>/drawings/<drawing_id>", responses=errors(403, 404, 409))
+@router.delete("/projects/<project_id>/drawings/<drawing_id>", responses=errors(403, 404, 409, ok=204))
 def delete_drawing(project_id: ProjectId, drawing_id: DrawingId) -> Response[None]:
     drawings.delete_drawing(caller_of(router), project_id, drawing_id)
     return respond(204)
@@ -93,7 +93,7 @@ def list_areas(project_id: ProjectId, limit: Limit = 50, next_token: NextToken =
     return drawings.list_areas(caller_of(router), project_id, limit, next_token)
 
 
-@router.post("/projects/<project_id>/drawings/<drawing_id>/markups", responses=errors(403, 404))
+@router.post("/projects/<project_id>/drawings/<drawing_id>/markups", responses=errors(403, 404, ok=201))
 def add_markup(project_id: ProjectId, drawing_id: DrawingId, body: Annotated[MarkupCreate, Body()]) -> Response[Markup]:
     return respond(201, drawings.add_markup(caller_of(router), project_id, drawing_id, body))
 

@@ -51,13 +51,25 @@ _DESCRIPTIONS = {
     409: "A rule forbids it in the current state",
     413: "Body too large",
     422: "Invalid fields",
+    429: "Throttled",
 }
 
 
-def errors(*statuses: int) -> dict[int, OpenAPIResponse]:
-    """Document a route's error answers (every route can answer 400, 401, 413 and 422)."""
-    codes = sorted({400, 401, 413, 422, *statuses})
-    return {s: {"description": _DESCRIPTIONS[s], "content": {"application/json": {"model": ErrorBody}}} for s in codes}
+def errors(*statuses: int, ok: int | tuple[int, ...] = 200) -> dict[int, OpenAPIResponse]:
+    """Document a route's answers: its success (`ok`, shaped by its return type) and its errors.
+
+    Every route can answer 400, 401, 413, 422 and 429 besides those named.
+    """
+    documented: dict[int, OpenAPIResponse] = {}
+    for status in (ok,) if isinstance(ok, int) else ok:
+        documented[status] = {"description": "No content", "content": {}} if status == 204 else {"description": "OK"}
+    for status in sorted({400, 401, 413, 422, 429, *statuses}):
+        body: OpenAPIResponse = {
+            "description": _DESCRIPTIONS[status],
+            "content": {"application/json": {"model": ErrorBody}},
+        }
+        documented[status] = body
+    return documented
 
 
 def respond(status: int, body: Any = None) -> Response:

@@ -514,8 +514,6 @@ def _revision_view(
     disciplines: dict[str, db.DisciplineItem],
     sets: dict[str, db.SetItem],
 ) -> Revision:
-    area = areas.get(r.area_id) if r.area_id else None
-    discipline = disciplines.get(r.discipline_key)
     drawing_set = sets.get(r.set_key) if r.set_key else None
     return Revision(
         id=r.revision_id,
@@ -530,11 +528,8 @@ def _revision_view(
         drawing_set=DrawingSet(name=drawing_set.name, date=date.fromisoformat(drawing_set.date))
         if drawing_set
         else None,
-        discipline=Discipline(
-            name=discipline.name if discipline else r.discipline_key,
-            position=int(discipline.position) if discipline and discipline.position is not None else None,
-        ),
-        area=Area(id=area.area_id, name=area.name, description=area.description) if area else None,
+        discipline=_discipline_view(r.discipline_key, disciplines),
+        area=_area_view(r.area_id, areas),
         connected=bool(r.connected),
         source=Source(connection_id=r.source_connection_id, upstream_revision_id=r.source_revision_id)
         if r.connected and r.source_connection_id and r.source_revision_id
@@ -552,8 +547,6 @@ def _drawing_views(project_id: str, drawings: list[DrawingItem], current: dict[s
     revision_views = {v.id: v for v in _revision_views(project_id, list(current.values()))}
     views = []
     for d in drawings:
-        area = areas.get(d.area_id) if d.area_id else None
-        discipline = disciplines.get(d.discipline_key)
         views.append(
             Drawing(
                 id=d.drawing_id,
@@ -561,16 +554,25 @@ def _drawing_views(project_id: str, drawings: list[DrawingItem], current: dict[s
                 number=d.number,
                 title=d.title,
                 obsolete=bool(d.obsolete),
-                discipline=Discipline(
-                    name=discipline.name if discipline else d.discipline_key,
-                    position=int(discipline.position) if discipline and discipline.position is not None else None,
-                ),
-                area=Area(id=area.area_id, name=area.name, description=area.description) if area else None,
+                discipline=_discipline_view(d.discipline_key, disciplines),
+                area=_area_view(d.area_id, areas),
                 connected=bool(d.connected),
                 current_revision=revision_views.get(d.current_revision_id or ""),
             )
         )
     return views
+
+
+def _discipline_view(key: str, disciplines: dict[str, db.DisciplineItem]) -> Discipline:
+    found = disciplines.get(key)
+    if found is None:
+        return Discipline(name=key)
+    return Discipline(name=found.name, position=int(found.position) if found.position is not None else None)
+
+
+def _area_view(area_id: str | None, areas: dict[str, db.AreaItem]) -> Area | None:
+    found = areas.get(area_id) if area_id else None
+    return Area(id=found.area_id, name=found.name, description=found.description) if found else None
 
 
 def _day(value: date | None) -> str | None:
