@@ -444,3 +444,27 @@ def test_r38_drawings_settings_select_only_drawings_admins(drawings_world: Drawi
     chosen = {"notification_recipients": {"mode": "selected", "user_ids": ["dr-admin2"]}}
     assert w.api("PUT", path, "dr-admin", chosen).body == chosen
     assert w.api("GET", path, "dr-admin2").body == chosen
+
+
+def test_r28_a_drawing_with_more_revisions_than_one_transaction_holds_is_deleted_whole(
+    drawings_world: DrawingsWorld,
+) -> None:
+    w = drawings_world
+    ids = [w.revision("A-1", revision_number=str(n)).body["id"] for n in range(101)]
+    drawing_id = w.api("GET", f"/projects/{w.project_id}/drawings", "dr-admin", query={"include_drafts": "true"}).body[
+        "items"
+    ][0]["id"]
+    assert w.api("DELETE", f"/projects/{w.project_id}/drawings/{drawing_id}", "dr-admin").status == 204
+    report, token = [], None
+    while True:
+        page = w.api(
+            "GET",
+            f"/projects/{w.project_id}/reports/deleted-drawing-revisions",
+            "dr-admin",
+            query={"limit": "200", **({"next_token": token} if token else {})},
+        ).body
+        report += page["items"]
+        if not (token := page["next_token"]):
+            break
+    assert sorted(r["id"] for r in report) == sorted(ids)
+    assert w.api("DELETE", f"/projects/{w.project_id}/drawings/{drawing_id}", "dr-admin").status == 404

@@ -176,9 +176,17 @@ def get_drawings(project_id: str, drawing_ids: Iterable[str]) -> dict[str, Drawi
     return {d.drawing_id: d for d in DrawingItem.batch_get(keys)} if keys else {}
 
 
-def next_seq(drawing: DrawingItem) -> int:
-    """The next revision's position within its drawing: an atomic counter, so racing uploads never share one."""
-    drawing.update(actions=[DrawingItem.revision_count.add(1)], condition=DrawingItem.pk.exists())
+def next_seq(drawing: DrawingItem) -> int | None:
+    """The next revision's position within its drawing: an atomic counter, so racing uploads never share one.
+
+    None when the drawing was deleted meanwhile.
+    """
+    try:
+        drawing.update(actions=[DrawingItem.revision_count.add(1)], condition=DrawingItem.deleted == False)  # noqa: E712
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return None
+        raise
     return int(drawing.revision_count)
 
 
@@ -248,16 +256,34 @@ def make_current(drawing: DrawingItem, revision: RevisionItem) -> bool:
     return True
 
 
-def delete_drawing(drawing: DrawingItem, revisions: list[RevisionItem], by: str, at: datetime) -> None:
-    """Remove a drawing from the register and move its revisions to the deleted report, all or nothing."""
+def delete_drawing(drawing: DrawingItem, revisions: list[RevisionItem], by: str, at: datetime) -> bool:
+    """Remove a drawing from the register and move its revisions to the deleted report.
+
+    False when another request deleted it first.
+    """
     stamp = at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    operations = 2 + len(revisions)
-    if operations > 100:
-        raise ValueError("a drawing with more than 98 revisions cannot be deleted in one transaction")
+    # One transaction holds 100 items: the drawing and its number, then revisions in chunks. The first chunk
+    # commits the delete itself; a drawing with more revisions than fit finishes in the following ones.
+    first, rest = revisions[:98], revisions[98:]
+    chunks = [first] + [rest[i : i + 100] for i in range(0, len(rest), 100)]
+    for n, chunk in enumerate(chunks):
+        try:
+            _delete_chunk(drawing, chunk, first=n == 0, by=by, at=at, stamp=stamp)
+        except TransactWriteError as exc:
+            if n == 0 and exc.cause_response_code == "TransactionCanceledException":
+                return False
+            raise
+    return True
+
+
+def _delete_chunk(
+    drawing: DrawingItem, chunk: list[RevisionItem], *, first: bool, by: str, at: datetime, stamp: str
+) -> None:
     with TransactWrite(connection=_connection()) as tx:
-        tx.update(drawing, actions=[DrawingItem.deleted.set(True)], condition=DrawingItem.deleted == False)  # noqa: E712
-        tx.delete(DrawingNumberItem(drawing.pk, f"DRAWNUM#{name_key(drawing.number)}"))
-        for revision in revisions:
+        if first:
+            tx.update(drawing, actions=[DrawingItem.deleted.set(True)], condition=DrawingItem.deleted == False)  # noqa: E712
+            tx.delete(DrawingNumberItem(drawing.pk, f"DRAWNUM#{name_key(drawing.number)}"))
+        for revision in chunk:
             tx.update(
                 revision,
                 actions=[

@@ -134,6 +134,9 @@ def create_revision(caller: Caller, project_id: str, body: RevisionCreate) -> Re
             details=[{"field": "upload_id", "message": "already used"}],
         )
     seq = db.next_seq(drawing)
+    if seq is None:
+        db.release_upload(upload)
+        raise InvalidState(f"Drawing {drawing.number} was deleted meanwhile; create the revision again.")
     revision = RevisionItem(
         project.pk,
         f"REVISION#{revision_id}",
@@ -407,7 +410,8 @@ def delete_drawing(caller: Caller, project_id: str, drawing_id: str) -> None:
     drawing, revisions = _visible_drawing(access, drawing_id)
     if drawing.connected:
         raise ConnectedDrawingReadOnly("This drawing is connected; only the upstream project can delete it.")
-    db.delete_drawing(drawing, revisions, caller.user_id, utcnow())
+    if not db.delete_drawing(drawing, revisions, caller.user_id, utcnow()):
+        raise NotFound(f"Drawing {drawing_id} was deleted meanwhile.")
     _republish(project_id, [r for r in revisions if r.published_at], deleted=True)
 
 
