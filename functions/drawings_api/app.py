@@ -16,6 +16,7 @@ from connectability.models.common import Page
 from connectability.models.connections import Settings, SettingsBody
 from connectability.models.drawings import (
     Area,
+    AreaUpdate,
     Drawing,
     DrawingUpdate,
     FileLink,
@@ -33,6 +34,7 @@ from connectability.observability import logger, metrics, tracer
 ProjectId = Annotated[str, Path(min_length=1, max_length=64)]
 DrawingId = Annotated[str, Path(min_length=1, max_length=64)]
 RevisionId = Annotated[str, Path(min_length=1, max_length=64)]
+AreaId = Annotated[str, Path(min_length=1, max_length=64)]
 
 router = Router()
 
@@ -91,6 +93,11 @@ def file_link(project_id: ProjectId, revision_id: RevisionId) -> FileLink:
 @router.get("/projects/<project_id>/drawing-areas", responses=errors(403, 404))
 def list_areas(project_id: ProjectId, limit: Limit = 50, next_token: NextToken = None) -> Page[Area]:
     return drawings.list_areas(caller_of(router), project_id, limit, next_token)
+
+
+@router.patch("/projects/<project_id>/drawing-areas/<area_id>", responses=errors(403, 404, 409))
+def update_area(project_id: ProjectId, area_id: AreaId, body: Annotated[AreaUpdate, Body()]) -> Area:
+    return drawings.update_area(caller_of(router), project_id, area_id, body)
 
 
 @router.post("/projects/<project_id>/drawings/<drawing_id>/markups", responses=errors(403, 404, ok=201))

@@ -468,3 +468,25 @@ def test_r28_a_drawing_with_more_revisions_than_one_transaction_holds_is_deleted
             break
     assert sorted(r["id"] for r in report) == sorted(ids)
     assert w.api("DELETE", f"/projects/{w.project_id}/drawings/{drawing_id}", "dr-admin").status == 404
+
+
+def test_renaming_an_area_applies_everywhere_and_reaches_sync(drawings_world: DrawingsWorld) -> None:
+    w = drawings_world
+    first = w.published("A-1", area={"name": "Level 1"})
+    second = w.published("A-2", area={"name": "Level 1"})
+    w.published("A-3", area={"name": "Level 2"})
+    area_id = first["area"]["id"]
+    path = f"/projects/{w.project_id}/drawing-areas/{area_id}"
+    assert w.api("PATCH", path, "dr-std", {"name": "Ground floor"}).status == 403
+    taken = w.api("PATCH", path, "dr-admin", {"name": "level 2"})
+    assert (taken.status, taken.error["code"]) == (409, "already_exists")
+    renamed = w.api("PATCH", path, "dr-admin", {"name": "Ground floor", "description": "Lobby and shops"})
+    assert renamed.body == {"id": area_id, "name": "Ground floor", "description": "Lobby and shops"}
+    for revision in (first, second):
+        drawing = w.api("GET", f"/projects/{w.project_id}/drawings/{revision['drawing_id']}", "dr-reader").body
+        assert drawing["area"]["name"] == "Ground floor"
+        assert w.manifest(revision["id"])["area"] == renamed.body
+        assert w.manifest_versions(revision["id"]) == [1, 2]
+    # the old name is free, the new one leads to the same area
+    assert w.published("A-4", area={"name": "ground FLOOR"})["area"]["id"] == area_id
+    assert w.published("A-5", area={"name": "Level 1"})["area"]["id"] != area_id

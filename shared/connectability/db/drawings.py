@@ -387,6 +387,33 @@ def areas(project_id: str, limit: int, next_token: str | None) -> tuple[list[Are
     return page(AreaItem, project_key(project_id), AreaItem.sk.startswith("AREA#"), limit=limit, next_token=next_token)
 
 
+def update_area(area: AreaItem, name: str, description: str | None) -> bool:
+    """Rename an area (its name moves to the new one atomically) and set its description; False if the new
+    name belongs to another area."""
+    old, new = name_key(area.name), name_key(name)
+    try:
+        with TransactWrite(connection=_connection()) as tx:
+            if new != old:
+                tx.delete(AreaNameItem(area.pk, f"AREANAME#{old}"), condition=AreaNameItem.area_id == area.area_id)
+                tx.save(
+                    AreaNameItem(area.pk, f"AREANAME#{new}", area_id=area.area_id),
+                    condition=AreaNameItem.pk.does_not_exist(),
+                )
+            tx.update(
+                area,
+                actions=[
+                    AreaItem.name.set(name),
+                    AreaItem.description.set(description) if description else AreaItem.description.remove(),
+                ],
+                condition=AreaItem.pk.exists(),
+            )
+    except TransactWriteError as exc:
+        if exc.cause_response_code == "TransactionCanceledException":
+            return False
+        raise
+    return True
+
+
 def update_area_description(area: AreaItem, description: str | None) -> None:
     area.update(actions=[AreaItem.description.set(description) if description else AreaItem.description.remove()])
 

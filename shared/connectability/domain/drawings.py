@@ -20,11 +20,12 @@ from connectability.db.drawings import DrawingItem, RevisionItem, name_key
 from connectability.db.projects import ProjectItem
 from connectability.domain.ids import new_id
 from connectability.domain.permissions import Caller, ProjectAccess, tool_level_at_least
-from connectability.errors import ConnectedDrawingReadOnly, InvalidInput, InvalidState, NotFound
+from connectability.errors import AlreadyExists, ConnectedDrawingReadOnly, InvalidInput, InvalidState, NotFound
 from connectability.models.common import Level, Page, utcnow
 from connectability.models.drawings import (
     Area,
     AreaIn,
+    AreaUpdate,
     ContentType,
     Discipline,
     DisciplineIn,
@@ -329,6 +330,22 @@ def list_areas(caller: Caller, project_id: str, limit: int, next_token: str | No
     return Page[Area](
         items=[Area(id=a.area_id, name=a.name, description=a.description) for a in items], next_token=token
     )
+
+
+def update_area(caller: Caller, project_id: str, area_id: str, body: AreaUpdate) -> Area:
+    """Rename an area or change its description: every drawing in it shows the change, and sync hears of it."""
+    _access(caller, project_id, Level.admin)
+    area = db.get_area(project_id, area_id)
+    if area is None:
+        raise NotFound(f"No area {area_id} in this project.")
+    name = body.name if body.name is not None else area.name
+    description = body.description if "description" in body.model_fields_set else area.description
+    if (name, description) == (area.name, area.description):
+        return Area(id=area.area_id, name=area.name, description=area.description)
+    if not db.update_area(area, name, description):
+        raise AlreadyExists(f"Another area of this project is called '{name}'; choose another name.")
+    _republish(project_id, db.revisions_where(project_id, RevisionItem.area_id == area_id))
+    return Area(id=area_id, name=name, description=description)
 
 
 def file_link(caller: Caller, project_id: str, revision_id: str) -> FileLink:

@@ -58,6 +58,11 @@ class AreaIn(Input):
     description: Description | None = None
 
 
+class AreaUpdate(Input):
+    name: Name | None = None
+    description: Description | None = None
+
+
 class DrawingSetIn(Input):
     name: Name
     date: date
