@@ -490,3 +490,32 @@ def test_renaming_an_area_applies_everywhere_and_reaches_sync(drawings_world: Dr
     # the old name is free, the new one leads to the same area
     assert w.published("A-4", area={"name": "ground FLOOR"})["area"]["id"] == area_id
     assert w.published("A-5", area={"name": "Level 1"})["area"]["id"] != area_id
+
+
+def test_r23_connected_drawings_and_revisions_are_marked_so(drawings_world: DrawingsWorld) -> None:
+    w = drawings_world
+    own = w.published("A-1")
+    copy = w.published("B-1")
+    # Given B-1 is a connected copy (as sync writes them: drawing and revision marked, with their source)
+    drawing = drawings_db.get_drawing(w.project_id, copy["drawing_id"])
+    revision = drawings_db.get_revision(w.project_id, copy["id"])
+    assert drawing is not None
+    assert revision is not None
+    drawing.update(actions=[drawings_db.DrawingItem.connected.set(True)])
+    revision.update(
+        actions=[
+            drawings_db.RevisionItem.connected.set(True),
+            drawings_db.RevisionItem.source_connection_id.set("con_1"),
+            drawings_db.RevisionItem.source_revision_id.set("rev_upstream"),
+        ]
+    )
+    # Then the register tells them apart, down to the revision and its source
+    listed = {d["number"]: d for d in w.api("GET", f"/projects/{w.project_id}/drawings", "dr-reader").body["items"]}
+    assert (listed["A-1"]["connected"], listed["A-1"]["current_revision"]["connected"]) == (False, False)
+    assert listed["A-1"]["current_revision"]["source"] is None
+    assert (listed["B-1"]["connected"], listed["B-1"]["current_revision"]["connected"]) == (True, True)
+    assert listed["B-1"]["current_revision"]["source"] == {
+        "connection_id": "con_1",
+        "upstream_revision_id": "rev_upstream",
+    }
+    assert own["connected"] is False
