@@ -176,9 +176,11 @@ def _proxy_answer(result: Any) -> tuple[int, dict[str, Any], bytes]:
         headers[key] = [str(v) for v in values]
     for key, value in (result.get("headers") or {}).items():
         headers[key] = str(value)
+    status = int(result["statusCode"])
     body = result.get("body") or ""
     data = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
-    return int(result["statusCode"]), headers, data
+    # HTTP forbids a body on 204 and 304: API Gateway drops it, and so must we, or keep-alive clients desync.
+    return status, headers, b"" if status in (204, 304) else data
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -211,4 +213,4 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(data)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve  # noqa: N815
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = do_TRACE = do_CONNECT = _serve  # noqa: N815

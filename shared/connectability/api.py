@@ -73,7 +73,9 @@ def errors(*statuses: int, ok: int | tuple[int, ...] = 200) -> dict[int, OpenAPI
 
 
 def respond(status: int, body: Any = None) -> Response:
-    """A JSON answer with a status other than 200 (201 created, 204 no content)."""
+    """A JSON answer with a status other than 200 (201 created), or 204 with no body at all."""
+    if status == 204:
+        return Response(status_code=204, body="")
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 
 

@@ -180,3 +180,47 @@ def test_every_event_type_has_its_message(two: Connected) -> None:
         assert "Harbor Tower" in subject + text
         assert f"/projects/{two.down}/connections/con_1" in text
         assert "<a href=" in html
+
+
+@pytest.mark.parametrize("value", [0, 1, "yes", "true", None])
+def test_a_flag_must_be_a_json_boolean(api: Api, world: Directory, value: Any) -> None:
+    answer = api("PATCH", f"/companies/{world.company_id}", world.admin, {"connected_drawings_beta": value})
+    if value is None:
+        assert answer.status == 200  # null means "not given" for an optional field
+        return
+    assert answer.status == 422, answer.body
+    assert answer.error["details"][0]["field"] == "connected_drawings_beta"
+    assert api("GET", f"/companies/{world.company_id}", world.admin).body["connected_drawings_beta"] is False
+
+
+def test_a_date_must_be_iso_text_and_a_size_a_json_number(drawings_world: Any) -> None:
+    w = drawings_world
+    revision = w.published("A-1")
+    path = f"/projects/{w.project_id}/drawings/{revision['drawing_id']}"
+    for bad in (0, 1700000000, "01/11/2026", "2026-13-01"):
+        answer = w.api("PATCH", path, "dr-admin", {"received_date": bad})
+        assert answer.status == 422, (bad, answer.body)
+    assert w.api("PATCH", path, "dr-admin", {"received_date": "2026-11-02"}).status == 200
+    upload = w.api(
+        "POST",
+        f"/projects/{w.project_id}/drawing-uploads",
+        "dr-std",
+        {"filename": "a.pdf", "content_type": "application/pdf", "size": "100"},
+    )
+    assert upload.status == 422
+
+
+def test_no_content_means_no_body(api: Api, world: Directory) -> None:
+    api("PUT", f"/companies/{world.company_id}/users/temp", world.admin, {"email": "t@apex.example", "name": "T"})
+    from local.events import LambdaContext, api_event
+
+    event = api_event(
+        "DELETE",
+        "/companies/{company_id}/users/{user_id}",
+        f"/companies/{world.company_id}/users/temp",
+        claims={"sub": world.admin},
+        path_parameters={"company_id": world.company_id, "user_id": "temp"},
+    )
+    response = api.handler("DirectoryApiFunction")(event, LambdaContext("DirectoryApiFunction"))
+    assert response["statusCode"] == 204
+    assert not response["body"]

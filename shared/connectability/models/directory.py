@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from connectability.models.common import Email, Input, Level, Name, Output
+from connectability.models.common import Email, Flag, Input, Level, Name, Output
 
 
 class ConnectionApproval(StrEnum):
@@ -23,13 +23,13 @@ class ProjectStatus(StrEnum):
 class CompanyCreate(Input):
     name: Name
     connection_approval: ConnectionApproval = ConnectionApproval.manual
-    connected_drawings_beta: bool = False
+    connected_drawings_beta: Flag = False
 
 
 class CompanyUpdate(Input):
     name: Name | None = None
     connection_approval: ConnectionApproval | None = None
-    connected_drawings_beta: bool | None = None
+    connected_drawings_beta: Flag | None = None
 
 
 class Company(Output):
@@ -43,7 +43,7 @@ class Company(Output):
 class CompanyUserPut(Input):
     email: Email
     name: Name
-    is_company_admin: bool = False
+    is_company_admin: Flag = False
 
 
 class CompanyUser(Output):

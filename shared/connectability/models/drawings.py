@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from connectability.models.common import Input, Name, Output
+from connectability.models.common import Count, Flag, Input, IsoDate, Name, Output
 
 MAX_UPLOAD_BYTES = 5 * 1024**3  # one presigned PUT carries at most 5 GB
 MAX_MARKUP_BYTES = 64 * 1024
@@ -37,7 +37,7 @@ class RevisionState(StrEnum):
 class UploadRequest(Input):
     filename: Filename
     content_type: ContentType
-    size: int = Field(gt=0, le=MAX_UPLOAD_BYTES, description="Bytes; at most 5 GB.")
+    size: Count = Field(gt=0, le=MAX_UPLOAD_BYTES, description="Bytes; at most 5 GB.")
 
 
 class Upload(Output):
@@ -50,7 +50,7 @@ class Upload(Output):
 
 class DisciplineIn(Input):
     name: Short
-    position: int | None = Field(default=None, ge=0, le=10_000)
+    position: Count | None = Field(default=None, ge=0, le=10_000)
 
 
 class AreaIn(Input):
@@ -65,7 +65,7 @@ class AreaUpdate(Input):
 
 class DrawingSetIn(Input):
     name: Name
-    date: date
+    date: IsoDate
 
 
 class RevisionCreate(Input):
@@ -76,8 +76,8 @@ class RevisionCreate(Input):
     status: Short | None = None
     discipline: DisciplineIn
     area: AreaIn | None = None
-    drawing_date: date | None = None
-    received_date: date | None = None
+    drawing_date: IsoDate | None = None
+    received_date: IsoDate | None = None
     drawing_set: DrawingSetIn | None = None
 
 
@@ -95,13 +95,13 @@ class DrawingUpdate(Input):
     """Every field optional; `area: null` takes the drawing out of its area."""
 
     title: Title | None = None
-    obsolete: bool | None = None
+    obsolete: Flag | None = None
     discipline: DisciplineIn | None = None
     area: AreaIn | None = None
     drawing_set: DrawingSetIn | None = None
     status: Short | None = None
-    drawing_date: date | None = None
-    received_date: date | None = None
+    drawing_date: IsoDate | None = None
+    received_date: IsoDate | None = None
 
 
 class MarkupCreate(Input):
