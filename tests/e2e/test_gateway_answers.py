@@ -30,7 +30,7 @@ def test_a_204_has_no_body_and_the_connection_stays_usable(local_stack: LocalSta
 
 
 def test_methods_it_does_not_serve_get_the_error_shape(local_stack: LocalStackClient) -> None:
-    for method in ("TRACE", "PUT"):
+    for method in ("TRACE", "QUERY", "PUT"):
         answer = local_stack.call(method, "/companies", "platform-admin")
         assert answer.status_code == 405, (method, answer.status_code)
         assert set(answer.json()["error"]) == {"code", "message", "rule", "details"}
