@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import pytest
 
@@ -208,13 +209,13 @@ def _race(first: callable, second: callable) -> list[object]:  # type: ignore[va
     second_wrote = threading.Event()
     results: dict[str, object] = {}
 
-    def gated(connection: connections_db.ConnectionItem) -> None:
+    def gated(connection: connections_db.ConnectionItem, **options: Any) -> None:
         if threading.current_thread().name == "first":
             first_read.set()
             assert second_wrote.wait(10)
-            return real_create(connection)
+            return real_create(connection, **options)
         try:
-            return real_create(connection)
+            return real_create(connection, **options)
         finally:
             second_wrote.set()
 

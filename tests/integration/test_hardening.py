@@ -224,3 +224,59 @@ def test_no_content_means_no_body(api: Api, world: Directory) -> None:
     response = api.handler("DirectoryApiFunction")(event, LambdaContext("DirectoryApiFunction"))
     assert response["statusCode"] == 204
     assert not response["body"]
+
+
+def test_an_event_whose_send_failed_is_relayed_later_and_delivered_once(
+    two: Connected, queues: Queues, monkeypatch: pytest.MonkeyPatch, stack: Any
+) -> None:
+    from datetime import timedelta
+
+    from connectability.db import outbox as outbox_db
+    from connectability.models.common import utcnow
+    from local.events import LambdaContext
+
+    sqs = aws.sqs()
+    real = sqs.send_message
+
+    def unavailable(**_: Any) -> Any:
+        raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "down"}}, "SendMessage")
+
+    # Given the queue is down when the request commits
+    monkeypatch.setattr(sqs, "send_message", unavailable)
+    assert two.request().status == 201
+    monkeypatch.setattr(sqs, "send_message", real)
+    assert queues.peek("NotificationsQueue") == []
+    later = utcnow() + timedelta(minutes=1)
+    assert len(outbox_db.pending(later)) == 1
+    # When the relay runs (twice, as a schedule may)
+    relay = queues.api.handler("OutboxRelayFunction")
+    assert notifications.relay_pending(now=later) == 1
+    assert relay({}, LambdaContext("OutboxRelayFunction")) == {"relayed": 0}
+    # Then the event went out once, and the upstream CM admins got one message each
+    assert outbox_db.pending(later) == []
+    queues.drain("NotificationsQueue")
+    assert sorted(m.to[0] for m in notifications.outbox()) == ["apex-cm2@example.com", "apex-cm@example.com"]
+
+
+def test_a_sent_event_leaves_nothing_in_the_outbox(two: Connected) -> None:
+    from datetime import timedelta
+
+    from connectability.db import outbox as outbox_db
+    from connectability.models.common import utcnow
+
+    connection = two.request().body["id"]
+    two.build.api("POST", f"/connections/{connection}/approve", "apex-cm")
+    assert outbox_db.pending(utcnow() + timedelta(minutes=1)) == []
+
+
+def test_a_refused_change_leaves_no_event(two: Connected, queues: Queues) -> None:
+    from datetime import timedelta
+
+    from connectability.db import outbox as outbox_db
+    from connectability.models.common import utcnow
+
+    connection = two.request().body["id"]
+    queues.drain("NotificationsQueue")
+    assert two.build.api("POST", f"/connections/{connection}/disconnect", "apex-cm", {"reason": "x"}).status == 409
+    assert outbox_db.pending(utcnow() + timedelta(minutes=1)) == []
+    assert queues.peek("NotificationsQueue") == []

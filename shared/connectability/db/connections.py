@@ -83,12 +83,17 @@ def _free_downstream() -> Condition:
     return RoleItem.downstream_state.does_not_exist() | (RoleItem.downstream_state == "none")
 
 
-def create(connection: ConnectionItem) -> None:
-    """Request (R11, R13, R16): one transaction, so two racing requests cannot both pass the role conditions."""
+def create(connection: ConnectionItem, outbox: Item | None = None) -> None:
+    """Request (R11, R13, R16): one transaction, so two racing requests cannot both pass the role conditions.
+
+    `outbox` is the event announcing the change, committed with it or not at all.
+    """
     up, down = connection.upstream_project_id, connection.downstream_project_id
     state = connection.status
     with TransactWrite(connection=_connection()) as tx:
         tx.save(connection, condition=ConnectionItem.pk.does_not_exist())
+        if outbox is not None:
+            tx.save(outbox)
         tx.update(
             _role(down),
             actions=[
@@ -113,11 +118,14 @@ def transition(
     changes: dict[str, Any],
     downstream_state: str,
     release_upstream: bool,
+    outbox: Item | None = None,
 ) -> None:
-    """Move a connection from one status to the next, with the roles of both projects, atomically."""
+    """Move a connection from one status to the next, with the roles of both projects and the event, atomically."""
     actions = [getattr(ConnectionItem, name).set(value) for name, value in changes.items()]
     with TransactWrite(connection=_connection()) as tx:
         tx.update(connection, actions=actions, condition=ConnectionItem.status == from_status)
+        if outbox is not None:
+            tx.save(outbox)
         down_actions: list[Action] = [RoleItem.downstream_state.set(downstream_state)]
         if downstream_state == "none":
             down_actions.append(RoleItem.downstream_connection_id.remove())

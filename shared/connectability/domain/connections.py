@@ -67,8 +67,13 @@ def request_connection(caller: Caller, downstream_id: str, body: ConnectionReque
         requested_at=now,
         decided_at=now if automatic else None,
     )
+    outgoing = (
+        notifications.prepare(EventType.connection_created, connection, [Side.upstream, Side.downstream])
+        if automatic
+        else notifications.prepare(EventType.connection_requested, connection, [Side.upstream])
+    )
     try:
-        connections_db.create(connection)
+        connections_db.create(connection, outbox=outgoing.record)
     except TransactWriteError as exc:
         if not connections_db.is_lost_race(exc):
             raise
@@ -76,10 +81,7 @@ def request_connection(caller: Caller, downstream_id: str, body: ConnectionReque
         raise InvalidState(
             "Another change to one of these projects happened at the same moment; try again.", rule="R14"
         ) from exc
-    if automatic:
-        notifications.emit(EventType.connection_created, connection, [Side.upstream, Side.downstream])
-    else:
-        notifications.emit(EventType.connection_requested, connection, [Side.upstream])
+    notifications.dispatch(outgoing)
     return _view(connection)
 
 
@@ -148,8 +150,8 @@ def approve(caller: Caller, connection_id: str) -> Connection:
         "active",
         release_upstream=False,
         rule="R09",
+        announce=notifications.prepare(EventType.connection_created, connection, [Side.upstream, Side.downstream]),
     )
-    notifications.emit(EventType.connection_created, connection, [Side.upstream, Side.downstream])
     return _view(connection)
 
 
@@ -163,8 +165,8 @@ def reject(caller: Caller, connection_id: str, body: RejectBody) -> Connection:
         rule="R09",
     )
     changes = {"status": "rejected", "decided_by": caller.user_id, "decided_at": utcnow(), "reason": body.reason}
-    _transition(connection, "pending", changes, "none", release_upstream=True, rule="R09")
-    notifications.emit(EventType.connection_rejected, connection, [Side.downstream], reason=body.reason)
+    announce = notifications.prepare(EventType.connection_rejected, connection, [Side.downstream], reason=body.reason)
+    _transition(connection, "pending", changes, "none", release_upstream=True, rule="R09", announce=announce)
     return _view(connection)
 
 
@@ -193,8 +195,10 @@ def disconnect(caller: Caller, connection_id: str, body: DisconnectBody) -> Conn
         "disconnected_at": utcnow(),
         "disconnect_reason": body.reason,
     }
-    _transition(connection, "active", changes, "disconnected", release_upstream=True, rule="R15")
-    notifications.emit(EventType.connection_disabled, connection, [Side.upstream, Side.downstream], reason=body.reason)
+    announce = notifications.prepare(
+        EventType.connection_disabled, connection, [Side.upstream, Side.downstream], reason=body.reason
+    )
+    _transition(connection, "active", changes, "disconnected", release_upstream=True, rule="R15", announce=announce)
     return _view(connection)
 
 
@@ -282,11 +286,20 @@ def _transition(
     *,
     release_upstream: bool,
     rule: str,
+    announce: notifications.Outgoing | None = None,
 ) -> None:
+    """One transaction for the connection, both roles and the announcing event; the event is sent after it."""
     if connection.status != from_status:
         raise InvalidState(f"The connection is {connection.status}; this needs it to be {from_status}.", rule=rule)
     try:
-        connections_db.transition(connection, from_status, changes, downstream_state, release_upstream)
+        connections_db.transition(
+            connection,
+            from_status,
+            changes,
+            downstream_state,
+            release_upstream,
+            outbox=announce.record if announce else None,
+        )
     except TransactWriteError as exc:
         if not connections_db.is_lost_race(exc):
             raise
@@ -295,6 +308,8 @@ def _transition(
         raise InvalidState(
             f"The connection changed meanwhile and is now {status}; this needs it to be {from_status}.", rule=rule
         ) from exc
+    if announce is not None:
+        notifications.dispatch(announce)
 
 
 def _views(items: list[ConnectionItem]) -> list[Connection]:

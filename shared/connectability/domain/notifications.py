@@ -8,6 +8,7 @@ and logs what it sent per project.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from html import escape
@@ -25,6 +26,7 @@ from connectability import aws
 from connectability.config import get_settings
 from connectability.db import companies as companies_db
 from connectability.db import notifications as notifications_db
+from connectability.db import outbox as outbox_db
 from connectability.db import projects as projects_db
 from connectability.db import settings as settings_db
 from connectability.domain.ids import new_id
@@ -58,15 +60,23 @@ class DeliveryDeferred(Exception):
     """SES asked us to slow down: the event goes back to the queue and is retried later, never dropped."""
 
 
-# -- emitting -------------------------------------------------------------------------------------------------
-def emit(
+# -- emitting -----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Outgoing:
+    """An event and its outbox record: commit the record with the change, then `dispatch` the event."""
+
+    event: NotificationEvent
+    record: outbox_db.OutboxItem
+
+
+def prepare(
     event: EventType,
     connection: ConnectionLike,
     sides: list[Side],
     *,
     reason: str | None = None,
     count: int | None = None,
-) -> NotificationEvent:
+) -> Outgoing:
     message = NotificationEvent(
         event_id=new_id("evt"),
         event=event,
@@ -78,13 +88,36 @@ def emit(
         count=count,
         occurred_at=utcnow(),
     )
+    return Outgoing(message, outbox_db.record(message.event_id, message.model_dump_json(), message.occurred_at))
+
+
+def dispatch(outgoing: Outgoing) -> bool:
+    """Queue a committed event and clear its outbox record; on failure the relay sends it later."""
     try:
-        aws.sqs().send_message(QueueUrl=get_settings().notifications_queue_url, MessageBody=message.model_dump_json())
+        aws.sqs().send_message(QueueUrl=get_settings().notifications_queue_url, MessageBody=outgoing.record.body)
     except (BotoCoreError, ClientError):
-        # The state change has committed; failing the request now would only make the client retry into a 409.
-        logger.exception("notification not queued", extra={"event": event, "event_id": message.event_id})
-        metrics.add_metric(name="NotificationsNotQueued", unit="Count", value=1)
-    return message
+        # The change has committed with its outbox record; failing the request now would only make the client
+        # retry into a 409. The relay picks the record up.
+        logger.exception("notification not queued yet", extra={"event_id": outgoing.event.event_id})
+        metrics.add_metric(name="NotificationsDeferredToRelay", unit="Count", value=1)
+        return False
+    outbox_db.sent(outgoing.record)
+    return True
+
+
+RELAY_AFTER = timedelta(seconds=30)
+
+
+def relay_pending(now: datetime | None = None) -> int:
+    """Send the events whose send after commit failed (older than RELAY_AFTER); answers how many went out."""
+    moment = now or utcnow()
+    relayed = 0
+    for item in outbox_db.pending(moment - RELAY_AFTER):
+        event = NotificationEvent.model_validate_json(item.body)
+        relayed += dispatch(Outgoing(event, item))
+    if relayed:
+        logger.warning("relayed notifications the first send missed", extra={"count": relayed})
+    return relayed
 
 
 # -- recipients -----------------------------------------------------------------------------------------------
