@@ -130,13 +130,3 @@ def write_manifest(bucket: str, manifest: RevisionManifest) -> str:
         Metadata={"manifest-version": str(manifest.version)},
     )
     return key
-
-
-def read_manifest(bucket: str, project_id: str, revision_id: str) -> RevisionManifest | None:
-    try:
-        body = aws.s3().get_object(Bucket=bucket, Key=manifest_key(project_id, revision_id))["Body"].read()
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
-            return None
-        raise
-    return RevisionManifest.model_validate_json(body)

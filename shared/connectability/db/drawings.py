@@ -219,17 +219,6 @@ def register(
     )
 
 
-def drawings_where(project_id: str, condition: Condition) -> list[DrawingItem]:
-    """Every live drawing of a project that matches (renames of shared records fan out through this)."""
-    return list(
-        DrawingItem.query(
-            project_key(project_id),
-            DrawingItem.sk.startswith("DRAWING#"),
-            filter_condition=(DrawingItem.deleted == False) & condition,  # noqa: E712
-        )
-    )
-
-
 def update_drawing(drawing: DrawingItem, actions: list[Action]) -> None:
     if actions:
         drawing.update(actions=actions, condition=DrawingItem.deleted == False)  # noqa: E712

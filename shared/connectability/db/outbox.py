@@ -6,7 +6,7 @@ it later; consumers are idempotent on the event's id, so a second send is harmle
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 
@@ -37,7 +37,3 @@ def pending(older_than: datetime, limit: int = 100) -> list[OutboxItem]:
     """Events still unsent that were written before `older_than`, oldest first."""
     stamp = older_than.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return list(OutboxItem.query(PARTITION, OutboxItem.sk < stamp, limit=limit, consistent_read=True))
-
-
-def age(item: OutboxItem, now: datetime) -> timedelta:
-    return now - item.created_at
