@@ -1,10 +1,10 @@
-"""Outbox relay: every minute, sends the events whose send after their commit failed (nothing announced is lost)."""
+"""Outbox relay: every minute, queues the events and writes the manifests that a change left undone."""
 
 from __future__ import annotations
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from connectability.domain import notifications
+from connectability.domain import outbox
 from connectability.observability import logger, metrics, tracer
 
 
@@ -12,4 +12,4 @@ from connectability.observability import logger, metrics, tracer
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return {"relayed": notifications.relay_pending()}
+    return {"relayed": outbox.relay_pending()}

@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 
 from connectability import aws
 from connectability.db import connections as connections_db
-from connectability.domain import notifications
+from connectability.domain import notifications, outbox
 from connectability.models.notifications import EventType, NotificationEvent, Side
 from tests.integration.conftest import PLATFORM_ADMIN, Api, Connected, Directory, Queues
 
@@ -250,7 +250,7 @@ def test_an_event_whose_send_failed_is_relayed_later_and_delivered_once(
     assert len(outbox_db.pending(later)) == 1
     # When the relay runs (twice, as a schedule may)
     relay = queues.api.handler("OutboxRelayFunction")
-    assert notifications.relay_pending(now=later) == 1
+    assert outbox.relay_pending(now=later) == 1
     assert relay({}, LambdaContext("OutboxRelayFunction")) == {"relayed": 0}
     # Then the event went out once, and the upstream CM admins got one message each
     assert outbox_db.pending(later) == []
@@ -280,3 +280,52 @@ def test_a_refused_change_leaves_no_event(two: Connected, queues: Queues) -> Non
     assert two.build.api("POST", f"/connections/{connection}/disconnect", "apex-cm", {"reason": "x"}).status == 409
     assert outbox_db.pending(utcnow() + timedelta(minutes=1)) == []
     assert queues.peek("NotificationsQueue") == []
+
+
+def test_a_manifest_that_s3_refused_is_written_by_the_relay(
+    drawings_world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from connectability.db import outbox as outbox_db
+    from connectability.models.common import utcnow
+
+    w = drawings_world
+    revision = w.revision("A-1").body
+    s3 = aws.s3()
+    real = s3.put_object
+
+    def unavailable(**kwargs: Any) -> Any:
+        if kwargs["Key"].startswith("manifests/"):
+            raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "down"}}, "PutObject")
+        return real(**kwargs)
+
+    # Given S3 refuses manifests while a revision is published
+    monkeypatch.setattr(s3, "put_object", unavailable)
+    assert w.publish(revision["id"]).body == {"published": [revision["id"]]}
+    monkeypatch.setattr(s3, "put_object", real)
+    with pytest.raises(ClientError):
+        w.manifest(revision["id"])
+    # When the relay runs
+    later = utcnow() + timedelta(minutes=1)
+    assert [i.revision_id for i in outbox_db.pending(later)] == [revision["id"]]
+    assert outbox.relay_pending(now=later) == 1
+    # Then the manifest is there, written once (the refused attempt used up a version: versions only grow,
+    # with gaps), and nothing is left to do
+    assert w.manifest(revision["id"])["title"] == "Plan A-1"
+    assert len(w.manifest_versions(revision["id"])) == 1
+    assert outbox_db.pending(later) == []
+
+
+def test_manifest_duties_are_cleared_when_done(drawings_world: Any) -> None:
+    from datetime import timedelta
+
+    from connectability.db import outbox as outbox_db
+    from connectability.models.common import utcnow
+
+    w = drawings_world
+    revision = w.published("A-1")
+    w.api("PATCH", f"/projects/{w.project_id}/drawings/{revision['drawing_id']}", "dr-admin", {"title": "T2"})
+    w.api("DELETE", f"/projects/{w.project_id}/drawings/{revision['drawing_id']}", "dr-admin")
+    assert outbox_db.pending(utcnow() + timedelta(minutes=1)) == []
+    assert w.manifest_versions(revision["id"]) == [1, 2, 3]

@@ -1,11 +1,13 @@
-"""The outbox: events written in the same transaction as the change they announce, then sent, then removed.
+"""The outbox: what a change owes the world, recorded with (or before) the change, done after it, then removed.
 
-If the send after the commit fails (or the function dies between the two), the item stays and the relay sends
-it later; consumers are idempotent on the event's id, so a second send is harmless. Nothing announced is lost.
+Two kinds: a notification event to queue, and a manifest to write for a revision. If the work after the change
+fails, or the function dies first, the record stays and the relay does the work later; consumers are idempotent
+(notify per event and recipient, sync per manifest version), so doing it twice is harmless. Nothing is lost.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
@@ -13,27 +15,63 @@ from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from connectability.db.base import Item
 
 PARTITION = "OUTBOX"
+NOTIFICATION = "notification"
+MANIFEST = "manifest"
 
 
 class OutboxItem(Item):
-    """A pending event; the partition holds only events not yet sent, so it stays near empty."""
+    """A pending duty; the partition holds only work not yet done, so it stays near empty."""
 
+    kind = UnicodeAttribute(default=NOTIFICATION)
     event_id = UnicodeAttribute()
-    body = UnicodeAttribute()
+    body = UnicodeAttribute(default="")
+    project_id = UnicodeAttribute(null=True)
+    revision_id = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
 
 
+def _sk(created_at: datetime, duty_id: str) -> str:
+    return f"{created_at.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{duty_id}"
+
+
 def record(event_id: str, body: str, created_at: datetime) -> OutboxItem:
-    """The item to write inside the change's own transaction."""
-    stamp = created_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return OutboxItem(PARTITION, f"{stamp}#{event_id}", event_id=event_id, body=body, created_at=created_at)
+    """A notification event, to write inside the change's own transaction."""
+    return OutboxItem(PARTITION, _sk(created_at, event_id), event_id=event_id, body=body, created_at=created_at)
+
+
+def intend_manifests(
+    project_id: str, revision_ids: Iterable[str], duty_ids: Iterable[str], at: datetime
+) -> list[OutboxItem]:
+    """Record, before a change, that these revisions' manifests are due."""
+    items = [
+        OutboxItem(
+            PARTITION,
+            _sk(at, duty),
+            kind=MANIFEST,
+            event_id=duty,
+            project_id=project_id,
+            revision_id=rev,
+            created_at=at,
+        )
+        for rev, duty in zip(revision_ids, duty_ids, strict=True)
+    ]
+    with OutboxItem.batch_write() as batch:
+        for item in items:
+            batch.save(item)
+    return items
 
 
 def sent(item: OutboxItem) -> None:
     item.delete()
 
 
+def done(items: Iterable[OutboxItem]) -> None:
+    with OutboxItem.batch_write() as batch:
+        for item in items:
+            batch.delete(item)
+
+
 def pending(older_than: datetime, limit: int = 100) -> list[OutboxItem]:
-    """Events still unsent that were written before `older_than`, oldest first."""
+    """Duties still undone that were recorded before `older_than`, oldest first."""
     stamp = older_than.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return list(OutboxItem.query(PARTITION, OutboxItem.sk < stamp, limit=limit, consistent_read=True))

@@ -9,13 +9,16 @@ position, a set's date) reaches every revision that uses it, and a manifest foll
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 
+from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.expressions.update import Action
 
 from connectability import storage
 from connectability.db import drawings as db
+from connectability.db import outbox as outbox_db
 from connectability.db.drawings import DrawingItem, RevisionItem, name_key
 from connectability.db.projects import ProjectItem
 from connectability.domain.ids import new_id
@@ -48,7 +51,7 @@ from connectability.models.drawings import (
     Upload,
     UploadRequest,
 )
-from connectability.observability import logger
+from connectability.observability import logger, metrics
 
 DRAWINGS = "drawings"
 
@@ -224,8 +227,8 @@ def _discipline(project_id: str, given: DisciplineIn) -> str:
     if current is None:
         db.put_discipline(project_id, given.name, given.position)
     elif given.position is not None and given.position != current.position:
-        db.put_discipline(project_id, current.name, given.position)
-        _republish(project_id, db.revisions_where(project_id, RevisionItem.discipline_key == key))
+        with _manifests_follow(project_id, db.revisions_where(project_id, RevisionItem.discipline_key == key)):
+            db.put_discipline(project_id, current.name, given.position)
     return key
 
 
@@ -236,8 +239,8 @@ def _area(project_id: str, given: AreaIn | None) -> str | None:
     if area is None:
         return db.create_area(project_id, new_id("area"), given.name, given.description).area_id
     if given.description is not None and given.description != (area.description or ""):
-        db.update_area_description(area, given.description)
-        _republish(project_id, db.revisions_where(project_id, RevisionItem.area_id == area.area_id))
+        with _manifests_follow(project_id, db.revisions_where(project_id, RevisionItem.area_id == area.area_id)):
+            db.update_area_description(area, given.description)
     return area.area_id
 
 
@@ -246,10 +249,11 @@ def _set(project_id: str, given: DrawingSetIn | None) -> str | None:
         return None
     key = name_key(given.name)
     current = db.get_set(project_id, key)
-    if current is None or current.date != given.date.isoformat():
-        db.put_set(project_id, current.name if current else given.name, given.date.isoformat())
-        if current is not None:
-            _republish(project_id, db.revisions_where(project_id, RevisionItem.set_key == key))
+    if current is None:
+        db.put_set(project_id, given.name, given.date.isoformat())
+    elif current.date != given.date.isoformat():
+        with _manifests_follow(project_id, db.revisions_where(project_id, RevisionItem.set_key == key)):
+            db.put_set(project_id, current.name, given.date.isoformat())
     return key
 
 
@@ -275,14 +279,14 @@ def publish(caller: Caller, project_id: str, body: PublishRequest) -> Published:
         )
     now = utcnow()
     published: list[RevisionItem] = []
-    for revision in sorted((found[i] for i in ids), key=lambda r: (r.drawing_id, r.seq)):
-        if db.publish(revision, now):
-            published.append(revision)
-    drawings = db.get_drawings(project_id, {r.drawing_id for r in published})
-    for revision in published:
-        db.make_current(drawings[revision.drawing_id], revision)
-    _republish(project_id, published)
-    return Published(published=[r.revision_id for r in published])
+    with _manifests_follow(project_id, found.values()):
+        for revision in sorted(found.values(), key=lambda r: (r.drawing_id, r.seq)):
+            if db.publish(revision, now):
+                published.append(revision)
+        drawings = db.get_drawings(project_id, {r.drawing_id for r in published})
+        for revision in published:
+            db.make_current(drawings[revision.drawing_id], revision)
+    return Published(published=[i for i in ids if i in {r.revision_id for r in published}])
 
 
 # -- reading --------------------------------------------------------------------------------------------------
@@ -342,9 +346,9 @@ def update_area(caller: Caller, project_id: str, area_id: str, body: AreaUpdate)
     description = body.description if "description" in body.model_fields_set else area.description
     if (name, description) == (area.name, area.description):
         return Area(id=area.area_id, name=area.name, description=area.description)
-    if not db.update_area(area, name, description):
-        raise AlreadyExists(f"Another area of this project is called '{name}'; choose another name.")
-    _republish(project_id, db.revisions_where(project_id, RevisionItem.area_id == area_id))
+    with _manifests_follow(project_id, db.revisions_where(project_id, RevisionItem.area_id == area_id)):
+        if not db.update_area(area, name, description):
+            raise AlreadyExists(f"Another area of this project is called '{name}'; choose another name.")
     return Area(id=area_id, name=name, description=description)
 
 
@@ -392,17 +396,15 @@ def update_drawing(caller: Caller, project_id: str, drawing_id: str, body: Drawi
         area_id = _area(project_id, body.area)
         drawing_actions.append(DrawingItem.area_id.set(area_id) if area_id else DrawingItem.area_id.remove())
         revision_actions.append(RevisionItem.area_id.set(area_id) if area_id else RevisionItem.area_id.remove())
-    db.update_drawing(drawing, drawing_actions)
-    for revision in revisions:
-        db.update_revision(revision, list(revision_actions))
-    affected = {r.revision_id: r for r in revisions if drawing_actions and r.published_at}
     target = next((r for r in revisions if r.revision_id == drawing.current_revision_id), revisions[-1])
     own = _revision_actions(project_id, body)
-    if own:
-        db.update_revision(target, own)
-        if target.published_at:
-            affected[target.revision_id] = target
-    _republish(project_id, list(affected.values()))
+    affected = (revisions if drawing_actions else []) + ([target] if own else [])
+    with _manifests_follow(project_id, affected):
+        db.update_drawing(drawing, drawing_actions)
+        for revision in revisions:
+            db.update_revision(revision, list(revision_actions))
+        if own:
+            db.update_revision(target, own)
     return get_drawing(caller, project_id, drawing_id)
 
 
@@ -427,9 +429,9 @@ def delete_drawing(caller: Caller, project_id: str, drawing_id: str) -> None:
     drawing, revisions = _visible_drawing(access, drawing_id)
     if drawing.connected:
         raise ConnectedDrawingReadOnly("This drawing is connected; only the upstream project can delete it.")
-    if not db.delete_drawing(drawing, revisions, caller.user_id, utcnow()):
-        raise NotFound(f"Drawing {drawing_id} was deleted meanwhile.")
-    _republish(project_id, [r for r in revisions if r.published_at], deleted=True)
+    with _manifests_follow(project_id, [r for r in revisions if r.published_at]):
+        if not db.delete_drawing(drawing, revisions, caller.user_id, utcnow()):
+            raise NotFound(f"Drawing {drawing_id} was deleted meanwhile.")
 
 
 # -- markups --------------------------------------------------------------------------------------------------
@@ -477,48 +479,75 @@ def _markup_view(item: db.MarkupItem) -> Markup:
 
 
 # -- manifests ------------------------------------------------------------------------------------------------
-def _republish(project_id: str, revisions: Iterable[RevisionItem], deleted: bool = False) -> None:
-    """One manifest per published revision, re-read after the change so it carries the state as it now is."""
-    wanted = {r.revision_id for r in revisions if r.published_at or r.state == RevisionState.published.value}
-    if not wanted:
+@contextmanager
+def _manifests_follow(project_id: str, revisions: Iterable[RevisionItem]) -> Iterator[None]:
+    """Record that these revisions' manifests are due, make the change, then write them.
+
+    If the change fails midway, the function dies, or S3 refuses, the records stay and the outbox relay
+    writes the manifests later from the state as it then is: a manifest written twice only gains a version.
+    """
+    candidates = list({r.revision_id: r for r in revisions if not r.connected})
+    if not candidates:
+        yield
         return
-    fresh = db.get_revisions(project_id, wanted)
+    intents = outbox_db.intend_manifests(project_id, candidates, [new_id("mfs") for _ in candidates], utcnow())
+    yield
+    write_manifests(project_id, intents)
+
+
+def write_manifests(project_id: str, intents: list[outbox_db.OutboxItem]) -> int:
+    """One manifest per published revision (deleted ones included), from its state now; answers how many."""
+    fresh = db.get_revisions(project_id, {i.revision_id for i in intents if i.revision_id})
     drawings = db.get_drawings(project_id, {r.drawing_id for r in fresh.values()})
     views = {v.id: v for v in _revision_views(project_id, list(fresh.values()))}
-    for revision in fresh.values():
-        if revision.connected:
-            continue  # copies are never sources: sync is one-way (R24)
-        version = db.bump_manifest_version(revision)
-        view = views[revision.revision_id]
-        manifest = RevisionManifest(
-            version=version,
-            deleted=deleted or revision.state == RevisionState.deleted.value,
-            company_id=revision.company_id,
-            project_id=project_id,
-            drawing_id=revision.drawing_id,
-            revision_id=revision.revision_id,
-            number=revision.number,
-            title=revision.title,
-            obsolete=bool(drawings[revision.drawing_id].obsolete),
-            area=view.area,
-            discipline=view.discipline,
-            drawing_date=view.drawing_date,
-            received_date=view.received_date,
-            revision_number=revision.revision_number,
-            status=revision.status,
-            drawing_set=view.drawing_set,
-            file=ManifestFile(
-                bucket=revision.bucket,
-                key=revision.file_key,
-                sha256=revision.sha256,
-                size=int(revision.size),
-                content_type=revision.content_type,
-            ),
-            published_at=revision.published_at,
-            written_at=utcnow(),
-        )
-        key = storage.write_manifest(revision.bucket, manifest)
-        logger.info("manifest written", extra={"key": key, "version": version, "deleted": manifest.deleted})
+    written, finished = 0, []
+    for intent in intents:
+        revision = fresh.get(intent.revision_id or "")
+        if revision is not None and revision.published_at and not revision.connected:
+            try:
+                _write_manifest(revision, drawings[revision.drawing_id], views[revision.revision_id])
+            except (BotoCoreError, ClientError):
+                logger.exception("manifest not written yet", extra={"revision_id": revision.revision_id})
+                metrics.add_metric(name="ManifestsDeferredToRelay", unit="Count", value=1)
+                continue
+            written += 1
+        finished.append(intent)
+    outbox_db.done(finished)
+    return written
+
+
+def _write_manifest(revision: RevisionItem, drawing: DrawingItem, view: Revision) -> None:
+    """Copies are never sources (sync is one-way, R24); a draft that was never published has nothing to say."""
+    version = db.bump_manifest_version(revision)
+    manifest = RevisionManifest(
+        version=version,
+        deleted=revision.state == RevisionState.deleted.value,
+        company_id=revision.company_id,
+        project_id=revision.project_id,
+        drawing_id=revision.drawing_id,
+        revision_id=revision.revision_id,
+        number=revision.number,
+        title=revision.title,
+        obsolete=bool(drawing.obsolete),
+        area=view.area,
+        discipline=view.discipline,
+        drawing_date=view.drawing_date,
+        received_date=view.received_date,
+        revision_number=revision.revision_number,
+        status=revision.status,
+        drawing_set=view.drawing_set,
+        file=ManifestFile(
+            bucket=revision.bucket,
+            key=revision.file_key,
+            sha256=revision.sha256,
+            size=int(revision.size),
+            content_type=revision.content_type,
+        ),
+        published_at=revision.published_at,
+        written_at=utcnow(),
+    )
+    key = storage.write_manifest(revision.bucket, manifest)
+    logger.info("manifest written", extra={"key": key, "version": version, "deleted": manifest.deleted})
 
 
 # -- views ----------------------------------------------------------------------------------------------------

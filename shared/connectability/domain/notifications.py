@@ -105,19 +105,9 @@ def dispatch(outgoing: Outgoing) -> bool:
     return True
 
 
-RELAY_AFTER = timedelta(seconds=30)
-
-
-def relay_pending(now: datetime | None = None) -> int:
-    """Send the events whose send after commit failed (older than RELAY_AFTER); answers how many went out."""
-    moment = now or utcnow()
-    relayed = 0
-    for item in outbox_db.pending(moment - RELAY_AFTER):
-        event = NotificationEvent.model_validate_json(item.body)
-        relayed += dispatch(Outgoing(event, item))
-    if relayed:
-        logger.warning("relayed notifications the first send missed", extra={"count": relayed})
-    return relayed
+def redispatch(item: outbox_db.OutboxItem) -> bool:
+    """Queue an event whose first send after its commit failed (the outbox relay)."""
+    return dispatch(Outgoing(NotificationEvent.model_validate_json(item.body), item))
 
 
 # -- recipients -----------------------------------------------------------------------------------------------
