@@ -80,16 +80,16 @@ def presign_put(bucket: str, key: str, content_type: str, size: int) -> tuple[st
     return url, {"Content-Type": content_type}
 
 
-def presign_get(bucket: str, key: str, filename: str) -> str:
-    return aws.s3().generate_presigned_url(
-        "get_object",
-        Params={
-            "Bucket": bucket,
-            "Key": key,
-            "ResponseContentDisposition": f'inline; filename="{filename.replace(chr(34), "")}"',
-        },
-        ExpiresIn=URL_SECONDS,
-    )
+def presign_get(bucket: str, key: str, filename: str, version_id: str | None = None) -> str:
+    """A URL for the very bytes a revision recorded (its object version), valid 15 minutes."""
+    params = {
+        "Bucket": bucket,
+        "Key": key,
+        "ResponseContentDisposition": f'inline; filename="{filename.replace(chr(34), "")}"',
+    }
+    if version_id:
+        params["VersionId"] = version_id
+    return aws.s3().generate_presigned_url("get_object", Params=params, ExpiresIn=URL_SECONDS)
 
 
 def head(bucket: str, key: str) -> dict[str, Any] | None:
@@ -101,15 +101,15 @@ def head(bucket: str, key: str) -> dict[str, Any] | None:
         raise
 
 
-def first_bytes(bucket: str, key: str, count: int = 16) -> bytes:
-    body = aws.s3().get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{count - 1}")["Body"]
+def first_bytes(bucket: str, key: str, version_id: str, count: int = 16) -> bytes:
+    body = aws.s3().get_object(Bucket=bucket, Key=key, VersionId=version_id, Range=f"bytes=0-{count - 1}")["Body"]
     return bytes(body.read())
 
 
-def sha256_of(bucket: str, key: str) -> str:
+def sha256_of(bucket: str, key: str, version_id: str) -> str:
     """Streams the object through the hash in chunks: memory stays flat whatever the file's size."""
     digest = hashlib.sha256()
-    body = aws.s3().get_object(Bucket=bucket, Key=key)["Body"]
+    body = aws.s3().get_object(Bucket=bucket, Key=key, VersionId=version_id)["Body"]
     for chunk in iter(lambda: body.read(CHUNK), b""):
         digest.update(chunk)
     return digest.hexdigest()

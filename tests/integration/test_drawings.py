@@ -519,3 +519,36 @@ def test_r23_connected_drawings_and_revisions_are_marked_so(drawings_world: Draw
         "upstream_revision_id": "rev_upstream",
     }
     assert own["connected"] is False
+
+
+def test_a_second_put_to_the_upload_url_cannot_swap_a_revisions_bytes(drawings_world: DrawingsWorld) -> None:
+    w = drawings_world
+    upload = w.api(
+        "POST",
+        f"/projects/{w.project_id}/drawing-uploads",
+        "dr-std",
+        {"filename": "a.pdf", "content_type": "application/pdf", "size": len(PDF)},
+    ).body
+    requests.put(upload["url"], data=PDF, headers=upload["headers"], timeout=10)
+    revision = w.api(
+        "POST",
+        f"/projects/{w.project_id}/drawing-revisions",
+        "dr-std",
+        {
+            "upload_id": upload["upload_id"],
+            "number": "A-1",
+            "title": "T",
+            "revision_number": "1",
+            "discipline": {"name": "Civil"},
+        },
+    ).body
+    # When the URL, still valid, is used again with other bytes of the same size
+    other = PNG + b"\x00" * (len(PDF) - len(PNG))
+    assert requests.put(upload["url"], data=other, headers=upload["headers"], timeout=10).status_code == 200
+    # Then the revision still serves, and its manifest names, the bytes that were checked and hashed
+    w.publish(revision["id"])
+    link = w.api("GET", f"/projects/{w.project_id}/drawing-revisions/{revision['id']}/file", "dr-reader").body
+    assert requests.get(link["url"], timeout=10).content == PDF
+    file = w.manifest(revision["id"])["file"]
+    body = boto3.client("s3").get_object(Bucket=file["bucket"], Key=file["key"], VersionId=file["version_id"])
+    assert hashlib.sha256(body["Body"].read()).hexdigest() == file["sha256"] == revision["file"]["sha256"]

@@ -78,6 +78,7 @@ class RevisionItem(Item):
     source_revision_id = UnicodeAttribute(null=True)
     bucket = UnicodeAttribute()
     file_key = UnicodeAttribute()
+    file_version = UnicodeAttribute(null=True)
     content_type = UnicodeAttribute()
     size = NumberAttribute()
     sha256 = UnicodeAttribute()

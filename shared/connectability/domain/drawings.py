@@ -121,7 +121,7 @@ def create_revision(caller: Caller, project_id: str, body: RevisionCreate) -> Re
             f"Upload {body.upload_id} already made revision {upload.revision_id}; upload the file again.",
             details=[{"field": "upload_id", "message": "already used"}],
         )
-    sha256 = _check_uploaded_file(upload)
+    file_version, sha256 = _check_uploaded_file(upload)
     existing = db.drawing_by_number(project_id, body.number)
     if existing is not None and existing.connected:
         raise ConnectedDrawingReadOnly(
@@ -163,6 +163,7 @@ def create_revision(caller: Caller, project_id: str, body: RevisionCreate) -> Re
         area_id=area_id,
         bucket=upload.bucket,
         file_key=upload.key,
+        file_version=file_version,
         content_type=upload.content_type,
         size=upload.size,
         sha256=sha256,
@@ -177,8 +178,9 @@ def create_revision(caller: Caller, project_id: str, body: RevisionCreate) -> Re
     return _revision_views(project_id, [revision])[0]
 
 
-def _check_uploaded_file(upload: db.UploadItem) -> str:
-    """The upload must be there, of the declared size and type (by its bytes); answers its sha256."""
+def _check_uploaded_file(upload: db.UploadItem) -> tuple[str, str]:
+    """The upload must be there, of the declared size and type (by its bytes); answers its object version and
+    sha256. Every later read names that version, so a second PUT to the same URL cannot swap the bytes."""
     found = storage.head(upload.bucket, upload.key)
     if found is None:
         raise InvalidInput(
@@ -190,13 +192,14 @@ def _check_uploaded_file(upload: db.UploadItem) -> str:
             f"The uploaded file has {found['ContentLength']} bytes, not the {upload.size} declared; upload again.",
             details=[{"field": "upload_id", "message": "size differs from the declared size"}],
         )
-    head = storage.first_bytes(upload.bucket, upload.key)
+    version = str(found["VersionId"])
+    head = storage.first_bytes(upload.bucket, upload.key, version)
     if not head.startswith(SIGNATURES[ContentType(upload.content_type)]):
         raise InvalidInput(
             f"The uploaded file is not a {upload.content_type} file; upload a file of the declared type.",
             details=[{"field": "upload_id", "message": f"content is not {upload.content_type}"}],
         )
-    return storage.sha256_of(upload.bucket, upload.key)
+    return version, storage.sha256_of(upload.bucket, upload.key, version)
 
 
 def _new_drawing(project: ProjectItem, body: RevisionCreate, discipline_key: str, area_id: str | None) -> DrawingItem:
@@ -360,7 +363,7 @@ def file_link(caller: Caller, project_id: str, revision_id: str) -> FileLink:
         raise NotFound(f"No revision {revision_id} is visible to you in this project.")
     extension = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg", "image/tiff": "tif"}
     filename = f"{revision.number}-{revision.revision_number}.{extension.get(revision.content_type, 'bin')}"
-    url = storage.presign_get(revision.bucket, revision.file_key, filename)
+    url = storage.presign_get(revision.bucket, revision.file_key, filename, revision.file_version)
     return FileLink(url=url, expires_at=utcnow() + timedelta(seconds=storage.URL_SECONDS))
 
 
@@ -539,6 +542,7 @@ def _write_manifest(revision: RevisionItem, drawing: DrawingItem, view: Revision
         file=ManifestFile(
             bucket=revision.bucket,
             key=revision.file_key,
+            version_id=revision.file_version,
             sha256=revision.sha256,
             size=int(revision.size),
             content_type=revision.content_type,

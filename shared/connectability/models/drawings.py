@@ -198,6 +198,7 @@ class ManifestFile(BaseModel):
 
     bucket: str
     key: str
+    version_id: str | None = None  # the S3 object version holding exactly these bytes
     sha256: str
     size: int
     content_type: str
