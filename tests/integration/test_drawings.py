@@ -233,7 +233,7 @@ def test_register_filters_by_area_discipline_and_obsolete(drawings_world: Drawin
 def test_shared_records_apply_everywhere(drawings_world: DrawingsWorld) -> None:
     w = drawings_world
     first = w.published("A-1", area={"name": "Level 1", "description": "Ground"})
-    w.published("A-2", area={"name": "Level 1", "description": "Ground floor and lobby"})
+    w.published("A-2", user="dr-admin", area={"name": "Level 1", "description": "Ground floor and lobby"})
     drawing = w.api("GET", f"/projects/{w.project_id}/drawings/{first['drawing_id']}", "dr-reader").body
     assert drawing["area"]["description"] == "Ground floor and lobby"
     assert w.manifest(first["id"])["area"]["description"] == "Ground floor and lobby"
@@ -552,3 +552,45 @@ def test_a_second_put_to_the_upload_url_cannot_swap_a_revisions_bytes(drawings_w
     file = w.manifest(revision["id"])["file"]
     body = boto3.client("s3").get_object(Bucket=file["bucket"], Key=file["key"], VersionId=file["version_id"])
     assert hashlib.sha256(body["Body"].read()).hexdigest() == file["sha256"] == revision["file"]["sha256"]
+
+
+def test_only_drawings_admins_change_shared_records_through_a_revision(drawings_world: DrawingsWorld) -> None:
+    w = drawings_world
+    published = w.published(
+        "A-1",
+        discipline={"name": "Architectural", "position": 1},
+        area={"name": "Level 1", "description": "Ground"},
+        drawing_set={"name": "IFC", "date": "2026-11-01"},
+    )
+    # When a standard user creates a revision naming the same records with other values
+    draft = w.revision(
+        "B-1",
+        user="dr-std",
+        discipline={"name": "Architectural", "position": 99},
+        area={"name": "Level 1", "description": "Changed"},
+        drawing_set={"name": "IFC", "date": "2030-01-01"},
+    )
+    # Then the records are used as they are, and nothing reached sync
+    assert draft.status == 201
+    assert draft.body["discipline"] == {"name": "Architectural", "position": 1}
+    assert draft.body["area"]["description"] == "Ground"
+    assert draft.body["drawing_set"] == {"name": "IFC", "date": "2026-11-01"}
+    assert w.manifest_versions(published["id"]) == [1]
+    # while an admin's values do apply everywhere
+    w.revision("C-1", user="dr-admin", area={"name": "Level 1", "description": "Lobby"})
+    assert w.manifest(published["id"])["area"]["description"] == "Lobby"
+
+
+def test_markups_that_nest_too_deep_are_refused(drawings_world: DrawingsWorld) -> None:
+    w = drawings_world
+    revision = w.published("A-1")
+    deep: dict = {}
+    node = deep
+    for _ in range(300):
+        node["x"] = {}
+        node = node["x"]
+    path = f"/projects/{w.project_id}/drawings/{revision['drawing_id']}/markups"
+    answer = w.api("POST", path, "dr-std", {"revision_id": revision["id"], "data": deep})
+    assert answer.status == 422
+    assert "deeper than 32" in answer.error["details"][0]["message"]
+    assert w.api("GET", path, "dr-reader").status == 200

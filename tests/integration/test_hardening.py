@@ -329,3 +329,90 @@ def test_manifest_duties_are_cleared_when_done(drawings_world: Any) -> None:
     w.api("DELETE", f"/projects/{w.project_id}/drawings/{revision['drawing_id']}", "dr-admin")
     assert outbox_db.pending(utcnow() + timedelta(minutes=1)) == []
     assert w.manifest_versions(revision["id"]) == [1, 2, 3]
+
+
+def _before(monkeypatch: pytest.MonkeyPatch, module: Any, name: str, first: Any) -> None:
+    """Run `first` (another request of the same moment) just before `name` of `module` writes."""
+    real = getattr(module, name)
+
+    def raced(*args: Any, **kwargs: Any) -> Any:
+        monkeypatch.setattr(module, name, real)
+        first()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, raced)
+
+
+def test_r28_a_revision_published_while_its_drawing_is_deleted_is_deleted_for_sync_too(
+    drawings_world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from connectability.db import drawings as drawings_db
+
+    w = drawings_world
+    first = w.published("A-1")
+    draft = w.revision("A-1", revision_number="2").body
+    _before(monkeypatch, drawings_db, "delete_drawing", lambda: w.publish(draft["id"]))
+    assert w.api("DELETE", f"/projects/{w.project_id}/drawings/{first['drawing_id']}", "dr-admin").status == 204
+    assert w.manifest(draft["id"])["deleted"] is True
+    assert w.manifest(first["id"])["deleted"] is True
+
+
+def test_a_revision_never_lands_on_a_drawing_deleted_meanwhile(
+    drawings_world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from connectability.db import drawings as drawings_db
+
+    w = drawings_world
+    first = w.published("A-1")
+    upload = w.upload()
+    _before(
+        monkeypatch,
+        drawings_db,
+        "put_revision",
+        lambda: w.api("DELETE", f"/projects/{w.project_id}/drawings/{first['drawing_id']}", "dr-admin"),
+    )
+    body = {
+        "upload_id": upload,
+        "number": "A-1",
+        "title": "T",
+        "revision_number": "2",
+        "discipline": {"name": "Architectural"},
+    }
+    refused = w.api("POST", f"/projects/{w.project_id}/drawing-revisions", "dr-std", body)
+    assert (refused.status, refused.error["code"]) == (409, "invalid_state")
+    # the upload was given back: the same file makes a revision of a new drawing A-1
+    again = w.api("POST", f"/projects/{w.project_id}/drawing-revisions", "dr-std", body)
+    assert again.status == 201
+    assert again.body["drawing_id"] != first["drawing_id"]
+
+
+def test_an_edit_racing_a_delete_is_a_404_not_a_crash(drawings_world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from connectability.db import drawings as drawings_db
+
+    w = drawings_world
+    revision = w.published("A-1")
+    path = f"/projects/{w.project_id}/drawings/{revision['drawing_id']}"
+    _before(monkeypatch, drawings_db, "edit_drawing", lambda: w.api("DELETE", path, "dr-admin2"))
+    answer = w.api("PATCH", path, "dr-admin", {"title": "Too late"})
+    assert (answer.status, answer.error["code"]) == (404, "not_found")
+    assert w.manifest(revision["id"])["title"] == "Plan A-1"
+    assert w.manifest(revision["id"])["deleted"] is True
+
+
+def test_a_duty_that_keeps_failing_never_blocks_the_others(two: Connected, queues: Queues) -> None:
+    from datetime import timedelta
+
+    from connectability.db import outbox as outbox_db
+    from connectability.models.common import utcnow
+
+    # Given an old duty that can never be done, and a younger event whose first send failed
+    outbox_db.record("evt_broken", "{not an event", utcnow() - timedelta(minutes=5)).save()
+    connection = connections_db.get_connection(two.request().body["id"])
+    queues.drain("NotificationsQueue")
+    assert connection is not None
+    notifications.prepare(EventType.connection_requested, connection, [Side.upstream]).record.save()
+    # When the relay runs, the younger one is sent and the broken one stays (for the age alarm)
+    later = utcnow() + timedelta(minutes=1)
+    assert outbox.relay_pending(now=later) == 1
+    assert [i.event_id for i in outbox_db.pending(later)] == ["evt_broken"]
+    assert len(queues.peek("NotificationsQueue")) == 1

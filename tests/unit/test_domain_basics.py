@@ -30,7 +30,12 @@ def test_paging_token_round_trips_and_refuses_forgeries() -> None:
     key = {"pk": {"S": "COMPANY#1"}, "sk": {"S": "PROJECT#2"}}
     assert decode_token(encode_token(key)) == key
     assert decode_token(None) is None
-    for forged in ("garbage!", encode_token({"pk": {"N": "1"}}), "bnVsbA=="):
+    for forged in (
+        "garbage!",
+        encode_token({"pk": {"N": "1"}}),
+        "bnVsbA==",
+        encode_token({"pk": {"S": "P"}, "sk": {"S": ""}}),
+    ):
         with pytest.raises(InvalidInput):
             decode_token(forged)
 

@@ -122,8 +122,20 @@ def test_api_gateways_own_answers_use_the_error_shape() -> None:
         assert set(body["error"]) == {"code", "message", "rule", "details"}, name
 
 
-def test_every_dead_letter_alarm_tells_someone() -> None:
+def test_every_alarm_tells_someone() -> None:
     alarms = load().of_type("AWS::CloudWatch::Alarm")
     assert alarms
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_functions_that_read_pinned_file_versions_may_do_so() -> None:
+    # A GET that names a VersionId needs s3:GetObjectVersion; a HEAD of a missing key answers 404 only with
+    # s3:ListBucket (else 403). moto does not check IAM, so the template must be right by itself.
+    props = load().resources["DrawingsApiFunction"]["Properties"]
+    actions: set[str] = set()
+    for policy in props["Policies"]:
+        for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
+            action = statement["Action"]
+            actions.update([action] if isinstance(action, str) else action)
+    assert {"s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:ListBucket"} <= actions

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from pynamodb.attributes import UnicodeAttribute
+from pynamodb.exceptions import QueryError
 from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -81,7 +82,13 @@ def page(
     if start is not None and start[partition]["S"] != hash_key:
         raise InvalidInput(_BAD_TOKEN, details=[{"field": "next_token", "message": "from another list"}])
     result = source.query(hash_key, range_condition, limit=limit, last_evaluated_key=start, **options)
-    items = list(result)
+    try:
+        items = list(result)
+    except QueryError as exc:
+        # DynamoDB refuses a start key outside the query's range: a token of another list, or forged.
+        if start is None or exc.cause_response_code != "ValidationException":
+            raise
+        raise InvalidInput(_BAD_TOKEN, details=[{"field": "next_token", "message": "not from this list"}]) from exc
     return items, encode_token(result.last_evaluated_key)
 
 
@@ -121,7 +128,7 @@ def decode_token(token: str | None, keys: frozenset[str] = frozenset({"pk", "sk"
     if (
         not isinstance(key, dict)
         or set(key) != keys
-        or not all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values())
+        or not all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) and v["S"] for v in key.values())
     ):
         raise InvalidInput(_BAD_TOKEN, details=[{"field": "next_token", "message": "not a valid token"}])
     return key

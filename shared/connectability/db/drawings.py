@@ -172,9 +172,9 @@ def get_drawing(project_id: str, drawing_id: str) -> DrawingItem | None:
     return _get(DrawingItem, project_id, f"DRAWING#{drawing_id}")
 
 
-def get_drawings(project_id: str, drawing_ids: Iterable[str]) -> dict[str, DrawingItem]:
+def get_drawings(project_id: str, drawing_ids: Iterable[str], consistent: bool = False) -> dict[str, DrawingItem]:
     keys = [(project_key(project_id), f"DRAWING#{d}") for d in set(drawing_ids)]
-    return {d.drawing_id: d for d in DrawingItem.batch_get(keys)} if keys else {}
+    return {d.drawing_id: d for d in DrawingItem.batch_get(keys, consistent_read=consistent)} if keys else {}
 
 
 def next_seq(drawing: DrawingItem) -> int | None:
@@ -220,9 +220,31 @@ def register(
     )
 
 
-def update_drawing(drawing: DrawingItem, actions: list[Action]) -> None:
-    if actions:
-        drawing.update(actions=actions, condition=DrawingItem.deleted == False)  # noqa: E712
+def edit_drawing(
+    drawing: DrawingItem, actions: list[Action], revisions: dict[str, tuple[RevisionItem, list[Action]]]
+) -> bool:
+    """Apply an edit to a drawing and its revisions together; False when the drawing was deleted meanwhile.
+
+    One transaction holds 100 items: a drawing with more revisions finishes in the following ones.
+    """
+    pending = [(r, a) for r, a in revisions.values() if a]
+    chunks = [pending[:99]] + [pending[i : i + 100] for i in range(99, len(pending), 100)]
+    for n, chunk in enumerate(chunks):
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                if n == 0:
+                    condition = DrawingItem.deleted == False  # noqa: E712
+                    if actions:
+                        tx.update(drawing, actions=actions, condition=condition)
+                    else:
+                        tx.condition_check(DrawingItem, drawing.pk, drawing.sk, condition=condition)
+                for revision, revision_actions in chunk:
+                    tx.update(revision, actions=revision_actions, condition=RevisionItem.state != "deleted")
+        except TransactWriteError as exc:
+            if n == 0 and exc.cause_response_code == "TransactionCanceledException":
+                return False
+            raise
+    return True
 
 
 def make_current(drawing: DrawingItem, revision: RevisionItem) -> bool:
@@ -287,8 +309,17 @@ def _delete_chunk(
 
 
 # -- revisions ------------------------------------------------------------------------------------------------
-def put_revision(revision: RevisionItem) -> None:
-    revision.save(condition=RevisionItem.pk.does_not_exist())
+def put_revision(revision: RevisionItem, drawing: DrawingItem) -> bool:
+    """Save a new revision only while its drawing stands: False when a delete committed first."""
+    try:
+        with TransactWrite(connection=_connection()) as tx:
+            tx.condition_check(DrawingItem, drawing.pk, drawing.sk, condition=DrawingItem.deleted == False)  # noqa: E712
+            tx.save(revision, condition=RevisionItem.pk.does_not_exist())
+    except TransactWriteError as exc:
+        if exc.cause_response_code == "TransactionCanceledException":
+            return False
+        raise
+    return True
 
 
 def get_revision(project_id: str, revision_id: str) -> RevisionItem | None:
@@ -319,15 +350,20 @@ def publish(revision: RevisionItem, at: datetime) -> bool:
     return True
 
 
-def update_revision(revision: RevisionItem, actions: list[Action]) -> None:
-    if actions:
-        revision.update(actions=actions, condition=RevisionItem.state != "deleted")
-
-
-def bump_manifest_version(revision: RevisionItem) -> int:
-    """The next manifest version of a revision: an atomic counter, so versions only grow."""
-    revision.update(actions=[RevisionItem.manifest_version.add(1)])
-    return int(revision.manifest_version)
+def bump_manifest_version(project_id: str, revision_id: str) -> RevisionItem | None:
+    """Take the next manifest version of a published, non-connected revision, and the revision as it is now
+    (the update's own answer, so nothing read later can be older than the version). None: nothing to write."""
+    revision = RevisionItem(project_key(project_id), f"REVISION#{revision_id}")
+    try:
+        revision.update(
+            actions=[RevisionItem.manifest_version.add(1)],
+            condition=RevisionItem.published_at.exists() & (RevisionItem.connected != True),  # noqa: E712
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return None
+        raise
+    return revision
 
 
 def deleted_revisions(project_id: str, limit: int, next_token: str | None) -> tuple[list[RevisionItem], str | None]:
@@ -368,9 +404,9 @@ def get_area(project_id: str, area_id: str) -> AreaItem | None:
     return _get(AreaItem, project_id, f"AREA#{area_id}")
 
 
-def get_areas(project_id: str, area_ids: Iterable[str | None]) -> dict[str, AreaItem]:
+def get_areas(project_id: str, area_ids: Iterable[str | None], consistent: bool = False) -> dict[str, AreaItem]:
     keys = [(project_key(project_id), f"AREA#{a}") for a in {a for a in area_ids if a}]
-    return {a.area_id: a for a in AreaItem.batch_get(keys)} if keys else {}
+    return {a.area_id: a for a in AreaItem.batch_get(keys, consistent_read=consistent)} if keys else {}
 
 
 def areas(project_id: str, limit: int, next_token: str | None) -> tuple[list[AreaItem], str | None]:
@@ -418,9 +454,10 @@ def put_discipline(project_id: str, name: str, position: int | None) -> Discipli
     return item
 
 
-def get_disciplines(project_id: str, keys: Iterable[str]) -> dict[str, DisciplineItem]:
+def get_disciplines(project_id: str, keys: Iterable[str], consistent: bool = False) -> dict[str, DisciplineItem]:
     wanted = [(project_key(project_id), f"DISCIPLINE#{k}") for k in set(keys)]
-    return {name_key(d.name): d for d in DisciplineItem.batch_get(wanted)} if wanted else {}
+    found = DisciplineItem.batch_get(wanted, consistent_read=consistent) if wanted else []
+    return {name_key(d.name): d for d in found}
 
 
 def get_set(project_id: str, key: str) -> SetItem | None:
@@ -433,9 +470,9 @@ def put_set(project_id: str, name: str, day: str) -> SetItem:
     return item
 
 
-def get_sets(project_id: str, keys: Iterable[str | None]) -> dict[str, SetItem]:
+def get_sets(project_id: str, keys: Iterable[str | None], consistent: bool = False) -> dict[str, SetItem]:
     wanted = [(project_key(project_id), f"SET#{k}") for k in {k for k in keys if k}]
-    return {name_key(s.name): s for s in SetItem.batch_get(wanted)} if wanted else {}
+    return {name_key(s.name): s for s in SetItem.batch_get(wanted, consistent_read=consistent)} if wanted else {}
 
 
 def revisions_where(project_id: str, condition: Condition) -> list[RevisionItem]:

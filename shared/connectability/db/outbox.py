@@ -71,7 +71,7 @@ def done(items: Iterable[OutboxItem]) -> None:
             batch.delete(item)
 
 
-def pending(older_than: datetime, limit: int = 100) -> list[OutboxItem]:
+def pending(older_than: datetime, limit: int = 500) -> list[OutboxItem]:
     """Duties still undone that were recorded before `older_than`, oldest first."""
     stamp = older_than.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return list(OutboxItem.query(PARTITION, OutboxItem.sk < stamp, limit=limit, consistent_read=True))

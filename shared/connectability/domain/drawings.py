@@ -23,7 +23,14 @@ from connectability.db.drawings import DrawingItem, RevisionItem, name_key
 from connectability.db.projects import ProjectItem
 from connectability.domain.ids import new_id
 from connectability.domain.permissions import Caller, ProjectAccess, tool_level_at_least
-from connectability.errors import AlreadyExists, ConnectedDrawingReadOnly, InvalidInput, InvalidState, NotFound
+from connectability.errors import (
+    AlreadyExists,
+    ConnectabilityError,
+    ConnectedDrawingReadOnly,
+    InvalidInput,
+    InvalidState,
+    NotFound,
+)
 from connectability.models.common import Level, Page, utcnow
 from connectability.models.drawings import (
     Area,
@@ -109,7 +116,6 @@ def create_upload(caller: Caller, project_id: str, body: UploadRequest) -> Uploa
 def create_revision(caller: Caller, project_id: str, body: RevisionCreate) -> Revision:
     """A draft revision from a finished upload; a known drawing number makes it that drawing's next revision."""
     access = _access(caller, project_id, Level.standard)
-    project = access.project
     upload = db.get_upload(project_id, body.upload_id)
     if upload is None:
         raise InvalidInput(
@@ -127,19 +133,39 @@ def create_revision(caller: Caller, project_id: str, body: RevisionCreate) -> Re
         raise ConnectedDrawingReadOnly(
             f"Drawing {body.number} is a connected drawing; its revisions come from the upstream project only."
         )
-    discipline_key = _discipline(project_id, body.discipline)
-    area_id = _area(project_id, body.area)
-    set_key = _set(project_id, body.drawing_set)
-    drawing = existing or _new_drawing(project, body, discipline_key, area_id)
     revision_id = new_id("rev")
     if not db.claim_upload(upload, revision_id):
         raise InvalidInput(
             f"Upload {body.upload_id} was used by another revision meanwhile; upload the file again.",
             details=[{"field": "upload_id", "message": "already used"}],
         )
+    try:
+        revision = _new_revision(access, caller.user_id, body, upload, revision_id, existing, file_version, sha256)
+    except BaseException:
+        db.release_upload(upload)
+        raise
+    return _revision_views(project_id, [revision])[0]
+
+
+def _new_revision(
+    access: ProjectAccess,
+    by: str,
+    body: RevisionCreate,
+    upload: db.UploadItem,
+    revision_id: str,
+    existing: DrawingItem | None,
+    file_version: str,
+    sha256: str,
+) -> RevisionItem:
+    """Shared records (changed only by admins), the drawing, then the revision, written only if the drawing
+    still stands."""
+    project, admin = access.project, _is_admin(access)
+    discipline_key = _discipline(project.project_id, body.discipline, may_change=admin)
+    area_id = _area(project.project_id, body.area, may_change=admin)
+    set_key = _set(project.project_id, body.drawing_set, may_change=admin)
+    drawing = existing or _new_drawing(project, body, discipline_key, area_id)
     seq = db.next_seq(drawing)
     if seq is None:
-        db.release_upload(upload)
         raise InvalidState(f"Drawing {drawing.number} was deleted meanwhile; create the revision again.")
     revision = RevisionItem(
         project.pk,
@@ -148,7 +174,7 @@ def create_revision(caller: Caller, project_id: str, body: RevisionCreate) -> Re
         gsi1sk=f"REV#{seq:06d}",
         revision_id=revision_id,
         drawing_id=drawing.drawing_id,
-        project_id=project_id,
+        project_id=project.project_id,
         company_id=project.company_id,
         seq=seq,
         number=drawing.number,
@@ -167,15 +193,12 @@ def create_revision(caller: Caller, project_id: str, body: RevisionCreate) -> Re
         content_type=upload.content_type,
         size=upload.size,
         sha256=sha256,
-        created_by=caller.user_id,
+        created_by=by,
         created_at=utcnow(),
     )
-    try:
-        db.put_revision(revision)
-    except Exception:
-        db.release_upload(upload)
-        raise
-    return _revision_views(project_id, [revision])[0]
+    if not db.put_revision(revision, drawing):
+        raise InvalidState(f"Drawing {drawing.number} was deleted meanwhile; create the revision again.")
+    return revision
 
 
 def _check_uploaded_file(upload: db.UploadItem) -> tuple[str, str]:
@@ -224,37 +247,38 @@ def _new_drawing(project: ProjectItem, body: RevisionCreate, discipline_key: str
 
 
 # -- shared records -------------------------------------------------------------------------------------------
-def _discipline(project_id: str, given: DisciplineIn) -> str:
+def _discipline(project_id: str, given: DisciplineIn, may_change: bool = True) -> str:
+    """Find or make the discipline; only a Drawings admin's value changes an existing one (and reaches sync)."""
     key = name_key(given.name)
     current = db.get_discipline(project_id, key)
     if current is None:
         db.put_discipline(project_id, given.name, given.position)
-    elif given.position is not None and given.position != current.position:
+    elif may_change and given.position is not None and given.position != current.position:
         with _manifests_follow(project_id, db.revisions_where(project_id, RevisionItem.discipline_key == key)):
             db.put_discipline(project_id, current.name, given.position)
     return key
 
 
-def _area(project_id: str, given: AreaIn | None) -> str | None:
+def _area(project_id: str, given: AreaIn | None, may_change: bool = True) -> str | None:
     if given is None:
         return None
     area = db.area_by_name(project_id, given.name)
     if area is None:
         return db.create_area(project_id, new_id("area"), given.name, given.description).area_id
-    if given.description is not None and given.description != (area.description or ""):
+    if may_change and given.description is not None and given.description != (area.description or ""):
         with _manifests_follow(project_id, db.revisions_where(project_id, RevisionItem.area_id == area.area_id)):
             db.update_area_description(area, given.description)
     return area.area_id
 
 
-def _set(project_id: str, given: DrawingSetIn | None) -> str | None:
+def _set(project_id: str, given: DrawingSetIn | None, may_change: bool = True) -> str | None:
     if given is None:
         return None
     key = name_key(given.name)
     current = db.get_set(project_id, key)
     if current is None:
         db.put_set(project_id, given.name, given.date.isoformat())
-    elif current.date != given.date.isoformat():
+    elif may_change and current.date != given.date.isoformat():
         with _manifests_follow(project_id, db.revisions_where(project_id, RevisionItem.set_key == key)):
             db.put_set(project_id, current.name, given.date.isoformat())
     return key
@@ -402,12 +426,11 @@ def update_drawing(caller: Caller, project_id: str, drawing_id: str, body: Drawi
     target = next((r for r in revisions if r.revision_id == drawing.current_revision_id), revisions[-1])
     own = _revision_actions(project_id, body)
     affected = (revisions if drawing_actions else []) + ([target] if own else [])
+    changes = {r.revision_id: (r, list(revision_actions)) for r in revisions}
+    changes[target.revision_id][1].extend(own)
     with _manifests_follow(project_id, affected):
-        db.update_drawing(drawing, drawing_actions)
-        for revision in revisions:
-            db.update_revision(revision, list(revision_actions))
-        if own:
-            db.update_revision(target, own)
+        if not db.edit_drawing(drawing, drawing_actions, changes):
+            raise NotFound(f"Drawing {drawing_id} was deleted meanwhile.")
     return get_drawing(caller, project_id, drawing_id)
 
 
@@ -432,7 +455,8 @@ def delete_drawing(caller: Caller, project_id: str, drawing_id: str) -> None:
     drawing, revisions = _visible_drawing(access, drawing_id)
     if drawing.connected:
         raise ConnectedDrawingReadOnly("This drawing is connected; only the upstream project can delete it.")
-    with _manifests_follow(project_id, [r for r in revisions if r.published_at]):
+    # Every revision: one published meanwhile must tell sync it is deleted too; drafts are skipped when written.
+    with _manifests_follow(project_id, revisions):
         if not db.delete_drawing(drawing, revisions, caller.user_id, utcnow()):
             raise NotFound(f"Drawing {drawing_id} was deleted meanwhile.")
 
@@ -494,34 +518,46 @@ def _manifests_follow(project_id: str, revisions: Iterable[RevisionItem]) -> Ite
         yield
         return
     intents = outbox_db.intend_manifests(project_id, candidates, [new_id("mfs") for _ in candidates], utcnow())
-    yield
+    try:
+        yield
+    except ConnectabilityError:
+        outbox_db.done(intents)  # refused: nothing changed, nothing to tell
+        raise
     write_manifests(project_id, intents)
 
 
 def write_manifests(project_id: str, intents: list[outbox_db.OutboxItem]) -> int:
-    """One manifest per published revision (deleted ones included), from its state now; answers how many."""
-    fresh = db.get_revisions(project_id, {i.revision_id for i in intents if i.revision_id})
-    drawings = db.get_drawings(project_id, {r.drawing_id for r in fresh.values()})
-    views = {v.id: v for v in _revision_views(project_id, list(fresh.values()))}
-    written, finished = 0, []
+    """One manifest per published revision (deleted ones included), from its state now; answers how many.
+
+    Each version is taken before its content is read, with strongly consistent reads: whatever change comes
+    later takes a later version, so the newest manifest never carries older content than an earlier one.
+    """
+    due, finished = [], []
     for intent in intents:
-        revision = fresh.get(intent.revision_id or "")
-        if revision is not None and revision.published_at and not revision.connected:
-            try:
-                _write_manifest(revision, drawings[revision.drawing_id], views[revision.revision_id])
-            except (BotoCoreError, ClientError):
-                logger.exception("manifest not written yet", extra={"revision_id": revision.revision_id})
-                metrics.add_metric(name="ManifestsDeferredToRelay", unit="Count", value=1)
-                continue
-            written += 1
+        revision = db.bump_manifest_version(project_id, intent.revision_id or "")
+        if revision is None:
+            finished.append(intent)  # a draft, a copy, or gone: nothing to tell sync
+        else:
+            due.append((intent, revision))
+    revisions = [r for _, r in due]
+    drawings = db.get_drawings(project_id, {r.drawing_id for r in revisions}, consistent=True)
+    views = {v.id: v for v in _revision_views(project_id, revisions, consistent=True)}
+    written = 0
+    for intent, revision in due:
+        try:
+            _write_manifest(revision, drawings[revision.drawing_id], views[revision.revision_id])
+        except (BotoCoreError, ClientError):
+            logger.exception("manifest not written yet", extra={"revision_id": revision.revision_id})
+            metrics.add_metric(name="ManifestsDeferredToRelay", unit="Count", value=1)
+            continue
+        written += 1
         finished.append(intent)
     outbox_db.done(finished)
     return written
 
 
 def _write_manifest(revision: RevisionItem, drawing: DrawingItem, view: Revision) -> None:
-    """Copies are never sources (sync is one-way, R24); a draft that was never published has nothing to say."""
-    version = db.bump_manifest_version(revision)
+    version = int(revision.manifest_version)
     manifest = RevisionManifest(
         version=version,
         deleted=revision.state == RevisionState.deleted.value,
@@ -555,10 +591,10 @@ def _write_manifest(revision: RevisionItem, drawing: DrawingItem, view: Revision
 
 
 # -- views ----------------------------------------------------------------------------------------------------
-def _revision_views(project_id: str, revisions: list[RevisionItem]) -> list[Revision]:
-    areas = db.get_areas(project_id, (r.area_id for r in revisions))
-    disciplines = db.get_disciplines(project_id, (r.discipline_key for r in revisions))
-    sets = db.get_sets(project_id, (r.set_key for r in revisions))
+def _revision_views(project_id: str, revisions: list[RevisionItem], consistent: bool = False) -> list[Revision]:
+    areas = db.get_areas(project_id, (r.area_id for r in revisions), consistent)
+    disciplines = db.get_disciplines(project_id, (r.discipline_key for r in revisions), consistent)
+    sets = db.get_sets(project_id, (r.set_key for r in revisions), consistent)
     return [_revision_view(r, areas, disciplines, sets) for r in revisions]
 
 

@@ -3,28 +3,47 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 
 from connectability.db import outbox as outbox_db
 from connectability.domain import drawings, notifications
 from connectability.models.common import utcnow
-from connectability.observability import logger
+from connectability.observability import logger, metrics
 
 # Younger duties are most likely still being done by the request that recorded them.
 RELAY_AFTER = timedelta(seconds=30)
 
 
 def relay_pending(now: datetime | None = None) -> int:
-    """Queue the events and write the manifests still pending after RELAY_AFTER; answers how many were done."""
+    """Queue the events and write the manifests still pending after RELAY_AFTER; answers how many were done.
+
+    One duty that keeps failing is logged and skipped, never allowed to stop the others; the age of the oldest
+    one left is published, and an alarm watches it.
+    """
+    moment = now or utcnow()
+    items = outbox_db.pending(moment - RELAY_AFTER)
     done = 0
     manifests: dict[str, list[outbox_db.OutboxItem]] = defaultdict(list)
-    for item in outbox_db.pending((now or utcnow()) - RELAY_AFTER):
+    for item in items:
         if item.kind == outbox_db.MANIFEST and item.project_id:
             manifests[item.project_id].append(item)
-        else:
-            done += notifications.redispatch(item)
+            continue
+        done += _safely(partial(notifications.redispatch, item), item.event_id)
     for project_id, intents in manifests.items():
-        done += drawings.write_manifests(project_id, intents)
+        done += _safely(partial(drawings.write_manifests, project_id, intents), project_id)
+    left = outbox_db.pending(moment - RELAY_AFTER, limit=1)
+    oldest = (moment - left[0].created_at).total_seconds() if left else 0.0
+    metrics.add_metric(name="OutboxOldestAgeSeconds", unit="Seconds", value=oldest)
     if done:
         logger.warning("relayed what a change left undone", extra={"count": done})
     return done
+
+
+def _safely(duty: Callable[[], int | bool], about: str) -> int:
+    try:
+        return int(duty())
+    except Exception:
+        logger.exception("outbox duty failed; it stays for the next run", extra={"about": about})
+        return 0

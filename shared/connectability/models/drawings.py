@@ -12,6 +12,7 @@ from connectability.models.common import Count, Flag, Input, IsoDate, Name, Outp
 
 MAX_UPLOAD_BYTES = 5 * 1024**3  # one presigned PUT carries at most 5 GB
 MAX_MARKUP_BYTES = 64 * 1024
+MAX_MARKUP_DEPTH = 32
 
 Number = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
@@ -113,9 +114,22 @@ class MarkupCreate(Input):
     def _small(cls, value: dict[str, Any]) -> dict[str, Any]:
         import json
 
+        if _depth(value) > MAX_MARKUP_DEPTH:
+            raise ValueError(f"markup data nests deeper than {MAX_MARKUP_DEPTH} levels")
         if len(json.dumps(value, separators=(",", ":")).encode()) > MAX_MARKUP_BYTES:
             raise ValueError("markup data is over 64 KiB")
         return value
+
+
+def _depth(value: Any) -> int:
+    """How deep a JSON value nests, without recursion (a hostile value must not exhaust the stack)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        current, level = stack.pop()
+        deepest = max(deepest, level)
+        children = current.values() if isinstance(current, dict) else current if isinstance(current, list) else ()
+        stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
+    return deepest
 
 
 class Discipline(Output):
