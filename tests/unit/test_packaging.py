@@ -139,3 +139,13 @@ def test_functions_that_read_pinned_file_versions_may_do_so() -> None:
             action = statement["Action"]
             actions.update([action] if isinstance(action, str) else action)
     assert {"s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:ListBucket"} <= actions
+
+
+def test_stack_names_fit_company_bucket_names() -> None:
+    # Company buckets are named "<stack>-cmp-<26 characters>" (at most 63, lowercase), and IAM grants exactly
+    # that pattern with the stack name as written: so stack names must be lowercase and at most 32 characters.
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    names = {config["default"]["global"]["parameters"]["stack_name"]}
+    names |= {config[env]["deploy"]["parameters"]["stack_name"] for env in ("dev", "prod")}
+    for name in names:
+        assert re.fullmatch(r"[a-z0-9][a-z0-9-]{0,31}", name), name
