@@ -22,6 +22,10 @@ class Settings(BaseSettings):
     platform_admin_group: str = Field(default="platform-admins", description="Cognito group of platform admins.")
     sync_events_queue_arn: str = Field(default="", description="Queue that company buckets notify of manifests.")
     aws_endpoint_url: str | None = Field(default=None, description="Set only where AWS is emulated (moto).")
+    file_checks_queue_url: str = Field(default="", description="Queue of files too large to hash in a request.")
+    inline_hash_max_bytes: int = Field(
+        default=64 * 1024 * 1024, description="Files up to this size are hashed while the revision is created."
+    )
     max_body_bytes: int = Field(default=256 * 1024, description="Request bodies above this answer 413.")
 
 

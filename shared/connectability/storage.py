@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 from connectability import aws
 from connectability.config import get_settings
-from connectability.models.drawings import RevisionManifest
+from connectability.models.drawings import FileCheck, RevisionManifest
 
 URL_SECONDS = 15 * 60
 MANIFEST_PREFIX = "manifests/"
@@ -113,6 +113,11 @@ def sha256_of(bucket: str, key: str, version_id: str) -> str:
     for chunk in iter(lambda: body.read(CHUNK), b""):
         digest.update(chunk)
     return digest.hexdigest()
+
+
+def request_file_check(check: FileCheck) -> None:
+    """Queue the hashing of a file too large to hash within a request."""
+    aws.sqs().send_message(QueueUrl=get_settings().file_checks_queue_url, MessageBody=check.model_dump_json())
 
 
 def manifest_key(project_id: str, revision_id: str) -> str:

@@ -342,3 +342,12 @@ def drawings_world(api: Api) -> DrawingsWorld:
     build.member(project, "dr-reader", "dr-company-admin", drawings="read_only")
     build.member(project, "dr-none", "dr-company-admin", cm="admin")
     return DrawingsWorld(api, company, project)
+
+
+@pytest.fixture
+def small_inline_hash(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Treat every file as large: hashing happens in the file check, as for multi-GB drawings."""
+    monkeypatch.setenv("INLINE_HASH_MAX_BYTES", "100")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

@@ -65,6 +65,7 @@ def test_upload_is_a_presigned_put_and_the_bytes_downloaded_are_the_bytes_upload
         "content_type": "application/pdf",
         "size": len(PDF),
         "sha256": hashlib.sha256(PDF).hexdigest(),
+        "state": "ready",
     }
     link = w.api("GET", f"/projects/{w.project_id}/drawing-revisions/{revision['id']}/file", "dr-admin").body
     assert parse_qs(urlparse(link["url"]).query)["X-Amz-Expires"] == ["900"]
@@ -594,3 +595,31 @@ def test_markups_that_nest_too_deep_are_refused(drawings_world: DrawingsWorld) -
     assert answer.status == 422
     assert "deeper than 32" in answer.error["details"][0]["message"]
     assert w.api("GET", path, "dr-reader").status == 200
+
+
+def test_a_large_file_is_hashed_by_the_file_check_and_published_after(
+    drawings_world: DrawingsWorld, queues: Queues, small_inline_hash: None
+) -> None:
+    w = drawings_world
+    revision = w.revision("A-1").body
+    assert revision["file"] == {
+        "content_type": "application/pdf",
+        "size": len(PDF),
+        "sha256": None,
+        "state": "checking",
+    }
+    # Publishing waits for the check
+    waiting = w.publish(revision["id"])
+    assert (waiting.status, waiting.error["code"]) == (409, "invalid_state")
+    assert "still being checked" in waiting.error["message"]
+    # When the file check runs (twice: a redelivery changes nothing)
+    body = queues.peek("FileChecksQueue")
+    queues.drain("FileChecksQueue")
+    boto3.client("sqs").send_message(QueueUrl=queues.url("FileChecksQueue"), MessageBody=json.dumps(body[0]))
+    queues.drain("FileChecksQueue")
+    # Then the revision carries its sha256 and publishes, and its manifest says so
+    drawing = w.api("GET", f"/projects/{w.project_id}/drawings/{revision['drawing_id']}", "dr-admin").body
+    assert drawing["revisions"][0]["file"]["sha256"] == hashlib.sha256(PDF).hexdigest()
+    assert drawing["revisions"][0]["file"]["state"] == "ready"
+    assert w.publish(revision["id"]).status == 200
+    assert w.manifest(revision["id"])["file"]["sha256"] == hashlib.sha256(PDF).hexdigest()

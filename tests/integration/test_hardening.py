@@ -416,3 +416,27 @@ def test_a_duty_that_keeps_failing_never_blocks_the_others(two: Connected, queue
     assert outbox.relay_pending(now=later) == 1
     assert [i.event_id for i in outbox_db.pending(later)] == ["evt_broken"]
     assert len(queues.peek("NotificationsQueue")) == 1
+
+
+def test_a_file_check_that_could_not_be_queued_is_queued_by_the_relay(
+    drawings_world: Any, queues: Queues, monkeypatch: pytest.MonkeyPatch, small_inline_hash: None
+) -> None:
+    from datetime import timedelta
+
+    from connectability.db import outbox as outbox_db
+    from connectability.models.common import utcnow
+
+    sqs = aws.sqs()
+    real = sqs.send_message
+
+    def unavailable(**_: Any) -> Any:
+        raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "down"}}, "SendMessage")
+
+    monkeypatch.setattr(sqs, "send_message", unavailable)
+    revision = drawings_world.revision("A-1")
+    monkeypatch.setattr(sqs, "send_message", real)
+    assert revision.status == 201
+    assert queues.peek("FileChecksQueue") == []
+    assert outbox.relay_pending(now=utcnow() + timedelta(minutes=1)) == 1
+    assert [m["revision_id"] for m in queues.peek("FileChecksQueue")] == [revision.body["id"]]
+    assert outbox_db.pending(utcnow() + timedelta(minutes=1)) == []

@@ -79,9 +79,10 @@ class RevisionItem(Item):
     bucket = UnicodeAttribute()
     file_key = UnicodeAttribute()
     file_version = UnicodeAttribute(null=True)
+    file_state = UnicodeAttribute(default="ready")
     content_type = UnicodeAttribute()
     size = NumberAttribute()
-    sha256 = UnicodeAttribute()
+    sha256 = UnicodeAttribute(null=True)
     published_at = UTCDateTimeAttribute(null=True)
     manifest_version = NumberAttribute(default=0)
     deleted_at = UTCDateTimeAttribute(null=True)
@@ -309,12 +310,15 @@ def _delete_chunk(
 
 
 # -- revisions ------------------------------------------------------------------------------------------------
-def put_revision(revision: RevisionItem, drawing: DrawingItem) -> bool:
-    """Save a new revision only while its drawing stands: False when a delete committed first."""
+def put_revision(revision: RevisionItem, drawing: DrawingItem, duty: Item | None = None) -> bool:
+    """Save a new revision (and the duty it leaves, if any) only while its drawing stands: False when a delete
+    committed first."""
     try:
         with TransactWrite(connection=_connection()) as tx:
             tx.condition_check(DrawingItem, drawing.pk, drawing.sk, condition=DrawingItem.deleted == False)  # noqa: E712
             tx.save(revision, condition=RevisionItem.pk.does_not_exist())
+            if duty is not None:
+                tx.save(duty)
     except TransactWriteError as exc:
         if exc.cause_response_code == "TransactionCanceledException":
             return False
@@ -342,6 +346,21 @@ def publish(revision: RevisionItem, at: datetime) -> bool:
         revision.update(
             actions=[RevisionItem.state.set("published"), RevisionItem.published_at.set(at)],
             condition=RevisionItem.state == "draft",
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def record_sha256(project_id: str, revision_id: str, sha256: str) -> bool:
+    """The file check's result; False when the revision was not waiting for one (already checked, or gone)."""
+    revision = RevisionItem(project_key(project_id), f"REVISION#{revision_id}")
+    try:
+        revision.update(
+            actions=[RevisionItem.sha256.set(sha256), RevisionItem.file_state.set("ready")],
+            condition=RevisionItem.file_state == "checking",
         )
     except UpdateError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":

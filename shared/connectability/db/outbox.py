@@ -17,6 +17,7 @@ from connectability.db.base import Item
 PARTITION = "OUTBOX"
 NOTIFICATION = "notification"
 MANIFEST = "manifest"
+FILE_CHECK = "file_check"
 
 
 class OutboxItem(Item):
@@ -37,6 +38,19 @@ def _sk(created_at: datetime, duty_id: str) -> str:
 def record(event_id: str, body: str, created_at: datetime) -> OutboxItem:
     """A notification event, to write inside the change's own transaction."""
     return OutboxItem(PARTITION, _sk(created_at, event_id), event_id=event_id, body=body, created_at=created_at)
+
+
+def file_check(project_id: str, revision_id: str, duty_id: str, at: datetime) -> OutboxItem:
+    """A file to hash, to write inside the transaction that creates its revision."""
+    return OutboxItem(
+        PARTITION,
+        _sk(at, duty_id),
+        kind=FILE_CHECK,
+        event_id=duty_id,
+        project_id=project_id,
+        revision_id=revision_id,
+        created_at=at,
+    )
 
 
 def intend_manifests(

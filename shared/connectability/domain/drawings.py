@@ -17,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.expressions.update import Action
 
 from connectability import storage
+from connectability.config import get_settings
 from connectability.db import drawings as db
 from connectability.db import outbox as outbox_db
 from connectability.db.drawings import DrawingItem, RevisionItem, name_key
@@ -43,8 +44,10 @@ from connectability.models.drawings import (
     DrawingSet,
     DrawingSetIn,
     DrawingUpdate,
+    FileCheck,
     FileInfo,
     FileLink,
+    FileState,
     ManifestFile,
     Markup,
     MarkupCreate,
@@ -155,7 +158,7 @@ def _new_revision(
     revision_id: str,
     existing: DrawingItem | None,
     file_version: str,
-    sha256: str,
+    sha256: str | None,
 ) -> RevisionItem:
     """Shared records (changed only by admins), the drawing, then the revision, written only if the drawing
     still stands."""
@@ -193,17 +196,44 @@ def _new_revision(
         content_type=upload.content_type,
         size=upload.size,
         sha256=sha256,
+        file_state=FileState.ready.value if sha256 else FileState.checking.value,
         created_by=by,
         created_at=utcnow(),
     )
-    if not db.put_revision(revision, drawing):
+    duty = None
+    if sha256 is None:
+        duty = outbox_db.file_check(project.project_id, revision.revision_id, new_id("chk"), utcnow())
+    if not db.put_revision(revision, drawing, duty):
         raise InvalidState(f"Drawing {drawing.number} was deleted meanwhile; create the revision again.")
+    if duty is not None:
+        request_file_check(duty)
     return revision
 
 
-def _check_uploaded_file(upload: db.UploadItem) -> tuple[str, str]:
+def request_file_check(duty: outbox_db.OutboxItem) -> bool:
+    """Queue the hashing of a file too large to hash within a request; the outbox relay retries a failure."""
+    try:
+        storage.request_file_check(FileCheck(project_id=duty.project_id or "", revision_id=duty.revision_id or ""))
+    except (BotoCoreError, ClientError):
+        logger.exception("file check not queued yet", extra={"revision_id": duty.revision_id})
+        return False
+    outbox_db.sent(duty)
+    return True
+
+
+def check_file(check: FileCheck) -> bool:
+    """Hash a large revision file (the file-checks queue); answers whether this run recorded the sha256."""
+    revision = db.get_revision(check.project_id, check.revision_id)
+    if revision is None or revision.file_state != FileState.checking.value or not revision.file_version:
+        return False
+    sha256 = storage.sha256_of(revision.bucket, revision.file_key, revision.file_version)
+    return db.record_sha256(check.project_id, check.revision_id, sha256)
+
+
+def _check_uploaded_file(upload: db.UploadItem) -> tuple[str, str | None]:
     """The upload must be there, of the declared size and type (by its bytes); answers its object version and
-    sha256. Every later read names that version, so a second PUT to the same URL cannot swap the bytes."""
+    sha256 (None for a file too large to hash within a request: the file check does it). Every later read names
+    that version, so a second PUT to the same URL cannot swap the bytes."""
     found = storage.head(upload.bucket, upload.key)
     if found is None:
         raise InvalidInput(
@@ -222,6 +252,8 @@ def _check_uploaded_file(upload: db.UploadItem) -> tuple[str, str]:
             f"The uploaded file is not a {upload.content_type} file; upload a file of the declared type.",
             details=[{"field": "upload_id", "message": f"content is not {upload.content_type}"}],
         )
+    if upload.size > get_settings().inline_hash_max_bytes:
+        return version, None
     return version, storage.sha256_of(upload.bucket, upload.key, version)
 
 
@@ -297,6 +329,11 @@ def publish(caller: Caller, project_id: str, body: PublishRequest) -> Published:
             details=[
                 {"field": f"revision_ids.{body.revision_ids.index(i)}", "message": "no such revision"} for i in missing
             ],
+        )
+    checking = [i for i in ids if found[i].file_state == FileState.checking.value]
+    if checking:
+        raise InvalidState(
+            f"These files are still being checked: {', '.join(checking)}; publish them in a minute or two."
         )
     not_drafts = [i for i in ids if found[i].state != RevisionState.draft.value]
     if not_drafts:
@@ -579,7 +616,7 @@ def _write_manifest(revision: RevisionItem, drawing: DrawingItem, view: Revision
             bucket=revision.bucket,
             key=revision.file_key,
             version_id=revision.file_version,
-            sha256=revision.sha256,
+            sha256=revision.sha256 or "",
             size=int(revision.size),
             content_type=revision.content_type,
         ),
@@ -624,7 +661,9 @@ def _revision_view(
         source=Source(connection_id=r.source_connection_id, upstream_revision_id=r.source_revision_id)
         if r.connected and r.source_connection_id and r.source_revision_id
         else None,
-        file=FileInfo(content_type=r.content_type, size=int(r.size), sha256=r.sha256),
+        file=FileInfo(
+            content_type=r.content_type, size=int(r.size), sha256=r.sha256, state=FileState(r.file_state or "ready")
+        ),
         published_at=r.published_at,
         deleted_at=r.deleted_at,
         deleted_by=r.deleted_by,

@@ -29,8 +29,10 @@ def relay_pending(now: datetime | None = None) -> int:
     for item in items:
         if item.kind == outbox_db.MANIFEST and item.project_id:
             manifests[item.project_id].append(item)
-            continue
-        done += _safely(partial(notifications.redispatch, item), item.event_id)
+        elif item.kind == outbox_db.FILE_CHECK:
+            done += _safely(partial(drawings.request_file_check, item), item.event_id)
+        else:
+            done += _safely(partial(notifications.redispatch, item), item.event_id)
     for project_id, intents in manifests.items():
         done += _safely(partial(drawings.write_manifests, project_id, intents), project_id)
     left = outbox_db.pending(moment - RELAY_AFTER, limit=1)

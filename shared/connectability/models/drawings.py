@@ -148,10 +148,26 @@ class DrawingSet(Output):
     date: date
 
 
+class FileState(StrEnum):
+    checking = "checking"  # a large file being hashed; publishing waits for it
+    ready = "ready"
+
+
 class FileInfo(Output):
     content_type: str
     size: int
-    sha256: str
+    sha256: str | None = None
+    state: FileState = FileState.ready
+
+
+class FileCheck(BaseModel):
+    """Version 1 of the message on the file-checks queue: hash this revision's file."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    schema_version: Literal[1] = 1
+    project_id: str
+    revision_id: str
 
 
 class Source(Output):
