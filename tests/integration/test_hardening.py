@@ -440,3 +440,45 @@ def test_a_file_check_that_could_not_be_queued_is_queued_by_the_relay(
     assert outbox.relay_pending(now=utcnow() + timedelta(minutes=1)) == 1
     assert [m["revision_id"] for m in queues.peek("FileChecksQueue")] == [revision.body["id"]]
     assert outbox_db.pending(utcnow() + timedelta(minutes=1)) == []
+
+
+def test_a_write_refused_for_a_transaction_in_flight_is_retried(
+    drawings_world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from connectability.db import drawings as drawings_db
+
+    w = drawings_world
+    draft = w.revision("A-1").body
+    # Given DynamoDB refuses the next write to the drawing once, as it does while a transaction holds the item
+    client = drawings_db.DrawingItem._get_connection().connection.client
+    real = client._make_api_call
+    refused = []
+
+    def conflict_once(operation: str, kwargs: dict[str, Any]) -> Any:
+        if (
+            operation == "UpdateItem"
+            and not refused
+            and kwargs.get("Key", {}).get("sk", {}).get("S", "").startswith("DRAWING#")
+        ):
+            refused.append(operation)
+            raise ClientError({"Error": {"Code": "TransactionConflictException", "Message": "in flight"}}, operation)
+        return real(operation, kwargs)
+
+    monkeypatch.setattr(client, "_make_api_call", conflict_once)
+    # When the draft is published, its drawing's current revision moves all the same
+    assert w.publish(draft["id"]).status == 200
+    assert refused == ["UpdateItem"]
+    listed = w.api("GET", f"/projects/{w.project_id}/drawings", "dr-reader").body["items"]
+    assert [d["current_revision"]["id"] for d in listed] == [draft["id"]]
+
+
+def test_a_file_check_for_a_revision_not_found_is_retried_not_dropped(queues: Queues, api: Api) -> None:
+    import boto3
+
+    boto3.client("sqs").send_message(
+        QueueUrl=queues.url("FileChecksQueue"),
+        MessageBody=json.dumps({"schema_version": 1, "project_id": "prj_x", "revision_id": "rev_not_yet"}),
+    )
+    responses = queues.drain("FileChecksQueue", rounds=1)
+    assert len(responses[0]["batchItemFailures"]) == 1
+    assert queues.peek("FileChecksQueue")

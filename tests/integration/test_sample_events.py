@@ -43,6 +43,8 @@ def test_sample_event_is_handled(sample: Path, api: Api, stack: Stack) -> None:
             assert response["statusCode"] == 201
             assert body["name"] == "Apex Builders"
     elif "Records" in event:
-        assert response == {"batchItemFailures": []}
+        # a partial batch answer; the notify sample succeeds, the file check of a revision absent here is retried
+        expected = [] if sample.parent.name == "notify" else [{"itemIdentifier": event["Records"][0]["messageId"]}]
+        assert response == {"batchItemFailures": expected}
     else:
         assert response == {"relayed": 0}

@@ -5,16 +5,23 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any
+import random
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
 
 from pynamodb.attributes import UnicodeAttribute
-from pynamodb.exceptions import QueryError
+from pynamodb.exceptions import PynamoDBException, QueryError
 from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from connectability.config import get_settings
 from connectability.errors import InvalidInput
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class _SettingsBackedMeta(type):
@@ -55,6 +62,44 @@ class Item(Model):
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
+
+
+def condition_failed(exc: PynamoDBException) -> bool:
+    """The write was refused because a condition did not hold (not because another write was in flight)."""
+    if exc.cause_response_code == "ConditionalCheckFailedException":
+        return True
+    reasons = getattr(exc, "cancellation_reasons", None) or []
+    return any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons)
+
+
+def _in_conflict(exc: PynamoDBException) -> bool:
+    if exc.cause_response_code == "TransactionConflictException":
+        return True
+    reasons = getattr(exc, "cancellation_reasons", None) or []
+    return not condition_failed(exc) and any(r is not None and r.code == "TransactionConflict" for r in reasons)
+
+
+def retry_conflicts(write: Callable[P, R]) -> Callable[P, R]:
+    """Retry a write that DynamoDB refused because a transaction held one of its items at that moment.
+
+    Such a write was not applied, so trying again is safe, conditional or not; botocore does not retry it.
+    """
+
+    @wraps(write)
+    def attempt(*args: P.args, **kwargs: P.kwargs) -> R:
+        for n in range(CONFLICT_ATTEMPTS):
+            try:
+                return write(*args, **kwargs)
+            except PynamoDBException as exc:
+                if n == CONFLICT_ATTEMPTS - 1 or not _in_conflict(exc):
+                    raise
+                time.sleep(0.025 * 2**n + random.uniform(0, 0.025))  # noqa: S311 - jitter, not a secret
+        raise AssertionError("unreachable")
+
+    return attempt
+
+
+CONFLICT_ATTEMPTS = 4
 
 
 def update_item(item: Item, **changes: object) -> None:

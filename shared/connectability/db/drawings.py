@@ -22,7 +22,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from connectability.db.base import Gsi1, Gsi2, Item, page
+from connectability.db.base import Gsi1, Gsi2, Item, condition_failed, page, retry_conflicts
 from connectability.db.projects import project_key
 
 
@@ -153,6 +153,7 @@ def drawing_by_number(project_id: str, number: str) -> DrawingItem | None:
     return get_drawing(project_id, lookup.drawing_id) if lookup else None
 
 
+@retry_conflicts
 def create_drawing(drawing: DrawingItem) -> bool:
     """Create a drawing and claim its number; False when another drawing holds the number already."""
     try:
@@ -163,7 +164,7 @@ def create_drawing(drawing: DrawingItem) -> bool:
             )
             tx.save(drawing, condition=DrawingItem.pk.does_not_exist())
     except TransactWriteError as exc:
-        if exc.cause_response_code == "TransactionCanceledException":
+        if condition_failed(exc):
             return False
         raise
     return True
@@ -178,6 +179,7 @@ def get_drawings(project_id: str, drawing_ids: Iterable[str], consistent: bool =
     return {d.drawing_id: d for d in DrawingItem.batch_get(keys, consistent_read=consistent)} if keys else {}
 
 
+@retry_conflicts
 def next_seq(drawing: DrawingItem) -> int | None:
     """The next revision's position within its drawing: an atomic counter, so racing uploads never share one.
 
@@ -221,6 +223,7 @@ def register(
     )
 
 
+@retry_conflicts
 def edit_drawing(
     drawing: DrawingItem, actions: list[Action], revisions: dict[str, tuple[RevisionItem, list[Action]]]
 ) -> bool:
@@ -242,12 +245,13 @@ def edit_drawing(
                 for revision, revision_actions in chunk:
                     tx.update(revision, actions=revision_actions, condition=RevisionItem.state != "deleted")
         except TransactWriteError as exc:
-            if n == 0 and exc.cause_response_code == "TransactionCanceledException":
+            if n == 0 and condition_failed(exc):
                 return False
             raise
     return True
 
 
+@retry_conflicts
 def make_current(drawing: DrawingItem, revision: RevisionItem) -> bool:
     """The newest published revision becomes current; publishing an older one leaves the current one."""
     try:
@@ -283,12 +287,13 @@ def delete_drawing(drawing: DrawingItem, revisions: list[RevisionItem], by: str,
         try:
             _delete_chunk(drawing, chunk, first=n == 0, by=by, at=at, stamp=stamp)
         except TransactWriteError as exc:
-            if n == 0 and exc.cause_response_code == "TransactionCanceledException":
+            if n == 0 and condition_failed(exc):
                 return False
             raise
     return True
 
 
+@retry_conflicts
 def _delete_chunk(
     drawing: DrawingItem, chunk: list[RevisionItem], *, first: bool, by: str, at: datetime, stamp: str
 ) -> None:
@@ -310,6 +315,7 @@ def _delete_chunk(
 
 
 # -- revisions ------------------------------------------------------------------------------------------------
+@retry_conflicts
 def put_revision(revision: RevisionItem, drawing: DrawingItem, duty: Item | None = None) -> bool:
     """Save a new revision (and the duty it leaves, if any) only while its drawing stands: False when a delete
     committed first."""
@@ -320,14 +326,17 @@ def put_revision(revision: RevisionItem, drawing: DrawingItem, duty: Item | None
             if duty is not None:
                 tx.save(duty)
     except TransactWriteError as exc:
-        if exc.cause_response_code == "TransactionCanceledException":
+        if condition_failed(exc):
             return False
         raise
     return True
 
 
-def get_revision(project_id: str, revision_id: str) -> RevisionItem | None:
-    return _get(RevisionItem, project_id, f"REVISION#{revision_id}")
+def get_revision(project_id: str, revision_id: str, consistent: bool = False) -> RevisionItem | None:
+    try:
+        return RevisionItem.get(project_key(project_id), f"REVISION#{revision_id}", consistent_read=consistent)
+    except DoesNotExist:
+        return None
 
 
 def get_revisions(project_id: str, revision_ids: Iterable[str]) -> dict[str, RevisionItem]:
@@ -340,6 +349,7 @@ def revisions_of(drawing_id: str) -> list[RevisionItem]:
     return list(RevisionItem.gsi1.query(f"DRAWING#{drawing_id}", RevisionItem.gsi1sk.startswith("REV#")))
 
 
+@retry_conflicts
 def publish(revision: RevisionItem, at: datetime) -> bool:
     """Draft to published; False if it was not a draft any more (a concurrent publish or delete)."""
     try:
@@ -354,6 +364,7 @@ def publish(revision: RevisionItem, at: datetime) -> bool:
     return True
 
 
+@retry_conflicts
 def record_sha256(project_id: str, revision_id: str, sha256: str) -> bool:
     """The file check's result; False when the revision was not waiting for one (already checked, or gone)."""
     revision = RevisionItem(project_key(project_id), f"REVISION#{revision_id}")
@@ -369,6 +380,7 @@ def record_sha256(project_id: str, revision_id: str, sha256: str) -> bool:
     return True
 
 
+@retry_conflicts
 def bump_manifest_version(project_id: str, revision_id: str) -> RevisionItem | None:
     """Take the next manifest version of a published, non-connected revision, and the revision as it is now
     (the update's own answer, so nothing read later can be older than the version). None: nothing to write."""
@@ -401,6 +413,7 @@ def area_by_name(project_id: str, name: str) -> AreaItem | None:
     return get_area(project_id, lookup.area_id) if lookup else None
 
 
+@retry_conflicts
 def create_area(project_id: str, area_id: str, name: str, description: str | None) -> AreaItem:
     """Create an area and claim its name; when another request claimed it first, answer that area."""
     area = AreaItem(project_key(project_id), f"AREA#{area_id}", area_id=area_id, name=name, description=description)
@@ -411,8 +424,8 @@ def create_area(project_id: str, area_id: str, name: str, description: str | Non
                 condition=AreaNameItem.pk.does_not_exist(),
             )
             tx.save(area)
-    except TransactWriteError:
-        existing = area_by_name(project_id, name)
+    except TransactWriteError as exc:
+        existing = area_by_name(project_id, name) if condition_failed(exc) else None
         if existing is None:
             raise
         return existing
@@ -432,6 +445,7 @@ def areas(project_id: str, limit: int, next_token: str | None) -> tuple[list[Are
     return page(AreaItem, project_key(project_id), AreaItem.sk.startswith("AREA#"), limit=limit, next_token=next_token)
 
 
+@retry_conflicts
 def update_area(area: AreaItem, name: str, description: str | None) -> bool:
     """Rename an area (its name moves to the new one atomically) and set its description; False if the new
     name belongs to another area."""
@@ -453,7 +467,7 @@ def update_area(area: AreaItem, name: str, description: str | None) -> bool:
                 condition=AreaItem.pk.exists(),
             )
     except TransactWriteError as exc:
-        if exc.cause_response_code == "TransactionCanceledException":
+        if condition_failed(exc):
             return False
         raise
     return True
@@ -514,6 +528,7 @@ def get_upload(project_id: str, upload_id: str) -> UploadItem | None:
     return _get(UploadItem, project_id, f"UPLOAD#{upload_id}")
 
 
+@retry_conflicts
 def claim_upload(upload: UploadItem, revision_id: str) -> bool:
     """An upload makes one revision; False when another revision took it first."""
     try:

@@ -11,8 +11,10 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import PynamoDBException
 
 from connectability.db.base import Item
+from connectability.observability import logger
 
 PARTITION = "OUTBOX"
 NOTIFICATION = "notification"
@@ -76,7 +78,11 @@ def intend_manifests(
 
 
 def sent(item: OutboxItem) -> None:
-    item.delete()
+    """Clear a duty done; if even that fails, the relay only does the (idempotent) duty again."""
+    try:
+        item.delete()
+    except PynamoDBException:
+        logger.exception("outbox duty done but not cleared", extra={"event_id": item.event_id})
 
 
 def done(items: Iterable[OutboxItem]) -> None:

@@ -143,10 +143,14 @@ def create_revision(caller: Caller, project_id: str, body: RevisionCreate) -> Re
             details=[{"field": "upload_id", "message": "already used"}],
         )
     try:
-        revision = _new_revision(access, caller.user_id, body, upload, revision_id, existing, file_version, sha256)
+        revision, duty = _new_revision(
+            access, caller.user_id, body, upload, revision_id, existing, file_version, sha256
+        )
     except BaseException:
-        db.release_upload(upload)
+        db.release_upload(upload)  # nothing was committed: the upload may make a revision again
         raise
+    if duty is not None:
+        request_file_check(duty)
     return _revision_views(project_id, [revision])[0]
 
 
@@ -159,7 +163,7 @@ def _new_revision(
     existing: DrawingItem | None,
     file_version: str,
     sha256: str | None,
-) -> RevisionItem:
+) -> tuple[RevisionItem, outbox_db.OutboxItem | None]:
     """Shared records (changed only by admins), the drawing, then the revision, written only if the drawing
     still stands."""
     project, admin = access.project, _is_admin(access)
@@ -205,9 +209,7 @@ def _new_revision(
         duty = outbox_db.file_check(project.project_id, revision.revision_id, new_id("chk"), utcnow())
     if not db.put_revision(revision, drawing, duty):
         raise InvalidState(f"Drawing {drawing.number} was deleted meanwhile; create the revision again.")
-    if duty is not None:
-        request_file_check(duty)
-    return revision
+    return revision, duty
 
 
 def request_file_check(duty: outbox_db.OutboxItem) -> bool:
@@ -217,14 +219,19 @@ def request_file_check(duty: outbox_db.OutboxItem) -> bool:
     except (BotoCoreError, ClientError):
         logger.exception("file check not queued yet", extra={"revision_id": duty.revision_id})
         return False
-    outbox_db.sent(duty)
+    outbox_db.sent(duty)  # best effort: a duty left behind is only queued again, and the check is idempotent
     return True
 
 
 def check_file(check: FileCheck) -> bool:
-    """Hash a large revision file (the file-checks queue); answers whether this run recorded the sha256."""
-    revision = db.get_revision(check.project_id, check.revision_id)
-    if revision is None or revision.file_state != FileState.checking.value or not revision.file_version:
+    """Hash a large revision file (the file-checks queue); answers whether this run recorded the sha256.
+
+    A revision not found is an error, so SQS tries again (and ends in the DLQ, alarmed): never a silent loss.
+    """
+    revision = db.get_revision(check.project_id, check.revision_id, consistent=True)
+    if revision is None:
+        raise LookupError(f"revision {check.revision_id} of project {check.project_id} not found")
+    if revision.file_state != FileState.checking.value or not revision.file_version:
         return False
     sha256 = storage.sha256_of(revision.bucket, revision.file_key, revision.file_version)
     return db.record_sha256(check.project_id, check.revision_id, sha256)
