@@ -263,9 +263,11 @@ class DrawingsWorld:
     api: Api
     company_id: str
     project_id: str
+    uploader: str = "dr-std"
+    admin: str = "dr-admin"
 
     def upload(
-        self, data: bytes = PDF, content_type: str = "application/pdf", user: str = "dr-std", size: int | None = None
+        self, data: bytes = PDF, content_type: str = "application/pdf", user: str | None = None, size: int | None = None
     ) -> str:
         """Ask for an upload and PUT the bytes to its presigned URL, as a client would."""
         import requests
@@ -273,7 +275,7 @@ class DrawingsWorld:
         answer = self.api(
             "POST",
             f"/projects/{self.project_id}/drawing-uploads",
-            user,
+            user or self.uploader,
             {"filename": "sheet.pdf", "content_type": content_type, "size": size or len(data)},
         )
         assert answer.status == 201, answer.body
@@ -292,9 +294,12 @@ class DrawingsWorld:
         }
         return self.api("POST", f"/projects/{self.project_id}/drawing-revisions", user, body)
 
-    def publish(self, *revision_ids: str, user: str = "dr-admin") -> Answer:
+    def publish(self, *revision_ids: str, user: str | None = None) -> Answer:
         return self.api(
-            "POST", f"/projects/{self.project_id}/drawing-revisions/publish", user, {"revision_ids": list(revision_ids)}
+            "POST",
+            f"/projects/{self.project_id}/drawing-revisions/publish",
+            user or self.admin,
+            {"revision_ids": list(revision_ids)},
         )
 
     def published(self, number: str = "A-101", **fields: Any) -> dict[str, Any]:

@@ -368,3 +368,30 @@ def test_connectable_projects_lists_what_the_caller_could_request_now(two: Conne
     assert api("GET", f"/projects/{two.down}/connectable-projects", "volt-viewer").status == 403
     two.request()
     assert api("GET", f"/projects/{two.down}/connectable-projects", "req").body["items"] == []
+
+
+def test_r17_a_disconnect_leaves_every_drawing_the_downstream_had(two: Connected) -> None:
+    import requests
+
+    from connectability.db import drawings as drawings_db
+    from tests.integration.conftest import PDF, DrawingsWorld
+
+    api = two.build.api
+    connection = two.request().body["id"]
+    api("POST", f"/connections/{connection}/approve", "apex-cm")
+    # Given the downstream holds a connected copy (as sync writes them) and a drawing of its own
+    downstream = DrawingsWorld(api, two.volt, two.down, uploader="volt-cm", admin="volt-cm")
+    copy = downstream.published("A-101", user="volt-cm")
+    own = downstream.published("E-001", user="volt-cm")
+    drawing = drawings_db.get_drawing(two.down, copy["drawing_id"])
+    assert drawing is not None
+    drawing.update(actions=[drawings_db.DrawingItem.connected.set(True)])
+    # When the connection is disconnected
+    assert api("POST", f"/connections/{connection}/disconnect", "apex-cm", {"reason": "Done"}).status == 200
+    # Then the downstream keeps both, readable and downloadable by its users, and the copy stays marked
+    listed = {d["number"]: d for d in api("GET", f"/projects/{two.down}/drawings", "volt-viewer").body["items"]}
+    assert set(listed) == {"A-101", "E-001"}
+    assert listed["A-101"]["connected"] is True
+    for revision in (copy, own):
+        link = api("GET", f"/projects/{two.down}/drawing-revisions/{revision['id']}/file", "volt-viewer").body
+        assert requests.get(link["url"], timeout=10).content == PDF
