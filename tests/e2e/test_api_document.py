@@ -41,4 +41,5 @@ def test_every_answer_matches_the_document(case: Any, local_stack: LocalStackCli
         if case.path_parameters and name in case.path_parameters:
             case.path_parameters[name] = value
     response = case.call(base_url=local_stack.url, headers=caller["headers"])
-    case.validate_response(response, checks=CHECKS)
+    case.validate_response(response, checks=CHECKS)  # raises with a reproducing curl line on any failure
+    assert response.status_code < 500, response.text
