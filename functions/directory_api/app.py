@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import Router
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from connectability.api import Limit, NextToken, caller_of, errors, new_api, respond
+from connectability.api import Id, Limit, NextToken, UserId, caller_of, errors, new_api, respond
 from connectability.domain import directory
 from connectability.models.common import Page
 from connectability.models.directory import (
@@ -27,10 +27,6 @@ from connectability.models.directory import (
 )
 from connectability.observability import logger, metrics, tracer
 
-CompanyId = Annotated[str, Path(min_length=1, max_length=64)]
-ProjectId = Annotated[str, Path(min_length=1, max_length=64)]
-UserId = Annotated[str, Path(min_length=1, max_length=128)]
-
 companies = Router()
 projects = Router()
 
@@ -42,64 +38,60 @@ def create_company(body: Annotated[CompanyCreate, Body()]) -> Response[Company]:
 
 
 @companies.get("/companies/<company_id>", responses=errors(404))
-def get_company(company_id: CompanyId) -> Company:
+def get_company(company_id: Id) -> Company:
     return directory.get_company(caller_of(companies), company_id)
 
 
 @companies.patch("/companies/<company_id>", responses=errors(403, 404))
-def update_company(company_id: CompanyId, body: Annotated[CompanyUpdate, Body()]) -> Company:
+def update_company(company_id: Id, body: Annotated[CompanyUpdate, Body()]) -> Company:
     return directory.update_company(caller_of(companies), company_id, body)
 
 
 @companies.put("/companies/<company_id>/users/<user_id>", responses=errors(403, 404, ok=(200, 201)))
-def put_company_user(
-    company_id: CompanyId, user_id: UserId, body: Annotated[CompanyUserPut, Body()]
-) -> Response[CompanyUser]:
+def put_company_user(company_id: Id, user_id: UserId, body: Annotated[CompanyUserPut, Body()]) -> Response[CompanyUser]:
     user, created = directory.put_company_user(caller_of(companies), company_id, user_id, body)
     return respond(201 if created else 200, user)
 
 
 @companies.delete("/companies/<company_id>/users/<user_id>", responses=errors(403, 404, ok=204))
-def remove_company_user(company_id: CompanyId, user_id: UserId) -> Response[None]:
+def remove_company_user(company_id: Id, user_id: UserId) -> Response[None]:
     directory.remove_company_user(caller_of(companies), company_id, user_id)
     return respond(204)
 
 
 @companies.post("/companies/<company_id>/projects", responses=errors(403, 404, ok=201))
-def create_project(company_id: CompanyId, body: Annotated[ProjectCreate, Body()]) -> Response[Project]:
+def create_project(company_id: Id, body: Annotated[ProjectCreate, Body()]) -> Response[Project]:
     return respond(201, directory.create_project(caller_of(companies), company_id, body))
 
 
 @companies.get("/companies/<company_id>/projects", responses=errors(404))
-def list_projects(company_id: CompanyId, limit: Limit = 50, next_token: NextToken = None) -> Page[Project]:
+def list_projects(company_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[Project]:
     return directory.list_projects(caller_of(companies), company_id, limit, next_token)
 
 
 @projects.get("/projects/<project_id>", responses=errors(404))
-def get_project(project_id: ProjectId) -> Project:
+def get_project(project_id: Id) -> Project:
     return directory.get_project(caller_of(projects), project_id)
 
 
 @projects.patch("/projects/<project_id>", responses=errors(403, 404))
-def update_project(project_id: ProjectId, body: Annotated[ProjectUpdate, Body()]) -> Project:
+def update_project(project_id: Id, body: Annotated[ProjectUpdate, Body()]) -> Project:
     return directory.update_project(caller_of(projects), project_id, body)
 
 
 @projects.put("/projects/<project_id>/directory/<user_id>", responses=errors(403, 404))
-def put_directory_entry(
-    project_id: ProjectId, user_id: UserId, body: Annotated[DirectoryEntryPut, Body()]
-) -> DirectoryEntry:
+def put_directory_entry(project_id: Id, user_id: UserId, body: Annotated[DirectoryEntryPut, Body()]) -> DirectoryEntry:
     return directory.put_directory_entry(caller_of(projects), project_id, user_id, body)
 
 
 @projects.delete("/projects/<project_id>/directory/<user_id>", responses=errors(403, 404, ok=204))
-def remove_directory_entry(project_id: ProjectId, user_id: UserId) -> Response[None]:
+def remove_directory_entry(project_id: Id, user_id: UserId) -> Response[None]:
     directory.remove_directory_entry(caller_of(projects), project_id, user_id)
     return respond(204)
 
 
 @projects.get("/projects/<project_id>/directory", responses=errors(404))
-def list_directory(project_id: ProjectId, limit: Limit = 50, next_token: NextToken = None) -> Page[DirectoryEntry]:
+def list_directory(project_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[DirectoryEntry]:
     return directory.list_directory(caller_of(projects), project_id, limit, next_token)
 
 

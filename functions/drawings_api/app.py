@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import Router
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from connectability.api import Limit, NextToken, caller_of, errors, new_api, respond
+from connectability.api import Id, Limit, NextToken, caller_of, errors, new_api, respond
 from connectability.domain import drawings, notifications
 from connectability.models.common import Page
 from connectability.models.connections import Settings, SettingsBody
@@ -31,32 +31,27 @@ from connectability.models.drawings import (
 )
 from connectability.observability import logger, metrics, tracer
 
-ProjectId = Annotated[str, Path(min_length=1, max_length=64)]
-DrawingId = Annotated[str, Path(min_length=1, max_length=64)]
-RevisionId = Annotated[str, Path(min_length=1, max_length=64)]
-AreaId = Annotated[str, Path(min_length=1, max_length=64)]
-
 router = Router()
 
 
 @router.post("/projects/<project_id>/drawing-uploads", responses=errors(403, 404, ok=201))
-def create_upload(project_id: ProjectId, body: Annotated[UploadRequest, Body()]) -> Response[Upload]:
+def create_upload(project_id: Id, body: Annotated[UploadRequest, Body()]) -> Response[Upload]:
     return respond(201, drawings.create_upload(caller_of(router), project_id, body))
 
 
 @router.post("/projects/<project_id>/drawing-revisions", responses=errors(403, 404, 409, ok=201))
-def create_revision(project_id: ProjectId, body: Annotated[RevisionCreate, Body()]) -> Response[Revision]:
+def create_revision(project_id: Id, body: Annotated[RevisionCreate, Body()]) -> Response[Revision]:
     return respond(201, drawings.create_revision(caller_of(router), project_id, body))
 
 
 @router.post("/projects/<project_id>/drawing-revisions/publish", responses=errors(403, 404, 409))
-def publish(project_id: ProjectId, body: Annotated[PublishRequest, Body()]) -> Published:
+def publish(project_id: Id, body: Annotated[PublishRequest, Body()]) -> Published:
     return drawings.publish(caller_of(router), project_id, body)
 
 
 @router.get("/projects/<project_id>/drawings", responses=errors(403, 404))
 def register(
-    project_id: ProjectId,
+    project_id: Id,
     area_id: Annotated[str | None, Query(max_length=64)] = None,
     discipline: Annotated[str | None, Query(max_length=64, description="A discipline's name.")] = None,
     include_obsolete: Annotated[bool, Query()] = False,
@@ -70,60 +65,58 @@ def register(
 
 
 @router.get("/projects/<project_id>/drawings/<drawing_id>", responses=errors(403, 404))
-def get_drawing(project_id: ProjectId, drawing_id: DrawingId) -> Drawing:
+def get_drawing(project_id: Id, drawing_id: Id) -> Drawing:
     return drawings.get_drawing(caller_of(router), project_id, drawing_id)
 
 
 @router.patch("/projects/<project_id>/drawings/<drawing_id>", responses=errors(403, 404, 409))
-def update_drawing(project_id: ProjectId, drawing_id: DrawingId, body: Annotated[DrawingUpdate, Body()]) -> Drawing:
+def update_drawing(project_id: Id, drawing_id: Id, body: Annotated[DrawingUpdate, Body()]) -> Drawing:
     return drawings.update_drawing(caller_of(router), project_id, drawing_id, body)
 
 
 @router.delete("/projects/<project_id>/drawings/<drawing_id>", responses=errors(403, 404, 409, ok=204))
-def delete_drawing(project_id: ProjectId, drawing_id: DrawingId) -> Response[None]:
+def delete_drawing(project_id: Id, drawing_id: Id) -> Response[None]:
     drawings.delete_drawing(caller_of(router), project_id, drawing_id)
     return respond(204)
 
 
 @router.get("/projects/<project_id>/drawing-revisions/<revision_id>/file", responses=errors(403, 404))
-def file_link(project_id: ProjectId, revision_id: RevisionId) -> FileLink:
+def file_link(project_id: Id, revision_id: Id) -> FileLink:
     return drawings.file_link(caller_of(router), project_id, revision_id)
 
 
 @router.get("/projects/<project_id>/drawing-areas", responses=errors(403, 404))
-def list_areas(project_id: ProjectId, limit: Limit = 50, next_token: NextToken = None) -> Page[Area]:
+def list_areas(project_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[Area]:
     return drawings.list_areas(caller_of(router), project_id, limit, next_token)
 
 
 @router.patch("/projects/<project_id>/drawing-areas/<area_id>", responses=errors(403, 404, 409))
-def update_area(project_id: ProjectId, area_id: AreaId, body: Annotated[AreaUpdate, Body()]) -> Area:
+def update_area(project_id: Id, area_id: Id, body: Annotated[AreaUpdate, Body()]) -> Area:
     return drawings.update_area(caller_of(router), project_id, area_id, body)
 
 
 @router.post("/projects/<project_id>/drawings/<drawing_id>/markups", responses=errors(403, 404, ok=201))
-def add_markup(project_id: ProjectId, drawing_id: DrawingId, body: Annotated[MarkupCreate, Body()]) -> Response[Markup]:
+def add_markup(project_id: Id, drawing_id: Id, body: Annotated[MarkupCreate, Body()]) -> Response[Markup]:
     return respond(201, drawings.add_markup(caller_of(router), project_id, drawing_id, body))
 
 
 @router.get("/projects/<project_id>/drawings/<drawing_id>/markups", responses=errors(403, 404))
-def list_markups(
-    project_id: ProjectId, drawing_id: DrawingId, limit: Limit = 50, next_token: NextToken = None
-) -> Page[Markup]:
+def list_markups(project_id: Id, drawing_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[Markup]:
     return drawings.list_markups(caller_of(router), project_id, drawing_id, limit, next_token)
 
 
 @router.get("/projects/<project_id>/reports/deleted-drawing-revisions", responses=errors(403, 404))
-def deleted_report(project_id: ProjectId, limit: Limit = 50, next_token: NextToken = None) -> Page[Revision]:
+def deleted_report(project_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[Revision]:
     return drawings.deleted_report(caller_of(router), project_id, limit, next_token)
 
 
 @router.get("/projects/<project_id>/settings/drawings", responses=errors(403, 404))
-def get_settings(project_id: ProjectId) -> Settings:
+def get_settings(project_id: Id) -> Settings:
     return notifications.get_recipient_settings(caller_of(router), project_id, notifications.DRAWINGS)
 
 
 @router.put("/projects/<project_id>/settings/drawings", responses=errors(403, 404))
-def put_settings(project_id: ProjectId, body: Annotated[SettingsBody, Body()]) -> Settings:
+def put_settings(project_id: Id, body: Annotated[SettingsBody, Body()]) -> Settings:
     return notifications.put_recipient_settings(
         caller_of(router), project_id, notifications.DRAWINGS, body.notification_recipients
     )

@@ -9,7 +9,7 @@ from typing import Annotated, Any, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.router import Router
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
@@ -21,6 +21,8 @@ from connectability.domain.permissions import Caller
 from connectability.errors import ConnectabilityError, MalformedJson, PayloadTooLarge, Unauthenticated
 from connectability.observability import logger
 
+Id = Annotated[str, Path(min_length=1, max_length=64, description="An id this API gave out.")]
+UserId = Annotated[str, Path(min_length=1, max_length=128, description="The user's identity (Cognito sub).")]
 Limit = Annotated[int, Query(ge=1, le=200, description="Items per page (1..200).")]
 NextToken = Annotated[str | None, Query(max_length=2048, description="From the previous page's next_token.")]
 
