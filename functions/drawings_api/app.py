@@ -11,12 +11,13 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from connectability.api import Id, Limit, NextToken, caller_of, errors, new_api, respond
-from connectability.domain import drawings, notifications
+from connectability.domain import drawings, markups, notifications, review
 from connectability.models.common import Page
 from connectability.models.connections import Settings, SettingsBody
 from connectability.models.drawings import (
     Area,
     AreaUpdate,
+    ConnectedPublishRequest,
     Drawing,
     DrawingUpdate,
     FileLink,
@@ -97,17 +98,27 @@ def update_area(project_id: Id, area_id: Id, body: Annotated[AreaUpdate, Body()]
 
 @router.post("/projects/<project_id>/drawings/<drawing_id>/markups", responses=errors(403, 404, ok=201))
 def add_markup(project_id: Id, drawing_id: Id, body: Annotated[MarkupCreate, Body()]) -> Response[Markup]:
-    return respond(201, drawings.add_markup(caller_of(router), project_id, drawing_id, body))
+    return respond(201, markups.add_markup(caller_of(router), project_id, drawing_id, body))
 
 
 @router.get("/projects/<project_id>/drawings/<drawing_id>/markups", responses=errors(403, 404))
 def list_markups(project_id: Id, drawing_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[Markup]:
-    return drawings.list_markups(caller_of(router), project_id, drawing_id, limit, next_token)
+    return markups.list_markups(caller_of(router), project_id, drawing_id, limit, next_token)
 
 
 @router.get("/projects/<project_id>/reports/deleted-drawing-revisions", responses=errors(403, 404))
 def deleted_report(project_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[Revision]:
     return drawings.deleted_report(caller_of(router), project_id, limit, next_token)
+
+
+@router.get("/projects/<project_id>/connected-drawings/review", responses=errors(403, 404))
+def review_queue(project_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[Revision]:
+    return review.review_queue(caller_of(router), project_id, limit, next_token)
+
+
+@router.post("/projects/<project_id>/connected-drawings/publish", responses=errors(403, 404, 409))
+def publish_connected(project_id: Id, body: Annotated[ConnectedPublishRequest, Body()]) -> Published:
+    return review.publish(caller_of(router), project_id, body)
 
 
 @router.get("/projects/<project_id>/settings/drawings", responses=errors(403, 404))

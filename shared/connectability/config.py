@@ -21,6 +21,16 @@ class Settings(BaseSettings):
     mail_sender: str = Field(default="no-reply@connectability.example", description="SES From address.")
     platform_admin_group: str = Field(default="platform-admins", description="Cognito group of platform admins.")
     sync_events_queue_arn: str = Field(default="", description="Queue that company buckets notify of manifests.")
+    sync_events_queue_url: str = Field(default="", description="The same queue: initial-sync pages, digest checks.")
+    sync_events_dlq_url: str = Field(default="", description="Where a manifest no retry can read is parked.")
+    copy_jobs_queue_url: str = Field(default="", description="Queue of copy jobs, one per change and connection.")
+    sync_digest_quiet_seconds: int = Field(
+        default=30, ge=1, le=900, description="News is mailed once no more came for this long (one mail a burst)."
+    )
+    multipart_copy_bytes: int = Field(
+        default=5 * 1024**3, description="Files above this size are copied in parts (CopyObject's limit is 5 GB)."
+    )
+    copy_part_bytes: int = Field(default=512 * 1024**2, description="Part size of a multipart copy.")
     aws_endpoint_url: str | None = Field(default=None, description="Set only where AWS is emulated (moto).")
     file_checks_queue_url: str = Field(default="", description="Queue of files too large to hash in a request.")
     inline_hash_max_bytes: int = Field(

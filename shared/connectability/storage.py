@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
 from botocore.exceptions import ClientError
+from pydantic import ValidationError
 
 from connectability import aws
 from connectability.config import get_settings
@@ -135,3 +137,74 @@ def write_manifest(bucket: str, manifest: RevisionManifest) -> str:
         Metadata={"manifest-version": str(manifest.version)},
     )
     return key
+
+
+CONNECTED_PREFIX = "connected/"  # copies from an upstream land here: outside manifests/, so never a sync trigger
+
+
+class UnknownManifest(ValueError):
+    """A manifest this code cannot read (another schema version, or not a manifest): no retry will help."""
+
+
+def read_manifest(bucket: str, key: str, version_id: str | None) -> RevisionManifest:
+    """The manifest exactly as the event saw it: every version goes to one key, so read by its version."""
+    params: dict[str, Any] = {"Bucket": bucket, "Key": key}
+    if version_id:
+        params["VersionId"] = version_id
+    raw = aws.s3().get_object(**params)["Body"].read()
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise UnknownManifest(f"{key} is not JSON") from exc
+    if not isinstance(data, dict) or data.get("schema_version") != 1:
+        found = data.get("schema_version") if isinstance(data, dict) else None
+        raise UnknownManifest(f"{key} has schema_version {found!r}; this sync reads version 1 only")
+    try:
+        return RevisionManifest.model_validate(data)
+    except ValidationError as exc:
+        raise UnknownManifest(f"{key} is not a valid version 1 manifest: {exc.error_count()} errors") from exc
+
+
+def connected_key(connection_id: str, upstream_revision_id: str) -> str:
+    return f"{CONNECTED_PREFIX}{connection_id}/{upstream_revision_id}"
+
+
+def copy_file(source_bucket: str, source_key: str, source_version: str | None, size: int, bucket: str, key: str) -> str:
+    """Server-side copy, so no byte passes through this function and its memory stays flat at any size;
+    above the multipart threshold (CopyObject stops at 5 GB) in parts. Answers the new object's version."""
+    s3 = aws.s3()
+    source: dict[str, str] = {"Bucket": source_bucket, "Key": source_key}
+    if source_version:
+        source["VersionId"] = source_version
+    settings = get_settings()
+    if size <= settings.multipart_copy_bytes:
+        answer = s3.copy_object(Bucket=bucket, Key=key, CopySource=source, MetadataDirective="COPY")  # type: ignore[arg-type]
+        return str(answer.get("VersionId") or "")
+    upload = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    try:
+        parts = []
+        for number, start in enumerate(range(0, size, settings.copy_part_bytes), start=1):
+            end = min(start + settings.copy_part_bytes, size) - 1
+            part = s3.upload_part_copy(
+                Bucket=bucket,
+                Key=key,
+                UploadId=upload,
+                PartNumber=number,
+                CopySource=source,  # type: ignore[arg-type]
+                CopySourceRange=f"bytes={start}-{end}",
+            )
+            parts.append({"PartNumber": number, "ETag": part["CopyPartResult"]["ETag"]})
+        done = s3.complete_multipart_upload(
+            Bucket=bucket,
+            Key=key,
+            UploadId=upload,
+            MultipartUpload={"Parts": parts},  # type: ignore[typeddict-item]
+        )
+    except BaseException:
+        s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload)
+        raise
+    return str(done.get("VersionId") or "")
+
+
+def delete_version(bucket: str, key: str, version_id: str) -> None:
+    aws.s3().delete_object(Bucket=bucket, Key=key, VersionId=version_id)

@@ -48,7 +48,8 @@ def test_r16_r31_r33_r37_request_approve_disconnect_then_every_reconnect_is_refu
         assert again.json()["error"]["rule"] == "R16"
     assert call("GET", f"/projects/{down}/connectable-projects", sub_pm).json()["items"] == []
 
-    # and the outbox holds exactly the mails RULES.md asks for, to exactly the right people
+    # and the outbox holds exactly the mails RULES.md asks for, to exactly the right people (the approval started
+    # an initial sync of an upstream with nothing published, complete at once)
     assert local_stack.settle()["settled"] is True
     mails = sorted(
         (m["event"], "up" if m["project_id"] == up else "down", m["to"][0].split("@")[0])
@@ -59,6 +60,7 @@ def test_r16_r31_r33_r37_request_approve_disconnect_then_every_reconnect_is_refu
         [("connection_requested", "up", u) for u in ("gc-admin", "gc-pm")]
         + [("connection_created", "up", u) for u in ("gc-admin", "gc-pm")]
         + [("connection_created", "down", u) for u in ("sub-admin", "sub-pm")]
+        + [("initial_sync_complete", "down", "sub-admin")]  # R34: to the downstream's Drawings admins only
         + [("connection_disabled", "up", u) for u in ("gc-admin", "gc-pm")]
         + [("connection_disabled", "down", u) for u in ("sub-admin", "sub-pm")]
     )

@@ -283,7 +283,7 @@ class DrawingsWorld:
         assert put.status_code == 200, put.text
         return str(answer.body["upload_id"])
 
-    def revision(self, number: str = "A-101", user: str = "dr-std", data: bytes = PDF, **fields: Any) -> Answer:
+    def revision(self, number: str = "A-101", user: str | None = None, data: bytes = PDF, **fields: Any) -> Answer:
         body = {
             "upload_id": self.upload(data),
             "number": number,
@@ -292,7 +292,7 @@ class DrawingsWorld:
             "discipline": fields.pop("discipline", {"name": "Architectural", "position": 1}),
             **fields,
         }
-        return self.api("POST", f"/projects/{self.project_id}/drawing-revisions", user, body)
+        return self.api("POST", f"/projects/{self.project_id}/drawing-revisions", user or self.uploader, body)
 
     def publish(self, *revision_ids: str, user: str | None = None) -> Answer:
         return self.api(
@@ -355,4 +355,71 @@ def small_inline_hash(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("INLINE_HASH_MAX_BYTES", "100")
     get_settings.cache_clear()
     yield
+    get_settings.cache_clear()
+
+
+SYNC_QUEUES = ("SyncEventsQueue", "CopyJobsQueue", "NotificationsQueue")
+
+
+class Pipeline:
+    """The sync pipeline on moto: publish → manifest event → fan-out → copy jobs → copies → notifications."""
+
+    def __init__(self, queues: Queues):
+        self.queues = queues
+
+    def waiting(self, logical_id: str) -> int:
+        import boto3
+
+        attrs = boto3.client("sqs").get_queue_attributes(QueueUrl=self.queues.url(logical_id), AttributeNames=["All"])
+        keys = (
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+        )
+        return sum(int(attrs["Attributes"][k]) for k in keys)
+
+    def run(self, timeout: float = 20.0) -> None:
+        """Deliver until every queue is empty, delayed digest checks included."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for logical_id in SYNC_QUEUES:
+                self.queues.drain(logical_id, rounds=100)
+            if not any(self.waiting(q) for q in SYNC_QUEUES):
+                return
+            time.sleep(0.2)
+        raise AssertionError("the sync pipeline did not settle")
+
+    def take(self, logical_id: str) -> list[dict[str, Any]]:
+        """Remove every message now visible on a queue and answer them (to deliver by hand, or lose)."""
+        import boto3
+
+        sqs, url, taken = boto3.client("sqs"), self.queues.url(logical_id), []
+        while True:
+            batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]).get(
+                "Messages", []
+            )
+            if not batch:
+                return taken
+            for message in batch:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            taken += batch
+
+    def deliver(self, logical_id: str, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Hand these messages to the queue's function one at a time, as its poller would; answers responses."""
+        from local.events import sqs_event
+
+        source = next(s for s in self.queues.stack.queue_sources if s.queue == logical_id)
+        handler = self.queues.api.handler(source.function)
+        name = self.queues.stack.physical_name(logical_id)
+        return [handler(sqs_event(name, [m]), LambdaContext(source.function)) for m in messages]
+
+
+@pytest.fixture
+def pipeline(queues: Queues, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
+    """The pipeline, with digests of news mailed after one quiet second instead of thirty."""
+    monkeypatch.setenv("SYNC_DIGEST_QUIET_SECONDS", "1")
+    get_settings.cache_clear()
+    yield Pipeline(queues)
     get_settings.cache_clear()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.condition import Condition
@@ -39,6 +39,8 @@ class ConnectionItem(Item):
     initial_sync_status = UnicodeAttribute(default="not_started")
     initial_sync_total = NumberAttribute(default=0)
     initial_sync_copied = NumberAttribute(default=0)
+    initial_sync_cursor = UnicodeAttribute(null=True)  # where the next page of the initial sync starts
+    initial_sync_pages_done = BooleanAttribute(null=True)  # every page of the initial sync is enqueued
 
 
 class RoleItem(Item):
@@ -83,17 +85,17 @@ def _free_downstream() -> Condition:
     return RoleItem.downstream_state.does_not_exist() | (RoleItem.downstream_state == "none")
 
 
-def create(connection: ConnectionItem, outbox: Item | None = None) -> None:
+def create(connection: ConnectionItem, outbox: list[Item]) -> None:
     """Request (R11, R13, R16): one transaction, so two racing requests cannot both pass the role conditions.
 
-    `outbox` is the event announcing the change, committed with it or not at all.
+    `outbox` holds what the change owes (its announcement, an initial sync), committed with it or not at all.
     """
     up, down = connection.upstream_project_id, connection.downstream_project_id
     state = connection.status
     with TransactWrite(connection=_connection()) as tx:
         tx.save(connection, condition=ConnectionItem.pk.does_not_exist())
-        if outbox is not None:
-            tx.save(outbox)
+        for duty in outbox:
+            tx.save(duty)
         tx.update(
             _role(down),
             actions=[
@@ -118,14 +120,15 @@ def transition(
     changes: dict[str, Any],
     downstream_state: str,
     release_upstream: bool,
-    outbox: Item | None = None,
+    outbox: list[Item],
 ) -> None:
-    """Move a connection from one status to the next, with the roles of both projects and the event, atomically."""
+    """Move a connection from one status to the next, with the roles of both projects and what the change owes
+    (outbox), atomically."""
     actions = [getattr(ConnectionItem, name).set(value) for name, value in changes.items()]
     with TransactWrite(connection=_connection()) as tx:
         tx.update(connection, actions=actions, condition=ConnectionItem.status == from_status)
-        if outbox is not None:
-            tx.save(outbox)
+        for duty in outbox:
+            tx.save(duty)
         down_actions: list[Action] = [RoleItem.downstream_state.set(downstream_state)]
         if downstream_state == "none":
             down_actions.append(RoleItem.downstream_connection_id.remove())
@@ -166,6 +169,17 @@ def _connections_under(pk: str, limit: int, next_token: str | None) -> tuple[lis
     ids = [link.connection_id for link in links]
     found = {c.connection_id: c for c in ConnectionItem.batch_get([_connection_key(i) for i in ids])} if ids else {}
     return [found[i] for i in ids if i in found], token
+
+
+def active_downstreams(upstream_project_id: str) -> list[ConnectionItem]:
+    """The active connections in which this project is the upstream: where its published drawings go (R12)."""
+    found: list[ConnectionItem] = []
+    token: str | None = None
+    while True:
+        items, token = project_connections(upstream_project_id, 100, token)
+        found += [c for c in items if c.status == "active" and c.upstream_project_id == upstream_project_id]
+        if token is None:
+            return found
 
 
 def project_connections(project_id: str, limit: int, next_token: str | None) -> tuple[list[ConnectionItem], str | None]:

@@ -11,7 +11,6 @@ from typing import TypeVar
 
 from pynamodb.attributes import (
     BooleanAttribute,
-    JSONAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
@@ -41,6 +40,7 @@ class DrawingItem(Item):
     discipline_key = UnicodeAttribute()
     area_id = UnicodeAttribute(null=True)
     connected = BooleanAttribute(default=False)
+    source_connection_id = UnicodeAttribute(null=True)
     current_revision_id = UnicodeAttribute(null=True)
     current_seq = NumberAttribute(null=True)
     revision_count = NumberAttribute(default=0)
@@ -76,6 +76,8 @@ class RevisionItem(Item):
     connected = BooleanAttribute(default=False)
     source_connection_id = UnicodeAttribute(null=True)
     source_revision_id = UnicodeAttribute(null=True)
+    obsolete = BooleanAttribute(null=True)  # connected copies: the drawing's obsolete flag, per their manifest
+    synced_version = NumberAttribute(null=True)  # connected copies: the manifest version they hold
     bucket = UnicodeAttribute()
     file_key = UnicodeAttribute()
     file_version = UnicodeAttribute(null=True)
@@ -95,6 +97,8 @@ class AreaItem(Item):
     area_id = UnicodeAttribute()
     name = UnicodeAttribute()
     description = UnicodeAttribute(null=True)
+    connection_id = UnicodeAttribute(null=True)  # an upstream's area that came with a connection (read-only here)
+    read_at = UTCDateTimeAttribute(null=True)  # connected records: as of which manifest read
 
 
 class AreaNameItem(Item):
@@ -104,32 +108,18 @@ class AreaNameItem(Item):
 class DisciplineItem(Item):
     name = UnicodeAttribute()
     position = NumberAttribute(null=True)
+    read_at = UTCDateTimeAttribute(null=True)
 
 
 class SetItem(Item):
     name = UnicodeAttribute()
     date = UnicodeAttribute()
+    read_at = UTCDateTimeAttribute(null=True)
 
 
-class UploadItem(Item):
-    upload_id = UnicodeAttribute()
-    filename = UnicodeAttribute()
-    content_type = UnicodeAttribute()
-    size = NumberAttribute()
-    bucket = UnicodeAttribute()
-    key = UnicodeAttribute()
-    created_by = UnicodeAttribute()
-    created_at = UTCDateTimeAttribute()
-    revision_id = UnicodeAttribute(null=True)
-
-
-class MarkupItem(Item):
-    markup_id = UnicodeAttribute()
-    drawing_id = UnicodeAttribute()
-    revision_id = UnicodeAttribute()
-    data = JSONAttribute()
-    created_by = UnicodeAttribute()
-    created_at = UTCDateTimeAttribute()
+def record_key(key: str, connection_id: str | None) -> str:
+    """The key of a discipline or set record: a connected copy's records are its connection's own (R24)."""
+    return f"{connection_id}#{key}" if connection_id else key
 
 
 _T = TypeVar("_T", bound=Item)
@@ -262,6 +252,7 @@ def make_current(drawing: DrawingItem, revision: RevisionItem) -> bool:
                 DrawingItem.title.set(revision.title),
                 DrawingItem.discipline_key.set(revision.discipline_key),
                 DrawingItem.area_id.set(revision.area_id) if revision.area_id else DrawingItem.area_id.remove(),
+                *([DrawingItem.obsolete.set(bool(revision.obsolete))] if revision.connected else []),
             ],
             condition=(DrawingItem.deleted == False)  # noqa: E712
             & (DrawingItem.current_seq.does_not_exist() | (DrawingItem.current_seq < revision.seq)),
@@ -490,7 +481,7 @@ def put_discipline(project_id: str, name: str, position: int | None) -> Discipli
 def get_disciplines(project_id: str, keys: Iterable[str], consistent: bool = False) -> dict[str, DisciplineItem]:
     wanted = [(project_key(project_id), f"DISCIPLINE#{k}") for k in set(keys)]
     found = DisciplineItem.batch_get(wanted, consistent_read=consistent) if wanted else []
-    return {name_key(d.name): d for d in found}
+    return {d.sk.removeprefix("DISCIPLINE#"): d for d in found}
 
 
 def get_set(project_id: str, key: str) -> SetItem | None:
@@ -505,7 +496,8 @@ def put_set(project_id: str, name: str, day: str) -> SetItem:
 
 def get_sets(project_id: str, keys: Iterable[str | None], consistent: bool = False) -> dict[str, SetItem]:
     wanted = [(project_key(project_id), f"SET#{k}") for k in {k for k in keys if k}]
-    return {name_key(s.name): s for s in SetItem.batch_get(wanted, consistent_read=consistent)} if wanted else {}
+    found = SetItem.batch_get(wanted, consistent_read=consistent) if wanted else []
+    return {s.sk.removeprefix("SET#"): s for s in found}
 
 
 def revisions_where(project_id: str, condition: Condition) -> list[RevisionItem]:
@@ -516,47 +508,4 @@ def revisions_where(project_id: str, condition: Condition) -> list[RevisionItem]
             RevisionItem.sk.startswith("REVISION#"),
             filter_condition=(RevisionItem.state != "deleted") & condition,
         )
-    )
-
-
-# -- uploads and markups --------------------------------------------------------------------------------------
-def put_upload(upload: UploadItem) -> None:
-    upload.save(condition=UploadItem.pk.does_not_exist())
-
-
-def get_upload(project_id: str, upload_id: str) -> UploadItem | None:
-    return _get(UploadItem, project_id, f"UPLOAD#{upload_id}")
-
-
-@retry_conflicts
-def claim_upload(upload: UploadItem, revision_id: str) -> bool:
-    """An upload makes one revision; False when another revision took it first."""
-    try:
-        upload.update(
-            actions=[UploadItem.revision_id.set(revision_id)], condition=UploadItem.revision_id.does_not_exist()
-        )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
-
-
-def release_upload(upload: UploadItem) -> None:
-    upload.update(actions=[UploadItem.revision_id.remove()])
-
-
-def put_markup(markup: MarkupItem) -> None:
-    markup.save(condition=MarkupItem.pk.does_not_exist())
-
-
-def markups_of(
-    project_id: str, drawing_id: str, limit: int, next_token: str | None
-) -> tuple[list[MarkupItem], str | None]:
-    return page(
-        MarkupItem,
-        project_key(project_id),
-        MarkupItem.sk.startswith(f"MARKUP#{drawing_id}#"),
-        limit=limit,
-        next_token=next_token,
     )

@@ -1,6 +1,7 @@
 """The outbox: what a change owes the world, recorded with (or before) the change, done after it, then removed.
 
-Two kinds: a notification event to queue, and a manifest to write for a revision. If the work after the change
+Its kinds: a notification event to queue, a manifest to write for a revision, a file to check, and a message
+for sync (an initial sync to start). If the work after the change
 fails, or the function dies first, the record stays and the relay does the work later; consumers are idempotent
 (notify per event and recipient, sync per manifest version), so doing it twice is harmless. Nothing is lost.
 """
@@ -20,6 +21,7 @@ PARTITION = "OUTBOX"
 NOTIFICATION = "notification"
 MANIFEST = "manifest"
 FILE_CHECK = "file_check"
+SYNC_MESSAGE = "sync_message"
 
 
 class OutboxItem(Item):
@@ -40,6 +42,13 @@ def _sk(created_at: datetime, duty_id: str) -> str:
 def record(event_id: str, body: str, created_at: datetime) -> OutboxItem:
     """A notification event, to write inside the change's own transaction."""
     return OutboxItem(PARTITION, _sk(created_at, event_id), event_id=event_id, body=body, created_at=created_at)
+
+
+def sync_message(duty_id: str, body: str, created_at: datetime) -> OutboxItem:
+    """A message for the sync-events queue (an initial sync to start), to write inside its change's transaction."""
+    return OutboxItem(
+        PARTITION, _sk(created_at, duty_id), kind=SYNC_MESSAGE, event_id=duty_id, body=body, created_at=created_at
+    )
 
 
 def file_check(project_id: str, revision_id: str, duty_id: str, at: datetime) -> OutboxItem:

@@ -11,10 +11,11 @@ from pynamodb.exceptions import TransactWriteError
 
 from connectability.db import companies as companies_db
 from connectability.db import connections as connections_db
+from connectability.db import outbox as outbox_db
 from connectability.db import projects as projects_db
 from connectability.db.connections import ConnectionItem
 from connectability.db.projects import ProjectItem
-from connectability.domain import notifications
+from connectability.domain import notifications, sync
 from connectability.domain.ids import new_id
 from connectability.domain.permissions import Caller, company_admin_for, project_for, tool_level_at_least
 from connectability.errors import (
@@ -66,14 +67,16 @@ def request_connection(caller: Caller, downstream_id: str, body: ConnectionReque
         requested_by=caller.user_id,
         requested_at=now,
         decided_at=now if automatic else None,
+        initial_sync_status="running" if automatic else "not_started",
     )
     outgoing = (
         notifications.prepare(EventType.connection_created, connection, [Side.upstream, Side.downstream])
         if automatic
         else notifications.prepare(EventType.connection_requested, connection, [Side.upstream])
     )
+    start = sync.initial_sync_duty(connection_id) if automatic else None
     try:
-        connections_db.create(connection, outbox=outgoing.record)
+        connections_db.create(connection, outbox=[outgoing.record, *([start] if start else [])])
     except TransactWriteError as exc:
         if not connections_db.is_lost_race(exc):
             raise
@@ -82,6 +85,8 @@ def request_connection(caller: Caller, downstream_id: str, body: ConnectionReque
             "Another change to one of these projects happened at the same moment; try again.", rule="R14"
         ) from exc
     notifications.dispatch(outgoing)
+    if start is not None:
+        sync.dispatch(start)
     return _view(connection)
 
 
@@ -143,14 +148,16 @@ def approve(caller: Caller, connection_id: str) -> Connection:
         projects = projects_db.get_projects([connection.downstream_project_id, connection.upstream_project_id])
         _check_connectable(projects[connection.downstream_project_id], projects[connection.upstream_project_id])
     now = utcnow()
+    start = sync.initial_sync_duty(connection.connection_id)  # R29: committed with the approval, never lost
     _transition(
         connection,
         "pending",
-        {"status": "active", "decided_by": caller.user_id, "decided_at": now},
+        {"status": "active", "decided_by": caller.user_id, "decided_at": now, "initial_sync_status": "running"},
         "active",
         release_upstream=False,
         rule="R09",
         announce=notifications.prepare(EventType.connection_created, connection, [Side.upstream, Side.downstream]),
+        starts=start,
     )
     return _view(connection)
 
@@ -287,8 +294,10 @@ def _transition(
     release_upstream: bool,
     rule: str,
     announce: notifications.Outgoing | None = None,
+    starts: outbox_db.OutboxItem | None = None,
 ) -> None:
-    """One transaction for the connection, both roles and the announcing event; the event is sent after it."""
+    """One transaction for the connection, both roles, the announcing event and the initial sync it starts;
+    both are sent after it."""
     if connection.status != from_status:
         raise InvalidState(f"The connection is {connection.status}; this needs it to be {from_status}.", rule=rule)
     try:
@@ -298,7 +307,7 @@ def _transition(
             changes,
             downstream_state,
             release_upstream,
-            outbox=announce.record if announce else None,
+            outbox=[d for d in (announce.record if announce else None, starts) if d is not None],
         )
     except TransactWriteError as exc:
         if not connections_db.is_lost_race(exc):
@@ -310,6 +319,8 @@ def _transition(
         ) from exc
     if announce is not None:
         notifications.dispatch(announce)
+    if starts is not None:
+        sync.dispatch(starts)
 
 
 def _views(items: list[ConnectionItem]) -> list[Connection]:
@@ -354,6 +365,6 @@ def _view(
         initial_sync=InitialSync(
             status=connection.initial_sync_status,
             total=int(connection.initial_sync_total or 0),
-            copied=int(connection.initial_sync_copied or 0),
+            copied=sync.initial_progress(connection),
         ),
     )

@@ -1,5 +1,5 @@
-"""Drawings in a project (R19-R20, R22-R24, R27-R28): uploads, revisions, publishing, the register, edits,
-deletes, markups, files, and the manifests that feed sync.
+"""Drawings in a project (R19-R20, R22-R24, R28): uploads, revisions, publishing, the register, edits,
+deletes and files. Every change to a published revision is told to sync through its manifest (manifests.py).
 
 Drawing-level fields (number, title, obsolete, discipline, area) are kept on the drawing and copied onto each
 of its revisions; revision-level fields (revision number, status, dates, set) belong to one revision. Areas,
@@ -9,9 +9,7 @@ position, a set's date) reaches every revision that uses it, and a manifest foll
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import timedelta
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.expressions.update import Action
@@ -20,13 +18,15 @@ from connectability import storage
 from connectability.config import get_settings
 from connectability.db import drawings as db
 from connectability.db import outbox as outbox_db
+from connectability.db import uploads as uploads_db
 from connectability.db.drawings import DrawingItem, RevisionItem, name_key
 from connectability.db.projects import ProjectItem
+from connectability.domain.drawing_views import day, drawing_views, revision_views
 from connectability.domain.ids import new_id
+from connectability.domain.manifests import manifests_follow
 from connectability.domain.permissions import Caller, ProjectAccess, tool_level_at_least
 from connectability.errors import (
     AlreadyExists,
-    ConnectabilityError,
     ConnectedDrawingReadOnly,
     InvalidInput,
     InvalidState,
@@ -38,30 +38,22 @@ from connectability.models.drawings import (
     AreaIn,
     AreaUpdate,
     ContentType,
-    Discipline,
     DisciplineIn,
     Drawing,
-    DrawingSet,
     DrawingSetIn,
     DrawingUpdate,
     FileCheck,
-    FileInfo,
     FileLink,
     FileState,
-    ManifestFile,
-    Markup,
-    MarkupCreate,
     Published,
     PublishRequest,
     Revision,
     RevisionCreate,
-    RevisionManifest,
     RevisionState,
-    Source,
     Upload,
     UploadRequest,
 )
-from connectability.observability import logger, metrics
+from connectability.observability import logger
 
 DRAWINGS = "drawings"
 
@@ -74,7 +66,7 @@ SIGNATURES: dict[str, tuple[bytes, ...]] = {
 }
 
 
-def _access(caller: Caller, project_id: str, level: Level) -> ProjectAccess:
+def access_at(caller: Caller, project_id: str, level: Level) -> ProjectAccess:
     return tool_level_at_least(caller, project_id, DRAWINGS, level)
 
 
@@ -92,12 +84,12 @@ def _visible_states(access: ProjectAccess) -> set[str]:
 # -- uploads and revisions ------------------------------------------------------------------------------------
 def create_upload(caller: Caller, project_id: str, body: UploadRequest) -> Upload:
     """A presigned PUT into the company's bucket, valid 15 minutes, for exactly the declared type and size."""
-    project = _access(caller, project_id, Level.standard).project
+    project = access_at(caller, project_id, Level.standard).project
     upload_id = new_id("upl")
     bucket, key = storage.bucket_name(project.company_id), f"{storage.UPLOAD_PREFIX}{project_id}/{upload_id}"
     now = utcnow()
-    db.put_upload(
-        db.UploadItem(
+    uploads_db.put_upload(
+        uploads_db.UploadItem(
             project.pk,
             f"UPLOAD#{upload_id}",
             upload_id=upload_id,
@@ -118,8 +110,8 @@ def create_upload(caller: Caller, project_id: str, body: UploadRequest) -> Uploa
 
 def create_revision(caller: Caller, project_id: str, body: RevisionCreate) -> Revision:
     """A draft revision from a finished upload; a known drawing number makes it that drawing's next revision."""
-    access = _access(caller, project_id, Level.standard)
-    upload = db.get_upload(project_id, body.upload_id)
+    access = access_at(caller, project_id, Level.standard)
+    upload = uploads_db.get_upload(project_id, body.upload_id)
     if upload is None:
         raise InvalidInput(
             f"No upload {body.upload_id} in this project; ask for one with POST .../drawing-uploads first.",
@@ -137,7 +129,7 @@ def create_revision(caller: Caller, project_id: str, body: RevisionCreate) -> Re
             f"Drawing {body.number} is a connected drawing; its revisions come from the upstream project only."
         )
     revision_id = new_id("rev")
-    if not db.claim_upload(upload, revision_id):
+    if not uploads_db.claim_upload(upload, revision_id):
         raise InvalidInput(
             f"Upload {body.upload_id} was used by another revision meanwhile; upload the file again.",
             details=[{"field": "upload_id", "message": "already used"}],
@@ -147,18 +139,18 @@ def create_revision(caller: Caller, project_id: str, body: RevisionCreate) -> Re
             access, caller.user_id, body, upload, revision_id, existing, file_version, sha256
         )
     except BaseException:
-        db.release_upload(upload)  # nothing was committed: the upload may make a revision again
+        uploads_db.release_upload(upload)  # nothing was committed: the upload may make a revision again
         raise
     if duty is not None:
         request_file_check(duty)
-    return _revision_views(project_id, [revision])[0]
+    return revision_views(project_id, [revision])[0]
 
 
 def _new_revision(
     access: ProjectAccess,
     by: str,
     body: RevisionCreate,
-    upload: db.UploadItem,
+    upload: uploads_db.UploadItem,
     revision_id: str,
     existing: DrawingItem | None,
     file_version: str,
@@ -189,8 +181,8 @@ def _new_revision(
         revision_number=body.revision_number,
         status=body.status,
         state=RevisionState.draft.value,
-        drawing_date=_day(body.drawing_date),
-        received_date=_day(body.received_date),
+        drawing_date=day(body.drawing_date),
+        received_date=day(body.received_date),
         set_key=set_key,
         discipline_key=discipline_key,
         area_id=area_id,
@@ -237,7 +229,7 @@ def check_file(check: FileCheck) -> bool:
     return db.record_sha256(check.project_id, check.revision_id, sha256)
 
 
-def _check_uploaded_file(upload: db.UploadItem) -> tuple[str, str | None]:
+def _check_uploaded_file(upload: uploads_db.UploadItem) -> tuple[str, str | None]:
     """The upload must be there, of the declared size and type (by its bytes); answers its object version and
     sha256 (None for a file too large to hash within a request: the file check does it). Every later read names
     that version, so a second PUT to the same URL cannot swap the bytes."""
@@ -293,7 +285,7 @@ def _discipline(project_id: str, given: DisciplineIn, may_change: bool = True) -
     if current is None:
         db.put_discipline(project_id, given.name, given.position)
     elif may_change and given.position is not None and given.position != current.position:
-        with _manifests_follow(project_id, db.revisions_where(project_id, RevisionItem.discipline_key == key)):
+        with manifests_follow(project_id, db.revisions_where(project_id, RevisionItem.discipline_key == key)):
             db.put_discipline(project_id, current.name, given.position)
     return key
 
@@ -305,7 +297,7 @@ def _area(project_id: str, given: AreaIn | None, may_change: bool = True) -> str
     if area is None:
         return db.create_area(project_id, new_id("area"), given.name, given.description).area_id
     if may_change and given.description is not None and given.description != (area.description or ""):
-        with _manifests_follow(project_id, db.revisions_where(project_id, RevisionItem.area_id == area.area_id)):
+        with manifests_follow(project_id, db.revisions_where(project_id, RevisionItem.area_id == area.area_id)):
             db.update_area_description(area, given.description)
     return area.area_id
 
@@ -318,7 +310,7 @@ def _set(project_id: str, given: DrawingSetIn | None, may_change: bool = True) -
     if current is None:
         db.put_set(project_id, given.name, given.date.isoformat())
     elif may_change and current.date != given.date.isoformat():
-        with _manifests_follow(project_id, db.revisions_where(project_id, RevisionItem.set_key == key)):
+        with manifests_follow(project_id, db.revisions_where(project_id, RevisionItem.set_key == key)):
             db.put_set(project_id, current.name, given.date.isoformat())
     return key
 
@@ -326,7 +318,7 @@ def _set(project_id: str, given: DrawingSetIn | None, may_change: bool = True) -
 # -- publishing -----------------------------------------------------------------------------------------------
 def publish(caller: Caller, project_id: str, body: PublishRequest) -> Published:
     """Drafts become published (all checked before any changes); the newest becomes its drawing's current."""
-    _access(caller, project_id, Level.admin)
+    access_at(caller, project_id, Level.admin)
     ids = list(dict.fromkeys(body.revision_ids))
     found = db.get_revisions(project_id, ids)
     missing = [i for i in ids if i not in found]
@@ -350,7 +342,7 @@ def publish(caller: Caller, project_id: str, body: PublishRequest) -> Published:
         )
     now = utcnow()
     published: list[RevisionItem] = []
-    with _manifests_follow(project_id, found.values()):
+    with manifests_follow(project_id, found.values()):
         for revision in sorted(found.values(), key=lambda r: (r.drawing_id, r.seq)):
             if db.publish(revision, now):
                 published.append(revision)
@@ -372,25 +364,25 @@ def register(
     next_token: str | None,
 ) -> Page[Drawing]:
     """Each drawing with its current published revision; drawings with drafts only, for admins who ask."""
-    access = _access(caller, project_id, Level.read_only)
+    access = access_at(caller, project_id, Level.read_only)
     drafts = include_drafts and _is_admin(access)
     items, token = db.register(
         project_id, area_id, name_key(discipline) if discipline else None, include_obsolete, drafts, limit, next_token
     )
     current = db.get_revisions(project_id, [d.current_revision_id for d in items if d.current_revision_id])
-    return Page[Drawing](items=_drawing_views(project_id, items, current), next_token=token)
+    return Page[Drawing](items=drawing_views(project_id, items, current), next_token=token)
 
 
 def get_drawing(caller: Caller, project_id: str, drawing_id: str) -> Drawing:
-    access = _access(caller, project_id, Level.read_only)
-    drawing, revisions = _visible_drawing(access, drawing_id)
+    access = access_at(caller, project_id, Level.read_only)
+    drawing, revisions = visible_drawing(access, drawing_id)
     current = {r.revision_id: r for r in revisions if r.revision_id == drawing.current_revision_id}
-    view = _drawing_views(project_id, [drawing], current)[0]
-    view.revisions = _revision_views(project_id, revisions)
+    view = drawing_views(project_id, [drawing], current)[0]
+    view.revisions = revision_views(project_id, revisions)
     return view
 
 
-def _visible_drawing(access: ProjectAccess, drawing_id: str) -> tuple[DrawingItem, list[RevisionItem]]:
+def visible_drawing(access: ProjectAccess, drawing_id: str) -> tuple[DrawingItem, list[RevisionItem]]:
     drawing = db.get_drawing(access.project.project_id, drawing_id)
     states = _visible_states(access)
     revisions = [r for r in db.revisions_of(drawing_id) if r.state in states] if drawing else []
@@ -400,7 +392,7 @@ def _visible_drawing(access: ProjectAccess, drawing_id: str) -> tuple[DrawingIte
 
 
 def list_areas(caller: Caller, project_id: str, limit: int, next_token: str | None) -> Page[Area]:
-    _access(caller, project_id, Level.read_only)
+    access_at(caller, project_id, Level.read_only)
     items, token = db.areas(project_id, limit, next_token)
     return Page[Area](
         items=[Area(id=a.area_id, name=a.name, description=a.description) for a in items], next_token=token
@@ -409,15 +401,19 @@ def list_areas(caller: Caller, project_id: str, limit: int, next_token: str | No
 
 def update_area(caller: Caller, project_id: str, area_id: str, body: AreaUpdate) -> Area:
     """Rename an area or change its description: every drawing in it shows the change, and sync hears of it."""
-    _access(caller, project_id, Level.admin)
+    access_at(caller, project_id, Level.admin)
     area = db.get_area(project_id, area_id)
     if area is None:
         raise NotFound(f"No area {area_id} in this project.")
+    if area.connection_id:
+        raise ConnectedDrawingReadOnly(
+            "This area came with a connected project's drawings: it changes only in the upstream project."
+        )
     name = body.name if body.name is not None else area.name
     description = body.description if "description" in body.model_fields_set else area.description
     if (name, description) == (area.name, area.description):
         return Area(id=area.area_id, name=area.name, description=area.description)
-    with _manifests_follow(project_id, db.revisions_where(project_id, RevisionItem.area_id == area_id)):
+    with manifests_follow(project_id, db.revisions_where(project_id, RevisionItem.area_id == area_id)):
         if not db.update_area(area, name, description):
             raise AlreadyExists(f"Another area of this project is called '{name}'; choose another name.")
     return Area(id=area_id, name=name, description=description)
@@ -425,7 +421,7 @@ def update_area(caller: Caller, project_id: str, area_id: str, body: AreaUpdate)
 
 def file_link(caller: Caller, project_id: str, revision_id: str) -> FileLink:
     """A presigned GET valid 15 minutes, for users allowed to see that revision."""
-    access = _access(caller, project_id, Level.read_only)
+    access = access_at(caller, project_id, Level.read_only)
     revision = db.get_revision(project_id, revision_id)
     if revision is None or revision.state not in _visible_states(access):
         raise NotFound(f"No revision {revision_id} is visible to you in this project.")
@@ -437,16 +433,16 @@ def file_link(caller: Caller, project_id: str, revision_id: str) -> FileLink:
 
 def deleted_report(caller: Caller, project_id: str, limit: int, next_token: str | None) -> Page[Revision]:
     """The Deleted Drawing Revisions report (R28): every deleted revision, who and when, newest first."""
-    _access(caller, project_id, Level.admin)
+    access_at(caller, project_id, Level.admin)
     items, token = db.deleted_revisions(project_id, limit, next_token)
-    return Page[Revision](items=_revision_views(project_id, items), next_token=token)
+    return Page[Revision](items=revision_views(project_id, items), next_token=token)
 
 
 # -- edits and deletes ----------------------------------------------------------------------------------------
 def update_drawing(caller: Caller, project_id: str, drawing_id: str, body: DrawingUpdate) -> Drawing:
     """Edit a drawing (admins). A manifest follows for every published revision whose fields changed."""
-    access = _access(caller, project_id, Level.admin)
-    drawing, revisions = _visible_drawing(access, drawing_id)
+    access = access_at(caller, project_id, Level.admin)
+    drawing, revisions = visible_drawing(access, drawing_id)
     if drawing.connected:
         raise ConnectedDrawingReadOnly(
             "This drawing is connected: its fields come from the upstream project and cannot be changed here."
@@ -472,7 +468,7 @@ def update_drawing(caller: Caller, project_id: str, drawing_id: str, body: Drawi
     affected = (revisions if drawing_actions else []) + ([target] if own else [])
     changes = {r.revision_id: (r, list(revision_actions)) for r in revisions}
     changes[target.revision_id][1].extend(own)
-    with _manifests_follow(project_id, affected):
+    with manifests_follow(project_id, affected):
         if not db.edit_drawing(drawing, drawing_actions, changes):
             raise NotFound(f"Drawing {drawing_id} was deleted meanwhile.")
     return get_drawing(caller, project_id, drawing_id)
@@ -495,225 +491,11 @@ def _revision_actions(project_id: str, body: DrawingUpdate) -> list[Action]:
 
 def delete_drawing(caller: Caller, project_id: str, drawing_id: str) -> None:
     """All revisions move to the Deleted Drawing Revisions report (files kept); published ones tell sync (R28)."""
-    access = _access(caller, project_id, Level.admin)
-    drawing, revisions = _visible_drawing(access, drawing_id)
+    access = access_at(caller, project_id, Level.admin)
+    drawing, revisions = visible_drawing(access, drawing_id)
     if drawing.connected:
         raise ConnectedDrawingReadOnly("This drawing is connected; only the upstream project can delete it.")
     # Every revision: one published meanwhile must tell sync it is deleted too; drafts are skipped when written.
-    with _manifests_follow(project_id, revisions):
+    with manifests_follow(project_id, revisions):
         if not db.delete_drawing(drawing, revisions, caller.user_id, utcnow()):
             raise NotFound(f"Drawing {drawing_id} was deleted meanwhile.")
-
-
-# -- markups --------------------------------------------------------------------------------------------------
-def add_markup(caller: Caller, project_id: str, drawing_id: str, body: MarkupCreate) -> Markup:
-    """Markups stay with the project's drawing and revision; sync never copies them (R27)."""
-    access = _access(caller, project_id, Level.standard)
-    _, revisions = _visible_drawing(access, drawing_id)
-    if body.revision_id not in {r.revision_id for r in revisions}:
-        raise InvalidInput(
-            f"Revision {body.revision_id} is not a revision of drawing {drawing_id} that you can see.",
-            details=[{"field": "revision_id", "message": "not a visible revision of this drawing"}],
-        )
-    markup_id, now = new_id("mkp"), utcnow()
-    item = db.MarkupItem(
-        access.project.pk,
-        f"MARKUP#{drawing_id}#{markup_id}",
-        markup_id=markup_id,
-        drawing_id=drawing_id,
-        revision_id=body.revision_id,
-        data=body.data,
-        created_by=caller.user_id,
-        created_at=now,
-    )
-    db.put_markup(item)
-    return _markup_view(item)
-
-
-def list_markups(caller: Caller, project_id: str, drawing_id: str, limit: int, next_token: str | None) -> Page[Markup]:
-    access = _access(caller, project_id, Level.read_only)
-    _, revisions = _visible_drawing(access, drawing_id)
-    visible = {r.revision_id for r in revisions}
-    items, token = db.markups_of(project_id, drawing_id, limit, next_token)
-    return Page[Markup](items=[_markup_view(m) for m in items if m.revision_id in visible], next_token=token)
-
-
-def _markup_view(item: db.MarkupItem) -> Markup:
-    return Markup(
-        id=item.markup_id,
-        drawing_id=item.drawing_id,
-        revision_id=item.revision_id,
-        data=item.data,
-        created_by=item.created_by,
-        created_at=item.created_at,
-    )
-
-
-# -- manifests ------------------------------------------------------------------------------------------------
-@contextmanager
-def _manifests_follow(project_id: str, revisions: Iterable[RevisionItem]) -> Iterator[None]:
-    """Record that these revisions' manifests are due, make the change, then write them.
-
-    If the change fails midway, the function dies, or S3 refuses, the records stay and the outbox relay
-    writes the manifests later from the state as it then is: a manifest written twice only gains a version.
-    """
-    candidates = list({r.revision_id: r for r in revisions if not r.connected})
-    if not candidates:
-        yield
-        return
-    intents = outbox_db.intend_manifests(project_id, candidates, [new_id("mfs") for _ in candidates], utcnow())
-    try:
-        yield
-    except ConnectabilityError:
-        outbox_db.done(intents)  # refused: nothing changed, nothing to tell
-        raise
-    write_manifests(project_id, intents)
-
-
-def write_manifests(project_id: str, intents: list[outbox_db.OutboxItem]) -> int:
-    """One manifest per published revision (deleted ones included), from its state now; answers how many.
-
-    Each version is taken before its content is read, with strongly consistent reads: whatever change comes
-    later takes a later version, so the newest manifest never carries older content than an earlier one.
-    """
-    due, finished = [], []
-    for intent in intents:
-        revision = db.bump_manifest_version(project_id, intent.revision_id or "")
-        if revision is None:
-            finished.append(intent)  # a draft, a copy, or gone: nothing to tell sync
-        else:
-            due.append((intent, revision))
-    revisions = [r for _, r in due]
-    drawings = db.get_drawings(project_id, {r.drawing_id for r in revisions}, consistent=True)
-    views = {v.id: v for v in _revision_views(project_id, revisions, consistent=True)}
-    written = 0
-    for intent, revision in due:
-        try:
-            _write_manifest(revision, drawings[revision.drawing_id], views[revision.revision_id])
-        except (BotoCoreError, ClientError):
-            logger.exception("manifest not written yet", extra={"revision_id": revision.revision_id})
-            metrics.add_metric(name="ManifestsDeferredToRelay", unit="Count", value=1)
-            continue
-        written += 1
-        finished.append(intent)
-    outbox_db.done(finished)
-    return written
-
-
-def _write_manifest(revision: RevisionItem, drawing: DrawingItem, view: Revision) -> None:
-    version = int(revision.manifest_version)
-    manifest = RevisionManifest(
-        version=version,
-        deleted=revision.state == RevisionState.deleted.value,
-        company_id=revision.company_id,
-        project_id=revision.project_id,
-        drawing_id=revision.drawing_id,
-        revision_id=revision.revision_id,
-        number=revision.number,
-        title=revision.title,
-        obsolete=bool(drawing.obsolete),
-        area=view.area,
-        discipline=view.discipline,
-        drawing_date=view.drawing_date,
-        received_date=view.received_date,
-        revision_number=revision.revision_number,
-        status=revision.status,
-        drawing_set=view.drawing_set,
-        file=ManifestFile(
-            bucket=revision.bucket,
-            key=revision.file_key,
-            version_id=revision.file_version,
-            sha256=revision.sha256 or "",
-            size=int(revision.size),
-            content_type=revision.content_type,
-        ),
-        published_at=revision.published_at,
-        written_at=utcnow(),
-    )
-    key = storage.write_manifest(revision.bucket, manifest)
-    logger.info("manifest written", extra={"key": key, "version": version, "deleted": manifest.deleted})
-
-
-# -- views ----------------------------------------------------------------------------------------------------
-def _revision_views(project_id: str, revisions: list[RevisionItem], consistent: bool = False) -> list[Revision]:
-    areas = db.get_areas(project_id, (r.area_id for r in revisions), consistent)
-    disciplines = db.get_disciplines(project_id, (r.discipline_key for r in revisions), consistent)
-    sets = db.get_sets(project_id, (r.set_key for r in revisions), consistent)
-    return [_revision_view(r, areas, disciplines, sets) for r in revisions]
-
-
-def _revision_view(
-    r: RevisionItem,
-    areas: dict[str, db.AreaItem],
-    disciplines: dict[str, db.DisciplineItem],
-    sets: dict[str, db.SetItem],
-) -> Revision:
-    drawing_set = sets.get(r.set_key) if r.set_key else None
-    return Revision(
-        id=r.revision_id,
-        drawing_id=r.drawing_id,
-        number=r.number,
-        title=r.title,
-        revision_number=r.revision_number,
-        status=r.status,
-        state=RevisionState(r.state),
-        drawing_date=_date(r.drawing_date),
-        received_date=_date(r.received_date),
-        drawing_set=DrawingSet(name=drawing_set.name, date=date.fromisoformat(drawing_set.date))
-        if drawing_set
-        else None,
-        discipline=_discipline_view(r.discipline_key, disciplines),
-        area=_area_view(r.area_id, areas),
-        connected=bool(r.connected),
-        source=Source(connection_id=r.source_connection_id, upstream_revision_id=r.source_revision_id)
-        if r.connected and r.source_connection_id and r.source_revision_id
-        else None,
-        file=FileInfo(
-            content_type=r.content_type, size=int(r.size), sha256=r.sha256, state=FileState(r.file_state or "ready")
-        ),
-        published_at=r.published_at,
-        deleted_at=r.deleted_at,
-        deleted_by=r.deleted_by,
-    )
-
-
-def _drawing_views(project_id: str, drawings: list[DrawingItem], current: dict[str, RevisionItem]) -> list[Drawing]:
-    areas = db.get_areas(project_id, (d.area_id for d in drawings))
-    disciplines = db.get_disciplines(project_id, (d.discipline_key for d in drawings))
-    revision_views = {v.id: v for v in _revision_views(project_id, list(current.values()))}
-    views = []
-    for d in drawings:
-        views.append(
-            Drawing(
-                id=d.drawing_id,
-                project_id=d.project_id,
-                number=d.number,
-                title=d.title,
-                obsolete=bool(d.obsolete),
-                discipline=_discipline_view(d.discipline_key, disciplines),
-                area=_area_view(d.area_id, areas),
-                connected=bool(d.connected),
-                current_revision=revision_views.get(d.current_revision_id or ""),
-            )
-        )
-    return views
-
-
-def _discipline_view(key: str, disciplines: dict[str, db.DisciplineItem]) -> Discipline:
-    found = disciplines.get(key)
-    if found is None:
-        return Discipline(name=key)
-    return Discipline(name=found.name, position=int(found.position) if found.position is not None else None)
-
-
-def _area_view(area_id: str | None, areas: dict[str, db.AreaItem]) -> Area | None:
-    found = areas.get(area_id) if area_id else None
-    return Area(id=found.area_id, name=found.name, description=found.description) if found else None
-
-
-def _day(value: date | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _date(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None

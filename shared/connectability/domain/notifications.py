@@ -346,13 +346,13 @@ def render(event: NotificationEvent, side: Side) -> tuple[str, str, str]:
     own = event.upstream_project_id if side is Side.upstream else event.downstream_project_id
     link = f"{get_settings().app_link_base.rstrip('/')}/projects/{own}/connections/{event.connection_id}"
     reason = f" Reason given: {event.reason}" if event.reason else ""
-    subject, lines, action = _WORDING[event.event](side, up, down, reason)
+    subject, lines, action = _WORDING[event.event](side, up, down, reason, event.count or 0)
     text = "\n\n".join([*lines, f"{action}: {link}"])
     html = "".join(f"<p>{escape(line)}</p>" for line in lines) + f'<p><a href="{escape(link)}">{escape(action)}</a></p>'
     return subject, text, html
 
 
-def _requested(side: Side, up: str, down: str, reason: str) -> tuple[str, list[str], str]:
+def _requested(side: Side, up: str, down: str, reason: str, count: int) -> tuple[str, list[str], str]:
     return (
         f"Connection requested: {down} wants the drawings of {up}",
         [
@@ -363,7 +363,7 @@ def _requested(side: Side, up: str, down: str, reason: str) -> tuple[str, list[s
     )
 
 
-def _rejected(side: Side, up: str, down: str, reason: str) -> tuple[str, list[str], str]:
+def _rejected(side: Side, up: str, down: str, reason: str, count: int) -> tuple[str, list[str], str]:
     return (
         f"Connection request rejected by {up}",
         [f"Your request to connect {down} to {up} was rejected.{reason}", "You may send a new request later."],
@@ -371,7 +371,7 @@ def _rejected(side: Side, up: str, down: str, reason: str) -> tuple[str, list[st
     )
 
 
-def _created(side: Side, up: str, down: str, reason: str) -> tuple[str, list[str], str]:
+def _created(side: Side, up: str, down: str, reason: str, count: int) -> tuple[str, list[str], str]:
     if side is Side.upstream:
         lines = [
             f"Your project {up} is now connected to {down}.",
@@ -385,7 +385,7 @@ def _created(side: Side, up: str, down: str, reason: str) -> tuple[str, list[str
     return f"Projects connected: {up} to {down}", lines, "Review the connection"
 
 
-def _disabled(side: Side, up: str, down: str, reason: str) -> tuple[str, list[str], str]:
+def _disabled(side: Side, up: str, down: str, reason: str, count: int) -> tuple[str, list[str], str]:
     lines = [f"The connection from {up} to {down} was disconnected.{reason}"]
     if side is Side.downstream:
         lines.append(f"{down} keeps every drawing copied so far; nothing new is copied, and it cannot connect again.")
@@ -394,31 +394,39 @@ def _disabled(side: Side, up: str, down: str, reason: str) -> tuple[str, list[st
     return f"Connection ended: {up} to {down}", lines, "See the connection"
 
 
-def _sync_complete(side: Side, up: str, down: str, reason: str) -> tuple[str, list[str], str]:
+def _sync_complete(side: Side, up: str, down: str, reason: str, count: int) -> tuple[str, list[str], str]:
     return (
         f"Initial sync complete: {up} to {down}",
-        [f"Every published drawing of {up} has been copied to {down}.", "The copies wait for your review."],
-        "Review the connected drawings",
-    )
-
-
-def _published(side: Side, up: str, down: str, reason: str) -> tuple[str, list[str], str]:
-    return (
-        f"New drawings from {up}",
-        [f"New drawings were published in {up} and copied to {down}.", "They wait for your review."],
-        "Review the connected drawings",
-    )
-
-
-def _deleted(side: Side, up: str, down: str, reason: str) -> tuple[str, list[str], str]:
-    return (
-        f"Drawings deleted in {up}",
         [
-            f"Drawings were deleted in {up}; they have left the register of {down}.",
+            f"Every published drawing revision of {up} has been copied to {down}: {_revisions(count)}.",
+            "The copies wait for your review.",
+        ],
+        "Review the connected drawings",
+    )
+
+
+def _published(side: Side, up: str, down: str, reason: str, count: int) -> tuple[str, list[str], str]:
+    return (
+        f"{_revisions(count).capitalize()} from {up} to review",
+        [f"{_revisions(count).capitalize()} published in {up} arrived in {down}.", "They wait for your review."],
+        "Review the connected drawings",
+    )
+
+
+def _deleted(side: Side, up: str, down: str, reason: str, count: int) -> tuple[str, list[str], str]:
+    drawings = f"{count} drawing{'' if count == 1 else 's'}"
+    return (
+        f"{drawings.capitalize()} deleted in {up}",
+        [
+            f"{drawings.capitalize()} deleted in {up} left the register of {down}.",
             "Drawings admins still find them in the Deleted Drawing Revisions report.",
         ],
         "See the report",
     )
+
+
+def _revisions(count: int) -> str:
+    return f"{count} drawing revision{'' if count == 1 else 's'}"
 
 
 _WORDING = {

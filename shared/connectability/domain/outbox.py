@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from connectability.db import outbox as outbox_db
-from connectability.domain import drawings, notifications
+from connectability.domain import drawings, manifests, notifications, sync
 from connectability.models.common import utcnow
 from connectability.observability import logger, metrics
 
@@ -25,16 +25,18 @@ def relay_pending(now: datetime | None = None) -> int:
     moment = now or utcnow()
     items = outbox_db.pending(moment - RELAY_AFTER)
     done = 0
-    manifests: dict[str, list[outbox_db.OutboxItem]] = defaultdict(list)
+    due: dict[str, list[outbox_db.OutboxItem]] = defaultdict(list)
     for item in items:
         if item.kind == outbox_db.MANIFEST and item.project_id:
-            manifests[item.project_id].append(item)
+            due[item.project_id].append(item)
         elif item.kind == outbox_db.FILE_CHECK:
             done += _safely(partial(drawings.request_file_check, item), item.event_id)
+        elif item.kind == outbox_db.SYNC_MESSAGE:
+            done += _safely(partial(sync.dispatch, item), item.event_id)
         else:
             done += _safely(partial(notifications.redispatch, item), item.event_id)
-    for project_id, intents in manifests.items():
-        done += _safely(partial(drawings.write_manifests, project_id, intents), project_id)
+    for project_id, intents in due.items():
+        done += _safely(partial(manifests.write_manifests, project_id, intents), project_id)
     left = outbox_db.pending(moment - RELAY_AFTER, limit=1)
     oldest = (moment - left[0].created_at).total_seconds() if left else 0.0
     metrics.add_metric(name="OutboxOldestAgeSeconds", unit="Seconds", value=oldest)

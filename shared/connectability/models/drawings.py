@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from connectability.models.common import Count, Flag, Input, IsoDate, Name, Output
 
@@ -86,6 +86,21 @@ class PublishRequest(Input):
     revision_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
         min_length=1, max_length=500
     )
+
+
+class ConnectedPublishRequest(Input):
+    """Either the copies to publish, or `all: true` for every copy waiting for review."""
+
+    revision_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] | None = Field(
+        default=None, min_length=1, max_length=500
+    )
+    all: Flag | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ConnectedPublishRequest:
+        if (self.revision_ids is None) == (not self.all):
+            raise ValueError("send either revision_ids or all: true, not both and not neither")
+        return self
 
 
 class Published(Output):
@@ -250,6 +265,7 @@ class RevisionManifest(BaseModel):
     project_id: str
     drawing_id: str
     revision_id: str
+    seq: int = Field(default=0, ge=0, description="The revision's place in its drawing, oldest first.")
     number: str
     title: str
     obsolete: bool
@@ -262,4 +278,5 @@ class RevisionManifest(BaseModel):
     drawing_set: DrawingSet | None
     file: ManifestFile
     published_at: datetime | None
+    read_at: datetime | None = None  # content read after this moment: orders records shared by many revisions
     written_at: datetime

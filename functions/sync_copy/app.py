@@ -1,0 +1,31 @@
+"""Sync copy: each copy job copies one upstream revision's file server-side into the downstream company's bucket
+and writes the downstream drawing and revision, once, while the connection is active (R17, R19-R28)."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from connectability.domain import sync
+from connectability.models.sync import CopyJob
+from connectability.observability import logger, metrics, tracer
+
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+@tracer.capture_method
+def handle_record(record: SQSRecord) -> sync.Copied:
+    return sync.copy(CopyJob.model_validate_json(record.body))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
+    """After the batch, one digest check per connection with news and one progress check per initial sync."""
+    with processor(records=event["Records"], handler=handle_record, lambda_context=context):
+        results = processor.process()
+    sync.after_copies(result for status, result, _ in results if status == "success")
+    return processor.response()

@@ -1,0 +1,57 @@
+"""Markups (R27): notes a project's users draw on a drawing's revision. They stay with the project that made
+them: manifests never carry them, so sync never copies them either way, and a downstream's markups stay on
+its connected drawing when new upstream revisions arrive (the drawing keeps its id).
+"""
+
+from __future__ import annotations
+
+from connectability.db import markups as markups_db
+from connectability.domain.drawings import access_at, visible_drawing
+from connectability.domain.ids import new_id
+from connectability.domain.permissions import Caller
+from connectability.errors import InvalidInput
+from connectability.models.common import Level, Page, utcnow
+from connectability.models.drawings import Markup, MarkupCreate
+
+
+def add_markup(caller: Caller, project_id: str, drawing_id: str, body: MarkupCreate) -> Markup:
+    """Markups stay with the project's drawing and revision; sync never copies them (R27)."""
+    access = access_at(caller, project_id, Level.standard)
+    _, revisions = visible_drawing(access, drawing_id)
+    if body.revision_id not in {r.revision_id for r in revisions}:
+        raise InvalidInput(
+            f"Revision {body.revision_id} is not a revision of drawing {drawing_id} that you can see.",
+            details=[{"field": "revision_id", "message": "not a visible revision of this drawing"}],
+        )
+    markup_id, now = new_id("mkp"), utcnow()
+    item = markups_db.MarkupItem(
+        access.project.pk,
+        f"MARKUP#{drawing_id}#{markup_id}",
+        markup_id=markup_id,
+        drawing_id=drawing_id,
+        revision_id=body.revision_id,
+        data=body.data,
+        created_by=caller.user_id,
+        created_at=now,
+    )
+    markups_db.put_markup(item)
+    return _markup_view(item)
+
+
+def list_markups(caller: Caller, project_id: str, drawing_id: str, limit: int, next_token: str | None) -> Page[Markup]:
+    access = access_at(caller, project_id, Level.read_only)
+    _, revisions = visible_drawing(access, drawing_id)
+    visible = {r.revision_id for r in revisions}
+    items, token = markups_db.markups_of(project_id, drawing_id, limit, next_token)
+    return Page[Markup](items=[_markup_view(m) for m in items if m.revision_id in visible], next_token=token)
+
+
+def _markup_view(item: markups_db.MarkupItem) -> Markup:
+    return Markup(
+        id=item.markup_id,
+        drawing_id=item.drawing_id,
+        revision_id=item.revision_id,
+        data=item.data,
+        created_by=item.created_by,
+        created_at=item.created_at,
+    )

@@ -1,0 +1,65 @@
+"""The downstream's review of connected copies (R21): they arrive `pending_review`, and a Drawings admin publishes
+them, one, several or all at once; only then do the project's other users see them (R22)."""
+
+from __future__ import annotations
+
+from connectability.db import drawings as drawings_db
+from connectability.db import sync as sync_db
+from connectability.domain.drawing_views import revision_views
+from connectability.domain.drawings import DRAWINGS
+from connectability.domain.permissions import Caller, tool_level_at_least
+from connectability.errors import InvalidInput, InvalidState
+from connectability.models.common import Level, Page, utcnow
+from connectability.models.drawings import ConnectedPublishRequest, Published, Revision, RevisionState
+
+PAGE = 100
+
+
+def review_queue(caller: Caller, project_id: str, limit: int, next_token: str | None) -> Page[Revision]:
+    """Connected copies waiting for review, by drawing number."""
+    tool_level_at_least(caller, project_id, DRAWINGS, Level.admin)
+    items, token = sync_db.review_page(project_id, limit, next_token)
+    return Page[Revision](items=revision_views(project_id, items), next_token=token)
+
+
+def publish(caller: Caller, project_id: str, body: ConnectedPublishRequest) -> Published:
+    """Publish the given copies (all checked before any changes), or every copy waiting, a page at a time."""
+    tool_level_at_least(caller, project_id, DRAWINGS, Level.admin)
+    if body.all:
+        published: list[str] = []
+        while True:
+            # Each pass publishes what it read, so the next first page holds only what is still waiting.
+            waiting, _ = sync_db.review_page(project_id, PAGE, None)
+            done = _publish(project_id, waiting)
+            published += done
+            if not waiting or not done:
+                return Published(published=published)
+    ids = list(dict.fromkeys(body.revision_ids or []))
+    found = drawings_db.get_revisions(project_id, ids)
+    missing = [i for i in ids if i not in found or not found[i].connected]
+    if missing:
+        raise InvalidInput(
+            f"No connected copy with these ids in this project: {', '.join(missing)}.",
+            details=[{"field": f"revision_ids.{ids.index(i)}", "message": "no such connected copy"} for i in missing],
+        )
+    not_waiting = [i for i in ids if found[i].state != RevisionState.pending_review.value]
+    if not_waiting:
+        raise InvalidState(
+            f"Only copies waiting for review can be published; these are not: {', '.join(not_waiting)}. "
+            "See GET .../connected-drawings/review for those that are."
+        )
+    return Published(published=[i for i in ids if i in set(_publish(project_id, list(found.values())))])
+
+
+def _publish(project_id: str, revisions: list[drawings_db.RevisionItem]) -> list[str]:
+    """Waiting copies become published; the newest of each drawing becomes its current revision."""
+    now, published = utcnow(), []
+    for revision in sorted(revisions, key=lambda r: (r.drawing_id, r.seq)):
+        if sync_db.publish_copy(revision, now):
+            published.append(revision)
+    drawings = drawings_db.get_drawings(project_id, {r.drawing_id for r in published}, consistent=True)
+    for revision in published:
+        drawing = drawings.get(revision.drawing_id)
+        if drawing is not None:
+            drawings_db.make_current(drawing, revision)
+    return [r.revision_id for r in published]

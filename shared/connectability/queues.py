@@ -1,0 +1,60 @@
+"""SQS sends of the sync pipeline: copy jobs, sync messages (initial-sync pages, digest checks), dead letters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from botocore.exceptions import ClientError
+
+from connectability import aws
+from connectability.config import get_settings
+from connectability.models.sync import CopyJob, DigestCheck, InitialSyncPage
+
+BATCH = 10  # SendMessageBatch takes at most ten entries
+ATTEMPTS = 3
+
+
+def send_copy_jobs(jobs: Sequence[CopyJob]) -> None:
+    """Ten per call; entries SQS refused are sent again, and an error is raised if some still fail (the
+    caller's message is then retried whole: a job sent twice is harmless, sync_copy is idempotent)."""
+    url = get_settings().copy_jobs_queue_url
+    for start in range(0, len(jobs), BATCH):
+        _send_batch(url, [j.model_dump_json() for j in jobs[start : start + BATCH]])
+
+
+def send_sync_message(message: InitialSyncPage | DigestCheck, delay_seconds: int = 0) -> None:
+    aws.sqs().send_message(
+        QueueUrl=get_settings().sync_events_queue_url,
+        MessageBody=message.model_dump_json(),
+        DelaySeconds=max(0, min(delay_seconds, 900)),
+    )
+
+
+def send_digest_checks(connection_ids: Sequence[str], delay_seconds: int) -> None:
+    """One delayed check per connection with news, in batches of ten."""
+    bodies = [DigestCheck(connection_id=c).model_dump_json() for c in connection_ids]
+    for start in range(0, len(bodies), BATCH):
+        _send_batch(get_settings().sync_events_queue_url, bodies[start : start + BATCH], delay_seconds)
+
+
+def dead_letter(body: str, reason: str) -> None:
+    """Park a message that no retry can fix in the sync-events DLQ (alarmed), with the reason beside it."""
+    aws.sqs().send_message(
+        QueueUrl=get_settings().sync_events_dlq_url,
+        MessageBody=body,
+        MessageAttributes={"reason": {"DataType": "String", "StringValue": reason[:1000]}},
+    )
+
+
+def _send_batch(url: str, bodies: list[str], delay_seconds: int = 0) -> None:
+    entries = [{"Id": str(n), "MessageBody": b, "DelaySeconds": delay_seconds} for n, b in enumerate(bodies)]
+    for _ in range(ATTEMPTS):
+        answer = aws.sqs().send_message_batch(QueueUrl=url, Entries=entries)  # type: ignore[arg-type]
+        failed = {f["Id"] for f in answer.get("Failed", [])}
+        entries = [e for e in entries if e["Id"] in failed]
+        if not entries:
+            return
+    raise ClientError(
+        {"Error": {"Code": "BatchEntriesFailed", "Message": f"{len(entries)} messages not accepted"}},
+        "SendMessageBatch",
+    )
