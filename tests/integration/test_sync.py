@@ -522,3 +522,15 @@ def test_fanout_skips_test_events_and_other_keys_and_parks_unknown_manifests(syn
     assert answers == [{"batchItemFailures": []}, {"batchItemFailures": []}]
     assert sync.pipeline.waiting("CopyJobsQueue") == 0
     assert sync.review() == []
+
+
+def test_a_poison_copy_job_ends_in_the_dead_letter_queue_and_blocks_nothing(sync: Sync) -> None:
+    sync.connect()
+    sync.pipeline.run()
+    sqs = boto3.client("sqs")
+    sqs.send_message(QueueUrl=sync.pipeline.queues.url("CopyJobsQueue"), MessageBody='{"kind": "copy_job"}')
+    sync.up.published("E-101")
+    sync.pipeline.run()
+    assert [r["number"] for r in sync.review()] == ["E-101"]  # the good job went through beside it
+    [dead] = sync.pipeline.take("CopyJobsDeadLetterQueue")  # after ten tries, where its alarm watches
+    assert json.loads(dead["Body"]) == {"kind": "copy_job"}
