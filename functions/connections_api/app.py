@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from connectability.api import Id, Limit, NextToken, caller_of, errors, new_api, respond
 from connectability.domain import connections, notifications
+from connectability.domain import sync_status as sync_status_domain
 from connectability.models.common import Page
 from connectability.models.connections import (
     Connection,
@@ -24,6 +25,7 @@ from connectability.models.connections import (
     SettingsBody,
 )
 from connectability.models.notifications import Notification
+from connectability.models.sync import ReconcileStarted, SyncStatus
 from connectability.observability import logger, metrics, tracer
 
 router = Router()
@@ -67,6 +69,18 @@ def cancel(connection_id: Id, body: Annotated[NoBody | None, Body()] = None) -> 
 @router.post("/connections/<connection_id>/disconnect", responses=errors(403, 404, 409))
 def disconnect(connection_id: Id, body: Annotated[DisconnectBody, Body()]) -> Connection:
     return connections.disconnect(caller_of(router), connection_id, body)
+
+
+@router.get("/connections/<connection_id>/sync-status", responses=errors(403, 404))
+def sync_status(connection_id: Id) -> SyncStatus:
+    return sync_status_domain.status(caller_of(router), connection_id)
+
+
+@router.post("/connections/<connection_id>/reconcile", responses=errors(403, 404, 409, ok=202))
+def reconcile(connection_id: Id, body: Annotated[NoBody | None, Body()] = None) -> Response[ReconcileStarted]:
+    return respond(
+        202, ReconcileStarted.model_validate(sync_status_domain.start_reconcile(caller_of(router), connection_id))
+    )
 
 
 @router.get("/projects/<project_id>/settings/connection-manager", responses=errors(403, 404))

@@ -11,7 +11,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from connectability.api import Id, Limit, NextToken, caller_of, errors, new_api, respond
-from connectability.domain import drawings, markups, notifications, review
+from connectability.domain import drawings, markups, notifications, review, sync_status
 from connectability.models.common import Page
 from connectability.models.connections import Settings, SettingsBody
 from connectability.models.drawings import (
@@ -30,6 +30,7 @@ from connectability.models.drawings import (
     Upload,
     UploadRequest,
 )
+from connectability.models.sync import Delivery
 from connectability.observability import logger, metrics, tracer
 
 router = Router()
@@ -84,6 +85,12 @@ def delete_drawing(project_id: Id, drawing_id: Id) -> Response[None]:
 @router.get("/projects/<project_id>/drawing-revisions/<revision_id>/file", responses=errors(403, 404))
 def file_link(project_id: Id, revision_id: Id) -> FileLink:
     return drawings.file_link(caller_of(router), project_id, revision_id)
+
+
+@router.get("/projects/<project_id>/drawing-revisions/<revision_id>/deliveries", responses=errors(403, 404))
+def deliveries(project_id: Id, revision_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[Delivery]:
+    """Delivery receipts (R40): which downstream projects hold this revision, and in which state."""
+    return sync_status.deliveries(caller_of(router), project_id, revision_id, limit, next_token)
 
 
 @router.get("/projects/<project_id>/drawing-areas", responses=errors(403, 404))

@@ -17,7 +17,9 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 @tracer.capture_method
 def handle_record(record: SQSRecord) -> sync.Copied:
-    return sync.copy(CopyJob.model_validate_json(record.body))
+    """A job delivered again may find its file copied by the attempt before; the first delivery need not look."""
+    redelivered = int(record.attributes.approximate_receive_count or 1) > 1
+    return sync.copy(CopyJob.model_validate_json(record.body), redelivered=redelivered)
 
 
 @logger.inject_lambda_context

@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from connectability.domain import sync
+from connectability.domain import fanout
 from connectability.observability import logger, metrics, tracer
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -17,7 +17,7 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 @tracer.capture_method
 def handle_record(record: SQSRecord) -> int:
     """A failure leaves only this record on the queue for a retry (and the DLQ after ten)."""
-    return sync.handle_sync_event(record.body)
+    return fanout.handle_sync_event(record.body)
 
 
 @logger.inject_lambda_context

@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     sync_events_queue_url: str = Field(default="", description="The same queue: initial-sync pages, digest checks.")
     sync_events_dlq_url: str = Field(default="", description="Where a manifest no retry can read is parked.")
     copy_jobs_queue_url: str = Field(default="", description="Queue of copy jobs, one per change and connection.")
+    copy_jobs_dlq_url: str = Field(default="", description="Copy jobs that failed ten times (reconcile reports them).")
     sync_digest_quiet_seconds: int = Field(
         default=30, ge=1, le=900, description="News is mailed once no more came for this long (one mail a burst)."
     )

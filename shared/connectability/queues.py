@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 
 from connectability import aws
 from connectability.config import get_settings
-from connectability.models.sync import CopyJob, DigestCheck, InitialSyncPage
+from connectability.models.sync import CopyJob, DigestCheck, InitialSyncPage, ReconcilePage
 
 BATCH = 10  # SendMessageBatch takes at most ten entries
 ATTEMPTS = 3
@@ -22,7 +22,7 @@ def send_copy_jobs(jobs: Sequence[CopyJob]) -> None:
         _send_batch(url, [j.model_dump_json() for j in jobs[start : start + BATCH]])
 
 
-def send_sync_message(message: InitialSyncPage | DigestCheck, delay_seconds: int = 0) -> None:
+def send_sync_message(message: InitialSyncPage | ReconcilePage | DigestCheck, delay_seconds: int = 0) -> None:
     aws.sqs().send_message(
         QueueUrl=get_settings().sync_events_queue_url,
         MessageBody=message.model_dump_json(),
@@ -58,3 +58,13 @@ def _send_batch(url: str, bodies: list[str], delay_seconds: int = 0) -> None:
         {"Error": {"Code": "BatchEntriesFailed", "Message": f"{len(entries)} messages not accepted"}},
         "SendMessageBatch",
     )
+
+
+def dead_letters() -> int:
+    """Messages waiting in the sync pipeline's dead-letter queues, all connections together."""
+    settings, total = get_settings(), 0
+    for url in (settings.sync_events_dlq_url, settings.copy_jobs_dlq_url):
+        if url:
+            attributes = aws.sqs().get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+            total += int(attributes["Attributes"].get("ApproximateNumberOfMessages", 0))
+    return total

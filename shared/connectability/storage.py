@@ -169,18 +169,29 @@ def connected_key(connection_id: str, upstream_revision_id: str) -> str:
     return f"{CONNECTED_PREFIX}{connection_id}/{upstream_revision_id}"
 
 
-def copy_file(source_bucket: str, source_key: str, source_version: str | None, size: int, bucket: str, key: str) -> str:
+def copy_file(
+    source_bucket: str,
+    source_key: str,
+    source_version: str | None,
+    size: int,
+    bucket: str,
+    key: str,
+    sha256: str,
+    content_type: str,
+) -> str:
     """Server-side copy, so no byte passes through this function and its memory stays flat at any size;
-    above the multipart threshold (CopyObject stops at 5 GB) in parts. Answers the new object's version."""
+    above the multipart threshold (CopyObject stops at 5 GB) in parts. The copy carries the sha256 of its
+    bytes, so a later attempt can tell it is already there. Answers the new object's version."""
     s3 = aws.s3()
     source: dict[str, str] = {"Bucket": source_bucket, "Key": source_key}
     if source_version:
         source["VersionId"] = source_version
     settings = get_settings()
+    described = {"ContentType": content_type, "Metadata": {"sha256": sha256}}
     if size <= settings.multipart_copy_bytes:
-        answer = s3.copy_object(Bucket=bucket, Key=key, CopySource=source, MetadataDirective="COPY")  # type: ignore[arg-type]
+        answer = s3.copy_object(Bucket=bucket, Key=key, CopySource=source, MetadataDirective="REPLACE", **described)  # type: ignore[arg-type]
         return str(answer.get("VersionId") or "")
-    upload = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    upload = s3.create_multipart_upload(Bucket=bucket, Key=key, **described)["UploadId"]  # type: ignore[arg-type]
     try:
         parts = []
         for number, start in enumerate(range(0, size, settings.copy_part_bytes), start=1):
@@ -204,6 +215,14 @@ def copy_file(source_bucket: str, source_key: str, source_version: str | None, s
         s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload)
         raise
     return str(done.get("VersionId") or "")
+
+
+def copied_version(bucket: str, key: str, sha256: str) -> str | None:
+    """The version of a copy an earlier attempt already made of exactly these bytes, if there is one."""
+    found = head(bucket, key)
+    if found is None or found.get("Metadata", {}).get("sha256") != sha256:
+        return None
+    return str(found.get("VersionId") or "")
 
 
 def delete_version(bucket: str, key: str, version_id: str) -> None:

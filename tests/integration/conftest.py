@@ -423,3 +423,59 @@ def pipeline(queues: Queues, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeli
     get_settings.cache_clear()
     yield Pipeline(queues)
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def sync(two: Connected, pipeline: Pipeline) -> Any:
+    """Apex (upstream) and Volt (downstream), ready to connect, with the sync pipeline to run."""
+    from tests.integration.sync_world import sync_of
+
+    return sync_of(two, pipeline)
+
+
+class Faults:
+    """AWS failing on purpose, at the SDK's edge: every call any botocore client makes passes here.
+
+    `fail(operation, times, code, when)` makes the next `times` calls of `operation` (for which `when(params)`
+    holds) fail as AWS would fail them; `calls` counts every call made, by operation.
+    """
+
+    def __init__(self) -> None:
+        from collections import Counter
+
+        self.calls: Counter[str] = Counter()
+        self.rules: list[list[Any]] = []
+
+    def fail(
+        self,
+        operation: str,
+        times: int = 1,
+        code: str = "InternalError",
+        when: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> None:
+        self.rules.append([operation, times, code, when])
+
+    def __call__(self, operation: str, params: dict[str, Any]) -> None:
+        from botocore.exceptions import ClientError
+
+        self.calls[operation] += 1
+        for rule in self.rules:
+            name, times, code, when = rule
+            if name == operation and times > 0 and (when is None or when(params)):
+                rule[1] -= 1
+                raise ClientError({"Error": {"Code": code, "Message": f"injected {code}"}}, operation)
+
+
+@pytest.fixture
+def faults(monkeypatch: pytest.MonkeyPatch) -> Faults:
+    import botocore.client
+
+    injected = Faults()
+    real = botocore.client.BaseClient._make_api_call
+
+    def call(self: Any, operation: str, params: dict[str, Any]) -> Any:
+        injected(operation, params)
+        return real(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", call)
+    return injected

@@ -48,5 +48,5 @@ def test_sample_event_is_handled(sample: Path, api: Api, stack: Stack) -> None:
         retried = sample.parent.name == "file_check"
         expected = [{"itemIdentifier": event["Records"][0]["messageId"]}] if retried else []
         assert response == {"batchItemFailures": expected}
-    else:
-        assert response == {"relayed": 0}
+    else:  # a scheduled function, with nothing to do here
+        assert response == ({"started": 0} if sample.parent.name == "reconcile" else {"relayed": 0})

@@ -6,22 +6,30 @@ role items (DESIGN.md, "Invariants"): `downstream_state` and `upstream_count` of
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from connectability.db.base import Item, page
+from connectability.db.base import Gsi2, Item, page
 from connectability.db.companies import company_key
 from connectability.db.projects import project_key
 
+ACTIVE = "ACTIVE_CONNECTIONS"
+
 
 class ConnectionItem(Item):
+    """A connection; while active it is listed in gsi2 under ACTIVE_CONNECTIONS (for the scheduled reconcile)."""
+
+    active_index = Gsi2()
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
     connection_id = UnicodeAttribute()
     status = UnicodeAttribute()
     upstream_project_id = UnicodeAttribute()
@@ -41,6 +49,12 @@ class ConnectionItem(Item):
     initial_sync_copied = NumberAttribute(default=0)
     initial_sync_cursor = UnicodeAttribute(null=True)  # where the next page of the initial sync starts
     initial_sync_pages_done = BooleanAttribute(null=True)  # every page of the initial sync is enqueued
+    reconcile_run_id = UnicodeAttribute(null=True)  # the latest reconcile (R42): only its pages count
+    reconcile_started_at = UTCDateTimeAttribute(null=True)
+    reconcile_finished_at = UTCDateTimeAttribute(null=True)
+    reconcile_checked = NumberAttribute(null=True)
+    reconcile_repairs = NumberAttribute(null=True)
+    reconcile_stuck_checking = NumberAttribute(null=True)
 
 
 class RoleItem(Item):
@@ -92,6 +106,8 @@ def create(connection: ConnectionItem, outbox: list[Item]) -> None:
     """
     up, down = connection.upstream_project_id, connection.downstream_project_id
     state = connection.status
+    if state == "active":
+        connection.gsi2pk, connection.gsi2sk = ACTIVE, connection.connection_id
     with TransactWrite(connection=_connection()) as tx:
         tx.save(connection, condition=ConnectionItem.pk.does_not_exist())
         for duty in outbox:
@@ -125,6 +141,10 @@ def transition(
     """Move a connection from one status to the next, with the roles of both projects and what the change owes
     (outbox), atomically."""
     actions = [getattr(ConnectionItem, name).set(value) for name, value in changes.items()]
+    if changes.get("status") == "active":
+        actions += [ConnectionItem.gsi2pk.set(ACTIVE), ConnectionItem.gsi2sk.set(connection.connection_id)]
+    elif from_status == "active":
+        actions += [ConnectionItem.gsi2pk.remove(), ConnectionItem.gsi2sk.remove()]
     with TransactWrite(connection=_connection()) as tx:
         tx.update(connection, actions=actions, condition=ConnectionItem.status == from_status)
         for duty in outbox:
@@ -180,6 +200,54 @@ def active_downstreams(upstream_project_id: str) -> list[ConnectionItem]:
         found += [c for c in items if c.status == "active" and c.upstream_project_id == upstream_project_id]
         if token is None:
             return found
+
+
+def active_connections(limit: int, next_token: str | None) -> tuple[list[ConnectionItem], str | None]:
+    """A page of every active connection (the sparse index holds only those)."""
+    return page(ConnectionItem.active_index, ACTIVE, limit=limit, next_token=next_token)
+
+
+def start_reconcile(connection_id: str, run_id: str, at: datetime) -> bool:
+    """Begin a reconcile run: its counters start at zero; an older run still paging stops counting."""
+    connection = ConnectionItem(*_connection_key(connection_id))
+    try:
+        connection.update(
+            actions=[
+                ConnectionItem.reconcile_run_id.set(run_id),
+                ConnectionItem.reconcile_started_at.set(at),
+                ConnectionItem.reconcile_finished_at.remove(),
+                ConnectionItem.reconcile_checked.set(0),
+                ConnectionItem.reconcile_repairs.set(0),
+                ConnectionItem.reconcile_stuck_checking.set(0),
+            ],
+            condition=ConnectionItem.status == "active",
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def record_reconcile_page(
+    connection_id: str, run_id: str, checked: int, repairs: int, stuck: int, finished_at: datetime | None
+) -> bool:
+    """Count one page into its run; False when a newer run started meanwhile (this one stops)."""
+    connection = ConnectionItem(*_connection_key(connection_id))
+    actions: list[Action] = [
+        ConnectionItem.reconcile_checked.add(checked),
+        ConnectionItem.reconcile_repairs.add(repairs),
+        ConnectionItem.reconcile_stuck_checking.add(stuck),
+    ]
+    if finished_at is not None:
+        actions.append(ConnectionItem.reconcile_finished_at.set(finished_at))
+    try:
+        connection.update(actions=actions, condition=ConnectionItem.reconcile_run_id == run_id)
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
 def project_connections(project_id: str, limit: int, next_token: str | None) -> tuple[list[ConnectionItem], str | None]:

@@ -1,9 +1,10 @@
-"""The drawing aggregate: drawings, their revisions, and the records they share (areas, disciplines, sets),
-uploads and markups. Every item lives under its project's partition.
+"""The drawing aggregate: drawings and their revisions, under their project's partition. The records they share
+(areas, disciplines, sets) are in db.records; uploads and markups have modules of their own.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
@@ -23,6 +24,7 @@ from pynamodb.transactions import TransactWrite
 
 from connectability.db.base import Gsi1, Gsi2, Item, condition_failed, page, retry_conflicts
 from connectability.db.projects import project_key
+from connectability.db.sync_counters import PublishedCountItem, published_shard
 
 
 def name_key(name: str) -> str:
@@ -93,44 +95,15 @@ class RevisionItem(Item):
     created_at = UTCDateTimeAttribute()
 
 
-class AreaItem(Item):
-    area_id = UnicodeAttribute()
-    name = UnicodeAttribute()
-    description = UnicodeAttribute(null=True)
-    connection_id = UnicodeAttribute(null=True)  # an upstream's area that came with a connection (read-only here)
-    read_at = UTCDateTimeAttribute(null=True)  # connected records: as of which manifest read
-
-
-class AreaNameItem(Item):
-    area_id = UnicodeAttribute()
-
-
-class DisciplineItem(Item):
-    name = UnicodeAttribute()
-    position = NumberAttribute(null=True)
-    read_at = UTCDateTimeAttribute(null=True)
-
-
-class SetItem(Item):
-    name = UnicodeAttribute()
-    date = UnicodeAttribute()
-    read_at = UTCDateTimeAttribute(null=True)
-
-
-def record_key(key: str, connection_id: str | None) -> str:
-    """The key of a discipline or set record: a connected copy's records are its connection's own (R24)."""
-    return f"{connection_id}#{key}" if connection_id else key
-
-
 _T = TypeVar("_T", bound=Item)
 
 
 @cache
-def _connection() -> Connection:
+def connection() -> Connection:
     return Connection()
 
 
-def _get(model: type[_T], project_id: str, sk: str) -> _T | None:
+def get_item(model: type[_T], project_id: str, sk: str) -> _T | None:
     try:
         return model.get(project_key(project_id), sk)
     except DoesNotExist:
@@ -139,7 +112,7 @@ def _get(model: type[_T], project_id: str, sk: str) -> _T | None:
 
 # -- drawings -------------------------------------------------------------------------------------------------
 def drawing_by_number(project_id: str, number: str) -> DrawingItem | None:
-    lookup = _get(DrawingNumberItem, project_id, f"DRAWNUM#{name_key(number)}")
+    lookup = get_item(DrawingNumberItem, project_id, f"DRAWNUM#{name_key(number)}")
     return get_drawing(project_id, lookup.drawing_id) if lookup else None
 
 
@@ -147,7 +120,7 @@ def drawing_by_number(project_id: str, number: str) -> DrawingItem | None:
 def create_drawing(drawing: DrawingItem) -> bool:
     """Create a drawing and claim its number; False when another drawing holds the number already."""
     try:
-        with TransactWrite(connection=_connection()) as tx:
+        with TransactWrite(connection=connection()) as tx:
             tx.save(
                 DrawingNumberItem(drawing.pk, f"DRAWNUM#{name_key(drawing.number)}", drawing_id=drawing.drawing_id),
                 condition=DrawingNumberItem.pk.does_not_exist(),
@@ -161,7 +134,7 @@ def create_drawing(drawing: DrawingItem) -> bool:
 
 
 def get_drawing(project_id: str, drawing_id: str) -> DrawingItem | None:
-    return _get(DrawingItem, project_id, f"DRAWING#{drawing_id}")
+    return get_item(DrawingItem, project_id, f"DRAWING#{drawing_id}")
 
 
 def get_drawings(project_id: str, drawing_ids: Iterable[str], consistent: bool = False) -> dict[str, DrawingItem]:
@@ -225,7 +198,7 @@ def edit_drawing(
     chunks = [pending[:99]] + [pending[i : i + 100] for i in range(99, len(pending), 100)]
     for n, chunk in enumerate(chunks):
         try:
-            with TransactWrite(connection=_connection()) as tx:
+            with TransactWrite(connection=connection()) as tx:
                 if n == 0:
                     condition = DrawingItem.deleted == False  # noqa: E712
                     if actions:
@@ -265,33 +238,47 @@ def make_current(drawing: DrawingItem, revision: RevisionItem) -> bool:
 
 
 def delete_drawing(drawing: DrawingItem, revisions: list[RevisionItem], by: str, at: datetime) -> bool:
-    """Remove a drawing from the register and move its revisions to the deleted report.
+    """Remove a drawing from the register and move its revisions to the deleted report; the project's count
+    of published revisions drops in the same transactions.
 
     False when another request deleted it first.
     """
     stamp = at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    # One transaction holds 100 items: the drawing and its number, then revisions in chunks. The first chunk
-    # commits the delete itself; a drawing with more revisions than fit finishes in the following ones.
-    first, rest = revisions[:98], revisions[98:]
-    chunks = [first] + [rest[i : i + 100] for i in range(0, len(rest), 100)]
+    # One transaction holds 100 items: the drawing and its number, then revisions in chunks, and up to
+    # SHARDS counter shards. The first chunk commits the delete itself; more revisions finish in later ones.
+    first, rest = revisions[:90], revisions[90:]
+    chunks = [first] + [rest[i : i + 92] for i in range(0, len(rest), 92)]
     for n, chunk in enumerate(chunks):
-        try:
-            _delete_chunk(drawing, chunk, first=n == 0, by=by, at=at, stamp=stamp)
-        except TransactWriteError as exc:
-            if n == 0 and condition_failed(exc):
-                return False
-            raise
+        for _ in range(CHUNK_ATTEMPTS):
+            try:
+                _delete_chunk(drawing, chunk, first=n == 0, by=by, at=at, stamp=stamp)
+                break
+            except TransactWriteError as exc:
+                reasons = exc.cancellation_reasons or []
+                if n == 0 and reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+                    return False  # the drawing was deleted meanwhile
+                if not condition_failed(exc):
+                    raise
+                # a revision changed meanwhile (published, say): count it as it is now
+                fresh = get_revisions(drawing.project_id, [r.revision_id for r in chunk], consistent=True)
+                chunk = [fresh[r.revision_id] for r in chunk if r.revision_id in fresh]
+        else:
+            raise RuntimeError(f"revisions of drawing {drawing.drawing_id} kept changing during its delete")
     return True
+
+
+CHUNK_ATTEMPTS = 3
 
 
 @retry_conflicts
 def _delete_chunk(
     drawing: DrawingItem, chunk: list[RevisionItem], *, first: bool, by: str, at: datetime, stamp: str
 ) -> None:
-    with TransactWrite(connection=_connection()) as tx:
+    with TransactWrite(connection=connection()) as tx:
         if first:
             tx.update(drawing, actions=[DrawingItem.deleted.set(True)], condition=DrawingItem.deleted == False)  # noqa: E712
             tx.delete(DrawingNumberItem(drawing.pk, f"DRAWNUM#{name_key(drawing.number)}"))
+        unpublished: Counter[str] = Counter()
         for revision in chunk:
             tx.update(
                 revision,
@@ -302,7 +289,12 @@ def _delete_chunk(
                     RevisionItem.gsi2pk.set(f"{drawing.pk}#DELETED"),
                     RevisionItem.gsi2sk.set(f"{stamp}#{revision.revision_id}"),
                 ],
+                condition=RevisionItem.state == revision.state,
             )
+            if revision.state == "published" and not revision.connected:
+                unpublished[published_shard(drawing.project_id, revision.revision_id).sk] += 1
+        for sk, count in sorted(unpublished.items()):
+            tx.update(PublishedCountItem(drawing.pk, sk), actions=[PublishedCountItem.published.add(-count)])
 
 
 # -- revisions ------------------------------------------------------------------------------------------------
@@ -311,7 +303,7 @@ def put_revision(revision: RevisionItem, drawing: DrawingItem, duty: Item | None
     """Save a new revision (and the duty it leaves, if any) only while its drawing stands: False when a delete
     committed first."""
     try:
-        with TransactWrite(connection=_connection()) as tx:
+        with TransactWrite(connection=connection()) as tx:
             tx.condition_check(DrawingItem, drawing.pk, drawing.sk, condition=DrawingItem.deleted == False)  # noqa: E712
             tx.save(revision, condition=RevisionItem.pk.does_not_exist())
             if duty is not None:
@@ -330,9 +322,9 @@ def get_revision(project_id: str, revision_id: str, consistent: bool = False) ->
         return None
 
 
-def get_revisions(project_id: str, revision_ids: Iterable[str]) -> dict[str, RevisionItem]:
+def get_revisions(project_id: str, revision_ids: Iterable[str], consistent: bool = False) -> dict[str, RevisionItem]:
     keys = [(project_key(project_id), f"REVISION#{r}") for r in set(revision_ids)]
-    return {r.revision_id: r for r in RevisionItem.batch_get(keys)} if keys else {}
+    return {r.revision_id: r for r in RevisionItem.batch_get(keys, consistent_read=consistent)} if keys else {}
 
 
 def revisions_of(drawing_id: str) -> list[RevisionItem]:
@@ -342,14 +334,21 @@ def revisions_of(drawing_id: str) -> list[RevisionItem]:
 
 @retry_conflicts
 def publish(revision: RevisionItem, at: datetime) -> bool:
-    """Draft to published; False if it was not a draft any more (a concurrent publish or delete)."""
+    """Draft to published, counted in the project's published revisions in the same transaction; False if it
+    was not a draft any more (a concurrent publish or delete)."""
     try:
-        revision.update(
-            actions=[RevisionItem.state.set("published"), RevisionItem.published_at.set(at)],
-            condition=RevisionItem.state == "draft",
-        )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        with TransactWrite(connection=connection()) as tx:
+            tx.update(
+                revision,
+                actions=[RevisionItem.state.set("published"), RevisionItem.published_at.set(at)],
+                condition=RevisionItem.state == "draft",
+            )
+            tx.update(
+                published_shard(revision.project_id, revision.revision_id),
+                actions=[PublishedCountItem.published.add(1)],
+            )
+    except TransactWriteError as exc:
+        if condition_failed(exc):
             return False
         raise
     return True
@@ -396,108 +395,6 @@ def deleted_revisions(project_id: str, limit: int, next_token: str | None) -> tu
         next_token=next_token,
         scan_index_forward=False,
     )
-
-
-# -- shared records: areas, disciplines, sets -----------------------------------------------------------------
-def area_by_name(project_id: str, name: str) -> AreaItem | None:
-    lookup = _get(AreaNameItem, project_id, f"AREANAME#{name_key(name)}")
-    return get_area(project_id, lookup.area_id) if lookup else None
-
-
-@retry_conflicts
-def create_area(project_id: str, area_id: str, name: str, description: str | None) -> AreaItem:
-    """Create an area and claim its name; when another request claimed it first, answer that area."""
-    area = AreaItem(project_key(project_id), f"AREA#{area_id}", area_id=area_id, name=name, description=description)
-    try:
-        with TransactWrite(connection=_connection()) as tx:
-            tx.save(
-                AreaNameItem(area.pk, f"AREANAME#{name_key(name)}", area_id=area_id),
-                condition=AreaNameItem.pk.does_not_exist(),
-            )
-            tx.save(area)
-    except TransactWriteError as exc:
-        existing = area_by_name(project_id, name) if condition_failed(exc) else None
-        if existing is None:
-            raise
-        return existing
-    return area
-
-
-def get_area(project_id: str, area_id: str) -> AreaItem | None:
-    return _get(AreaItem, project_id, f"AREA#{area_id}")
-
-
-def get_areas(project_id: str, area_ids: Iterable[str | None], consistent: bool = False) -> dict[str, AreaItem]:
-    keys = [(project_key(project_id), f"AREA#{a}") for a in {a for a in area_ids if a}]
-    return {a.area_id: a for a in AreaItem.batch_get(keys, consistent_read=consistent)} if keys else {}
-
-
-def areas(project_id: str, limit: int, next_token: str | None) -> tuple[list[AreaItem], str | None]:
-    return page(AreaItem, project_key(project_id), AreaItem.sk.startswith("AREA#"), limit=limit, next_token=next_token)
-
-
-@retry_conflicts
-def update_area(area: AreaItem, name: str, description: str | None) -> bool:
-    """Rename an area (its name moves to the new one atomically) and set its description; False if the new
-    name belongs to another area."""
-    old, new = name_key(area.name), name_key(name)
-    try:
-        with TransactWrite(connection=_connection()) as tx:
-            if new != old:
-                tx.delete(AreaNameItem(area.pk, f"AREANAME#{old}"), condition=AreaNameItem.area_id == area.area_id)
-                tx.save(
-                    AreaNameItem(area.pk, f"AREANAME#{new}", area_id=area.area_id),
-                    condition=AreaNameItem.pk.does_not_exist(),
-                )
-            tx.update(
-                area,
-                actions=[
-                    AreaItem.name.set(name),
-                    AreaItem.description.set(description) if description else AreaItem.description.remove(),
-                ],
-                condition=AreaItem.pk.exists(),
-            )
-    except TransactWriteError as exc:
-        if condition_failed(exc):
-            return False
-        raise
-    return True
-
-
-def update_area_description(area: AreaItem, description: str | None) -> None:
-    area.update(actions=[AreaItem.description.set(description) if description else AreaItem.description.remove()])
-
-
-def get_discipline(project_id: str, key: str) -> DisciplineItem | None:
-    return _get(DisciplineItem, project_id, f"DISCIPLINE#{key}")
-
-
-def put_discipline(project_id: str, name: str, position: int | None) -> DisciplineItem:
-    item = DisciplineItem(project_key(project_id), f"DISCIPLINE#{name_key(name)}", name=name, position=position)
-    item.save()
-    return item
-
-
-def get_disciplines(project_id: str, keys: Iterable[str], consistent: bool = False) -> dict[str, DisciplineItem]:
-    wanted = [(project_key(project_id), f"DISCIPLINE#{k}") for k in set(keys)]
-    found = DisciplineItem.batch_get(wanted, consistent_read=consistent) if wanted else []
-    return {d.sk.removeprefix("DISCIPLINE#"): d for d in found}
-
-
-def get_set(project_id: str, key: str) -> SetItem | None:
-    return _get(SetItem, project_id, f"SET#{key}")
-
-
-def put_set(project_id: str, name: str, day: str) -> SetItem:
-    item = SetItem(project_key(project_id), f"SET#{name_key(name)}", name=name, date=day)
-    item.save()
-    return item
-
-
-def get_sets(project_id: str, keys: Iterable[str | None], consistent: bool = False) -> dict[str, SetItem]:
-    wanted = [(project_key(project_id), f"SET#{k}") for k in {k for k in keys if k}]
-    found = SetItem.batch_get(wanted, consistent_read=consistent) if wanted else []
-    return {s.sk.removeprefix("SET#"): s for s in found}
 
 
 def revisions_where(project_id: str, condition: Condition) -> list[RevisionItem]:

@@ -1,15 +1,14 @@
-"""What sync writes and counts: connected copies in a downstream project, each connection's counter shards,
-its digest of news, its initial-sync progress, and the downstream review queue.
+"""What sync writes: connected copies in a downstream project (with the counters of sync_counters, in the same
+transactions), the upstream's published revisions a page at a time, and the downstream review queue.
 
 Every copy is one transaction conditioned on the connection still being active (R17) and on the state read
 before it (the revision's manifest version, the drawing's current revision): a duplicate, a late event or a
 racing change refuses it and changes nothing. Counters live in shards, so concurrent copies of one
-connection do not all contend for one item; a read sums them.
+connection do not all contend for one item.
 """
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,52 +16,28 @@ from enum import Enum
 from functools import cache
 from typing import Any
 
-from pynamodb.attributes import NumberAttribute
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from connectability.config import get_settings
-from connectability.db.base import Item, page, retry_conflicts
+from connectability.db.base import Item, condition_failed, page, retry_conflicts
 from connectability.db.connections import ConnectionItem
-from connectability.db.drawings import AreaItem, DisciplineItem, DrawingItem, RevisionItem, SetItem
+from connectability.db.drawings import DrawingItem, RevisionItem
 from connectability.db.projects import project_key
+from connectability.db.records import AreaItem, DisciplineItem, SetItem
+from connectability.db.sync_counters import (
+    FailureItem,
+    InitialMarkItem,
+    SyncCounterItem,
+    counter_shard,
+    failure_key,
+    initial_mark,
+)
 
-SHARDS = 8
 REVIEW = "REVIEW"
-
-
-class SyncCounterItem(Item):
-    """One shard of a connection's counters (pk CONNECTION#id, sk SYNC#nn)."""
-
-    initial_copied = NumberAttribute(default=0)
-    news_published = NumberAttribute(default=0)  # copies waiting for review not yet told (R35)
-    news_deleted = NumberAttribute(default=0)  # drawings deleted upstream not yet told (R36)
-    last_news_at = NumberAttribute(null=True)  # epoch seconds of the latest news in this shard
-
-
-class InitialMarkItem(Item):
-    """An upstream revision counted into its connection's initial-sync progress (pk CONNECTION#id, sk INITIAL#rev)."""
-
-
-class DigestItem(Item):
-    """A connection's digest generation: each digest sent bumps it, so two checks never send one twice."""
-
-    generation = NumberAttribute(default=0)
-
-
-def shard_of(revision_id: str) -> int:
-    return zlib.crc32(revision_id.encode()) % SHARDS
-
-
-def _connection_pk(connection_id: str) -> str:
-    return f"CONNECTION#{connection_id}"
-
-
-def _shard(connection_id: str, shard: int) -> SyncCounterItem:
-    return SyncCounterItem(_connection_pk(connection_id), f"SYNC#{shard:02d}")
 
 
 @cache
@@ -80,11 +55,13 @@ class Downstream:
     drawing: DrawingItem | None = None
     records: dict[str, Item] = field(default_factory=dict)  # by sort key: the connected area, discipline, set
     initial_counted: bool = False  # this upstream revision already counts in the initial sync's progress
+    failure: FailureItem | None = None  # the last failed attempt at this upstream revision, if not yet healed
 
 
 _MODELS: list[tuple[str, type[Item]]] = [
     ("CONNECTION", ConnectionItem),
     ("INITIAL#", InitialMarkItem),
+    ("FAILURE#", FailureItem),
     ("REVISION#", RevisionItem),
     ("DRAWING#", DrawingItem),
     ("AREA#", AreaItem),
@@ -102,10 +79,12 @@ def read_downstream(
     record_sks: Iterable[str],
 ) -> Downstream:
     """One strongly consistent BatchGetItem for everything a copy needs to decide what to write."""
-    pk = project_key(project_id)
+    pk, mark = project_key(project_id), initial_mark(connection_id, upstream_revision_id)
+    failure_pk, failure_sk = failure_key(connection_id, upstream_revision_id)
     keys = [
-        {"pk": {"S": _connection_pk(connection_id)}, "sk": {"S": "CONNECTION"}},
-        {"pk": {"S": _connection_pk(connection_id)}, "sk": {"S": f"INITIAL#{upstream_revision_id}"}},
+        {"pk": {"S": mark.pk}, "sk": {"S": "CONNECTION"}},
+        {"pk": {"S": mark.pk}, "sk": {"S": mark.sk}},
+        {"pk": {"S": failure_pk}, "sk": {"S": failure_sk}},
         {"pk": {"S": pk}, "sk": {"S": f"REVISION#{revision_id}"}},
         {"pk": {"S": pk}, "sk": {"S": f"DRAWING#{drawing_id}"}},
         *({"pk": {"S": pk}, "sk": {"S": sk}} for sk in dict.fromkeys(record_sks)),
@@ -126,6 +105,8 @@ def read_downstream(
             state.connection = item
         elif isinstance(item, InitialMarkItem):
             state.initial_counted = True
+        elif isinstance(item, FailureItem):
+            state.failure = item
         elif isinstance(item, RevisionItem):
             state.revision = item
         elif isinstance(item, DrawingItem):
@@ -160,6 +141,9 @@ class CopyWrite:
     count_initial: bool  # count this revision into the initial sync's progress (once: its mark must be new)
     shard: int
     news_at: float | None = None
+    synced_at: float | None = None  # when, in epoch seconds, and with what lag from the change upstream
+    lag: float | None = None
+    clear_failure: bool = False  # the failure of an earlier attempt is over
 
 
 def write_copy(write: CopyWrite) -> Written:
@@ -169,12 +153,8 @@ def write_copy(write: CopyWrite) -> Written:
     drawing = DrawingItem(pk, f"DRAWING#{write.drawing_id}")
     try:
         with TransactWrite(connection=_low()) as tx:
-            tx.condition_check(
-                ConnectionItem,
-                _connection_pk(write.connection_id),
-                "CONNECTION",
-                condition=ConnectionItem.status == "active",
-            )
+            connection_pk = f"CONNECTION#{write.connection_id}"
+            tx.condition_check(ConnectionItem, connection_pk, "CONNECTION", condition=ConnectionItem.status == "active")
             tx.update(revision, actions=_actions(RevisionItem, write.revision), condition=_revision_as_seen(write))
             condition = _drawing_as_seen(write.drawing_seen)
             if write.drawing:
@@ -187,13 +167,18 @@ def write_copy(write: CopyWrite) -> Written:
                 tx.save(record, condition=newer)
             counts: list[Action] = [getattr(SyncCounterItem, k).add(v) for k, v in write.counts.items() if v]
             if write.count_initial:
-                mark = InitialMarkItem(_connection_pk(write.connection_id), f"INITIAL#{write.upstream_revision_id}")
+                mark = initial_mark(write.connection_id, write.upstream_revision_id)
                 tx.save(mark, condition=InitialMarkItem.pk.does_not_exist())
                 counts.append(SyncCounterItem.initial_copied.add(1))
+            if write.clear_failure:
+                tx.delete(FailureItem(*failure_key(write.connection_id, write.upstream_revision_id)))
+                counts.append(SyncCounterItem.failed.add(-1))
             if write.news_at is not None:
                 counts.append(SyncCounterItem.last_news_at.set(write.news_at))
+            if write.synced_at is not None and write.lag is not None:
+                counts += [SyncCounterItem.last_synced_at.set(write.synced_at), SyncCounterItem.last_lag.set(write.lag)]
             if counts:
-                tx.update(_shard(write.connection_id, write.shard), actions=counts)
+                tx.update(counter_shard(write.connection_id, write.shard), actions=counts)
     except TransactWriteError as exc:
         reasons = exc.cancellation_reasons or []
         if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
@@ -224,115 +209,6 @@ def _drawing_as_seen(seen: DrawingItem | None) -> Condition:
     return condition & (DrawingItem.current_revision_id == seen.current_revision_id)
 
 
-@retry_conflicts
-def count_initial(connection_id: str, upstream_revision_id: str, shard: int) -> bool:
-    """Count an initial-sync job with nothing to write (the downstream holds it already, or it is gone) as
-    done, once (R29); False when it counted already."""
-    try:
-        with TransactWrite(connection=_low()) as tx:
-            mark = InitialMarkItem(_connection_pk(connection_id), f"INITIAL#{upstream_revision_id}")
-            tx.save(mark, condition=InitialMarkItem.pk.does_not_exist())
-            tx.update(_shard(connection_id, shard), actions=[SyncCounterItem.initial_copied.add(1)])
-    except TransactWriteError as exc:
-        if any(r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons or []):
-            return False
-        raise
-    return True
-
-
-# -- counters, digest and initial-sync progress ---------------------------------------------------------------
-def counter_shards(connection_id: str) -> list[SyncCounterItem]:
-    keys = [(_connection_pk(connection_id), f"SYNC#{n:02d}") for n in range(SHARDS)]
-    return list(SyncCounterItem.batch_get(keys, consistent_read=True))
-
-
-def digest_generation(connection_id: str) -> int:
-    found = list(DigestItem.batch_get([(_connection_pk(connection_id), "DIGEST")], consistent_read=True))
-    return int(found[0].generation) if found else 0
-
-
-def close_digest(connection_id: str, generation: int, taken: list[SyncCounterItem], outbox: list[Item]) -> bool:
-    """Take the news counted so far (leaving any counted meanwhile) and commit the mails they owe, once:
-    False when another check closed this generation first."""
-    digest = DigestItem(_connection_pk(connection_id), "DIGEST")
-    condition = DigestItem.pk.does_not_exist() if generation == 0 else DigestItem.generation == generation
-    try:
-        with TransactWrite(connection=_low()) as tx:
-            tx.update(digest, actions=[DigestItem.generation.set(generation + 1)], condition=condition)
-            for shard in taken:
-                tx.update(
-                    shard,
-                    actions=[
-                        SyncCounterItem.news_published.add(-int(shard.news_published or 0)),
-                        SyncCounterItem.news_deleted.add(-int(shard.news_deleted or 0)),
-                    ],
-                )
-            for duty in outbox:
-                tx.save(duty)
-    except TransactWriteError as exc:
-        if any(
-            r is not None and r.code in ("ConditionalCheckFailed", "TransactionConflict")
-            for r in exc.cancellation_reasons or []
-        ):
-            return False
-        raise
-    return True
-
-
-@retry_conflicts
-def record_initial_page(connection_id: str, cursor: str, next_cursor: str | None, added: int) -> bool:
-    """Count one enqueued page into the initial sync's total and move its cursor on, once per page."""
-    connection = ConnectionItem(_connection_pk(connection_id), "CONNECTION")
-    actions: list[Action] = [ConnectionItem.initial_sync_total.add(added)]
-    if next_cursor is None:
-        actions.append(ConnectionItem.initial_sync_pages_done.set(True))
-    else:
-        actions.append(ConnectionItem.initial_sync_cursor.set(next_cursor))
-    at_cursor = ConnectionItem.initial_sync_cursor == cursor
-    if not cursor:
-        at_cursor = ConnectionItem.initial_sync_cursor.does_not_exist() | at_cursor
-    try:
-        connection.update(
-            actions=actions,
-            condition=(ConnectionItem.status == "active")
-            & (ConnectionItem.initial_sync_status == "running")
-            & ConnectionItem.initial_sync_pages_done.does_not_exist()
-            & at_cursor,
-        )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
-
-
-def complete_initial_sync(connection_id: str, total: int, outbox: list[Item]) -> bool:
-    """Mark the initial sync complete with its announcement, exactly once (R29, R34)."""
-    connection = ConnectionItem(_connection_pk(connection_id), "CONNECTION")
-    try:
-        with TransactWrite(connection=_low()) as tx:
-            tx.update(
-                connection,
-                actions=[
-                    ConnectionItem.initial_sync_status.set("complete"),
-                    ConnectionItem.initial_sync_copied.set(total),
-                ],
-                condition=(ConnectionItem.initial_sync_status == "running")
-                & (ConnectionItem.initial_sync_pages_done == True)  # noqa: E712 - a DynamoDB condition
-                & (ConnectionItem.initial_sync_total == total),
-            )
-            for duty in outbox:
-                tx.save(duty)
-    except TransactWriteError as exc:
-        if any(
-            r is not None and r.code in ("ConditionalCheckFailed", "TransactionConflict")
-            for r in exc.cancellation_reasons or []
-        ):
-            return False
-        raise
-    return True
-
-
 # -- the upstream's published revisions, a page at a time ------------------------------------------------------
 def published_page(project_id: str, cursor: str, limit: int) -> tuple[list[RevisionItem], str | None]:
     """A page of a project's own published revisions (pages may come back short: the filter runs after the
@@ -351,6 +227,60 @@ def published_page(project_id: str, cursor: str, limit: int) -> tuple[list[Revis
     return items, (last["sk"]["S"] if last else None)
 
 
+def reconcilable_page(project_id: str, cursor: str, limit: int) -> tuple[list[RevisionItem], str | None]:
+    """A page of a project's own revisions that sync knows of (a manifest was taken: published, or published
+    and deleted since) or whose file check is still running; the cursor of the next page, or None."""
+    start = {"pk": {"S": project_key(project_id)}, "sk": {"S": cursor}} if cursor else None
+    result = RevisionItem.query(
+        project_key(project_id),
+        RevisionItem.sk.startswith("REVISION#"),
+        filter_condition=((RevisionItem.manifest_version > 0) | (RevisionItem.file_state == "checking"))
+        & (RevisionItem.connected != True),  # noqa: E712
+        limit=limit,
+        last_evaluated_key=start,
+        consistent_read=True,
+    )
+    items = list(result)
+    last = result.last_evaluated_key
+    return items, (last["sk"]["S"] if last else None)
+
+
+def synced_versions(project_id: str, revision_ids: list[str]) -> dict[str, int]:
+    """The manifest version each of these connected copies holds (absent: not there)."""
+    keys = [(project_key(project_id), f"REVISION#{r}") for r in revision_ids]
+    found = RevisionItem.batch_get(keys, consistent_read=True, attributes_to_get=["revision_id", "synced_version"])
+    return {r.revision_id: int(r.synced_version or 0) for r in found} if keys else {}
+
+
+def copies_and_failures(
+    wanted: list[tuple[str, str, str, str]],
+) -> dict[str, tuple[RevisionItem | None, FailureItem | None]]:
+    """For (connection, downstream project, copy id, upstream revision) each: the copy and the failure of its
+    last attempt, by connection id; in BatchGetItems of up to 100 keys."""
+    keys = []
+    for connection_id, project_id, copy_id, upstream_revision_id in wanted:
+        failure_pk, failure_sk = failure_key(connection_id, upstream_revision_id)
+        keys += [
+            {"pk": {"S": project_key(project_id)}, "sk": {"S": f"REVISION#{copy_id}"}},
+            {"pk": {"S": failure_pk}, "sk": {"S": failure_sk}},
+        ]
+    copies: dict[str, RevisionItem] = {}
+    failures: dict[str, FailureItem] = {}
+    table = get_settings().table_name
+    for start in range(0, len(keys), 100):
+        request: dict[str, Any] = {table: {"Keys": keys[start : start + 100], "ConsistentRead": True}}
+        while request:
+            answer = _low().client.batch_get_item(RequestItems=request)  # type: ignore[attr-defined]
+            for raw in answer.get("Responses", {}).get(table, []):
+                if raw["sk"]["S"].startswith("REVISION#"):
+                    copy = RevisionItem.from_raw_data(raw)
+                    copies[copy.source_connection_id or ""] = copy
+                else:
+                    failures[raw["pk"]["S"].removeprefix("CONNECTION#")] = FailureItem.from_raw_data(raw)
+            request = answer.get("UnprocessedKeys") or {}
+    return {c: (copies.get(c), failures.get(c)) for c, _, _, _ in wanted}
+
+
 # -- the downstream review queue (R21) ------------------------------------------------------------------------
 def review_keys(project_id: str, number_key: str, seq: int, revision_id: str) -> dict[str, str]:
     """Where a copy waiting for review is listed (gsi2): by drawing number, then revision."""
@@ -362,26 +292,27 @@ def review_page(project_id: str, limit: int, next_token: str | None) -> tuple[li
 
 
 @retry_conflicts
-def publish_copy(revision: RevisionItem, at: datetime) -> bool:
-    """A copy waiting for review becomes published; False if it was not waiting any more."""
+def publish_copy(revision: RevisionItem, at: datetime, shard: int) -> bool:
+    """A copy waiting for review becomes published, counted in its connection's status in the same transaction;
+    False if it was not waiting any more."""
     try:
-        revision.update(
-            actions=[
-                RevisionItem.state.set("published"),
-                RevisionItem.published_at.set(at),
-                RevisionItem.gsi2pk.remove(),
-                RevisionItem.gsi2sk.remove(),
-            ],
-            condition=RevisionItem.state == "pending_review",
-        )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        with TransactWrite(connection=_low()) as tx:
+            tx.update(
+                revision,
+                actions=[
+                    RevisionItem.state.set("published"),
+                    RevisionItem.published_at.set(at),
+                    RevisionItem.gsi2pk.remove(),
+                    RevisionItem.gsi2sk.remove(),
+                ],
+                condition=RevisionItem.state == "pending_review",
+            )
+            tx.update(
+                counter_shard(revision.source_connection_id or "", shard),
+                actions=[SyncCounterItem.pending_review.add(-1), SyncCounterItem.published_downstream.add(1)],
+            )
+    except TransactWriteError as exc:
+        if condition_failed(exc):
             return False
         raise
     return True
-
-
-def _refused(exc: TransactWriteError) -> bool:
-    """A condition did not hold, or another transaction held an item: the caller decides again from a read."""
-    codes = {r.code for r in exc.cancellation_reasons or [] if r is not None}
-    return bool(codes & {"ConditionalCheckFailed", "TransactionConflict"})

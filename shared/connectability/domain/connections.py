@@ -15,7 +15,7 @@ from connectability.db import outbox as outbox_db
 from connectability.db import projects as projects_db
 from connectability.db.connections import ConnectionItem
 from connectability.db.projects import ProjectItem
-from connectability.domain import notifications, sync
+from connectability.domain import initial_sync, notifications
 from connectability.domain.ids import new_id
 from connectability.domain.permissions import Caller, company_admin_for, project_for, tool_level_at_least
 from connectability.errors import (
@@ -74,7 +74,7 @@ def request_connection(caller: Caller, downstream_id: str, body: ConnectionReque
         if automatic
         else notifications.prepare(EventType.connection_requested, connection, [Side.upstream])
     )
-    start = sync.initial_sync_duty(connection_id) if automatic else None
+    start = initial_sync.initial_sync_duty(connection_id) if automatic else None
     try:
         connections_db.create(connection, outbox=[outgoing.record, *([start] if start else [])])
     except TransactWriteError as exc:
@@ -86,7 +86,7 @@ def request_connection(caller: Caller, downstream_id: str, body: ConnectionReque
         ) from exc
     notifications.dispatch(outgoing)
     if start is not None:
-        sync.dispatch(start)
+        initial_sync.dispatch(start)
     return _view(connection)
 
 
@@ -148,7 +148,7 @@ def approve(caller: Caller, connection_id: str) -> Connection:
         projects = projects_db.get_projects([connection.downstream_project_id, connection.upstream_project_id])
         _check_connectable(projects[connection.downstream_project_id], projects[connection.upstream_project_id])
     now = utcnow()
-    start = sync.initial_sync_duty(connection.connection_id)  # R29: committed with the approval, never lost
+    start = initial_sync.initial_sync_duty(connection.connection_id)  # R29: committed with the approval, never lost
     _transition(
         connection,
         "pending",
@@ -320,7 +320,7 @@ def _transition(
     if announce is not None:
         notifications.dispatch(announce)
     if starts is not None:
-        sync.dispatch(starts)
+        initial_sync.dispatch(starts)
 
 
 def _views(items: list[ConnectionItem]) -> list[Connection]:
@@ -365,6 +365,6 @@ def _view(
         initial_sync=InitialSync(
             status=connection.initial_sync_status,
             total=int(connection.initial_sync_total or 0),
-            copied=sync.initial_progress(connection),
+            copied=initial_sync.initial_progress(connection),
         ),
     )

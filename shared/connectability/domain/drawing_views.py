@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from connectability.db import drawings as db
-from connectability.db.drawings import DrawingItem, RevisionItem, record_key
+from connectability.db import records as records_db
+from connectability.db.drawings import DrawingItem, RevisionItem
+from connectability.db.records import record_key
 from connectability.models.drawings import (
     Area,
     Discipline,
@@ -24,9 +25,9 @@ from connectability.models.drawings import (
 
 
 def revision_views(project_id: str, revisions: list[RevisionItem], consistent: bool = False) -> list[Revision]:
-    areas = db.get_areas(project_id, (r.area_id for r in revisions), consistent)
-    disciplines = db.get_disciplines(project_id, (_discipline_key(r) for r in revisions), consistent)
-    sets = db.get_sets(project_id, (_set_key(r) for r in revisions), consistent)
+    areas = records_db.get_areas(project_id, (r.area_id for r in revisions), consistent)
+    disciplines = records_db.get_disciplines(project_id, (_discipline_key(r) for r in revisions), consistent)
+    sets = records_db.get_sets(project_id, (_set_key(r) for r in revisions), consistent)
     return [_revision_view(r, areas, disciplines, sets) for r in revisions]
 
 
@@ -42,9 +43,9 @@ def _set_key(item: RevisionItem) -> str | None:
 
 def _revision_view(
     r: RevisionItem,
-    areas: dict[str, db.AreaItem],
-    disciplines: dict[str, db.DisciplineItem],
-    sets: dict[str, db.SetItem],
+    areas: dict[str, records_db.AreaItem],
+    disciplines: dict[str, records_db.DisciplineItem],
+    sets: dict[str, records_db.SetItem],
 ) -> Revision:
     drawing_set = sets.get(_set_key(r) or "")
     return Revision(
@@ -76,8 +77,8 @@ def _revision_view(
 
 
 def drawing_views(project_id: str, drawings: list[DrawingItem], current: dict[str, RevisionItem]) -> list[Drawing]:
-    areas = db.get_areas(project_id, (d.area_id for d in drawings))
-    disciplines = db.get_disciplines(project_id, (_discipline_key(d) for d in drawings))
+    areas = records_db.get_areas(project_id, (d.area_id for d in drawings))
+    disciplines = records_db.get_disciplines(project_id, (_discipline_key(d) for d in drawings))
     revisions = {v.id: v for v in revision_views(project_id, list(current.values()))}
     return [
         Drawing(
@@ -95,14 +96,14 @@ def drawing_views(project_id: str, drawings: list[DrawingItem], current: dict[st
     ]
 
 
-def _discipline_view(name: str, key: str, disciplines: dict[str, db.DisciplineItem]) -> Discipline:
+def _discipline_view(name: str, key: str, disciplines: dict[str, records_db.DisciplineItem]) -> Discipline:
     found = disciplines.get(key)
     if found is None:
         return Discipline(name=name)
     return Discipline(name=found.name, position=int(found.position) if found.position is not None else None)
 
 
-def _area_view(area_id: str | None, areas: dict[str, db.AreaItem]) -> Area | None:
+def _area_view(area_id: str | None, areas: dict[str, records_db.AreaItem]) -> Area | None:
     found = areas.get(area_id) if area_id else None
     return Area(id=found.area_id, name=found.name, description=found.description) if found else None
 

@@ -18,6 +18,7 @@ from connectability import storage
 from connectability.config import get_settings
 from connectability.db import drawings as db
 from connectability.db import outbox as outbox_db
+from connectability.db import records as records_db
 from connectability.db import uploads as uploads_db
 from connectability.db.drawings import DrawingItem, RevisionItem, name_key
 from connectability.db.projects import ProjectItem
@@ -281,24 +282,24 @@ def _new_drawing(project: ProjectItem, body: RevisionCreate, discipline_key: str
 def _discipline(project_id: str, given: DisciplineIn, may_change: bool = True) -> str:
     """Find or make the discipline; only a Drawings admin's value changes an existing one (and reaches sync)."""
     key = name_key(given.name)
-    current = db.get_discipline(project_id, key)
+    current = records_db.get_discipline(project_id, key)
     if current is None:
-        db.put_discipline(project_id, given.name, given.position)
+        records_db.put_discipline(project_id, given.name, given.position)
     elif may_change and given.position is not None and given.position != current.position:
         with manifests_follow(project_id, db.revisions_where(project_id, RevisionItem.discipline_key == key)):
-            db.put_discipline(project_id, current.name, given.position)
+            records_db.put_discipline(project_id, current.name, given.position)
     return key
 
 
 def _area(project_id: str, given: AreaIn | None, may_change: bool = True) -> str | None:
     if given is None:
         return None
-    area = db.area_by_name(project_id, given.name)
+    area = records_db.area_by_name(project_id, given.name)
     if area is None:
-        return db.create_area(project_id, new_id("area"), given.name, given.description).area_id
+        return records_db.create_area(project_id, new_id("area"), given.name, given.description).area_id
     if may_change and given.description is not None and given.description != (area.description or ""):
         with manifests_follow(project_id, db.revisions_where(project_id, RevisionItem.area_id == area.area_id)):
-            db.update_area_description(area, given.description)
+            records_db.update_area_description(area, given.description)
     return area.area_id
 
 
@@ -306,12 +307,12 @@ def _set(project_id: str, given: DrawingSetIn | None, may_change: bool = True) -
     if given is None:
         return None
     key = name_key(given.name)
-    current = db.get_set(project_id, key)
+    current = records_db.get_set(project_id, key)
     if current is None:
-        db.put_set(project_id, given.name, given.date.isoformat())
+        records_db.put_set(project_id, given.name, given.date.isoformat())
     elif may_change and current.date != given.date.isoformat():
         with manifests_follow(project_id, db.revisions_where(project_id, RevisionItem.set_key == key)):
-            db.put_set(project_id, current.name, given.date.isoformat())
+            records_db.put_set(project_id, current.name, given.date.isoformat())
     return key
 
 
@@ -393,7 +394,7 @@ def visible_drawing(access: ProjectAccess, drawing_id: str) -> tuple[DrawingItem
 
 def list_areas(caller: Caller, project_id: str, limit: int, next_token: str | None) -> Page[Area]:
     access_at(caller, project_id, Level.read_only)
-    items, token = db.areas(project_id, limit, next_token)
+    items, token = records_db.areas(project_id, limit, next_token)
     return Page[Area](
         items=[Area(id=a.area_id, name=a.name, description=a.description) for a in items], next_token=token
     )
@@ -402,7 +403,7 @@ def list_areas(caller: Caller, project_id: str, limit: int, next_token: str | No
 def update_area(caller: Caller, project_id: str, area_id: str, body: AreaUpdate) -> Area:
     """Rename an area or change its description: every drawing in it shows the change, and sync hears of it."""
     access_at(caller, project_id, Level.admin)
-    area = db.get_area(project_id, area_id)
+    area = records_db.get_area(project_id, area_id)
     if area is None:
         raise NotFound(f"No area {area_id} in this project.")
     if area.connection_id:
@@ -414,7 +415,7 @@ def update_area(caller: Caller, project_id: str, area_id: str, body: AreaUpdate)
     if (name, description) == (area.name, area.description):
         return Area(id=area.area_id, name=area.name, description=area.description)
     with manifests_follow(project_id, db.revisions_where(project_id, RevisionItem.area_id == area_id)):
-        if not db.update_area(area, name, description):
+        if not records_db.update_area(area, name, description):
             raise AlreadyExists(f"Another area of this project is called '{name}'; choose another name.")
     return Area(id=area_id, name=name, description=description)
 

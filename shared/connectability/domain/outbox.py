@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from connectability.db import outbox as outbox_db
-from connectability.domain import drawings, manifests, notifications, sync
+from connectability.domain import drawings, initial_sync, manifests, notifications
 from connectability.models.common import utcnow
 from connectability.observability import logger, metrics
 
@@ -32,7 +32,7 @@ def relay_pending(now: datetime | None = None) -> int:
         elif item.kind == outbox_db.FILE_CHECK:
             done += _safely(partial(drawings.request_file_check, item), item.event_id)
         elif item.kind == outbox_db.SYNC_MESSAGE:
-            done += _safely(partial(sync.dispatch, item), item.event_id)
+            done += _safely(partial(initial_sync.dispatch, item), item.event_id)
         else:
             done += _safely(partial(notifications.redispatch, item), item.event_id)
     for project_id, intents in due.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from connectability.db import drawings as drawings_db
 from connectability.db import sync as sync_db
+from connectability.db.sync_counters import shard_of
 from connectability.domain.drawing_views import revision_views
 from connectability.domain.drawings import DRAWINGS
 from connectability.domain.permissions import Caller, tool_level_at_least
@@ -55,7 +56,7 @@ def _publish(project_id: str, revisions: list[drawings_db.RevisionItem]) -> list
     """Waiting copies become published; the newest of each drawing becomes its current revision."""
     now, published = utcnow(), []
     for revision in sorted(revisions, key=lambda r: (r.drawing_id, r.seq)):
-        if sync_db.publish_copy(revision, now):
+        if sync_db.publish_copy(revision, now, shard_of(revision.revision_id)):
             published.append(revision)
     drawings = drawings_db.get_drawings(project_id, {r.drawing_id for r in published}, consistent=True)
     for revision in published:

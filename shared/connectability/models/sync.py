@@ -6,10 +6,14 @@ enqueue, a digest to check); the copy-jobs queue carries one copy job per (chang
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from connectability.models.common import Output
+from connectability.models.connections import InitialSync, ProjectRef
 from connectability.models.drawings import RevisionManifest
 
 
@@ -27,7 +31,27 @@ class CopyJob(_Message):
     downstream_project_id: str
     downstream_company_id: str
     initial: bool = False  # part of the connection's initial sync: counted in its progress (R29)
+    repair: bool = False  # sent by reconcile: an earlier attempt may have copied the file already (R42)
     manifest: RevisionManifest
+
+
+class Downstream(Protocol):
+    connection_id: str
+    downstream_project_id: str
+    downstream_company_id: str
+
+
+def copy_job(
+    connection: Downstream, manifest: RevisionManifest, initial: bool = False, repair: bool = False
+) -> CopyJob:
+    return CopyJob(
+        connection_id=connection.connection_id,
+        downstream_project_id=connection.downstream_project_id,
+        downstream_company_id=connection.downstream_company_id,
+        initial=initial,
+        repair=repair,
+        manifest=manifest,
+    )
 
 
 class InitialSyncPage(_Message):
@@ -38,6 +62,15 @@ class InitialSyncPage(_Message):
     cursor: str = ""  # where this page starts ("" for the first); the connection records the next one
 
 
+class ReconcilePage(_Message):
+    """Compare one page of the upstream's revisions with the downstream and enqueue the repairs (R42)."""
+
+    kind: Literal["reconcile_page"] = "reconcile_page"
+    connection_id: str
+    run_id: str
+    cursor: str = ""
+
+
 class DigestCheck(_Message):
     """Send the connection's digest of new and deleted drawings if no news came for the quiet period (R39)."""
 
@@ -45,5 +78,62 @@ class DigestCheck(_Message):
     connection_id: str
 
 
-SyncMessage = Annotated[InitialSyncPage | DigestCheck, Field(discriminator="kind")]
-sync_message: TypeAdapter[InitialSyncPage | DigestCheck] = TypeAdapter(SyncMessage)
+SyncMessage = Annotated[InitialSyncPage | ReconcilePage | DigestCheck, Field(discriminator="kind")]
+sync_message: TypeAdapter[InitialSyncPage | ReconcilePage | DigestCheck] = TypeAdapter(SyncMessage)
+
+
+# -- what the API shows of sync -------------------------------------------------------------------------------
+class SyncFailure(Output):
+    upstream_revision_id: str
+    error: str
+    at: datetime
+
+
+class ReconcileRun(Output):
+    """The latest reconcile of the connection (R42): when, what it found, what it repaired."""
+
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    checked: int = 0
+    repairs: int = 0
+    stuck_checking: int = Field(default=0, description="Upstream revisions whose file check never finished.")
+    dead_letters: int = Field(default=0, description="Messages in the sync dead-letter queues (all connections).")
+
+
+class SyncStatus(Output):
+    """Where a connection's sync stands (R40), exact: counted in the transactions that change what it counts."""
+
+    connection_id: str
+    upstream_published: int
+    copied: int
+    pending_review: int
+    published_downstream: int
+    failed: int
+    lag_seconds: float | None = Field(description="From the newest change upstream to its copy downstream.")
+    last_synced_at: datetime | None
+    failures: list[SyncFailure]
+    initial_sync: InitialSync
+    reconcile: ReconcileRun
+
+
+class DeliveryState(StrEnum):
+    waiting = "waiting"  # not arrived yet
+    pending_review = "pending_review"
+    published = "published"
+    deleted = "deleted"
+    failed = "failed"
+
+
+class Delivery(Output):
+    """Where one upstream revision stands in one downstream project (a delivery receipt)."""
+
+    connection_id: str
+    connection_status: str
+    downstream: ProjectRef
+    state: DeliveryState
+    revision_id: str | None = Field(description="The copy's id in the downstream project, once it arrived.")
+    error: str | None = None
+
+
+class ReconcileStarted(Output):
+    started: bool

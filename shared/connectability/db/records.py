@@ -1,0 +1,145 @@
+"""The records drawings share within a project: areas, disciplines and drawing sets. A change to one reaches every
+revision that uses it. A connected copy uses records of its connection's own (R24), keyed apart from the
+project's, so no downstream edit reaches a synced field through them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from connectability.db.base import Item, condition_failed, page, retry_conflicts
+from connectability.db.drawings import connection, get_item, name_key
+from connectability.db.projects import project_key
+
+
+class AreaItem(Item):
+    area_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    connection_id = UnicodeAttribute(null=True)  # an upstream's area that came with a connection (read-only here)
+    read_at = UTCDateTimeAttribute(null=True)  # connected records: as of which manifest read
+
+
+class AreaNameItem(Item):
+    area_id = UnicodeAttribute()
+
+
+class DisciplineItem(Item):
+    name = UnicodeAttribute()
+    position = NumberAttribute(null=True)
+    read_at = UTCDateTimeAttribute(null=True)
+
+
+class SetItem(Item):
+    name = UnicodeAttribute()
+    date = UnicodeAttribute()
+    read_at = UTCDateTimeAttribute(null=True)
+
+
+def record_key(key: str, connection_id: str | None) -> str:
+    """The key of a discipline or set record: a connected copy's records are its connection's own (R24)."""
+    return f"{connection_id}#{key}" if connection_id else key
+
+
+def area_by_name(project_id: str, name: str) -> AreaItem | None:
+    lookup = get_item(AreaNameItem, project_id, f"AREANAME#{name_key(name)}")
+    return get_area(project_id, lookup.area_id) if lookup else None
+
+
+@retry_conflicts
+def create_area(project_id: str, area_id: str, name: str, description: str | None) -> AreaItem:
+    """Create an area and claim its name; when another request claimed it first, answer that area."""
+    area = AreaItem(project_key(project_id), f"AREA#{area_id}", area_id=area_id, name=name, description=description)
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            tx.save(
+                AreaNameItem(area.pk, f"AREANAME#{name_key(name)}", area_id=area_id),
+                condition=AreaNameItem.pk.does_not_exist(),
+            )
+            tx.save(area)
+    except TransactWriteError as exc:
+        existing = area_by_name(project_id, name) if condition_failed(exc) else None
+        if existing is None:
+            raise
+        return existing
+    return area
+
+
+def get_area(project_id: str, area_id: str) -> AreaItem | None:
+    return get_item(AreaItem, project_id, f"AREA#{area_id}")
+
+
+def get_areas(project_id: str, area_ids: Iterable[str | None], consistent: bool = False) -> dict[str, AreaItem]:
+    keys = [(project_key(project_id), f"AREA#{a}") for a in {a for a in area_ids if a}]
+    return {a.area_id: a for a in AreaItem.batch_get(keys, consistent_read=consistent)} if keys else {}
+
+
+def areas(project_id: str, limit: int, next_token: str | None) -> tuple[list[AreaItem], str | None]:
+    return page(AreaItem, project_key(project_id), AreaItem.sk.startswith("AREA#"), limit=limit, next_token=next_token)
+
+
+@retry_conflicts
+def update_area(area: AreaItem, name: str, description: str | None) -> bool:
+    """Rename an area (its name moves to the new one atomically) and set its description; False if the new
+    name belongs to another area."""
+    old, new = name_key(area.name), name_key(name)
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            if new != old:
+                tx.delete(AreaNameItem(area.pk, f"AREANAME#{old}"), condition=AreaNameItem.area_id == area.area_id)
+                tx.save(
+                    AreaNameItem(area.pk, f"AREANAME#{new}", area_id=area.area_id),
+                    condition=AreaNameItem.pk.does_not_exist(),
+                )
+            tx.update(
+                area,
+                actions=[
+                    AreaItem.name.set(name),
+                    AreaItem.description.set(description) if description else AreaItem.description.remove(),
+                ],
+                condition=AreaItem.pk.exists(),
+            )
+    except TransactWriteError as exc:
+        if condition_failed(exc):
+            return False
+        raise
+    return True
+
+
+def update_area_description(area: AreaItem, description: str | None) -> None:
+    area.update(actions=[AreaItem.description.set(description) if description else AreaItem.description.remove()])
+
+
+def get_discipline(project_id: str, key: str) -> DisciplineItem | None:
+    return get_item(DisciplineItem, project_id, f"DISCIPLINE#{key}")
+
+
+def put_discipline(project_id: str, name: str, position: int | None) -> DisciplineItem:
+    item = DisciplineItem(project_key(project_id), f"DISCIPLINE#{name_key(name)}", name=name, position=position)
+    item.save()
+    return item
+
+
+def get_disciplines(project_id: str, keys: Iterable[str], consistent: bool = False) -> dict[str, DisciplineItem]:
+    wanted = [(project_key(project_id), f"DISCIPLINE#{k}") for k in set(keys)]
+    found = DisciplineItem.batch_get(wanted, consistent_read=consistent) if wanted else []
+    return {d.sk.removeprefix("DISCIPLINE#"): d for d in found}
+
+
+def get_set(project_id: str, key: str) -> SetItem | None:
+    return get_item(SetItem, project_id, f"SET#{key}")
+
+
+def put_set(project_id: str, name: str, day: str) -> SetItem:
+    item = SetItem(project_key(project_id), f"SET#{name_key(name)}", name=name, date=day)
+    item.save()
+    return item
+
+
+def get_sets(project_id: str, keys: Iterable[str | None], consistent: bool = False) -> dict[str, SetItem]:
+    wanted = [(project_key(project_id), f"SET#{k}") for k in {k for k in keys if k}]
+    found = SetItem.batch_get(wanted, consistent_read=consistent) if wanted else []
+    return {s.sk.removeprefix("SET#"): s for s in found}
