@@ -12,6 +12,7 @@ import os
 import socket
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -21,19 +22,20 @@ from pydantic import ValidationError
 from local import seed as seeding
 from local.gateway import Gateway, error_body
 from local.invoke import Invoker
+from local.metrics import MetricsSink
 from local.pollers import QueuePoller, ScheduleRunner, rate_seconds, scheduled_event
 from local.template import REGION, TEMPLATE, Stack, create_resources, load
 from local.tokens import LIFETIME_SECONDS, PLATFORM_ADMIN, TokenIssuer
 
-# Local-only overrides, never in template.yaml: fake credentials that moto accepts, and no X-Ray daemon or
-# CloudWatch to send traces and metrics to (Powertools would otherwise try, or warn on every invocation).
+# Local-only overrides, never in template.yaml: fake credentials that moto accepts, and no X-Ray daemon to send
+# traces to. Metrics are written as in Lambda and kept for GET /_local/metrics (local/metrics.py).
 LOCAL_ENVIRONMENT = {
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
     "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "false",
     # A digest of news is mailed once none came for this long: 30 s in AWS, a few seconds here.
     "SYNC_DIGEST_QUIET_SECONDS": "2",
 }
@@ -67,6 +69,7 @@ class LocalStack:
         self._moto: Any = None
         self._gateway: Gateway | None = None
         self._threads: list[QueuePoller | ScheduleRunner] = []
+        self.metrics = MetricsSink(sys.stdout)
 
     # -- life cycle ------------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -74,6 +77,10 @@ class LocalStack:
 
         check_port_free("127.0.0.1", self.aws_port)
         check_port_free(self.host, self.api_port)
+        self.metrics = MetricsSink(sys.stdout)
+        sys.stdout = self.metrics
+        # An invocation that publishes no metric is normal here; Powertools would warn about each one.
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.aws_port, verbose=False)
         self._moto.start()
@@ -106,6 +113,8 @@ class LocalStack:
             self._gateway.stop()
         if self._moto:
             self._moto.stop()
+        if isinstance(sys.stdout, MetricsSink):
+            sys.stdout = sys.stdout.out
 
     def _forget_cached_settings(self) -> None:
         """Settings are read once per process; if anything read them before the environment was set, re-read."""
@@ -212,6 +221,8 @@ class LocalStack:
                 if hasattr(exc, "body") and hasattr(exc, "status"):  # a domain error: its own status and shape
                     return int(exc.status), exc.body()
                 raise
+        if (method, path) == ("GET", "/_local/metrics"):
+            return 200, {"totals": self.metrics.totals(), "items": list(self.metrics.items)}
         if (method, path) == ("GET", "/_local/outbox"):
             return 200, {"items": self.outbox()}
         if (method, path) == ("POST", "/_local/settle"):

@@ -131,6 +131,32 @@ def test_r30_a_general_contractor_to_subcontractor_sync_over_http(local_stack: L
         + [("drawings_deleted", "down", "sub-admin")]  # R36
     )
 
+    # and the sync status (R40) equals a recount of what each side can see, as do the delivery receipts
+    def published_revisions(project: str, user: str) -> list[dict[str, Any]]:
+        drawings = call("GET", f"/projects/{project}/drawings?include_obsolete=true", user).json()["items"]
+        revisions = [
+            r
+            for d in drawings
+            for r in call("GET", f"/projects/{project}/drawings/{d['id']}", user).json()["revisions"]
+        ]
+        return [r for r in revisions if r["state"] == "published"]
+
+    status = call("GET", f"/connections/{requested['id']}/sync-status", sub).json()
+    waiting_now = down_get("/connected-drawings/review")["items"]
+    published_down = published_revisions(down, sub_admin)
+    assert status["upstream_published"] == len(published_revisions(up, gc)) == 3  # E-101, E-102 twice
+    assert (status["pending_review"], status["published_downstream"]) == (len(waiting_now), len(published_down))
+    assert status["copied"] == len(waiting_now) + len(published_down) == 3
+    assert (status["failed"], status["failures"]) == (0, [])
+    assert 0 <= status["lag_seconds"] < 60
+    assert status["last_synced_at"]
+    receipts = call("GET", f"/projects/{up}/drawing-revisions/{b102['id']}/deliveries", gc).json()["items"]
+    assert [(d["downstream"]["project_id"], d["state"]) for d in receipts] == [(down, "pending_review")]
+    # and the local stack shows the metrics the functions would publish to CloudWatch
+    published_metrics = local_stack.http.get(f"{local_stack.url}/_local/metrics", timeout=10).json()
+    assert published_metrics["totals"]["SyncCopiesWritten"] >= 5
+    assert any("SyncLagSeconds" in m["metrics"] for m in published_metrics["items"])
+
     # When the subcontractor disconnects, nothing published later arrives, and everything there stays (R17)
     ended = call("POST", f"/connections/{requested['id']}/disconnect", sub, json={"reason": "Scope complete"})
     assert ended.status_code == 200

@@ -110,6 +110,7 @@ def _copy(job: CopyJob, look_first: bool) -> Copied:
         outcome = db.write_copy(write)
         if outcome is Written.applied:
             metrics.add_metric(name="SyncCopiesWritten", unit="Count", value=1)
+            metrics.add_metric(name="SyncLagSeconds", unit="Seconds", value=write.lag or 0.0)
             return Copied(
                 connection_id,
                 written=True,
