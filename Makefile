@@ -11,7 +11,7 @@ export SAM_CLI_TELEMETRY := 0
 # sam build for python3.13 needs that interpreter: use pyenv's where the machine has one.
 PY313 := $(shell command -v pyenv >/dev/null 2>&1 && pyenv versions --bare 2>/dev/null | grep -m1 '^3\.13')
 
-.PHONY: dev test lint typecheck unit integration e2e openapi build bench clean
+.PHONY: dev test lint typecheck unit integration e2e openapi build bench faults clean
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,9 @@ build: $(SAM_VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench
+
+faults: $(VENV)/.installed  ## every AWS call of the pipeline scenario failed in turn (make test tries eight)
+	FAULT_POINTS=all $(BIN)/python -m pytest -q -s -p no:logging tests/integration/test_pipeline_faults.py
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache openapi.json

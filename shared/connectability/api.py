@@ -14,7 +14,9 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.router import Router
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
+from pynamodb.exceptions import PynamoDBException
 
 from connectability.config import get_settings
 from connectability.domain.permissions import Caller
@@ -54,18 +56,19 @@ _DESCRIPTIONS = {
     413: "Body too large",
     422: "Invalid fields",
     429: "Throttled",
+    503: "AWS could not answer in time; retry shortly",
 }
 
 
 def errors(*statuses: int, ok: int | tuple[int, ...] = 200) -> dict[int, OpenAPIResponse]:
     """Document a route's answers: its success (`ok`, shaped by its return type) and its errors.
 
-    Every route can answer 400, 401, 413, 422 and 429 besides those named.
+    Every route can answer 400, 401, 413, 422, 429 and 503 besides those named.
     """
     documented: dict[int, OpenAPIResponse] = {}
     for status in (ok,) if isinstance(ok, int) else ok:
         documented[status] = {"description": "No content", "content": {}} if status == 204 else {"description": "OK"}
-    for status in sorted({400, 401, 413, 422, 429, *statuses}):
+    for status in sorted({400, 401, 413, 422, 429, 503, *statuses}):
         body: OpenAPIResponse = {
             "description": _DESCRIPTIONS[status],
             "content": {"application/json": {"model": ErrorBody}},
@@ -145,6 +148,16 @@ def _as_json(event: Mapping[str, Any]) -> Mapping[str, Any]:
     }
 
 
+AWS_TROUBLE: list[type[Exception]] = [BotoCoreError, ClientError, PynamoDBException]
+THROTTLING = frozenset(
+    {"ThrottlingException", "Throttling", "ProvisionedThroughputExceededException", "RequestLimitExceeded", "SlowDown"}
+)
+
+
+def _code_of(exc: Exception) -> str | None:
+    return exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else type(exc).__name__
+
+
 def new_api() -> RestApi:
     """A REST resolver with validation and the single map from errors to the API.md error shape."""
     app = RestApi(enable_validation=True)
@@ -160,6 +173,15 @@ def new_api() -> RestApi:
         details = [{"field": _field_of(tuple(p.get("loc", ()))), "message": str(p.get("msg"))} for p in problems]
         fields = ", ".join(d["field"] for d in details)
         return error_response(422, "validation_error", f"Some fields are invalid: {fields}.", None, details)
+
+    @app.exception_handler(AWS_TROUBLE)
+    def _aws_trouble(exc: Exception) -> Response:
+        """AWS failed us (throttled, down, timed out): nothing the client did; a retry may well succeed."""
+        code = _code_of(exc.cause if isinstance(exc, PynamoDBException) and exc.cause is not None else exc)
+        logger.exception("AWS call failed during a request", extra={"aws_code": code})
+        if code in THROTTLING:
+            return error_response(429, "throttled", "Too many requests right now; retry after a short wait.")
+        return error_response(503, "unavailable", "The service could not answer; retry shortly.")
 
     @app.not_found
     def _no_route(_: Exception) -> Response:

@@ -64,16 +64,23 @@ class Item(Model):
     sk = UnicodeAttribute(range_key=True)
 
 
+def error_code(exc: PynamoDBException) -> str | None:
+    """AWS's error code behind a PynamoDB error; None when there was no answer at all (a timeout, a dropped
+    connection), where PynamoDB's own `cause_response_code` raises instead."""
+    response = getattr(exc.cause, "response", None)
+    return response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+
+
 def condition_failed(exc: PynamoDBException) -> bool:
     """The write was refused because a condition did not hold (not because another write was in flight)."""
-    if exc.cause_response_code == "ConditionalCheckFailedException":
+    if error_code(exc) == "ConditionalCheckFailedException":
         return True
     reasons = getattr(exc, "cancellation_reasons", None) or []
     return any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons)
 
 
 def _in_conflict(exc: PynamoDBException) -> bool:
-    if exc.cause_response_code == "TransactionConflictException":
+    if error_code(exc) == "TransactionConflictException":
         return True
     reasons = getattr(exc, "cancellation_reasons", None) or []
     return not condition_failed(exc) and any(r is not None and r.code == "TransactionConflict" for r in reasons)
@@ -131,7 +138,7 @@ def page(
         items = list(result)
     except QueryError as exc:
         # DynamoDB refuses a start key outside the query's range: a token of another list, or forged.
-        if start is None or exc.cause_response_code != "ValidationException":
+        if start is None or error_code(exc) != "ValidationException":
             raise
         raise InvalidInput(_BAD_TOKEN, details=[{"field": "next_token", "message": "not from this list"}]) from exc
     return items, encode_token(result.last_evaluated_key)

@@ -8,7 +8,7 @@ from datetime import datetime
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError
 
-from connectability.db.base import Gsi1, Item
+from connectability.db.base import Gsi1, Item, error_code
 from connectability.errors import AlreadyExists
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
@@ -54,7 +54,7 @@ def put_company(company_id: str, name: str, approval: str, beta: bool, created_a
     try:
         item.save(condition=CompanyItem.pk.does_not_exist())
     except PutError as exc:
-        if exc.cause_response_code == CONDITION_FAILED:
+        if error_code(exc) == CONDITION_FAILED:
             raise AlreadyExists(f"A company with id {company_id} exists already.") from exc
         raise
     return item
@@ -98,7 +98,7 @@ def put_company_user(
         item.save(condition=CompanyUserItem.pk.does_not_exist())
         return item, True
     except PutError as exc:
-        if exc.cause_response_code != CONDITION_FAILED:
+        if error_code(exc) != CONDITION_FAILED:
             raise
     item.save()
     return item, False

@@ -17,7 +17,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from connectability.db.base import Gsi2, Item, page
+from connectability.db.base import Gsi2, Item, error_code, page
 from connectability.db.companies import company_key
 from connectability.db.projects import project_key
 
@@ -168,7 +168,7 @@ LOST_RACE = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
 
 def is_lost_race(exc: TransactWriteError) -> bool:
     """The transaction was refused because of another change: a condition no longer held, or a concurrent write."""
-    return exc.cause_response_code == "TransactionCanceledException" and any(
+    return error_code(exc) == "TransactionCanceledException" and any(
         r is not None and r.code in LOST_RACE for r in exc.cancellation_reasons
     )
 
@@ -223,7 +223,7 @@ def start_reconcile(connection_id: str, run_id: str, at: datetime) -> bool:
             condition=ConnectionItem.status == "active",
         )
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if error_code(exc) == "ConditionalCheckFailedException":
             return False
         raise
     return True
@@ -244,7 +244,7 @@ def record_reconcile_page(
     try:
         connection.update(actions=actions, condition=ConnectionItem.reconcile_run_id == run_id)
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if error_code(exc) == "ConditionalCheckFailedException":
             return False
         raise
     return True

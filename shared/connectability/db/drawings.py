@@ -22,7 +22,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from connectability.db.base import Gsi1, Gsi2, Item, condition_failed, page, retry_conflicts
+from connectability.db.base import Gsi1, Gsi2, Item, condition_failed, error_code, page, retry_conflicts
 from connectability.db.projects import project_key
 from connectability.db.sync_counters import PublishedCountItem, published_shard
 
@@ -151,7 +151,7 @@ def next_seq(drawing: DrawingItem) -> int | None:
     try:
         drawing.update(actions=[DrawingItem.revision_count.add(1)], condition=DrawingItem.deleted == False)  # noqa: E712
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if error_code(exc) == "ConditionalCheckFailedException":
             return None
         raise
     return int(drawing.revision_count)
@@ -231,7 +231,7 @@ def make_current(drawing: DrawingItem, revision: RevisionItem) -> bool:
             & (DrawingItem.current_seq.does_not_exist() | (DrawingItem.current_seq < revision.seq)),
         )
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if error_code(exc) == "ConditionalCheckFailedException":
             return False
         raise
     return True
@@ -364,7 +364,7 @@ def record_sha256(project_id: str, revision_id: str, sha256: str) -> bool:
             condition=RevisionItem.file_state == "checking",
         )
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if error_code(exc) == "ConditionalCheckFailedException":
             return False
         raise
     return True
@@ -381,7 +381,7 @@ def bump_manifest_version(project_id: str, revision_id: str) -> RevisionItem | N
             condition=RevisionItem.published_at.exists() & (RevisionItem.connected != True),  # noqa: E712
         )
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if error_code(exc) == "ConditionalCheckFailedException":
             return None
         raise
     return revision

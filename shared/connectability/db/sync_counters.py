@@ -19,7 +19,7 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from connectability.db.base import Item, retry_conflicts
+from connectability.db.base import Item, error_code, retry_conflicts
 from connectability.db.connections import ConnectionItem
 from connectability.db.projects import project_key
 
@@ -174,7 +174,7 @@ def record_initial_page(connection_id: str, cursor: str, next_cursor: str | None
             & at_cursor,
         )
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if error_code(exc) == "ConditionalCheckFailedException":
             return False
         raise
     return True

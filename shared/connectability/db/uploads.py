@@ -5,7 +5,7 @@ from __future__ import annotations
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from connectability.db.base import Item, retry_conflicts
+from connectability.db.base import Item, error_code, retry_conflicts
 from connectability.db.projects import project_key
 
 
@@ -40,7 +40,7 @@ def claim_upload(upload: UploadItem, revision_id: str) -> bool:
             actions=[UploadItem.revision_id.set(revision_id)], condition=UploadItem.revision_id.does_not_exist()
         )
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if error_code(exc) == "ConditionalCheckFailedException":
             return False
         raise
     return True
