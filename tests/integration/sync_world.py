@@ -111,3 +111,15 @@ def sync_of(two: Connected, pipeline: Pipeline) -> Sync:
     up = DrawingsWorld(two.build.api, two.apex, two.up, uploader=UP_ADMIN, admin=UP_ADMIN)
     pipeline.run()  # the buckets' s3:TestEvents
     return Sync(two, up, pipeline)
+
+
+def fresh_pair(two: Connected, pipeline: Pipeline, n: int) -> Sync:
+    """A new upstream and downstream project pair in the same companies, connected (its initial sync queued):
+    many independent stories in one moto account, each with its own ids."""
+    up = two.upstream_project(f"Tower {n}")
+    down = two.build.project(two.volt, f"Tower {n} - Electrical", "volt-admin")
+    two.build.member(down, "volt-cm", "volt-admin", cm="admin", drawings="admin")
+    two.build.member(down, "req", "volt-admin", cm="admin", drawings="standard")
+    sync = sync_of(Connected(two.build, two.apex, two.volt, up, down), pipeline)
+    sync.connect()
+    return sync

@@ -28,7 +28,7 @@ from connectability.domain import outbox
 from connectability.models.common import utcnow
 from local.events import LambdaContext, sqs_event
 from tests.integration.conftest import PDF, SYNC_QUEUES, Connected, Pipeline
-from tests.integration.sync_world import DOWN_ADMIN, UP_ADMIN, Sync, sync_of
+from tests.integration.sync_world import DOWN_ADMIN, UP_ADMIN, Sync, fresh_pair
 
 
 class Crash(BaseException):
@@ -224,23 +224,12 @@ def points(total: int) -> list[int]:
     return list(range(1, total + 1, max(1, total // 8)))[:8]
 
 
-def fresh(two: Connected, pipeline: Pipeline, n: int) -> Sync:
-    """A new upstream and downstream project pair, connected, its initial sync done: one per fault point."""
-    up = two.upstream_project(f"Tower {n}")
-    down = two.build.project(two.volt, f"Tower {n} - Electrical", "volt-admin")
-    two.build.member(down, "volt-cm", "volt-admin", cm="admin", drawings="admin")
-    two.build.member(down, "req", "volt-admin", cm="admin", drawings="standard")
-    sync = sync_of(Connected(two.build, two.apex, two.volt, up, down), pipeline)
-    sync.connect()
-    settle(pipeline)
-    return sync
-
-
 KINDS = ("crash", "throttle", "error", "timeout")
 
 
 def test_every_fault_point_of_the_pipeline_ends_exact(two: Connected, pipeline: Pipeline, injector: Injector) -> None:
-    reference = fresh(two, pipeline, 0)
+    reference = fresh_pair(two, pipeline, 0)
+    settle(pipeline)
     scenario(reference, injector)
     heal(reference)
     total, copies = injector.seen, injector.copies
@@ -252,7 +241,8 @@ def test_every_fault_point_of_the_pipeline_ends_exact(two: Connected, pipeline: 
     tried: list[tuple[int, str, str]] = []
     for n, at in enumerate(points(total)):
         kind = KINDS[n % len(KINDS)]
-        sync = fresh(two, pipeline, n + 1)
+        sync = fresh_pair(two, pipeline, n + 1)
+        settle(pipeline)
         injector.at, injector.kind, injector.seen, injector.copies, injector.fired = at, kind, 0, 0, []
         scenario(sync, injector)
         heal(sync)

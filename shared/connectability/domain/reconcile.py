@@ -83,12 +83,7 @@ def _wanted(connection: ConnectionItem, revisions: list[drawings_db.RevisionItem
     """Manifests of the revisions the downstream lacks or holds at an older version."""
     ids = {r.revision_id: connected_id("rev", connection.connection_id, r.revision_id) for r in revisions}
     held = db.synced_versions(connection.downstream_project_id, list(ids.values()))
-    behind = [
-        r
-        for r in revisions
-        if held.get(ids[r.revision_id], 0) < int(r.manifest_version)
-        and (ids[r.revision_id] in held or r.state != "deleted")  # never had it and it is gone: nothing to do
-    ]
+    behind = [r for r in revisions if held.get(ids[r.revision_id], 0) < int(r.manifest_version)]
     return manifests_of(connection.upstream_project_id, behind)
 
 

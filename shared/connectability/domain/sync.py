@@ -102,8 +102,8 @@ def _copy(job: CopyJob, look_first: bool) -> Copied:
         if revision is not None and int(revision.synced_version or 0) >= m.version:
             return _nothing_to_write(job, seen, revision_id)  # a duplicate or a late event
         drawing_gone = seen.drawing is not None and bool(seen.drawing.deleted)
-        if revision is None and (m.deleted or drawing_gone):
-            return _nothing_to_write(job, seen, revision_id)  # never had it, and it is gone upstream
+        if revision is None and drawing_gone and not m.deleted:
+            return _nothing_to_write(job, seen, revision_id)  # its delete is on its way (or reconcile's)
         if copied is None and (revision is None or revision.sha256 != m.file.sha256):
             copied = _copy_file(job, look_first)
         write = _write(job, seen, revision_id, drawing_id, records, copied)
@@ -242,6 +242,13 @@ def _write(
         }
     counts: dict[str, int] = {}
     news, moment = False, time.time()
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    deleted = {
+        "state": RevisionState.deleted.value,
+        "deleted_at": now,
+        "gsi2pk": f"PROJECT#{job.downstream_project_id}#DELETED",
+        "gsi2sk": f"{stamp}#{revision_id}",
+    }
     if seen.revision is None:
         synced |= {
             "revision_id": revision_id,
@@ -250,7 +257,6 @@ def _write(
             "company_id": job.downstream_company_id,
             "seq": m.seq,
             "number": m.number,
-            "state": RevisionState.pending_review.value,
             "connected": True,
             "source_connection_id": job.connection_id,
             "source_revision_id": m.revision_id,
@@ -258,19 +264,21 @@ def _write(
             "created_at": now,
             "gsi1pk": f"DRAWING#{drawing_id}",
             "gsi1sk": f"REV#{m.seq:06d}",
-            **db.review_keys(job.downstream_project_id, name_key(m.number), m.seq, revision_id),
         }
-        news = not job.initial
-        counts |= {"copied": 1, "pending_review": 1}
-    elif m.deleted:
+        if m.deleted:
+            # published and deleted upstream before it arrived: kept for the Deleted report, as in order (R28)
+            synced |= deleted
+        else:
+            synced |= {
+                "state": RevisionState.pending_review.value,
+                **db.review_keys(job.downstream_project_id, name_key(m.number), m.seq, revision_id),
+            }
+            counts |= {"copied": 1, "pending_review": 1}
+            if not job.initial:
+                counts["news_published"], news = 1, True
+    elif m.deleted and seen.revision.state in _STATE_COUNTER:
         counts |= {"copied": -1, _STATE_COUNTER[seen.revision.state]: -1}
-        stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        synced |= {
-            "state": RevisionState.deleted.value,
-            "deleted_at": now,
-            "gsi2pk": f"PROJECT#{job.downstream_project_id}#DELETED",
-            "gsi2sk": f"{stamp}#{revision_id}",
-        }
+        synced |= deleted
     drawing: dict[str, object] = {}
     if seen.drawing is None:
         drawing = {
@@ -280,16 +288,13 @@ def _write(
             "number": m.number,
             "connected": True,
             "source_connection_id": job.connection_id,
-            "deleted": False,
+            "deleted": m.deleted,
         }
     if m.deleted and seen.drawing is not None and not seen.drawing.deleted:
         drawing["deleted"] = True  # off the register (R28); its areas stay
-        counts["news_deleted"] = 1
-        news = True
+        counts["news_deleted"], news = 1, True
     elif seen.drawing is None or seen.drawing.current_revision_id == revision_id:
         drawing |= {"title": m.title, "obsolete": m.obsolete, "discipline_key": discipline_key, "area_id": area_id}
-    if news and seen.revision is None:
-        counts["news_published"] = 1
     return CopyWrite(
         connection_id=job.connection_id,
         project_id=job.downstream_project_id,
