@@ -19,13 +19,18 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(BIN)/python -m pip install -q -r requirements.lock
 	touch $@
 
+# Swagger UI for the API reference at /docs, pinned by package-lock.json (scripts off: none is needed).
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
 $(SAM_VENV)/.installed:
 	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/python -m pip install -q --upgrade pip
 	$(SAM_VENV)/bin/python -m pip install -q aws-sam-cli==$(SAM_CLI_VERSION)
 	touch $@
 
-dev: $(VENV)/.installed  ## the local stack with demo data (options: ARGS="--api-port 3000 --aws-port 5000 --seed demo")
+dev: $(VENV)/.installed node_modules/.installed  ## the local stack with demo data (options: ARGS="--api-port 3000 --aws-port 5000 --seed demo")
 	$(BIN)/python -m local $(ARGS)
 
 test: $(VENV)/.installed $(SAM_VENV)/.installed lint typecheck  ## ruff, mypy, then every test
@@ -48,4 +53,4 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache openapi.json
+	rm -rf $(VENV) $(SAM_VENV) node_modules test-artifacts .aws-sam .pytest_cache .mypy_cache .ruff_cache openapi.json
