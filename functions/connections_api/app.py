@@ -6,11 +6,10 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from aws_lambda_powertools.event_handler.router import Router
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from connectability.api import Id, Limit, NextToken, caller_of, errors, new_api, respond
+from connectability.api import CONNECTION_MANAGER, ApiRouter, Id, Limit, NextToken, caller_of, errors, new_api, respond
 from connectability.domain import connections, notifications
 from connectability.models.common import Page
 from connectability.models.connections import (
@@ -26,7 +25,7 @@ from connectability.models.connections import (
 from connectability.models.notifications import Notification
 from connectability.observability import logger, metrics, tracer
 
-router = Router()
+router = ApiRouter(CONNECTION_MANAGER)
 
 
 @router.post("/projects/<project_id>/connections", responses=errors(403, 404, 409, ok=201))
@@ -35,12 +34,12 @@ def request_connection(project_id: Id, body: Annotated[ConnectionRequest, Body()
 
 
 @router.get("/projects/<project_id>/connections", responses=errors(403, 404))
-def list_project_connections(project_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[Connection]:
+def list_connections(project_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[Connection]:
     return connections.list_for_project(caller_of(router), project_id, limit, next_token)
 
 
 @router.get("/projects/<project_id>/connectable-projects", responses=errors(403, 404))
-def connectable_projects(project_id: Id) -> Page[ProjectRef]:
+def list_connectable_projects(project_id: Id) -> Page[ProjectRef]:
     return connections.connectable_projects(caller_of(router), project_id)
 
 
@@ -50,44 +49,44 @@ def get_connection(connection_id: Id) -> Connection:
 
 
 @router.post("/connections/<connection_id>/approve", responses=errors(403, 404, 409))
-def approve(connection_id: Id, body: Annotated[NoBody | None, Body()] = None) -> Connection:
+def approve_connection(connection_id: Id, body: Annotated[NoBody | None, Body()] = None) -> Connection:
     return connections.approve(caller_of(router), connection_id)
 
 
 @router.post("/connections/<connection_id>/reject", responses=errors(403, 404, 409))
-def reject(connection_id: Id, body: Annotated[RejectBody | None, Body()] = None) -> Connection:
+def reject_connection(connection_id: Id, body: Annotated[RejectBody | None, Body()] = None) -> Connection:
     return connections.reject(caller_of(router), connection_id, body or RejectBody())
 
 
 @router.post("/connections/<connection_id>/cancel", responses=errors(403, 404, 409))
-def cancel(connection_id: Id, body: Annotated[NoBody | None, Body()] = None) -> Connection:
+def cancel_connection(connection_id: Id, body: Annotated[NoBody | None, Body()] = None) -> Connection:
     return connections.cancel(caller_of(router), connection_id)
 
 
 @router.post("/connections/<connection_id>/disconnect", responses=errors(403, 404, 409))
-def disconnect(connection_id: Id, body: Annotated[DisconnectBody, Body()]) -> Connection:
+def disconnect_connection(connection_id: Id, body: Annotated[DisconnectBody, Body()]) -> Connection:
     return connections.disconnect(caller_of(router), connection_id, body)
 
 
 @router.get("/projects/<project_id>/settings/connection-manager", responses=errors(403, 404))
-def get_settings(project_id: Id) -> Settings:
+def get_cm_settings(project_id: Id) -> Settings:
     return notifications.get_recipient_settings(caller_of(router), project_id, notifications.CM)
 
 
 @router.put("/projects/<project_id>/settings/connection-manager", responses=errors(403, 404))
-def put_settings(project_id: Id, body: Annotated[SettingsBody, Body()]) -> Settings:
+def put_cm_settings(project_id: Id, body: Annotated[SettingsBody, Body()]) -> Settings:
     return notifications.put_recipient_settings(
         caller_of(router), project_id, notifications.CM, body.notification_recipients
     )
 
 
 @router.get("/companies/<company_id>/connections", responses=errors(403, 404))
-def company_connections(company_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[Connection]:
+def list_company_connections(company_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[Connection]:
     return connections.list_for_company(caller_of(router), company_id, limit, next_token)
 
 
 @router.get("/projects/<project_id>/notifications", responses=errors(403, 404))
-def project_notifications(project_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[Notification]:
+def list_notifications(project_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[Notification]:
     return notifications.list_for_project(caller_of(router), project_id, limit, next_token)
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -84,6 +85,32 @@ def respond(status: int, body: Any = None) -> Response:
 def error_response(status: int, code: str, message: str, rule: str | None = None, details: Any = None) -> Response:
     body = {"error": {"code": code, "message": message, "rule": rule, "details": details}}
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+DIRECTORY, CONNECTION_MANAGER, DRAWINGS = "Directory", "Connection Manager", "Drawings"
+_ROUTE = inspect.signature(Router.route)
+
+
+class ApiRouter(Router):
+    """A Router whose operations carry their API's one tag and, as operationId, their handler's name.
+
+    So a client generated from the OpenAPI document groups calls by API (`connection_manager.approve_connection`)
+    instead of one `default` module of names like `approve_connections__connection_id__approve_post`.
+    """
+
+    def __init__(self, tag: str) -> None:
+        super().__init__()
+        self.tag = tag
+
+    def route(self, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:
+        arguments = _ROUTE.bind(self, *args, **kwargs).arguments
+
+        def register(func: Any) -> Any:
+            named = {**arguments, "tags": arguments.get("tags") or [self.tag]}
+            named["operation_id"] = arguments.get("operation_id") or func.__name__
+            return Router.route(**named)(func)
+
+        return register
 
 
 _GROUP_SPLIT = re.compile(r"[\s,\[\]]+")

@@ -64,6 +64,24 @@ def test_r01_a_user_can_belong_to_several_companies(api: Api, world: Directory) 
     assert api("PATCH", f"/companies/{other['id']}", "admin", {"name": "Mine now"}).status == 403
 
 
+def test_r01_a_user_lists_their_own_companies_and_nobody_elses(api: Api, world: Directory) -> None:
+    # Given Apex's admin, also a plain user of a second company, and a third company they are not in
+    other = api("POST", "/companies", PLATFORM_ADMIN, {"name": "Volt Electric"}).body
+    api("PUT", f"/companies/{other['id']}/users/admin", PLATFORM_ADMIN, {"email": "a@apex.example", "name": "Ada"})
+    api("POST", "/companies", PLATFORM_ADMIN, {"name": "Elsewhere Ltd"})
+
+    # When they ask for their companies
+    answer = api("GET", "/me/companies", world.admin)
+
+    # Then both of theirs are listed, by name, with their role in each, and no other
+    assert answer.status == 200, answer.body
+    assert [(m["company_name"], m["is_company_admin"]) for m in answer.body["items"]] == [
+        ("Apex Builders", True),
+        ("Volt Electric", False),
+    ]
+    assert api("GET", "/me/companies", "stranger").body["items"] == []
+
+
 def test_put_company_user_answers_201_then_200(api: Api, world: Directory) -> None:
     first = api(
         "PUT",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from local.openapi import build
 
 
@@ -32,3 +34,27 @@ def test_created_resources_are_documented_as_201() -> None:
     ]:
         assert "201" in paths[path][method]["responses"], path
         assert "200" not in paths[path][method]["responses"], path
+
+
+def test_every_operation_has_one_api_tag_and_a_short_operation_id_of_its_own() -> None:
+    # Given the generated document
+    document = build()
+
+    # When its operations are read
+    operations = [(m, p, o) for p, ops in document["paths"].items() for m, o in ops.items()]
+
+    # Then each carries exactly one of the three APIs' tags, and a short snake_case operationId no other has,
+    # so a generated client groups calls by API with names a person would type
+    assert {t["name"] for t in document["tags"]} == {"Directory", "Connection Manager", "Drawings"}
+    ids = [o["operationId"] for _, _, o in operations]
+    assert len(ids) == len(set(ids))
+    for method, path, operation in operations:
+        assert operation["tags"] in (["Directory"], ["Connection Manager"], ["Drawings"]), (method, path)
+        assert re.fullmatch(r"[a-z][a-z_]{2,30}", operation["operationId"]), (method, path, operation["operationId"])
+    assert document["paths"]["/connections/{connection_id}/approve"]["post"]["operationId"] == "approve_connection"
+
+
+def test_the_document_says_how_to_authenticate() -> None:
+    document = build()
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    assert document["security"] == [{"bearer": []}]
