@@ -9,6 +9,7 @@ import threading
 from types import FrameType
 
 from local import seed
+from local.sheets import publish_sheets
 from local.stack import LocalStack, PortInUse, startup_lines
 
 READY = "Local stack ready"
@@ -45,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
             fixture = seed.demo()
             answer = stack.seed(fixture)
             print(f"Seeded the demo: companies {answer['companies']}, projects {answer['projects']}")
+            upstream = answer["projects"]["gc-tower"]
+            sheets = publish_sheets(stack.api_url, stack.token("gc-pm"), upstream)
+            print(f"Published {len(sheets)} drawings in Harbor Tower (gc-tower), ready to sync")
             print("\n".join(startup_lines(stack, fixture, answer)))
         print(f"{READY} (Ctrl-C to stop)", flush=True)
         while not stopping.wait(0.5):
