@@ -60,10 +60,8 @@ async function main() {
     fill(app, await signInView(config, () => main(), (e) => flash("error", e)));
     return;
   }
-  const api = new Api(config.api_url, current.token, () => {
-    forget();
-    flash("error", { message: "Your sign-in has expired or was refused: sign in again.", rule: null });
-  });
+  // A refused token is forgotten: the API's message says why, and the next load asks to sign in.
+  const api = new Api(config.api_url, current.token, forget);
   const docs = config.docs_url === undefined ? "/docs" : config.docs_url;
   fill(
     whoami,

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.e2e.conftest import LocalStackClient, running_stack
+from tests.e2e.conftest import LocalStackClient, local_stack, running_stack
+
+__all__ = ["local_stack"]  # the shared stack of the end-to-end tests serves these too
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "console"
