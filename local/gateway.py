@@ -33,7 +33,7 @@ _SKIPPED_HEADERS = {"content-length", "transfer-encoding", "connection"}
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
-    """The API.md error shape, for the answers the gateway gives itself."""
+    """The API's error shape, for the answers the gateway gives itself."""
     return {"error": {"code": code, "message": message, "rule": None, "details": details}}
 
 

@@ -1,4 +1,4 @@
-"""Connection Manager API: requests, approvals, disconnects, settings, lists, notifications (API.md)."""
+"""Connection Manager API: requests, approvals, disconnects, settings, lists, notifications (docs/api.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Directory API: companies, company users, projects and project directories (API.md, Directory)."""
+"""Directory API: companies, company users, projects and project directories (docs/api.md)."""
 
 from __future__ import annotations
 

@@ -41,7 +41,7 @@ class ErrorInfo(BaseModel):
 
 
 class ErrorBody(BaseModel):
-    """The one error shape of API.md."""
+    """The one error shape of the API (docs/api.md, Errors)."""
 
     error: ErrorInfo
 
@@ -173,7 +173,7 @@ def _as_json(event: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def new_api() -> RestApi:
-    """A REST resolver with validation and the single map from errors to the API.md error shape."""
+    """A REST resolver with validation and the single map from errors to the one error shape."""
     app = RestApi(enable_validation=True)
 
     @app.exception_handler(ConnectabilityError)

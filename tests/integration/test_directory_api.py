@@ -1,4 +1,4 @@
-"""The Directory API through its handler on moto (API.md, Directory; R01, R02)."""
+"""The Directory API through its handler on moto (R01, R02)."""
 
 from __future__ import annotations
 

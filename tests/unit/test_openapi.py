@@ -58,3 +58,19 @@ def test_the_document_says_how_to_authenticate() -> None:
     document = build()
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     assert document["security"] == [{"bearer": []}]
+
+
+def test_every_route_an_error_message_names_exists() -> None:
+    # Given the messages the domain writes, which point people at other routes ("... with POST /projects/...")
+    from pathlib import Path
+
+    from local.template import load
+
+    routes = {(r.method, r.path) for r in load().routes}
+    sources = (Path(__file__).resolve().parents[2] / "shared" / "connectability").rglob("*.py")
+    named = [m for f in sources for m in re.findall(r"\b(GET|POST|PUT|PATCH|DELETE) (/[\w{}/.-]+)", f.read_text())]
+
+    # Then each named route is a route of the template (no "..." and no route that does not exist)
+    assert named
+    for method, path in named:
+        assert (method, path.rstrip(".")) in routes, f"{method} {path}"
