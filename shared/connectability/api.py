@@ -137,6 +137,9 @@ class RestApi(APIGatewayRestResolver):
     """Powertools' REST resolver that refuses oversized bodies (413) before validation reads them."""
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return _console_may_read(event, self._answer(event, context))
+
+    def _answer(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         body = event.get("body") or ""
         limit = get_settings().max_body_bytes
         if len(body.encode()) > limit:
@@ -147,6 +150,17 @@ class RestApi(APIGatewayRestResolver):
             except (ValueError, RecursionError):
                 return _refusal(MalformedJson("The body is not valid JSON; send a JSON object."))
         return super().resolve(_as_json(event), context)
+
+
+def _console_may_read(event: Mapping[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+    """The console is served from another origin (CloudFront): let its browser read every answer, errors too.
+
+    API Gateway answers the preflight (template.yaml, Cors); the answers themselves must name the origin."""
+    origin = get_settings().console_origin
+    sent = next((v for k, v in (event.get("headers") or {}).items() if k.lower() == "origin"), None)
+    if origin and sent == origin:
+        answer["headers"] = {**(answer.get("headers") or {}), "Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+    return answer
 
 
 def _refusal(error: ConnectabilityError) -> dict[str, Any]:

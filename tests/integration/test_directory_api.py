@@ -284,3 +284,25 @@ def test_error_shape_is_the_same_everywhere(api: Api) -> None:
     assert answer.status == 404
     assert set(answer.body) == {"error"}
     assert set(answer.error) == {"code", "message", "rule", "details"}
+
+
+def test_the_console_origin_may_read_answers_and_no_other(api: Api, world: Directory) -> None:
+    # Given the API, told the console's origin (template.yaml: CONSOLE_ORIGIN, CloudFront's address)
+    import os
+
+    from connectability.api import _console_may_read
+    from connectability.config import get_settings
+
+    os.environ["CONSOLE_ORIGIN"] = "https://console.example"
+    get_settings.cache_clear()
+    try:
+        # When the console's browser, or another site's, reads an answer
+        ours = _console_may_read({"headers": {"Origin": "https://console.example"}}, {"statusCode": 404})
+        theirs = _console_may_read({"headers": {"origin": "https://elsewhere.example"}}, {"statusCode": 404})
+    finally:
+        del os.environ["CONSOLE_ORIGIN"]
+        get_settings.cache_clear()
+
+    # Then only the console's origin is allowed to read it
+    assert ours["headers"]["Access-Control-Allow-Origin"] == "https://console.example"
+    assert "headers" not in theirs
