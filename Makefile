@@ -11,7 +11,7 @@ export SAM_CLI_TELEMETRY := 0
 # sam build for python3.13 needs that interpreter: use pyenv's where the machine has one.
 PY313 := $(shell command -v pyenv >/dev/null 2>&1 && pyenv versions --bare 2>/dev/null | grep -m1 '^3\.13')
 
-.PHONY: dev test lint typecheck unit integration e2e openapi build bench faults clean
+.PHONY: browser dev test lint typecheck unit integration e2e openapi build bench faults load clean
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,17 +19,29 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(BIN)/python -m pip install -q -r requirements.lock
 	touch $@
 
+# Swagger UI for the API reference at /docs, pinned by package-lock.json (scripts off: none is needed).
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The browser tests drive Debian's chromium (Playwright cannot download its own browser on every machine).
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+browser:
+	test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+
 $(SAM_VENV)/.installed:
 	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/python -m pip install -q --upgrade pip
 	$(SAM_VENV)/bin/python -m pip install -q aws-sam-cli==$(SAM_CLI_VERSION)
 	touch $@
 
-dev: $(VENV)/.installed  ## the local stack with demo data (options: ARGS="--api-port 3000 --aws-port 5000 --seed demo")
+dev: $(VENV)/.installed node_modules/.installed  ## the local stack with demo data (options: ARGS="--api-port 3000 --aws-port 5000 --seed demo")
 	$(BIN)/python -m local $(ARGS)
 
-test: $(VENV)/.installed $(SAM_VENV)/.installed lint typecheck  ## ruff, mypy, then every test
-	SAM_BIN=$(SAM_VENV)/bin/sam $(BIN)/python -m pytest -n 2 -q
+test: $(VENV)/.installed $(SAM_VENV)/.installed node_modules/.installed browser lint typecheck  ## ruff, mypy, then every test
+	SAM_BIN=$(SAM_VENV)/bin/sam CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -n 2 -q
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
@@ -47,8 +59,11 @@ build: $(SAM_VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench
 
+load: $(VENV)/.installed  ## a bounded load run on the local stack (ARGS="--seconds 180 --pairs 8"); make test runs 12 s
+	$(BIN)/python -m bench.load $(ARGS)
+
 faults: $(VENV)/.installed  ## every AWS call of the pipeline scenario failed in turn (make test tries eight)
 	FAULT_POINTS=all $(BIN)/python -m pytest -q -s -p no:logging tests/integration/test_pipeline_faults.py
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache openapi.json
+	rm -rf $(VENV) $(SAM_VENV) node_modules test-artifacts .aws-sam .pytest_cache .mypy_cache .ruff_cache openapi.json

@@ -9,7 +9,8 @@ import threading
 from types import FrameType
 
 from local import seed
-from local.stack import LocalStack, PortInUse, curl_lines
+from local.sheets import publish_sheets
+from local.stack import LocalStack, PortInUse, startup_lines
 
 READY = "Local stack ready"
 
@@ -40,11 +41,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(f"API:  {stack.api_url}   (routes: {len(stack.stack.routes)}; tools under /_local)")
         print(f"moto: {stack.endpoint}   (state: {stack.endpoint}/moto-api/)")
+        print(f"Console: {stack.api_url}/   API reference: {stack.api_url}/docs")
         if args.seed == "demo":
             fixture = seed.demo()
             answer = stack.seed(fixture)
             print(f"Seeded the demo: companies {answer['companies']}, projects {answer['projects']}")
-            print("\n".join(curl_lines(stack, fixture, answer)))
+            upstream = answer["projects"]["gc-tower"]
+            sheets = publish_sheets(stack.api_url, stack.token("gc-pm"), upstream)
+            print(f"Published {len(sheets)} drawings in Harbor Tower (gc-tower), ready to sync")
+            print("\n".join(startup_lines(stack, fixture, answer)))
         print(f"{READY} (Ctrl-C to stop)", flush=True)
         while not stopping.wait(0.5):
             pass

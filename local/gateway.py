@@ -3,7 +3,8 @@
 Routes come from template.yaml (`stack.routes`). A request is matched on method and path (one segment per
 path parameter, literal segments beating parameters as in API Gateway), checked for a token like the Cognito
 authorizer, turned into the proxy event, handed to the function in this process, and its answer written
-back. Paths under /_local are the local stack's own tools (no token) and go to `local`.
+back. Paths under /_local are the local stack's own tools (no token) and go to `local`. A GET of a path no
+route matches may be a static file (`static`: the console, the API reference; see local/web.py).
 """
 
 from __future__ import annotations
@@ -27,11 +28,12 @@ from local.tokens import InvalidToken, TokenIssuer
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 LocalApi = Callable[[str, str, bytes], tuple[int, Any]]
+Static = Callable[[str], tuple[int, dict[str, Any], bytes] | None]
 _SKIPPED_HEADERS = {"content-length", "transfer-encoding", "connection"}
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
-    """The API.md error shape, for the answers the gateway gives itself."""
+    """The API's error shape, for the answers the gateway gives itself."""
     return {"error": {"code": code, "message": message, "rule": None, "details": details}}
 
 
@@ -78,12 +80,20 @@ class Gateway:
     """The HTTP server; `start` serves on a thread, `stop` shuts it down."""
 
     def __init__(
-        self, routes: list[Route], invoker: Invoker, tokens: TokenIssuer, local: LocalApi, host: str, port: int
+        self,
+        routes: list[Route],
+        invoker: Invoker,
+        tokens: TokenIssuer,
+        local: LocalApi,
+        host: str,
+        port: int,
+        static: Static | None = None,
     ) -> None:
         self.routes = compile_routes(routes)
         self.invoker = invoker
         self.tokens = tokens
         self.local = local
+        self.static = static
         self.server = ThreadingHTTPServer((host, port), _RequestHandler)
         self.server.daemon_threads = True
         self.server.gateway = self  # type: ignore[attr-defined]
@@ -106,6 +116,10 @@ class Gateway:
         if path == "/_local" or path.startswith("/_local/"):
             return self._local(method, path, body)
         route, params, allowed = match(self.routes, method, path)
+        if route is None and not allowed and method in ("GET", "HEAD") and self.static is not None:
+            found = self.static(path)
+            if found is not None:
+                return found
         if route is None:
             if allowed:
                 message = f"{method} is not allowed on {path}; use {', '.join(sorted(set(allowed)))}."
@@ -163,7 +177,8 @@ class Gateway:
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any], bytes]:
-    data = b"" if status == 204 else json.dumps(body, default=str).encode()
+    """The gateway's own answers, each ending in a newline so that two in a row print apart in a shell."""
+    data = b"" if status == 204 else json.dumps(body, default=str).encode() + b"\n"
     return status, {"Content-Type": "application/json", **(headers or {})}, data
 
 

@@ -17,6 +17,18 @@ from local.template import Stack, load
 
 TITLE = "Connectability"
 VERSION = "1.0.0"
+DESCRIPTION = (
+    "Connect a downstream construction project to an upstream one; every drawing the upstream publishes is then "
+    "copied into the downstream, where a Drawings admin reviews and publishes it. Rules, error codes and "
+    "notification events are explained in the repository's docs/api.md. Every call needs an id token of the "
+    "stack's Cognito user pool (`Authorization: Bearer <token>`); on the local stack, POST /_local/tokens."
+)
+TAGS = [
+    {"name": "Directory", "description": "Companies, their users, projects and project directories."},
+    {"name": "Connection Manager", "description": "Requests, approvals, disconnects, notification settings."},
+    {"name": "Drawings", "description": "Uploads, revisions, the register, review of connected drawings."},
+]
+SECURITY = {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
 
 
 def resolvers(stack: Stack) -> dict[str, Any]:
@@ -33,10 +45,14 @@ def resolvers(stack: Stack) -> dict[str, Any]:
 
 
 def build(stack: Stack | None = None) -> dict[str, Any]:
-    """One document: the paths and component schemas of every API function (a clash of names is an error)."""
+    """One document: the paths and component schemas of every API function (a clash of names is an error).
+
+    Each operation has one of the TAGS and an operationId used nowhere else, so generated clients stay usable."""
     document: dict[str, Any] = {}
     paths: dict[str, dict[str, Any]] = {}
     schemas: dict[str, Any] = {}
+    operation_ids: dict[str, str] = {}
+    tag_names = {t["name"] for t in TAGS}
     for name, app in resolvers(stack or load()).items():
         part = json.loads(app.get_openapi_json_schema(title=TITLE, version=VERSION))
         document = document or {k: v for k, v in part.items() if k not in ("paths", "components")}
@@ -44,12 +60,20 @@ def build(stack: Stack | None = None) -> dict[str, Any]:
             for method, operation in operations.items():
                 if method in paths.get(path, {}):
                     raise ValueError(f"{method.upper()} {path} is served by two functions (one is {name})")
+                where = f"{method.upper()} {path}"
+                if len(operation.get("tags", [])) != 1 or operation["tags"][0] not in tag_names:
+                    raise ValueError(f"{where} needs exactly one tag of {sorted(tag_names)}")
+                if operation_ids.setdefault(operation["operationId"], where) != where:
+                    raise ValueError(f"{where} and {operation_ids[operation['operationId']]} share an operationId")
                 paths.setdefault(path, {})[method] = operation
         for schema_name, schema in part.get("components", {}).get("schemas", {}).items():
             if schemas.setdefault(schema_name, schema) != schema:
                 raise ValueError(f"two functions define schema {schema_name} differently (one is {name})")
+    document["info"] = {**document.get("info", {}), "description": DESCRIPTION}
+    document["tags"] = TAGS
     document["paths"] = dict(sorted(paths.items()))
-    document["components"] = {"schemas": dict(sorted(schemas.items()))}
+    document["components"] = {"schemas": dict(sorted(schemas.items())), "securitySchemes": SECURITY}
+    document["security"] = [{"bearer": []}]
     return document
 
 

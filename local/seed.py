@@ -127,6 +127,11 @@ def emails(data: dict[str, Any]) -> dict[str, str]:
     return {u.user_id: u.email for c in Fixture.model_validate(data).companies for u in c.users}
 
 
+def names(data: dict[str, Any]) -> dict[str, str]:
+    """user_id → name, for the console's user picker on the local stack."""
+    return {u.user_id: u.name for c in Fixture.model_validate(data).companies for u in c.users}
+
+
 def memberships(data: dict[str, Any], answer: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(user_id, company name, company id) for every company user, for the curl lines printed at startup."""
     return [

@@ -26,6 +26,7 @@ from local.metrics import MetricsSink
 from local.pollers import QueuePoller, ScheduleRunner, rate_seconds, scheduled_event
 from local.template import REGION, TEMPLATE, Stack, create_resources, load
 from local.tokens import LIFETIME_SECONDS, PLATFORM_ADMIN, TokenIssuer
+from local.web import Web
 
 # Local-only overrides, never in template.yaml: fake credentials that moto accepts, and no X-Ray daemon to send
 # traces to. Metrics are written as in Lambda and kept for GET /_local/metrics (local/metrics.py).
@@ -66,6 +67,7 @@ class LocalStack:
         self.tokens = TokenIssuer()
         self.invoker = Invoker(self.stack)
         self.emails: dict[str, str] = {}
+        self.names: dict[str, str] = {PLATFORM_ADMIN: "Platform admin"}
         self._moto: Any = None
         self._gateway: Gateway | None = None
         self._threads: list[QueuePoller | ScheduleRunner] = []
@@ -89,7 +91,9 @@ class LocalStack:
         self._forget_cached_settings()
         create_resources(self.stack, self.endpoint)
         self._warm()
-        self._gateway = Gateway(self.stack.routes, self.invoker, self.tokens, self.local_api, self.host, self.api_port)
+        self._gateway = Gateway(
+            self.stack.routes, self.invoker, self.tokens, self.local_api, self.host, self.api_port, Web().answer
+        )
         self._gateway.start()
         sqs = self._client("sqs")
         for source in self.stack.queue_sources:
@@ -144,6 +148,7 @@ class LocalStack:
     def seed(self, fixture: dict[str, Any]) -> dict[str, Any]:
         answer = seeding.apply(fixture)
         self.emails.update(seeding.emails(fixture))
+        self.names.update(seeding.names(fixture))
         return answer
 
     def settle(self, timeout: float = SETTLE_TIMEOUT_SECONDS) -> dict[str, Any]:
@@ -196,7 +201,7 @@ class LocalStack:
         return self.invoker.invoke(function, scheduled_event(function))
 
     def local_api(self, method: str, path: str, body: bytes) -> tuple[int, Any]:
-        """The /_local routes of API.md, plus /_local/routes and /_local/schedules/<function>."""
+        """/_local: tokens, seed, outbox, settle; routes, users (for the console's sign-in) and schedules."""
         try:
             data = json.loads(body) if body.strip() else {}
         except ValueError:
@@ -223,6 +228,9 @@ class LocalStack:
                 raise
         if (method, path) == ("GET", "/_local/metrics"):
             return 200, {"totals": self.metrics.totals(), "items": list(self.metrics.items)}
+        if (method, path) == ("GET", "/_local/users"):
+            items = [{"user_id": u, "name": n, "email": self.emails.get(u)} for u, n in self.names.items()]
+            return 200, {"items": items}
         if (method, path) == ("GET", "/_local/outbox"):
             return 200, {"items": self.outbox()}
         if (method, path) == ("POST", "/_local/settle"):
@@ -242,17 +250,25 @@ class LocalStack:
         return 404, error_body("not_found", f"No local route {method} {path}.")
 
 
-def curl_lines(stack: LocalStack, fixture: dict[str, Any], answer: dict[str, Any]) -> list[str]:
-    """One ready-to-paste request per company user (and the platform admin): GET their company."""
-    lines = []
-    companies = list(answer["companies"].values())
-    if companies:
-        token = stack.token(PLATFORM_ADMIN)
-        lines.append(f"# {PLATFORM_ADMIN} (platform admin)")
-        lines.append(f'curl -s -H "Authorization: Bearer {token}" {stack.api_url}/companies/{companies[0]}')
+def export_name(kind: str, key: str) -> str:
+    """A shell variable for a fixture key: ("project", "gc-tower") -> PROJECT_GC_TOWER."""
+    return f"{kind}_{key}".upper().replace("-", "_")
+
+
+def startup_lines(stack: LocalStack, fixture: dict[str, Any], answer: dict[str, Any]) -> list[str]:
+    """The seeded ids as `export` lines, then one ready-to-paste request per user (each user once)."""
+    lines = ["# The demo's ids, for a shell (the README's walk-through uses them):", f"export API={stack.api_url}"]
+    lines += [f"export {export_name('company', k)}={v}" for k, v in answer["companies"].items()]
+    lines += [f"export {export_name('project', k)}={v}" for k, v in answer["projects"].items()]
+    companies: dict[str, list[tuple[str, str]]] = {}
     for user_id, company_name, company_id in seeding.memberships(fixture, answer):
-        lines.append(f"# {user_id} @ {company_name}")
-        lines.append(
-            f'curl -s -H "Authorization: Bearer {stack.token(user_id)}" {stack.api_url}/companies/{company_id}'
-        )
+        companies.setdefault(user_id, []).append((company_name, company_id))
+    if answer["companies"]:
+        first = next(iter(answer["companies"].values()))
+        companies = {PLATFORM_ADMIN: [("platform admin", first)], **companies}
+    lines.append("# One request per user: GET their (first) company")
+    for user_id, memberships in companies.items():
+        lines.append(f"# {user_id} @ {', '.join(name for name, _ in memberships)}")
+        url = f"{stack.api_url}/companies/{memberships[0][1]}"
+        lines.append(f'curl -s -H "Authorization: Bearer {stack.token(user_id)}" {url}')
     return lines

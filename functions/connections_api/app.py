@@ -1,4 +1,4 @@
-"""Connection Manager API: requests, approvals, disconnects, settings, lists, notifications (API.md)."""
+"""Connection Manager API: requests, approvals, disconnects, settings, lists, notifications (docs/api.md)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from aws_lambda_powertools.event_handler.router import Router
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from connectability.api import Id, Limit, NextToken, caller_of, errors, new_api, respond
+from connectability.api import CONNECTION_MANAGER, ApiRouter, Id, Limit, NextToken, caller_of, errors, new_api, respond
 from connectability.domain import connections, notifications
 from connectability.domain import sync_status as sync_status_domain
 from connectability.models.common import Page
@@ -28,7 +27,7 @@ from connectability.models.notifications import Notification
 from connectability.models.sync import ReconcileStarted, SyncStatus
 from connectability.observability import logger, metrics, tracer
 
-router = Router()
+router = ApiRouter(CONNECTION_MANAGER)
 
 
 @router.post("/projects/<project_id>/connections", responses=errors(403, 404, 409, ok=201))
@@ -37,12 +36,12 @@ def request_connection(project_id: Id, body: Annotated[ConnectionRequest, Body()
 
 
 @router.get("/projects/<project_id>/connections", responses=errors(403, 404))
-def list_project_connections(project_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[Connection]:
+def list_connections(project_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[Connection]:
     return connections.list_for_project(caller_of(router), project_id, limit, next_token)
 
 
 @router.get("/projects/<project_id>/connectable-projects", responses=errors(403, 404))
-def connectable_projects(project_id: Id) -> Page[ProjectRef]:
+def list_connectable_projects(project_id: Id) -> Page[ProjectRef]:
     return connections.connectable_projects(caller_of(router), project_id)
 
 
@@ -52,56 +51,56 @@ def get_connection(connection_id: Id) -> Connection:
 
 
 @router.post("/connections/<connection_id>/approve", responses=errors(403, 404, 409))
-def approve(connection_id: Id, body: Annotated[NoBody | None, Body()] = None) -> Connection:
+def approve_connection(connection_id: Id, body: Annotated[NoBody | None, Body()] = None) -> Connection:
     return connections.approve(caller_of(router), connection_id)
 
 
 @router.post("/connections/<connection_id>/reject", responses=errors(403, 404, 409))
-def reject(connection_id: Id, body: Annotated[RejectBody | None, Body()] = None) -> Connection:
+def reject_connection(connection_id: Id, body: Annotated[RejectBody | None, Body()] = None) -> Connection:
     return connections.reject(caller_of(router), connection_id, body or RejectBody())
 
 
 @router.post("/connections/<connection_id>/cancel", responses=errors(403, 404, 409))
-def cancel(connection_id: Id, body: Annotated[NoBody | None, Body()] = None) -> Connection:
+def cancel_connection(connection_id: Id, body: Annotated[NoBody | None, Body()] = None) -> Connection:
     return connections.cancel(caller_of(router), connection_id)
 
 
 @router.post("/connections/<connection_id>/disconnect", responses=errors(403, 404, 409))
-def disconnect(connection_id: Id, body: Annotated[DisconnectBody, Body()]) -> Connection:
+def disconnect_connection(connection_id: Id, body: Annotated[DisconnectBody, Body()]) -> Connection:
     return connections.disconnect(caller_of(router), connection_id, body)
 
 
 @router.get("/connections/<connection_id>/sync-status", responses=errors(403, 404))
-def sync_status(connection_id: Id) -> SyncStatus:
+def get_sync_status(connection_id: Id) -> SyncStatus:
     return sync_status_domain.status(caller_of(router), connection_id)
 
 
 @router.post("/connections/<connection_id>/reconcile", responses=errors(403, 404, 409, ok=202))
-def reconcile(connection_id: Id, body: Annotated[NoBody | None, Body()] = None) -> Response[ReconcileStarted]:
-    return respond(
-        202, ReconcileStarted.model_validate(sync_status_domain.start_reconcile(caller_of(router), connection_id))
-    )
+def reconcile_connection(
+    connection_id: Id, body: Annotated[NoBody | None, Body()] = None
+) -> Response[ReconcileStarted]:
+    return respond(202, sync_status_domain.start_reconcile(caller_of(router), connection_id))
 
 
 @router.get("/projects/<project_id>/settings/connection-manager", responses=errors(403, 404))
-def get_settings(project_id: Id) -> Settings:
+def get_cm_settings(project_id: Id) -> Settings:
     return notifications.get_recipient_settings(caller_of(router), project_id, notifications.CM)
 
 
 @router.put("/projects/<project_id>/settings/connection-manager", responses=errors(403, 404))
-def put_settings(project_id: Id, body: Annotated[SettingsBody, Body()]) -> Settings:
+def put_cm_settings(project_id: Id, body: Annotated[SettingsBody, Body()]) -> Settings:
     return notifications.put_recipient_settings(
         caller_of(router), project_id, notifications.CM, body.notification_recipients
     )
 
 
 @router.get("/companies/<company_id>/connections", responses=errors(403, 404))
-def company_connections(company_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[Connection]:
+def list_company_connections(company_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[Connection]:
     return connections.list_for_company(caller_of(router), company_id, limit, next_token)
 
 
 @router.get("/projects/<project_id>/notifications", responses=errors(403, 404))
-def project_notifications(project_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[Notification]:
+def list_notifications(project_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[Notification]:
     return notifications.list_for_project(caller_of(router), project_id, limit, next_token)
 
 

@@ -1,4 +1,4 @@
-"""Directory API: companies, company users, projects and project directories (API.md, Directory)."""
+"""Directory API: companies, company users, projects and project directories (docs/api.md)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from aws_lambda_powertools.event_handler.router import Router
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from connectability.api import Id, Limit, NextToken, UserId, caller_of, errors, new_api, respond
+from connectability.api import DIRECTORY, ApiRouter, Id, Limit, NextToken, UserId, caller_of, errors, new_api, respond
 from connectability.domain import directory
 from connectability.models.common import Page
 from connectability.models.directory import (
@@ -21,14 +20,15 @@ from connectability.models.directory import (
     CompanyUserPut,
     DirectoryEntry,
     DirectoryEntryPut,
+    Membership,
     Project,
     ProjectCreate,
     ProjectUpdate,
 )
 from connectability.observability import logger, metrics, tracer
 
-companies = Router()
-projects = Router()
+companies = ApiRouter(DIRECTORY)
+projects = ApiRouter(DIRECTORY)
 
 
 @companies.post("/companies", responses=errors(403, ok=201))
@@ -40,6 +40,11 @@ def create_company(body: Annotated[CompanyCreate, Body()]) -> Response[Company]:
 @companies.get("/companies/<company_id>", responses=errors(404))
 def get_company(company_id: Id) -> Company:
     return directory.get_company(caller_of(companies), company_id)
+
+
+@companies.get("/me/companies", responses=errors())
+def list_my_companies() -> Page[Membership]:
+    return directory.my_companies(caller_of(companies))
 
 
 @companies.patch("/companies/<company_id>", responses=errors(403, 404))

@@ -6,11 +6,10 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
-from aws_lambda_powertools.event_handler.router import Router
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from connectability.api import Id, Limit, NextToken, caller_of, errors, new_api, respond
+from connectability.api import DRAWINGS, ApiRouter, Id, Limit, NextToken, caller_of, errors, new_api, respond
 from connectability.domain import drawings, markups, notifications, review, sync_status
 from connectability.models.common import Page
 from connectability.models.connections import Settings, SettingsBody
@@ -33,7 +32,7 @@ from connectability.models.drawings import (
 from connectability.models.sync import Delivery
 from connectability.observability import logger, metrics, tracer
 
-router = Router()
+router = ApiRouter(DRAWINGS)
 
 
 @router.post("/projects/<project_id>/drawing-uploads", responses=errors(403, 404, ok=201))
@@ -47,12 +46,12 @@ def create_revision(project_id: Id, body: Annotated[RevisionCreate, Body()]) -> 
 
 
 @router.post("/projects/<project_id>/drawing-revisions/publish", responses=errors(403, 404, 409))
-def publish(project_id: Id, body: Annotated[PublishRequest, Body()]) -> Published:
+def publish_revisions(project_id: Id, body: Annotated[PublishRequest, Body()]) -> Published:
     return drawings.publish(caller_of(router), project_id, body)
 
 
 @router.get("/projects/<project_id>/drawings", responses=errors(403, 404))
-def register(
+def list_drawings(
     project_id: Id,
     area_id: Annotated[str | None, Query(max_length=64)] = None,
     discipline: Annotated[str | None, Query(max_length=64, description="A discipline's name.")] = None,
@@ -83,12 +82,12 @@ def delete_drawing(project_id: Id, drawing_id: Id) -> Response[None]:
 
 
 @router.get("/projects/<project_id>/drawing-revisions/<revision_id>/file", responses=errors(403, 404))
-def file_link(project_id: Id, revision_id: Id) -> FileLink:
+def get_file_link(project_id: Id, revision_id: Id) -> FileLink:
     return drawings.file_link(caller_of(router), project_id, revision_id)
 
 
 @router.get("/projects/<project_id>/drawing-revisions/<revision_id>/deliveries", responses=errors(403, 404))
-def deliveries(project_id: Id, revision_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[Delivery]:
+def list_deliveries(project_id: Id, revision_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[Delivery]:
     """Delivery receipts (R40): which downstream projects hold this revision, and in which state."""
     return sync_status.deliveries(caller_of(router), project_id, revision_id, limit, next_token)
 
@@ -114,12 +113,12 @@ def list_markups(project_id: Id, drawing_id: Id, limit: Limit = 50, next_token: 
 
 
 @router.get("/projects/<project_id>/reports/deleted-drawing-revisions", responses=errors(403, 404))
-def deleted_report(project_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[Revision]:
+def list_deleted_revisions(project_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[Revision]:
     return drawings.deleted_report(caller_of(router), project_id, limit, next_token)
 
 
 @router.get("/projects/<project_id>/connected-drawings/review", responses=errors(403, 404))
-def review_queue(project_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[Revision]:
+def list_review_queue(project_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[Revision]:
     return review.review_queue(caller_of(router), project_id, limit, next_token)
 
 
@@ -129,12 +128,12 @@ def publish_connected(project_id: Id, body: Annotated[ConnectedPublishRequest, B
 
 
 @router.get("/projects/<project_id>/settings/drawings", responses=errors(403, 404))
-def get_settings(project_id: Id) -> Settings:
+def get_drawings_settings(project_id: Id) -> Settings:
     return notifications.get_recipient_settings(caller_of(router), project_id, notifications.DRAWINGS)
 
 
 @router.put("/projects/<project_id>/settings/drawings", responses=errors(403, 404))
-def put_settings(project_id: Id, body: Annotated[SettingsBody, Body()]) -> Settings:
+def put_drawings_settings(project_id: Id, body: Annotated[SettingsBody, Body()]) -> Settings:
     return notifications.put_recipient_settings(
         caller_of(router), project_id, notifications.DRAWINGS, body.notification_recipients
     )

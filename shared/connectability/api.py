@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -42,7 +43,7 @@ class ErrorInfo(BaseModel):
 
 
 class ErrorBody(BaseModel):
-    """The one error shape of API.md."""
+    """The one error shape of the API (docs/api.md, Errors)."""
 
     error: ErrorInfo
 
@@ -89,6 +90,32 @@ def error_response(status: int, code: str, message: str, rule: str | None = None
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 
 
+DIRECTORY, CONNECTION_MANAGER, DRAWINGS = "Directory", "Connection Manager", "Drawings"
+_ROUTE = inspect.signature(Router.route)
+
+
+class ApiRouter(Router):
+    """A Router whose operations carry their API's one tag and, as operationId, their handler's name.
+
+    So a client generated from the OpenAPI document groups calls by API (`connection_manager.approve_connection`)
+    instead of one `default` module of names like `approve_connections__connection_id__approve_post`.
+    """
+
+    def __init__(self, tag: str) -> None:
+        super().__init__()
+        self.tag = tag
+
+    def route(self, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:
+        arguments = _ROUTE.bind(self, *args, **kwargs).arguments
+
+        def register(func: Any) -> Any:
+            named = {**arguments, "tags": arguments.get("tags") or [self.tag]}
+            named["operation_id"] = arguments.get("operation_id") or func.__name__
+            return Router.route(**named)(func)
+
+        return register
+
+
 _GROUP_SPLIT = re.compile(r"[\s,\[\]]+")
 
 
@@ -113,6 +140,9 @@ class RestApi(APIGatewayRestResolver):
     """Powertools' REST resolver that refuses oversized bodies (413) before validation reads them."""
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return _console_may_read(event, self._answer(event, context))
+
+    def _answer(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         body = event.get("body") or ""
         limit = get_settings().max_body_bytes
         if len(body.encode()) > limit:
@@ -123,6 +153,17 @@ class RestApi(APIGatewayRestResolver):
             except (ValueError, RecursionError):
                 return _refusal(MalformedJson("The body is not valid JSON; send a JSON object."))
         return super().resolve(_as_json(event), context)
+
+
+def _console_may_read(event: Mapping[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+    """The console is served from another origin (CloudFront): let its browser read every answer, errors too.
+
+    API Gateway answers the preflight (template.yaml, Cors); the answers themselves must name the origin."""
+    origin = get_settings().console_origin
+    sent = next((v for k, v in (event.get("headers") or {}).items() if k.lower() == "origin"), None)
+    if origin and sent == origin:
+        answer["headers"] = {**(answer.get("headers") or {}), "Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+    return answer
 
 
 def _refusal(error: ConnectabilityError) -> dict[str, Any]:
@@ -159,7 +200,7 @@ def _code_of(exc: Exception) -> str | None:
 
 
 def new_api() -> RestApi:
-    """A REST resolver with validation and the single map from errors to the API.md error shape."""
+    """A REST resolver with validation and the single map from errors to the one error shape."""
     app = RestApi(enable_validation=True)
 
     @app.exception_handler(ConnectabilityError)

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     inline_hash_max_bytes: int = Field(
         default=64 * 1024 * 1024, description="Files up to this size are hashed while the revision is created."
     )
+    console_origin: str = Field(default="", description="The console's origin, allowed to call the API (CORS).")
     max_body_bytes: int = Field(default=256 * 1024, description="Request bodies above this answer 413.")
 
 

@@ -127,7 +127,7 @@ def manifest_key(project_id: str, revision_id: str) -> str:
 
 
 def write_manifest(bucket: str, manifest: RevisionManifest) -> str:
-    """Its ObjectCreated event is the one trigger of sync (DESIGN.md, "Why manifests")."""
+    """Its ObjectCreated event is the one trigger of sync (README, "Walk-through: drawings")."""
     key = manifest_key(manifest.project_id, manifest.revision_id)
     aws.s3().put_object(
         Bucket=bucket,

@@ -48,7 +48,7 @@ def test_r16_r31_r33_r37_request_approve_disconnect_then_every_reconnect_is_refu
         assert again.json()["error"]["rule"] == "R16"
     assert call("GET", f"/projects/{down}/connectable-projects", sub_pm).json()["items"] == []
 
-    # and the outbox holds exactly the mails RULES.md asks for, to exactly the right people (the approval started
+    # and the outbox holds exactly the mails R31-R37 ask for, to exactly the right people (the approval started
     # an initial sync of an upstream with nothing published, complete at once)
     assert local_stack.settle()["settled"] is True
     mails = sorted(

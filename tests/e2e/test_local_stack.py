@@ -189,24 +189,41 @@ def test_settle_answers_settled(local_stack: LocalStackClient) -> None:
     assert answer["seconds"] < 10
 
 
-def test_demo_startup_prints_curl_lines_that_answer_each_users_company() -> None:
+def test_demo_startup_prints_export_lines_and_one_curl_line_per_user() -> None:
     # Given a second stack started with the demo seed
     with running_stack(seed="demo") as demo:
         # When its startup output is read
+        exports = dict(re.findall(r"^export (\w+)=(\S+)$", demo.stdout, flags=re.MULTILINE))
         lines = re.findall(r'curl -s -H "Authorization: Bearer ([^"]+)" (\S+)', demo.stdout)
         users = re.findall(r"^# (\S+) @ (.+)$", demo.stdout, flags=re.MULTILINE)
 
-        # Then every demo user has a line (sub-pm one per company) besides the platform admin's
-        assert len(lines) == len(users) + 1
-        assert {u for u, _ in users} == {"gc-admin", "gc-pm", "gc-viewer", "sub-admin", "sub-pm"}
-        assert demo.url in demo.stdout
+        # Then the demo's ids are there as export lines a shell can paste, and they are the real ids
+        assert exports["API"] == demo.url
+        assert set(exports) == {"API", "COMPANY_GC", "COMPANY_SUB", "PROJECT_GC_TOWER", "PROJECT_SUB_TOWER"}
+        project = demo.call("GET", f"/projects/{exports['PROJECT_SUB_TOWER']}", "sub-pm")
+        assert project.json()["name"] == "Harbor Tower - Electrical"
+        # and every user has one line, once (sub-pm works for both companies and is listed once, with both)
+        assert [u for u, _ in users] == ["platform-admin", "gc-admin", "gc-pm", "gc-viewer", "sub-pm", "sub-admin"]
+        assert dict(users)["sub-pm"] == "Apex Builders, Volt Electric"
+        assert len(lines) == len(users)
         assert demo.aws_url in demo.stdout
-        # and each printed request answers that user's company
-        names = ["Apex Builders"] + [company for _, company in users]
-        for (token, url), name in zip(lines, names, strict=True):
+        assert f"{demo.url}/docs" in demo.stdout
+        # and each printed request answers that user's first company
+        for (token, url), (_, companies) in zip(lines, users, strict=True):
             answer = requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
             assert answer.status_code == 200, answer.text
-            assert answer.json()["name"] == name
+            assert answer.json()["name"] == companies.split(", ")[0].replace("platform admin", "Apex Builders")
+
+
+def test_two_answers_of_the_local_tools_print_apart(local_stack: LocalStackClient) -> None:
+    # Given `curl -s -X POST $API/_local/settle && curl -s $API/_local/outbox` in a shell
+    # When both answers are printed one after the other
+    settled = local_stack.http.post(f"{local_stack.url}/_local/settle", timeout=70).content
+    outbox = local_stack.http.get(f"{local_stack.url}/_local/outbox", timeout=10).content
+
+    # Then each ends its own line, so they never print glued together
+    assert settled.endswith(b"}\n")
+    assert outbox.endswith(b"}\n")
 
 
 def test_sigint_stops_the_stack_with_exit_code_0() -> None:

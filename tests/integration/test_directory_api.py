@@ -1,4 +1,4 @@
-"""The Directory API through its handler on moto (API.md, Directory; R01, R02)."""
+"""The Directory API through its handler on moto (R01, R02)."""
 
 from __future__ import annotations
 
@@ -62,6 +62,24 @@ def test_r01_a_user_can_belong_to_several_companies(api: Api, world: Directory) 
     assert api("GET", f"/companies/{other['id']}", "admin").status == 200
     assert api("GET", f"/companies/{world.company_id}", "admin").status == 200
     assert api("PATCH", f"/companies/{other['id']}", "admin", {"name": "Mine now"}).status == 403
+
+
+def test_r01_a_user_lists_their_own_companies_and_nobody_elses(api: Api, world: Directory) -> None:
+    # Given Apex's admin, also a plain user of a second company, and a third company they are not in
+    other = api("POST", "/companies", PLATFORM_ADMIN, {"name": "Volt Electric"}).body
+    api("PUT", f"/companies/{other['id']}/users/admin", PLATFORM_ADMIN, {"email": "a@apex.example", "name": "Ada"})
+    api("POST", "/companies", PLATFORM_ADMIN, {"name": "Elsewhere Ltd"})
+
+    # When they ask for their companies
+    answer = api("GET", "/me/companies", world.admin)
+
+    # Then both of theirs are listed, by name, with their role in each, and no other
+    assert answer.status == 200, answer.body
+    assert [(m["company_name"], m["is_company_admin"]) for m in answer.body["items"]] == [
+        ("Apex Builders", True),
+        ("Volt Electric", False),
+    ]
+    assert api("GET", "/me/companies", "stranger").body["items"] == []
 
 
 def test_put_company_user_answers_201_then_200(api: Api, world: Directory) -> None:
@@ -266,3 +284,25 @@ def test_error_shape_is_the_same_everywhere(api: Api) -> None:
     assert answer.status == 404
     assert set(answer.body) == {"error"}
     assert set(answer.error) == {"code", "message", "rule", "details"}
+
+
+def test_the_console_origin_may_read_answers_and_no_other(api: Api, world: Directory) -> None:
+    # Given the API, told the console's origin (template.yaml: CONSOLE_ORIGIN, CloudFront's address)
+    import os
+
+    from connectability.api import _console_may_read
+    from connectability.config import get_settings
+
+    os.environ["CONSOLE_ORIGIN"] = "https://console.example"
+    get_settings.cache_clear()
+    try:
+        # When the console's browser, or another site's, reads an answer
+        ours = _console_may_read({"headers": {"Origin": "https://console.example"}}, {"statusCode": 404})
+        theirs = _console_may_read({"headers": {"origin": "https://elsewhere.example"}}, {"statusCode": 404})
+    finally:
+        del os.environ["CONSOLE_ORIGIN"]
+        get_settings.cache_clear()
+
+    # Then only the console's origin is allowed to read it
+    assert ours["headers"]["Access-Control-Allow-Origin"] == "https://console.example"
+    assert "headers" not in theirs

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from local.openapi import build
 
 
@@ -32,3 +34,43 @@ def test_created_resources_are_documented_as_201() -> None:
     ]:
         assert "201" in paths[path][method]["responses"], path
         assert "200" not in paths[path][method]["responses"], path
+
+
+def test_every_operation_has_one_api_tag_and_a_short_operation_id_of_its_own() -> None:
+    # Given the generated document
+    document = build()
+
+    # When its operations are read
+    operations = [(m, p, o) for p, ops in document["paths"].items() for m, o in ops.items()]
+
+    # Then each carries exactly one of the three APIs' tags, and a short snake_case operationId no other has,
+    # so a generated client groups calls by API with names a person would type
+    assert {t["name"] for t in document["tags"]} == {"Directory", "Connection Manager", "Drawings"}
+    ids = [o["operationId"] for _, _, o in operations]
+    assert len(ids) == len(set(ids))
+    for method, path, operation in operations:
+        assert operation["tags"] in (["Directory"], ["Connection Manager"], ["Drawings"]), (method, path)
+        assert re.fullmatch(r"[a-z][a-z_]{2,30}", operation["operationId"]), (method, path, operation["operationId"])
+    assert document["paths"]["/connections/{connection_id}/approve"]["post"]["operationId"] == "approve_connection"
+
+
+def test_the_document_says_how_to_authenticate() -> None:
+    document = build()
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    assert document["security"] == [{"bearer": []}]
+
+
+def test_every_route_an_error_message_names_exists() -> None:
+    # Given the messages the domain writes, which point people at other routes ("... with POST /projects/...")
+    from pathlib import Path
+
+    from local.template import load
+
+    routes = {(r.method, r.path) for r in load().routes}
+    sources = (Path(__file__).resolve().parents[2] / "shared" / "connectability").rglob("*.py")
+    named = [m for f in sources for m in re.findall(r"\b(GET|POST|PUT|PATCH|DELETE) (/[\w{}/.-]+)", f.read_text())]
+
+    # Then each named route is a route of the template (no "..." and no route that does not exist)
+    assert named
+    for method, path in named:
+        assert (method, path.rstrip(".")) in routes, f"{method} {path}"

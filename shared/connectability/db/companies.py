@@ -108,6 +108,11 @@ def delete_company_user(company_id: str, user_id: str) -> None:
     CompanyUserItem(company_key(company_id), f"USER#{user_id}").delete()
 
 
+def companies_of_user(user_id: str) -> list[CompanyUserItem]:
+    """Every company membership of a user (one identity in several companies, R01)."""
+    return list(CompanyUserItem.gsi1.query(f"USER#{user_id}", CompanyUserItem.gsi1sk.startswith("COMPANY#")))
+
+
 def company_users(company_id: str, user_ids: Iterable[str]) -> list[CompanyUserItem]:
     keys = [(company_key(company_id), f"USER#{u}") for u in set(user_ids)]
     return list(CompanyUserItem.batch_get(keys)) if keys else []

@@ -1,7 +1,7 @@
 """The connection aggregate: connections, per-project role items and the links that list them.
 
 Rules R11-R16 hold under concurrency because every state change is one transaction whose conditions are on the
-role items (DESIGN.md, "Invariants"): `downstream_state` and `upstream_count` of each project.
+role items (README, "Architecture"): `downstream_state` and `upstream_count` of each project.
 """
 
 from __future__ import annotations

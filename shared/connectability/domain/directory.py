@@ -24,6 +24,7 @@ from connectability.models.directory import (
     CompanyUserPut,
     DirectoryEntry,
     DirectoryEntryPut,
+    Membership,
     PermissionsOut,
     Project,
     ProjectCreate,
@@ -46,6 +47,18 @@ def create_company(caller: Caller, body: CompanyCreate) -> Company:
 def get_company(caller: Caller, company_id: str) -> Company:
     company, _ = company_for(caller, company_id)
     return Company.model_validate(company)
+
+
+def my_companies(caller: Caller) -> Page[Membership]:
+    """The caller's own companies, by name; a user belongs to a handful, so one page holds them all."""
+    memberships = companies_db.companies_of_user(caller.user_id)
+    found = companies_db.get_companies(m.company_id for m in memberships)
+    items = [
+        Membership(company_id=m.company_id, company_name=found[m.company_id].name, is_company_admin=m.is_company_admin)
+        for m in memberships
+        if m.company_id in found
+    ]
+    return Page[Membership](items=sorted(items, key=lambda m: (m.company_name, m.company_id)))
 
 
 def update_company(caller: Caller, company_id: str, body: CompanyUpdate) -> Company:

@@ -115,7 +115,8 @@ def create_revision(caller: Caller, project_id: str, body: RevisionCreate) -> Re
     upload = uploads_db.get_upload(project_id, body.upload_id)
     if upload is None:
         raise InvalidInput(
-            f"No upload {body.upload_id} in this project; ask for one with POST .../drawing-uploads first.",
+            f"No upload {body.upload_id} in this project; "
+            f"ask for one with POST /projects/{project_id}/drawing-uploads first.",
             details=[{"field": "upload_id", "message": "no such upload"}],
         )
     if upload.revision_id:
@@ -339,7 +340,7 @@ def publish(caller: Caller, project_id: str, body: PublishRequest) -> Published:
     if not_drafts:
         raise InvalidState(
             f"Only drafts can be published here; these are not drafts: {', '.join(not_drafts)}. "
-            "Connected copies are published through .../connected-drawings/publish."
+            f"Connected copies are published with POST /projects/{project_id}/connected-drawings/publish."
         )
     now = utcnow()
     published: list[RevisionItem] = []

@@ -1,7 +1,7 @@
 """Notifications (R31-R39): who is told what, the messages, and sending each one once.
 
 A state change commits its event with it (an outbox record) and queues it right after; the notify function
-resolves the recipients when it sends (the rows of RULES.md, narrowed by each project's settings), writes one message
+resolves the recipients when it sends (docs/api.md's table, narrowed by each project's settings), writes one message
 per recipient through SES, at most once per (event, recipient) even when the event is processed twice (R39),
 and logs what it sent per project.
 """

@@ -18,6 +18,7 @@ from connectability.db import connections as connections_db
 from connectability.db import drawings as drawings_db
 from connectability.db import sync as db
 from connectability.db.connections import ConnectionItem
+from connectability.domain import digests
 from connectability.domain.ids import new_id
 from connectability.domain.initial_sync import manifests_of
 from connectability.domain.sync import connected_id
@@ -73,6 +74,8 @@ def reconcile_page(page: ReconcilePage) -> int:
         queues.send_sync_message(
             ReconcilePage(connection_id=page.connection_id, run_id=page.run_id, cursor=next_cursor)
         )
+    else:
+        digests.check_digest(page.connection_id)  # news whose digest check was lost is mailed now
     if repairs:
         metrics.add_metric(name="SyncRepairs", unit="Count", value=len(repairs))
         logger.warning("reconcile repairs", extra={"connection_id": page.connection_id, "repairs": len(repairs)})

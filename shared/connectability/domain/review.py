@@ -47,7 +47,7 @@ def publish(caller: Caller, project_id: str, body: ConnectedPublishRequest) -> P
     if not_waiting:
         raise InvalidState(
             f"Only copies waiting for review can be published; these are not: {', '.join(not_waiting)}. "
-            "See GET .../connected-drawings/review for those that are."
+            f"GET /projects/{project_id}/connected-drawings/review lists those that are."
         )
     return Published(published=[i for i in ids if i in set(_publish(project_id, list(found.values())))])
 

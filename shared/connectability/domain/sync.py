@@ -100,10 +100,10 @@ def _copy(job: CopyJob, look_first: bool) -> Copied:
             return _refused(job, copied)
         revision = seen.revision
         if revision is not None and int(revision.synced_version or 0) >= m.version:
-            return _nothing_to_write(job, seen, revision_id)  # a duplicate or a late event
+            return _nothing_to_write(job, seen, revision_id, look_first)  # a duplicate or a late event
         drawing_gone = seen.drawing is not None and bool(seen.drawing.deleted)
         if revision is None and drawing_gone and not m.deleted:
-            return _nothing_to_write(job, seen, revision_id)  # its delete is on its way (or reconcile's)
+            return _nothing_to_write(job, seen, revision_id, look_first)  # its delete is on its way
         if copied is None and (revision is None or revision.sha256 != m.file.sha256):
             copied = _copy_file(job, look_first)
         write = _write(job, seen, revision_id, drawing_id, records, copied)
@@ -147,14 +147,16 @@ def _refused(job: CopyJob, copied: tuple[str, str] | None) -> Copied:
     return Copied(job.connection_id)
 
 
-def _nothing_to_write(job: CopyJob, seen: Downstream, revision_id: str) -> Copied:
-    """The downstream is already right: an initial-sync job still counts as done, an old failure is over."""
+def _nothing_to_write(job: CopyJob, seen: Downstream, revision_id: str, again: bool) -> Copied:
+    """The downstream is already right: an initial-sync job still counts as done, an old failure is over. A job
+    delivered again may have written its news on the attempt that died before asking for the digest, so it
+    asks (a check with no news sends nothing)."""
     shard = counters.shard_of(revision_id)
     if job.initial and not seen.initial_counted:
         counters.count_initial(job.connection_id, job.manifest.revision_id, shard)
     if seen.failure is not None:
         counters.clear_failure(job.connection_id, job.manifest.revision_id, shard)
-    return Copied(job.connection_id, initial=job.initial)
+    return Copied(job.connection_id, news=again, initial=job.initial)
 
 
 def _records(job: CopyJob) -> list[Item]:

@@ -28,7 +28,7 @@ Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, m
 
 
 class Input(BaseModel):
-    """A request body: unknown fields are refused (API.md: 422)."""
+    """A request body: unknown fields are refused (422, docs/api.md)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -43,7 +43,7 @@ class Page(Output, Generic[T]):
 
 
 class Level(StrEnum):
-    """Tool permission levels, lowest to highest (RULES.md)."""
+    """Tool permission levels, lowest to highest (R02)."""
 
     none = "none"
     read_only = "read_only"

@@ -1,4 +1,4 @@
-"""API models of the Connection Manager (API.md, Connection Manager)."""
+"""API models of the Connection Manager (the Connection Manager API)."""
 
 from __future__ import annotations
 

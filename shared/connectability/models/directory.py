@@ -54,6 +54,14 @@ class CompanyUser(Output):
     is_company_admin: bool
 
 
+class Membership(Output):
+    """One company the caller belongs to: where a client starts when it knows nobody's ids yet."""
+
+    company_id: str
+    company_name: str
+    is_company_admin: bool
+
+
 class ProjectCreate(Input):
     name: Name
 

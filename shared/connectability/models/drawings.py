@@ -1,4 +1,4 @@
-"""API models of the Drawings tool (API.md, Drawings) and the manifest that feeds sync."""
+"""API models of the Drawings tool (the Drawings API) and the manifest that feeds sync."""
 
 from __future__ import annotations
 

@@ -1,0 +1,73 @@
+"""A real browser for the console: Playwright driving Debian's chromium (`make test` installs it where missing).
+
+Screenshots go to test-artifacts/console/ (gitignored): look at them after a run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.e2e.conftest import LocalStackClient, local_stack, running_stack
+
+__all__ = ["local_stack"]  # the shared stack of the end-to-end tests serves these too
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "console"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"no browser at {CHROMIUM}: `make test` installs Debian's chromium (or set CHROMIUM)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def demo_stack() -> Iterator[LocalStackClient]:
+    """A stack seeded as `make dev` seeds it (the demo, with published drawings upstream)."""
+    with running_stack(seed="demo") as stack:
+        yield stack
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    context.set_default_timeout(15_000)
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    context.close()
+    assert not errors, f"the page raised: {errors}"
+
+
+def shot(page: Page, name: str, full_page: bool = True) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
+
+
+def sign_in(page: Page, url: str, user_id: str) -> None:
+    """Sign in through the local user picker, as a person would."""
+    page.goto(f"{url}/")
+    page.evaluate("sessionStorage.clear()")
+    page.goto(f"{url}/")
+    page.locator(f'button[data-user="{user_id}"]').click()
+    expect(page.locator(".user-name")).to_contain_text(user_id)
+
+
+def open_project(page: Page, label: str, tab: str = "Connections") -> None:
+    page.select_option("#project", label=label)
+    page.get_by_role("tab", name=tab).click()
