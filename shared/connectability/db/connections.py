@@ -184,10 +184,13 @@ def _link_keys(connection: ConnectionItem) -> list[tuple[str, str]]:
     return sorted(keys)
 
 
-def _connections_under(pk: str, limit: int, next_token: str | None) -> tuple[list[ConnectionItem], str | None]:
+def _connections_under(
+    pk: str, limit: int, next_token: str | None, consistent: bool = False
+) -> tuple[list[ConnectionItem], str | None]:
     links, token = page(LinkItem, pk, LinkItem.sk.startswith("CONNECTION#"), limit=limit, next_token=next_token)
     ids = [link.connection_id for link in links]
-    found = {c.connection_id: c for c in ConnectionItem.batch_get([_connection_key(i) for i in ids])} if ids else {}
+    keys = [_connection_key(i) for i in ids]
+    found = {c.connection_id: c for c in ConnectionItem.batch_get(keys, consistent_read=consistent)} if ids else {}
     return [found[i] for i in ids if i in found], token
 
 
@@ -196,7 +199,8 @@ def active_downstreams(upstream_project_id: str) -> list[ConnectionItem]:
     found: list[ConnectionItem] = []
     token: str | None = None
     while True:
-        items, token = project_connections(upstream_project_id, 100, token)
+        # Read strongly: a connection approved a moment ago must get this manifest's copy.
+        items, token = _connections_under(project_key(upstream_project_id), 100, token, consistent=True)
         found += [c for c in items if c.status == "active" and c.upstream_project_id == upstream_project_id]
         if token is None:
             return found

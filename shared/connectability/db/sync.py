@@ -316,3 +316,39 @@ def publish_copy(revision: RevisionItem, at: datetime, shard: int) -> bool:
             return False
         raise
     return True
+
+
+def make_copy_current(drawing: DrawingItem, revision: RevisionItem) -> Written:
+    """A published copy becomes its drawing's current revision with the synced fields it holds, only while it
+    still holds them: a copy landing in between (a new title, say) makes this answer `changed`, to read the
+    revision again, so the register never keeps older values than the revision it shows (R25)."""
+    try:
+        with TransactWrite(connection=_low()) as tx:
+            tx.condition_check(
+                RevisionItem,
+                revision.pk,
+                revision.sk,
+                condition=(RevisionItem.synced_version == revision.synced_version)
+                & (RevisionItem.state == "published"),
+            )
+            tx.update(
+                drawing,
+                actions=[
+                    DrawingItem.current_revision_id.set(revision.revision_id),
+                    DrawingItem.current_seq.set(revision.seq),
+                    DrawingItem.title.set(revision.title),
+                    DrawingItem.discipline_key.set(revision.discipline_key),
+                    DrawingItem.area_id.set(revision.area_id) if revision.area_id else DrawingItem.area_id.remove(),
+                    DrawingItem.obsolete.set(bool(revision.obsolete)),
+                ],
+                condition=(DrawingItem.deleted == False)  # noqa: E712 - a DynamoDB condition
+                & (DrawingItem.current_seq.does_not_exist() | (DrawingItem.current_seq < revision.seq)),
+            )
+    except TransactWriteError as exc:
+        reasons = exc.cancellation_reasons or []
+        if reasons and reasons[0] is not None and reasons[0].code in ("ConditionalCheckFailed", "TransactionConflict"):
+            return Written.changed
+        if condition_failed(exc):
+            return Written.disconnected  # a newer revision is current, or the drawing was deleted: nothing to do
+        raise
+    return Written.applied

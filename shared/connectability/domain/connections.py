@@ -202,6 +202,9 @@ def disconnect(caller: Caller, connection_id: str, body: DisconnectBody) -> Conn
         "disconnected_at": utcnow(),
         "disconnect_reason": body.reason,
     }
+    if connection.initial_sync_status == "running":
+        # Nothing more is copied (R17), so its progress is final: it stops where it stands.
+        changes |= {"initial_sync_status": "stopped", "initial_sync_copied": initial_sync.initial_progress(connection)}
     announce = notifications.prepare(
         EventType.connection_disabled, connection, [Side.upstream, Side.downstream], reason=body.reason
     )

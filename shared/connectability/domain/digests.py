@@ -15,7 +15,11 @@ from connectability.models.notifications import EventType, Side
 
 def check_digest(connection_id: str) -> bool:
     """Mail the news counted for a connection once none came for the quiet period: one message per burst,
-    whatever its size, saying how many. A later check (from a later copy) covers news still arriving."""
+    whatever its size, saying how many. A later check (from a later copy) covers news still arriving.
+
+    The generation is read before the counters: a check that read counters another check has since taken
+    holds an old generation, so its close is refused and nothing is mailed or taken twice."""
+    generation = counters.digest_generation(connection_id)
     shards = [s for s in counters.counter_shards(connection_id) if s.news_published or s.news_deleted]
     if not shards:
         return False
@@ -34,7 +38,6 @@ def check_digest(connection_id: str) -> bool:
         )
     if deleted > 0:
         mails.append(notifications.prepare(EventType.drawings_deleted, connection, [Side.downstream], count=deleted))
-    generation = counters.digest_generation(connection_id)
     if not counters.close_digest(connection_id, generation, shards, [m.record for m in mails]):
         return False
     for mail in mails:

@@ -47,7 +47,7 @@ def enqueue_initial_page(page: InitialSyncPage) -> int:
     """Enqueue one page of copy jobs, count them into the total, then ask for the next page (R29).
 
     The connection's cursor makes each page count once: a page delivered again after its count finds the
-    cursor moved on, and only makes sure the next page was asked for (it may have died before asking).
+    cursor moved on, and only asks for the page the connection stands at (it may have died before asking).
     """
     connection = connections_db.get_connection(page.connection_id)
     if connection is None or connection.status != "active" or connection.initial_sync_status != "running":
@@ -55,11 +55,14 @@ def enqueue_initial_page(page: InitialSyncPage) -> int:
     if connection.initial_sync_pages_done:
         finish_initial_sync(page.connection_id)
         return 0
-    revisions, next_cursor = db.published_page(connection.upstream_project_id, page.cursor, PAGE)
     if (connection.initial_sync_cursor or "") != page.cursor:
-        if next_cursor is not None and connection.initial_sync_cursor == next_cursor:
-            queues.send_sync_message(InitialSyncPage(connection_id=page.connection_id, cursor=next_cursor))
+        # Delivered again after its page counted (it may have died before asking for the next one): ask for
+        # the page the connection stands at. A page asked for twice counts once, by the cursor's condition.
+        queues.send_sync_message(
+            InitialSyncPage(connection_id=page.connection_id, cursor=connection.initial_sync_cursor or "")
+        )
         return 0
+    revisions, next_cursor = db.published_page(connection.upstream_project_id, page.cursor, PAGE)
     jobs = [copy_job(connection, m, initial=True) for m in manifests_of(connection.upstream_project_id, revisions)]
     queues.send_copy_jobs(jobs)
     if counters.record_initial_page(page.connection_id, page.cursor, next_cursor, len(jobs)):

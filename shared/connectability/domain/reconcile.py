@@ -63,7 +63,8 @@ def reconcile_page(page: ReconcilePage) -> int:
     stuck = _stuck_checks(connection.upstream_project_id, revisions)
     synced = [r for r in revisions if int(r.manifest_version or 0) > 0]
     wanted = _wanted(connection, synced)
-    repairs = [copy_job(connection, m, repair=True) for m in wanted]
+    initial = connection.initial_sync_status == "running"  # a job of it lost on the way still counts once
+    repairs = [copy_job(connection, m, initial=initial, repair=True) for m in wanted]
     queues.send_copy_jobs(repairs)
     finished = utcnow() if next_cursor is None else None
     if not connections_db.record_reconcile_page(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from connectability.db import drawings as drawings_db
 from connectability.db import sync as sync_db
+from connectability.db.sync import Written
 from connectability.db.sync_counters import shard_of
 from connectability.domain.drawing_views import revision_views
 from connectability.domain.drawings import DRAWINGS
@@ -14,6 +15,7 @@ from connectability.models.common import Level, Page, utcnow
 from connectability.models.drawings import ConnectedPublishRequest, Published, Revision, RevisionState
 
 PAGE = 100
+ATTEMPTS = 5
 
 
 def review_queue(caller: Caller, project_id: str, limit: int, next_token: str | None) -> Page[Revision]:
@@ -28,12 +30,11 @@ def publish(caller: Caller, project_id: str, body: ConnectedPublishRequest) -> P
     tool_level_at_least(caller, project_id, DRAWINGS, Level.admin)
     if body.all:
         published: list[str] = []
+        token: str | None = None
         while True:
-            # Each pass publishes what it read, so the next first page holds only what is still waiting.
-            waiting, _ = sync_db.review_page(project_id, PAGE, None)
-            done = _publish(project_id, waiting)
-            published += done
-            if not waiting or not done:
+            waiting, token = sync_db.review_page(project_id, PAGE, token)
+            published += _publish(project_id, waiting)
+            if token is None:
                 return Published(published=published)
     ids = list(dict.fromkeys(body.revision_ids or []))
     found = drawings_db.get_revisions(project_id, ids)
@@ -53,7 +54,8 @@ def publish(caller: Caller, project_id: str, body: ConnectedPublishRequest) -> P
 
 
 def _publish(project_id: str, revisions: list[drawings_db.RevisionItem]) -> list[str]:
-    """Waiting copies become published; the newest of each drawing becomes its current revision."""
+    """Waiting copies become published; the newest of each drawing becomes its current revision, with the
+    synced fields it holds at that moment (a copy landing meanwhile is read again)."""
     now, published = utcnow(), []
     for revision in sorted(revisions, key=lambda r: (r.drawing_id, r.seq)):
         if sync_db.publish_copy(revision, now, shard_of(revision.revision_id)):
@@ -61,6 +63,11 @@ def _publish(project_id: str, revisions: list[drawings_db.RevisionItem]) -> list
     drawings = drawings_db.get_drawings(project_id, {r.drawing_id for r in published}, consistent=True)
     for revision in published:
         drawing = drawings.get(revision.drawing_id)
-        if drawing is not None:
-            drawings_db.make_current(drawing, revision)
+        current: drawings_db.RevisionItem | None = revision
+        for _ in range(ATTEMPTS):
+            if drawing is None or current is None:
+                break
+            if sync_db.make_copy_current(drawing, current) is not Written.changed:
+                break
+            current = drawings_db.get_revision(project_id, revision.revision_id, consistent=True)
     return [r.revision_id for r in published]

@@ -87,64 +87,75 @@ def _readable(exc: Exception) -> str:
 
 
 def _copy(job: CopyJob, look_first: bool) -> Copied:
+    """Read, copy the file if the downstream lacks these bytes, write; again while the downstream changes.
+    A file this attempt copied but did not use (refused, raced, found written by another) is taken back."""
     m, connection_id, project_id = job.manifest, job.connection_id, job.downstream_project_id
     revision_id = connected_id("rev", connection_id, m.revision_id)
     drawing_id = connected_id("drw", connection_id, m.drawing_id)
     records = _records(job)
-    copied: tuple[str, str] | None = None  # (key, version) of a file copied by an earlier attempt
-    for _ in range(ATTEMPTS):
-        seen = db.read_downstream(
-            connection_id, project_id, revision_id, drawing_id, m.revision_id, [r.sk for r in records]
-        )
-        if seen.connection is None or seen.connection.status != "active":
-            return _refused(job, copied)
-        revision = seen.revision
-        if revision is not None and int(revision.synced_version or 0) >= m.version:
-            return _nothing_to_write(job, seen, revision_id, look_first)  # a duplicate or a late event
-        drawing_gone = seen.drawing is not None and bool(seen.drawing.deleted)
-        if revision is None and drawing_gone and not m.deleted:
-            return _nothing_to_write(job, seen, revision_id, look_first)  # its delete is on its way
-        if copied is None and (revision is None or revision.sha256 != m.file.sha256):
-            copied = _copy_file(job, look_first)
-        write = _write(job, seen, revision_id, drawing_id, records, copied)
-        outcome = db.write_copy(write)
-        if outcome is Written.applied:
-            metrics.add_metric(name="SyncCopiesWritten", unit="Count", value=1)
-            metrics.add_metric(name="SyncLagSeconds", unit="Seconds", value=write.lag or 0.0)
-            return Copied(
-                connection_id,
-                written=True,
-                news=write.news_at is not None,
-                initial=job.initial,
-                file_copied=copied is not None,
+    copied: tuple[str, str] | None = None  # (key, version) of the file for this revision
+    unused = False  # this attempt made that copy and no write refers to it yet
+    try:
+        for _ in range(ATTEMPTS):
+            seen = db.read_downstream(
+                connection_id, project_id, revision_id, drawing_id, m.revision_id, [r.sk for r in records]
             )
-        if outcome is Written.disconnected:
-            return _refused(job, copied)
-    raise CopyRaced(f"downstream revision {revision_id} kept changing; left for a retry")
+            if seen.connection is None or seen.connection.status != "active":
+                return _refused(job)
+            revision = seen.revision
+            if revision is not None and int(revision.synced_version or 0) >= m.version:
+                return _nothing_to_write(job, seen, revision_id, look_first)  # a duplicate or a late event
+            drawing_gone = seen.drawing is not None and bool(seen.drawing.deleted)
+            if revision is None and drawing_gone and not m.deleted:
+                return _nothing_to_write(job, seen, revision_id, look_first)  # its delete is on its way
+            if copied is None and (revision is None or revision.sha256 != m.file.sha256):
+                copied, unused = _copy_file(job, look_first)
+            write = _write(job, seen, revision_id, drawing_id, records, copied)
+            outcome = db.write_copy(write)
+            if outcome is Written.applied:
+                unused = False
+                metrics.add_metric(name="SyncCopiesWritten", unit="Count", value=1)
+                metrics.add_metric(name="SyncLagSeconds", unit="Seconds", value=write.lag or 0.0)
+                return Copied(
+                    connection_id,
+                    written=True,
+                    news=write.news_at is not None,
+                    initial=job.initial,
+                    file_copied=copied is not None,
+                )
+            if outcome is Written.disconnected:
+                return _refused(job)
+        raise CopyRaced(f"downstream revision {revision_id} kept changing; left for a retry")
+    finally:
+        if unused and copied is not None:
+            _take_back(job, copied)
 
 
-def _copy_file(job: CopyJob, look_first: bool) -> tuple[str, str]:
+def _copy_file(job: CopyJob, look_first: bool) -> tuple[tuple[str, str], bool]:
     """Copy the file, unless this is a retry or a repair and an earlier attempt copied these very bytes (it died
-    before its write): then that copy is used, so no file is copied twice. A first attempt does not look."""
+    before its write): then that copy is used, so no file is copied twice. A first attempt does not look.
+    Answers the copy's (key, version) and whether this call made it."""
     f = job.manifest.file
     bucket = storage.bucket_name(job.downstream_company_id)
     key = storage.connected_key(job.connection_id, job.manifest.revision_id)
     if look_first and (version := storage.copied_version(bucket, key, f.sha256)) is not None:
-        return key, version
+        return (key, version), False
     version = storage.copy_file(f.bucket, f.key, f.version_id, f.size, bucket, key, f.sha256, f.content_type)
     metrics.add_metric(name="SyncFilesCopied", unit="Count", value=1)
-    return key, version
+    return (key, version), True
 
 
-def _refused(job: CopyJob, copied: tuple[str, str] | None) -> Copied:
-    """The connection is not active (R17): nothing was written, and a file copied for it is taken back."""
-    if copied is not None:
-        try:
-            storage.delete_version(storage.bucket_name(job.downstream_company_id), *copied)
-        except (BotoCoreError, ClientError):
-            logger.exception("orphan copy left in the downstream bucket", extra={"key": copied[0]})
+def _refused(job: CopyJob) -> Copied:
+    """The connection is not active (R17): nothing was written (a file copied for it is taken back)."""
     logger.info("copy dropped: the connection is not active", extra={"connection_id": job.connection_id})
     return Copied(job.connection_id)
+
+
+def _take_back(job: CopyJob, copied: tuple[str, str]) -> None:
+    try:
+        storage.delete_version(storage.bucket_name(job.downstream_company_id), *copied)
+    except (BotoCoreError, ClientError):
+        logger.exception("an unused copy stays in the downstream bucket", extra={"key": copied[0]})
 
 
 def _nothing_to_write(job: CopyJob, seen: Downstream, revision_id: str, again: bool) -> Copied:

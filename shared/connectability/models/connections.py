@@ -42,7 +42,10 @@ class ProjectRef(Output):
 
 
 class InitialSync(Output):
-    status: str = "not_started"
+    status: str = Field(
+        default="not_started",
+        description="not_started, running, complete; or stopped: disconnected while running (an addition).",
+    )
     total: int = 0
     copied: int = 0
 
