@@ -214,22 +214,30 @@ def edit_drawing(
     return True
 
 
+def current_actions(revision: RevisionItem) -> list[Action]:
+    """What a drawing takes from the revision that becomes its current one."""
+    return [
+        DrawingItem.current_revision_id.set(revision.revision_id),
+        DrawingItem.current_seq.set(revision.seq),
+        DrawingItem.title.set(revision.title),
+        DrawingItem.discipline_key.set(revision.discipline_key),
+        DrawingItem.area_id.set(revision.area_id) if revision.area_id else DrawingItem.area_id.remove(),
+        *([DrawingItem.obsolete.set(bool(revision.obsolete))] if revision.connected else []),
+    ]
+
+
+def may_become_current(revision: RevisionItem) -> Condition:
+    """The drawing stands, and this revision is newer than its current one."""
+    return (DrawingItem.deleted == False) & (  # noqa: E712 - a DynamoDB condition
+        DrawingItem.current_seq.does_not_exist() | (DrawingItem.current_seq < revision.seq)
+    )
+
+
 @retry_conflicts
 def make_current(drawing: DrawingItem, revision: RevisionItem) -> bool:
     """The newest published revision becomes current; publishing an older one leaves the current one."""
     try:
-        drawing.update(
-            actions=[
-                DrawingItem.current_revision_id.set(revision.revision_id),
-                DrawingItem.current_seq.set(revision.seq),
-                DrawingItem.title.set(revision.title),
-                DrawingItem.discipline_key.set(revision.discipline_key),
-                DrawingItem.area_id.set(revision.area_id) if revision.area_id else DrawingItem.area_id.remove(),
-                *([DrawingItem.obsolete.set(bool(revision.obsolete))] if revision.connected else []),
-            ],
-            condition=(DrawingItem.deleted == False)  # noqa: E712
-            & (DrawingItem.current_seq.does_not_exist() | (DrawingItem.current_seq < revision.seq)),
-        )
+        drawing.update(actions=current_actions(revision), condition=may_become_current(revision))
     except UpdateError as exc:
         if error_code(exc) == "ConditionalCheckFailedException":
             return False

@@ -25,7 +25,7 @@ from pynamodb.transactions import TransactWrite
 from connectability.config import get_settings
 from connectability.db.base import Item, condition_failed, page, retry_conflicts
 from connectability.db.connections import ConnectionItem
-from connectability.db.drawings import DrawingItem, RevisionItem
+from connectability.db.drawings import DrawingItem, RevisionItem, current_actions, may_become_current
 from connectability.db.projects import project_key
 from connectability.db.records import AreaItem, DisciplineItem, SetItem
 from connectability.db.sync_counters import (
@@ -211,31 +211,26 @@ def _drawing_as_seen(seen: DrawingItem | None) -> Condition:
 
 # -- the upstream's published revisions, a page at a time ------------------------------------------------------
 def published_page(project_id: str, cursor: str, limit: int) -> tuple[list[RevisionItem], str | None]:
-    """A page of a project's own published revisions (pages may come back short: the filter runs after the
-    read); the cursor of the next page, or None after the last."""
-    start = {"pk": {"S": project_key(project_id)}, "sk": {"S": cursor}} if cursor else None
-    result = RevisionItem.query(
-        project_key(project_id),
-        RevisionItem.sk.startswith("REVISION#"),
-        filter_condition=(RevisionItem.state == "published") & (RevisionItem.connected != True),  # noqa: E712
-        limit=limit,
-        last_evaluated_key=start,
-        consistent_read=True,
-    )
-    items = list(result)
-    last = result.last_evaluated_key
-    return items, (last["sk"]["S"] if last else None)
+    """A page of a project's own published revisions (the initial sync's)."""
+    return _own_revisions(project_id, cursor, limit, RevisionItem.state == "published")
 
 
 def reconcilable_page(project_id: str, cursor: str, limit: int) -> tuple[list[RevisionItem], str | None]:
     """A page of a project's own revisions that sync knows of (a manifest was taken: published, or published
-    and deleted since) or whose file check is still running; the cursor of the next page, or None."""
+    and deleted since) or whose file check is still running (reconcile's)."""
+    known = (RevisionItem.manifest_version > 0) | (RevisionItem.file_state == "checking")
+    return _own_revisions(project_id, cursor, limit, known)
+
+
+def _own_revisions(
+    project_id: str, cursor: str, limit: int, wanted: Condition
+) -> tuple[list[RevisionItem], str | None]:
+    """Pages may come back short (the filter runs after the read); the cursor of the next, None after the last."""
     start = {"pk": {"S": project_key(project_id)}, "sk": {"S": cursor}} if cursor else None
     result = RevisionItem.query(
         project_key(project_id),
         RevisionItem.sk.startswith("REVISION#"),
-        filter_condition=((RevisionItem.manifest_version > 0) | (RevisionItem.file_state == "checking"))
-        & (RevisionItem.connected != True),  # noqa: E712
+        filter_condition=wanted & (RevisionItem.connected != True),  # noqa: E712 - a DynamoDB condition
         limit=limit,
         last_evaluated_key=start,
         consistent_read=True,
@@ -331,19 +326,7 @@ def make_copy_current(drawing: DrawingItem, revision: RevisionItem) -> Written:
                 condition=(RevisionItem.synced_version == revision.synced_version)
                 & (RevisionItem.state == "published"),
             )
-            tx.update(
-                drawing,
-                actions=[
-                    DrawingItem.current_revision_id.set(revision.revision_id),
-                    DrawingItem.current_seq.set(revision.seq),
-                    DrawingItem.title.set(revision.title),
-                    DrawingItem.discipline_key.set(revision.discipline_key),
-                    DrawingItem.area_id.set(revision.area_id) if revision.area_id else DrawingItem.area_id.remove(),
-                    DrawingItem.obsolete.set(bool(revision.obsolete)),
-                ],
-                condition=(DrawingItem.deleted == False)  # noqa: E712 - a DynamoDB condition
-                & (DrawingItem.current_seq.does_not_exist() | (DrawingItem.current_seq < revision.seq)),
-            )
+            tx.update(drawing, actions=current_actions(revision), condition=may_become_current(revision))
     except TransactWriteError as exc:
         reasons = exc.cancellation_reasons or []
         if reasons and reasons[0] is not None and reasons[0].code in ("ConditionalCheckFailed", "TransactionConflict"):

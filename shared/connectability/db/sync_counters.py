@@ -144,10 +144,7 @@ def close_digest(connection_id: str, generation: int, taken: list[SyncCounterIte
             for duty in outbox:
                 tx.save(duty)
     except TransactWriteError as exc:
-        if any(
-            r is not None and r.code in ("ConditionalCheckFailed", "TransactionConflict")
-            for r in exc.cancellation_reasons or []
-        ):
+        if _refused(exc):
             return False
         raise
     return True
@@ -198,10 +195,7 @@ def complete_initial_sync(connection_id: str, total: int, outbox: list[Item]) ->
             for duty in outbox:
                 tx.save(duty)
     except TransactWriteError as exc:
-        if any(
-            r is not None and r.code in ("ConditionalCheckFailed", "TransactionConflict")
-            for r in exc.cancellation_reasons or []
-        ):
+        if _refused(exc):
             return False
         raise
     return True
