@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.router import Router
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from connectability.api import Id, Limit, NextToken, caller_of, errors, new_api, respond
+from connectability.api import ID_PATTERN, Id, Limit, NextToken, caller_of, errors, new_api, respond
 from connectability.domain import drawings, markups, notifications, review, sync_status
 from connectability.models.common import Page
 from connectability.models.connections import Settings, SettingsBody
@@ -54,7 +54,7 @@ def publish(project_id: Id, body: Annotated[PublishRequest, Body()]) -> Publishe
 @router.get("/projects/<project_id>/drawings", responses=errors(403, 404))
 def register(
     project_id: Id,
-    area_id: Annotated[str | None, Query(max_length=64)] = None,
+    area_id: Annotated[str | None, Query(max_length=64, pattern=ID_PATTERN)] = None,
     discipline: Annotated[str | None, Query(max_length=64, description="A discipline's name.")] = None,
     include_obsolete: Annotated[bool, Query()] = False,
     include_drafts: Annotated[bool, Query(description="Drawings admins only: drawings with drafts only.")] = False,

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 from typing import Any
+from urllib.parse import quote
 
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from connectability import aws
 from connectability.config import get_settings
+from connectability.models.common import is_control
 from connectability.models.drawings import FileCheck, RevisionManifest
 
 URL_SECONDS = 15 * 60
@@ -83,15 +86,35 @@ def presign_put(bucket: str, key: str, content_type: str, size: int) -> tuple[st
 
 
 def presign_get(bucket: str, key: str, filename: str, version_id: str | None = None) -> str:
-    """A URL for the very bytes a revision recorded (its object version), valid 15 minutes."""
-    params = {
-        "Bucket": bucket,
-        "Key": key,
-        "ResponseContentDisposition": f'inline; filename="{filename.replace(chr(34), "")}"',
-    }
+    """A URL for the very bytes a revision recorded (its object version), valid 15 minutes, that saves the file
+    under `filename` (made safe; see content_disposition)."""
+    params = {"Bucket": bucket, "Key": key, "ResponseContentDisposition": content_disposition(filename)}
     if version_id:
         params["VersionId"] = version_id
     return aws.s3().generate_presigned_url("get_object", Params=params, ExpiresIn=URL_SECONDS)
+
+
+_ATTR_CHARS = "!#$&+-.^_`|~"  # RFC 5987 attr-char besides letters and digits: left as they are
+
+
+def safe_filename(name: str) -> str:
+    """A name a browser saves as one file where the user chose: no folders, no climbing up, no controls."""
+    kept = "".join("_" if char in "/\\" or is_control(char) else char for char in name)
+    while ".." in kept:
+        kept = kept.replace("..", ".")
+    return kept.strip(" .") or "drawing"
+
+
+def content_disposition(filename: str) -> str:
+    """RFC 6266: `filename*` carries any Unicode as UTF-8; `filename` is a plain ASCII fallback for clients
+    that know no better. An HTTP header holds Latin-1 at most, so a raw non-ASCII name must never go in one."""
+    name = safe_filename(filename)
+    ascii_name = "".join(
+        char if char.isascii() and char not in '"\\%;' else "_"
+        for char in unicodedata.normalize("NFKD", name)
+        if not unicodedata.combining(char)
+    )
+    return f"inline; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe=_ATTR_CHARS)}"
 
 
 def head(bucket: str, key: str) -> dict[str, Any] | None:
