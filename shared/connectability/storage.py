@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import unicodedata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from botocore.exceptions import ClientError
@@ -16,10 +16,19 @@ from connectability.config import get_settings
 from connectability.models.common import is_control
 from connectability.models.drawings import FileCheck, RevisionManifest
 
+if TYPE_CHECKING:
+    from mypy_boto3_s3.type_defs import BucketLifecycleConfigurationTypeDef
+
 URL_SECONDS = 15 * 60
 MANIFEST_PREFIX = "manifests/"
 UPLOAD_PREFIX = "uploads/"
 CHUNK = 8 * 1024 * 1024
+# Uploads are tagged `upload=unused` by the PUT itself (the tag is part of the presigned URL) and retagged
+# `upload=used` (that object version only) when a revision takes the file. A lifecycle rule can only select by a
+# tag that is there, never by one that is missing, hence the two values. Moving used files to another prefix
+# instead would copy every byte of files up to 5 GB within a request.
+UPLOAD_TAG = "upload"
+UNUSED_UPLOAD_DAYS = 2
 
 
 def bucket_name(company_id: str) -> str:
@@ -28,7 +37,8 @@ def bucket_name(company_id: str) -> str:
 
 
 def create_company_bucket(company_id: str) -> str:
-    """Private, encrypted, versioned, and notifying the sync-events queue of manifests only."""
+    """Private, encrypted, versioned, notifying the sync-events queue of manifests only, and expiring uploads
+    no revision took."""
     s3 = aws.s3()
     name = bucket_name(company_id)
     region = s3.meta.region_name
@@ -52,6 +62,7 @@ def create_company_bucket(company_id: str) -> str:
         },
     )
     s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration=upload_lifecycle())
     s3.put_bucket_notification_configuration(
         Bucket=name,
         NotificationConfiguration={
@@ -75,14 +86,44 @@ def create_company_bucket(company_id: str) -> str:
     return name
 
 
+def upload_lifecycle() -> BucketLifecycleConfigurationTypeDef:
+    """Unused uploads (and versions of them) go after UNUSED_UPLOAD_DAYS; a used one is tagged otherwise, so it
+    stays whatever PUT came after it (a later PUT to the URL makes a new, unused version on top)."""
+    return {
+        "Rules": [
+            {
+                "ID": "unused-uploads-expire",
+                "Status": "Enabled",
+                "Filter": {"And": {"Prefix": UPLOAD_PREFIX, "Tags": [{"Key": UPLOAD_TAG, "Value": "unused"}]}},
+                "Expiration": {"Days": UNUSED_UPLOAD_DAYS},
+                "NoncurrentVersionExpiration": {"NoncurrentDays": UNUSED_UPLOAD_DAYS},
+            }
+        ]
+    }
+
+
+def mark_upload_used(bucket: str, key: str, version_id: str) -> None:
+    """Keep this version of an upload for good: a revision holds it (see upload_lifecycle)."""
+    aws.s3().put_object_tagging(
+        Bucket=bucket, Key=key, VersionId=version_id, Tagging={"TagSet": [{"Key": UPLOAD_TAG, "Value": "used"}]}
+    )
+
+
 def presign_put(bucket: str, key: str, content_type: str, size: int) -> tuple[str, dict[str, str]]:
-    """A URL for one PUT of exactly `size` bytes of `content_type`; the headers are part of the signature."""
+    """A URL for one PUT of exactly `size` bytes of `content_type`, tagged unused until a revision takes it; the
+    headers are part of the signature."""
     url = aws.s3().generate_presigned_url(
         "put_object",
-        Params={"Bucket": bucket, "Key": key, "ContentType": content_type, "ContentLength": size},
+        Params={
+            "Bucket": bucket,
+            "Key": key,
+            "ContentType": content_type,
+            "ContentLength": size,
+            "Tagging": f"{UPLOAD_TAG}=unused",
+        },
         ExpiresIn=URL_SECONDS,
     )
-    return url, {"Content-Type": content_type}
+    return url, {"Content-Type": content_type, "x-amz-tagging": f"{UPLOAD_TAG}=unused"}
 
 
 def presign_get(bucket: str, key: str, filename: str, version_id: str | None = None) -> str:

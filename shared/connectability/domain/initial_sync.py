@@ -60,7 +60,8 @@ def enqueue_initial_page(page: InitialSyncPage) -> int:
         if next_cursor is not None and connection.initial_sync_cursor == next_cursor:
             queues.send_sync_message(InitialSyncPage(connection_id=page.connection_id, cursor=next_cursor))
         return 0
-    jobs = [copy_job(connection, m, initial=True) for m in manifests_of(connection.upstream_project_id, revisions)]
+    manifests = manifests_of(connection.upstream_project_id, revisions)
+    jobs = [copy_job(connection, m, initial=True) for m in manifests if not m.deleted]  # a delete still finishing
     queues.send_copy_jobs(jobs)
     if counters.record_initial_page(page.connection_id, page.cursor, next_cursor, len(jobs)):
         if next_cursor is None:
