@@ -9,8 +9,19 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from connectability.api import DRAWINGS, ApiRouter, Id, Limit, NextToken, caller_of, errors, new_api, respond
-from connectability.domain import drawings, markups, notifications, review, sync_status
+from connectability.api import (
+    DRAWINGS,
+    ID_PATTERN,
+    ApiRouter,
+    Id,
+    Limit,
+    NextToken,
+    caller_of,
+    errors,
+    new_api,
+    respond,
+)
+from connectability.domain import drawing_deletes, drawings, markups, notifications, review, sync_status
 from connectability.models.common import Page
 from connectability.models.connections import Settings, SettingsBody
 from connectability.models.drawings import (
@@ -53,7 +64,7 @@ def publish_revisions(project_id: Id, body: Annotated[PublishRequest, Body()]) -
 @router.get("/projects/<project_id>/drawings", responses=errors(403, 404))
 def list_drawings(
     project_id: Id,
-    area_id: Annotated[str | None, Query(max_length=64)] = None,
+    area_id: Annotated[str | None, Query(max_length=64, pattern=ID_PATTERN)] = None,
     discipline: Annotated[str | None, Query(max_length=64, description="A discipline's name.")] = None,
     include_obsolete: Annotated[bool, Query()] = False,
     include_drafts: Annotated[bool, Query(description="Drawings admins only: drawings with drafts only.")] = False,
@@ -77,7 +88,7 @@ def update_drawing(project_id: Id, drawing_id: Id, body: Annotated[DrawingUpdate
 
 @router.delete("/projects/<project_id>/drawings/<drawing_id>", responses=errors(403, 404, 409, ok=204))
 def delete_drawing(project_id: Id, drawing_id: Id) -> Response[None]:
-    drawings.delete_drawing(caller_of(router), project_id, drawing_id)
+    drawing_deletes.delete_drawing(caller_of(router), project_id, drawing_id)
     return respond(204)
 
 
@@ -114,7 +125,7 @@ def list_markups(project_id: Id, drawing_id: Id, limit: Limit = 50, next_token: 
 
 @router.get("/projects/<project_id>/reports/deleted-drawing-revisions", responses=errors(403, 404))
 def list_deleted_revisions(project_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[Revision]:
-    return drawings.deleted_report(caller_of(router), project_id, limit, next_token)
+    return drawing_deletes.deleted_report(caller_of(router), project_id, limit, next_token)
 
 
 @router.get("/projects/<project_id>/connected-drawings/review", responses=errors(403, 404))

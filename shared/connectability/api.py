@@ -21,11 +21,17 @@ from pynamodb.exceptions import PynamoDBException
 
 from connectability.config import get_settings
 from connectability.domain.permissions import Caller
-from connectability.errors import ConnectabilityError, MalformedJson, PayloadTooLarge, Unauthenticated
+from connectability.errors import ConnectabilityError, InvalidInput, MalformedJson, PayloadTooLarge, Unauthenticated
+from connectability.models.common import refused_character
 from connectability.observability import logger
 
-Id = Annotated[str, Path(min_length=1, max_length=64, description="An id this API gave out.")]
-UserId = Annotated[str, Path(min_length=1, max_length=128, description="The user's identity (Cognito sub).")]
+ID_PATTERN = r"^[A-Za-z0-9_-]+$"  # what new_id gives out
+USER_ID_PATTERN = r"^[A-Za-z0-9._@+=:-]+$"  # a Cognito sub (a UUID), or a user name or e-mail address
+Id = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN, description="An id this API gave out.")]
+UserId = Annotated[
+    str,
+    Path(min_length=1, max_length=128, pattern=USER_ID_PATTERN, description="The user's identity (Cognito sub)."),
+]
 Limit = Annotated[int, Query(ge=1, le=200, description="Items per page (1..200).")]
 NextToken = Annotated[str | None, Query(max_length=2048, description="From the previous page's next_token.")]
 
@@ -152,6 +158,8 @@ class RestApi(APIGatewayRestResolver):
                 json.loads(body)
             except (ValueError, RecursionError):
                 return _refusal(MalformedJson("The body is not valid JSON; send a JSON object."))
+        if (bad := _bad_path_parameters(event)) is not None:
+            return _refusal(bad)
         return super().resolve(_as_json(event), context)
 
 
@@ -164,6 +172,25 @@ def _console_may_read(event: Mapping[str, Any], answer: dict[str, Any]) -> dict[
     if origin and sent == origin:
         answer["headers"] = {**(answer.get("headers") or {}), "Access-Control-Allow-Origin": origin, "Vary": "Origin"}
     return answer
+
+
+_PATH_PARAMETER = re.compile(USER_ID_PATTERN)
+
+
+def _bad_path_parameters(event: Mapping[str, Any]) -> InvalidInput | None:
+    """Path parameters are checked before routing: the router's own patterns end with `$`, which matches before
+    a trailing line break, so `.../drawings/%0A` would otherwise be served as `.../drawings`. Each route then
+    checks its ids against their own patterns (Id, UserId)."""
+    given = dict(event.get("pathParameters") or {})
+    if not given and refused_character(str(event.get("path") or "")) is not None:
+        given = {"path": str(event.get("path"))}
+    wrong = [name for name, v in given.items() if not _PATH_PARAMETER.fullmatch(str(v)) or str(v) in (".", "..")]
+    if not wrong:
+        return None
+    return InvalidInput(
+        f"Not a valid id: {', '.join(wrong)}; use the ids this API gives out.",
+        details=[{"field": name, "message": "not a valid id"} for name in wrong],
+    )
 
 
 def _refusal(error: ConnectabilityError) -> dict[str, Any]:

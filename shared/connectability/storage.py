@@ -4,19 +4,31 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+import unicodedata
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from connectability import aws
 from connectability.config import get_settings
+from connectability.models.common import is_control
 from connectability.models.drawings import FileCheck, RevisionManifest
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.type_defs import BucketLifecycleConfigurationTypeDef
 
 URL_SECONDS = 15 * 60
 MANIFEST_PREFIX = "manifests/"
 UPLOAD_PREFIX = "uploads/"
 CHUNK = 8 * 1024 * 1024
+# Uploads are tagged `upload=unused` by the PUT itself (the tag is part of the presigned URL) and retagged
+# `upload=used` (that object version only) when a revision takes the file. A lifecycle rule can only select by a
+# tag that is there, never by one that is missing, hence the two values. Moving used files to another prefix
+# instead would copy every byte of files up to 5 GB within a request.
+UPLOAD_TAG = "upload"
+UNUSED_UPLOAD_DAYS = 2
 
 
 def bucket_name(company_id: str) -> str:
@@ -25,7 +37,8 @@ def bucket_name(company_id: str) -> str:
 
 
 def create_company_bucket(company_id: str) -> str:
-    """Private, encrypted, versioned, and notifying the sync-events queue of manifests only."""
+    """Private, encrypted, versioned, notifying the sync-events queue of manifests only, and expiring uploads
+    no revision took."""
     s3 = aws.s3()
     name = bucket_name(company_id)
     region = s3.meta.region_name
@@ -49,6 +62,7 @@ def create_company_bucket(company_id: str) -> str:
         },
     )
     s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration=upload_lifecycle())
     s3.put_bucket_notification_configuration(
         Bucket=name,
         NotificationConfiguration={
@@ -72,26 +86,76 @@ def create_company_bucket(company_id: str) -> str:
     return name
 
 
+def upload_lifecycle() -> BucketLifecycleConfigurationTypeDef:
+    """Unused uploads (and versions of them) go after UNUSED_UPLOAD_DAYS; a used one is tagged otherwise, so it
+    stays whatever PUT came after it (a later PUT to the URL makes a new, unused version on top)."""
+    return {
+        "Rules": [
+            {
+                "ID": "unused-uploads-expire",
+                "Status": "Enabled",
+                "Filter": {"And": {"Prefix": UPLOAD_PREFIX, "Tags": [{"Key": UPLOAD_TAG, "Value": "unused"}]}},
+                "Expiration": {"Days": UNUSED_UPLOAD_DAYS},
+                "NoncurrentVersionExpiration": {"NoncurrentDays": UNUSED_UPLOAD_DAYS},
+            }
+        ]
+    }
+
+
+def mark_upload_used(bucket: str, key: str, version_id: str) -> None:
+    """Keep this version of an upload for good: a revision holds it (see upload_lifecycle)."""
+    aws.s3().put_object_tagging(
+        Bucket=bucket, Key=key, VersionId=version_id, Tagging={"TagSet": [{"Key": UPLOAD_TAG, "Value": "used"}]}
+    )
+
+
 def presign_put(bucket: str, key: str, content_type: str, size: int) -> tuple[str, dict[str, str]]:
-    """A URL for one PUT of exactly `size` bytes of `content_type`; the headers are part of the signature."""
+    """A URL for one PUT of exactly `size` bytes of `content_type`, tagged unused until a revision takes it; the
+    headers are part of the signature."""
     url = aws.s3().generate_presigned_url(
         "put_object",
-        Params={"Bucket": bucket, "Key": key, "ContentType": content_type, "ContentLength": size},
+        Params={
+            "Bucket": bucket,
+            "Key": key,
+            "ContentType": content_type,
+            "ContentLength": size,
+            "Tagging": f"{UPLOAD_TAG}=unused",
+        },
         ExpiresIn=URL_SECONDS,
     )
-    return url, {"Content-Type": content_type}
+    return url, {"Content-Type": content_type, "x-amz-tagging": f"{UPLOAD_TAG}=unused"}
 
 
 def presign_get(bucket: str, key: str, filename: str, version_id: str | None = None) -> str:
-    """A URL for the very bytes a revision recorded (its object version), valid 15 minutes."""
-    params = {
-        "Bucket": bucket,
-        "Key": key,
-        "ResponseContentDisposition": f'inline; filename="{filename.replace(chr(34), "")}"',
-    }
+    """A URL for the very bytes a revision recorded (its object version), valid 15 minutes, that saves the file
+    under `filename` (made safe; see content_disposition)."""
+    params = {"Bucket": bucket, "Key": key, "ResponseContentDisposition": content_disposition(filename)}
     if version_id:
         params["VersionId"] = version_id
     return aws.s3().generate_presigned_url("get_object", Params=params, ExpiresIn=URL_SECONDS)
+
+
+_ATTR_CHARS = "!#$&+-.^_`|~"  # RFC 5987 attr-char besides letters and digits: left as they are
+
+
+def safe_filename(name: str) -> str:
+    """A name a browser saves as one file where the user chose: no folders, no climbing up, no controls."""
+    kept = "".join("_" if char in "/\\" or is_control(char) else char for char in name)
+    while ".." in kept:
+        kept = kept.replace("..", ".")
+    return kept.strip(" .") or "drawing"
+
+
+def content_disposition(filename: str) -> str:
+    """RFC 6266: `filename*` carries any Unicode as UTF-8; `filename` is a plain ASCII fallback for clients
+    that know no better. An HTTP header holds Latin-1 at most, so a raw non-ASCII name must never go in one."""
+    name = safe_filename(filename)
+    ascii_name = "".join(
+        char if char.isascii() and char not in '"\\%;' else "_"
+        for char in unicodedata.normalize("NFKD", name)
+        if not unicodedata.combining(char)
+    )
+    return f"inline; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe=_ATTR_CHARS)}"
 
 
 def head(bucket: str, key: str) -> dict[str, Any] | None:

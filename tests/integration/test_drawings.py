@@ -45,7 +45,7 @@ def test_upload_is_a_presigned_put_and_the_bytes_downloaded_are_the_bytes_upload
     )
     assert answer.status == 201
     assert answer.body["method"] == "PUT"
-    assert answer.body["headers"] == {"Content-Type": "application/pdf"}
+    assert answer.body["headers"] == {"Content-Type": "application/pdf", "x-amz-tagging": "upload=unused"}
     assert parse_qs(urlparse(answer.body["url"]).query)["X-Amz-Expires"] == ["900"]
     assert requests.put(answer.body["url"], data=PDF, headers=answer.body["headers"], timeout=10).status_code == 200
     revision = w.api(

@@ -24,7 +24,7 @@ from pynamodb.transactions import TransactWrite
 
 from connectability.db.base import Gsi1, Gsi2, Item, condition_failed, error_code, page, retry_conflicts
 from connectability.db.projects import project_key
-from connectability.db.sync_counters import PublishedCountItem, published_shard
+from connectability.db.sync_counters import SHARDS, PublishedCountItem, published_shard
 
 
 def name_key(name: str) -> str:
@@ -245,47 +245,78 @@ def make_current(drawing: DrawingItem, revision: RevisionItem) -> bool:
     return True
 
 
-def delete_drawing(drawing: DrawingItem, revisions: list[RevisionItem], by: str, at: datetime) -> bool:
-    """Remove a drawing from the register and move its revisions to the deleted report; the project's count
-    of published revisions drops in the same transactions.
+# A delete's first transaction holds the drawing, its number, the duty to finish, SHARDS counter shards and
+# FIRST_CHUNK revisions; each later one SHARDS shards and LATER_CHUNK revisions (100 items at most).
+FIRST_CHUNK = 100 - 3 - SHARDS
+LATER_CHUNK = 100 - SHARDS
+CHUNK_ATTEMPTS = 3
 
-    False when another request deleted it first.
+
+def start_delete(
+    drawing: DrawingItem, revisions: list[RevisionItem], by: str, at: datetime, duty: Item | None = None
+) -> bool:
+    """Mark the drawing deleted, free its number and move its first FIRST_CHUNK revisions to the deleted report,
+    in one transaction; with more revisions, `duty` (saved in the same transaction) says the rest is owed.
+
+    From this commit on every reader treats all the drawing's revisions as deleted. False when another request
+    deleted it first.
     """
+    return _delete_chunks(drawing, [revisions[:FIRST_CHUNK]], by, at, opening=True, duty=duty)
+
+
+def finish_delete(drawing: DrawingItem, revisions: list[RevisionItem], by: str, at: datetime) -> None:
+    """Move the revisions a started delete left to the deleted report, LATER_CHUNK per transaction; each counts
+    the published ones it moves out of the project's count. Safe to run again: moved ones are skipped."""
+    left = [r for r in revisions if r.state != "deleted"]
+    _delete_chunks(drawing, [left[i : i + LATER_CHUNK] for i in range(0, len(left), LATER_CHUNK)], by, at)
+
+
+def _delete_chunks(
+    drawing: DrawingItem,
+    chunks: list[list[RevisionItem]],
+    by: str,
+    at: datetime,
+    opening: bool = False,
+    duty: Item | None = None,
+) -> bool:
     stamp = at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    # One transaction holds 100 items: the drawing and its number, then revisions in chunks, and up to
-    # SHARDS counter shards. The first chunk commits the delete itself; more revisions finish in later ones.
-    first, rest = revisions[:90], revisions[90:]
-    chunks = [first] + [rest[i : i + 92] for i in range(0, len(rest), 92)]
-    for n, chunk in enumerate(chunks):
+    for chunk in chunks:
         for _ in range(CHUNK_ATTEMPTS):
             try:
-                _delete_chunk(drawing, chunk, first=n == 0, by=by, at=at, stamp=stamp)
+                _delete_chunk(drawing, chunk, duty, by=by, at=at, stamp=stamp, first=opening)
                 break
             except TransactWriteError as exc:
                 reasons = exc.cancellation_reasons or []
-                if n == 0 and reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+                if opening and reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
                     return False  # the drawing was deleted meanwhile
                 if not condition_failed(exc):
                     raise
                 # a revision changed meanwhile (published, say): count it as it is now
                 fresh = get_revisions(drawing.project_id, [r.revision_id for r in chunk], consistent=True)
                 chunk = [fresh[r.revision_id] for r in chunk if r.revision_id in fresh]
+                chunk = [r for r in chunk if r.state != "deleted"]  # another run of the duty moved it
         else:
             raise RuntimeError(f"revisions of drawing {drawing.drawing_id} kept changing during its delete")
     return True
 
 
-CHUNK_ATTEMPTS = 3
-
-
 @retry_conflicts
 def _delete_chunk(
-    drawing: DrawingItem, chunk: list[RevisionItem], *, first: bool, by: str, at: datetime, stamp: str
+    drawing: DrawingItem,
+    chunk: list[RevisionItem],
+    duty: Item | None,
+    *,
+    first: bool,
+    by: str,
+    at: datetime,
+    stamp: str,
 ) -> None:
     with TransactWrite(connection=connection()) as tx:
         if first:
             tx.update(drawing, actions=[DrawingItem.deleted.set(True)], condition=DrawingItem.deleted == False)  # noqa: E712
             tx.delete(DrawingNumberItem(drawing.pk, f"DRAWNUM#{name_key(drawing.number)}"))
+            if duty is not None:
+                tx.save(duty)
         unpublished: Counter[str] = Counter()
         for revision in chunk:
             tx.update(
@@ -343,9 +374,15 @@ def revisions_of(drawing_id: str) -> list[RevisionItem]:
 @retry_conflicts
 def publish(revision: RevisionItem, at: datetime) -> bool:
     """Draft to published, counted in the project's published revisions in the same transaction; False if it
-    was not a draft any more (a concurrent publish or delete)."""
+    was not a draft any more, or its drawing was deleted (a concurrent publish or delete)."""
     try:
         with TransactWrite(connection=connection()) as tx:
+            tx.condition_check(
+                DrawingItem,
+                revision.pk,
+                f"DRAWING#{revision.drawing_id}",
+                condition=DrawingItem.deleted == False,  # noqa: E712 - a delete still finishing owns its revisions
+            )
             tx.update(
                 revision,
                 actions=[RevisionItem.state.set("published"), RevisionItem.published_at.set(at)],

@@ -1,13 +1,15 @@
 """The outbox: what a change owes the world, recorded with (or before) the change, done after it, then removed.
 
-Its kinds: a notification event to queue, a manifest to write for a revision, a file to check, and a message
-for sync (an initial sync to start). If the work after the change
-fails, or the function dies first, the record stays and the relay does the work later; consumers are idempotent
-(notify per event and recipient, sync per manifest version), so doing it twice is harmless. Nothing is lost.
+Its kinds: a notification event to queue, a manifest to write for a revision, a file to check, a message
+for sync (an initial sync to start), and the rest of a drawing's delete (more revisions than one transaction
+holds). If the work after the change fails, or the function dies first, the record stays and the relay does
+the work later; consumers are idempotent (notify per event and recipient, sync per manifest version, a delete
+skips what it moved), so doing it twice is harmless. Nothing is lost.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -22,6 +24,7 @@ NOTIFICATION = "notification"
 MANIFEST = "manifest"
 FILE_CHECK = "file_check"
 SYNC_MESSAGE = "sync_message"
+DRAWING_DELETE = "drawing_delete"
 
 
 class OutboxItem(Item):
@@ -62,6 +65,25 @@ def file_check(project_id: str, revision_id: str, duty_id: str, at: datetime) ->
         revision_id=revision_id,
         created_at=at,
     )
+
+
+def drawing_delete(project_id: str, drawing_id: str, by: str, at: datetime, duty_id: str) -> OutboxItem:
+    """The rest of a drawing's delete, to write inside the transaction that marks the drawing deleted."""
+    return OutboxItem(
+        PARTITION,
+        _sk(at, duty_id),
+        kind=DRAWING_DELETE,
+        event_id=duty_id,
+        body=json.dumps({"drawing_id": drawing_id, "by": by}),
+        project_id=project_id,
+        created_at=at,
+    )
+
+
+def deletes_under_way(project_id: str) -> list[OutboxItem]:
+    """A project's drawing deletes not finished yet (the outbox stays near empty, so this reads little)."""
+    condition = (OutboxItem.kind == DRAWING_DELETE) & (OutboxItem.project_id == project_id)
+    return list(OutboxItem.query(PARTITION, filter_condition=condition, consistent_read=True))
 
 
 def intend_manifests(

@@ -1,5 +1,6 @@
-"""Drawings in a project (R19-R20, R22-R24, R28): uploads, revisions, publishing, the register, edits,
-deletes and files. Every change to a published revision is told to sync through its manifest (manifests.py).
+"""Drawings in a project (R19-R20, R22-R24, R28): uploads, revisions, publishing, the register, edits and
+files (deletes are in drawing_deletes.py). Every change to a published revision is told to sync through its
+manifest (manifests.py).
 
 Drawing-level fields (number, title, obsolete, discipline, area) are kept on the drawing and copied onto each
 of its revisions; revision-level fields (revision number, status, dates, set) belong to one revision. Areas,
@@ -82,6 +83,11 @@ def _visible_states(access: ProjectAccess) -> set[str]:
     return {RevisionState.published.value}
 
 
+def _state_seen(revision: RevisionItem, drawing: DrawingItem | None) -> str:
+    """A revision of a deleted drawing is deleted, even while a later transaction of the delete is moving it."""
+    return RevisionState.deleted.value if drawing is None or drawing.deleted else revision.state
+
+
 # -- uploads and revisions ------------------------------------------------------------------------------------
 def create_upload(caller: Caller, project_id: str, body: UploadRequest) -> Upload:
     """A presigned PUT into the company's bucket, valid 15 minutes, for exactly the declared type and size."""
@@ -137,6 +143,7 @@ def create_revision(caller: Caller, project_id: str, body: RevisionCreate) -> Re
             details=[{"field": "upload_id", "message": "already used"}],
         )
     try:
+        storage.mark_upload_used(upload.bucket, upload.key, file_version)  # first: a used file never expires
         revision, duty = _new_revision(
             access, caller.user_id, body, upload, revision_id, existing, file_version, sha256
         )
@@ -336,7 +343,9 @@ def publish(caller: Caller, project_id: str, body: PublishRequest) -> Published:
         raise InvalidState(
             f"These files are still being checked: {', '.join(checking)}; publish them in a minute or two."
         )
-    not_drafts = [i for i in ids if found[i].state != RevisionState.draft.value]
+    drawings = db.get_drawings(project_id, {r.drawing_id for r in found.values()})
+    gone = {d for d, drawing in drawings.items() if drawing.deleted}  # a delete still finishing: deleted already
+    not_drafts = [i for i in ids if found[i].state != RevisionState.draft.value or found[i].drawing_id in gone]
     if not_drafts:
         raise InvalidState(
             f"Only drafts can be published here; these are not drafts: {', '.join(not_drafts)}. "
@@ -348,7 +357,6 @@ def publish(caller: Caller, project_id: str, body: PublishRequest) -> Published:
         for revision in sorted(found.values(), key=lambda r: (r.drawing_id, r.seq)):
             if db.publish(revision, now):
                 published.append(revision)
-        drawings = db.get_drawings(project_id, {r.drawing_id for r in published})
         for revision in published:
             db.make_current(drawings[revision.drawing_id], revision)
     return Published(published=[i for i in ids if i in {r.revision_id for r in published}])
@@ -425,7 +433,8 @@ def file_link(caller: Caller, project_id: str, revision_id: str) -> FileLink:
     """A presigned GET valid 15 minutes, for users allowed to see that revision."""
     access = access_at(caller, project_id, Level.read_only)
     revision = db.get_revision(project_id, revision_id)
-    if revision is None or revision.state not in _visible_states(access):
+    drawing = db.get_drawing(project_id, revision.drawing_id) if revision else None
+    if revision is None or _state_seen(revision, drawing) not in _visible_states(access):
         raise NotFound(f"No revision {revision_id} is visible to you in this project.")
     extension = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg", "image/tiff": "tif"}
     filename = f"{revision.number}-{revision.revision_number}.{extension.get(revision.content_type, 'bin')}"
@@ -433,14 +442,7 @@ def file_link(caller: Caller, project_id: str, revision_id: str) -> FileLink:
     return FileLink(url=url, expires_at=utcnow() + timedelta(seconds=storage.URL_SECONDS))
 
 
-def deleted_report(caller: Caller, project_id: str, limit: int, next_token: str | None) -> Page[Revision]:
-    """The Deleted Drawing Revisions report (R28): every deleted revision, who and when, newest first."""
-    access_at(caller, project_id, Level.admin)
-    items, token = db.deleted_revisions(project_id, limit, next_token)
-    return Page[Revision](items=revision_views(project_id, items), next_token=token)
-
-
-# -- edits and deletes ----------------------------------------------------------------------------------------
+# -- edits -----------------------------------------------------------------------------------------------------
 def update_drawing(caller: Caller, project_id: str, drawing_id: str, body: DrawingUpdate) -> Drawing:
     """Edit a drawing (admins). A manifest follows for every published revision whose fields changed."""
     access = access_at(caller, project_id, Level.admin)
@@ -489,15 +491,3 @@ def _revision_actions(project_id: str, body: DrawingUpdate) -> list[Action]:
         key = _set(project_id, body.drawing_set)
         actions.append(RevisionItem.set_key.set(key) if key else RevisionItem.set_key.remove())
     return actions
-
-
-def delete_drawing(caller: Caller, project_id: str, drawing_id: str) -> None:
-    """All revisions move to the Deleted Drawing Revisions report (files kept); published ones tell sync (R28)."""
-    access = access_at(caller, project_id, Level.admin)
-    drawing, revisions = visible_drawing(access, drawing_id)
-    if drawing.connected:
-        raise ConnectedDrawingReadOnly("This drawing is connected; only the upstream project can delete it.")
-    # Every revision: one published meanwhile must tell sync it is deleted too; drafts are skipped when written.
-    with manifests_follow(project_id, revisions):
-        if not db.delete_drawing(drawing, revisions, caller.user_id, utcnow()):
-            raise NotFound(f"Drawing {drawing_id} was deleted meanwhile.")

@@ -63,7 +63,8 @@ def enqueue_initial_page(page: InitialSyncPage) -> int:
         )
         return 0
     revisions, next_cursor = db.published_page(connection.upstream_project_id, page.cursor, PAGE)
-    jobs = [copy_job(connection, m, initial=True) for m in manifests_of(connection.upstream_project_id, revisions)]
+    manifests = manifests_of(connection.upstream_project_id, revisions)
+    jobs = [copy_job(connection, m, initial=True) for m in manifests if not m.deleted]  # a delete still finishing
     queues.send_copy_jobs(jobs)
     if counters.record_initial_page(page.connection_id, page.cursor, next_cursor, len(jobs)):
         if next_cursor is None:

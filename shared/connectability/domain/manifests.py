@@ -82,7 +82,7 @@ def manifest_of(revision: RevisionItem, drawing: DrawingItem, view: Revision, re
     """The manifest of a revision as read at `read_at`, under the version it holds now."""
     return RevisionManifest(
         version=int(revision.manifest_version),
-        deleted=revision.state == RevisionState.deleted.value,
+        deleted=revision.state == RevisionState.deleted.value or bool(drawing.deleted),  # a delete may be finishing
         company_id=revision.company_id,
         project_id=revision.project_id,
         drawing_id=revision.drawing_id,

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from connectability.db import outbox as outbox_db
-from connectability.domain import drawings, initial_sync, manifests, notifications
+from connectability.domain import drawing_deletes, drawings, initial_sync, manifests, notifications
 from connectability.models.common import utcnow
 from connectability.observability import logger, metrics
 
@@ -29,6 +29,8 @@ def relay_pending(now: datetime | None = None) -> int:
     for item in items:
         if item.kind == outbox_db.MANIFEST and item.project_id:
             due[item.project_id].append(item)
+        elif item.kind == outbox_db.DRAWING_DELETE:  # before any manifest: they then read the finished delete
+            done += _safely(partial(drawing_deletes.finish_delete, item), item.event_id)
         elif item.kind == outbox_db.FILE_CHECK:
             done += _safely(partial(drawings.request_file_check, item), item.event_id)
         elif item.kind == outbox_db.SYNC_MESSAGE:

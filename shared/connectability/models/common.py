@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Generic, TypeVar
@@ -10,8 +11,40 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, StrictBool, StrictI
 
 T = TypeVar("T")
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+# Characters no name, number, title or reason may hold: they break headers and logs (CR, LF, NUL), hide text
+# (bidi overrides, as in "Trojan Source"), or cannot be stored at all (lone surrogates). Every other character
+# is welcome, joiners included (emoji sequences, Indic and Persian scripts need them).
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+_REFUSED_FORMATS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff")
+
+
+def is_control(char: str) -> bool:
+    """A character no text field accepts."""
+    return char in _REFUSED_FORMATS or unicodedata.category(char) in _REFUSED_CATEGORIES
+
+
+def refused_character(text: str) -> tuple[int, str] | None:
+    """The first character of `text` that no text field accepts, with its position; None when all are fine."""
+    return next(((position, char) for position, char in enumerate(text) if is_control(char)), None)
+
+
+def _no_controls(value: object) -> object:
+    """Checked before whitespace is stripped, so a control character is refused wherever it stands."""
+    if isinstance(value, str) and (found := refused_character(value)) is not None:
+        position, char = found
+        raise ValueError(f"must not contain control characters (U+{ord(char):04X} at position {position})")
+    return value
+
+
+NoControls = BeforeValidator(_no_controls)
+"""Put after a field's StringConstraints: any Unicode but control characters, checked before stripping."""
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoControls]
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+    BeforeValidator(_no_controls),
+]
 
 
 def _iso_text(value: object) -> object:
@@ -24,7 +57,7 @@ def _iso_text(value: object) -> object:
 IsoDate = Annotated[date, BeforeValidator(_iso_text)]
 Flag = StrictBool
 Count = StrictInt
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), NoControls]
 
 
 class Input(BaseModel):

@@ -6,19 +6,33 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from connectability.models.common import Count, Flag, Input, IsoDate, Name, Output
+from connectability.models.common import Count, Flag, Input, IsoDate, Name, NoControls, Output
 
 MAX_UPLOAD_BYTES = 5 * 1024**3  # one presigned PUT carries at most 5 GB
 MAX_MARKUP_BYTES = 64 * 1024
 MAX_MARKUP_DEPTH = 32
 
-Number = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
-Filename = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+Number = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), NoControls]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), NoControls]
+Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), NoControls]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000), NoControls]
+
+
+def _a_name_not_a_path(value: str) -> str:
+    """An uploaded file's name is a name: no folders, so it can never steer where a file is written."""
+    if "/" in value or "\\" in value or value in (".", ".."):
+        raise ValueError("must be a file name, without '/', '\\' or a bare '..'")
+    return value
+
+
+Filename = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=255),
+    NoControls,
+    AfterValidator(_a_name_not_a_path),
+]
 
 
 class ContentType(StrEnum):

@@ -1,0 +1,84 @@
+"""Deleting a drawing (R28), whole from every reader's view however many revisions it has.
+
+One transaction holds 100 items, so a drawing with more revisions than that is deleted in several. The first
+marks the drawing deleted, and from then on every reader treats all its revisions as deleted (the register,
+the drawing, its files, markups and manifests read the drawing; publishing refuses; the deleted report lists
+them). That first transaction also records an outbox duty for the rest, which this request finishes at once
+when it can and the outbox relay finishes otherwise: a failure midway never leaves a revision published.
+"""
+
+from __future__ import annotations
+
+import json
+
+from botocore.exceptions import BotoCoreError, ClientError
+from pynamodb.exceptions import PynamoDBException
+
+from connectability.db import drawings as db
+from connectability.db import outbox as outbox_db
+from connectability.domain.drawing_views import revision_views
+from connectability.domain.drawings import access_at, visible_drawing
+from connectability.domain.ids import new_id
+from connectability.domain.manifests import manifests_follow
+from connectability.domain.permissions import Caller
+from connectability.errors import ConnectedDrawingReadOnly, NotFound
+from connectability.models.common import Level, Page, utcnow
+from connectability.models.drawings import Revision, RevisionState
+from connectability.observability import logger
+
+
+def delete_drawing(caller: Caller, project_id: str, drawing_id: str) -> None:
+    """All revisions move to the Deleted Drawing Revisions report (files kept); published ones tell sync (R28)."""
+    access = access_at(caller, project_id, Level.admin)
+    drawing, revisions = visible_drawing(access, drawing_id)
+    if drawing.connected:
+        raise ConnectedDrawingReadOnly("This drawing is connected; only the upstream project can delete it.")
+    now = utcnow()
+    duty = None
+    if len(revisions) > db.FIRST_CHUNK:
+        duty = outbox_db.drawing_delete(project_id, drawing_id, caller.user_id, now, new_id("del"))
+    # Every revision: one published meanwhile must tell sync it is deleted too; drafts are skipped when written.
+    with manifests_follow(project_id, revisions):
+        if not db.start_delete(drawing, revisions, caller.user_id, now, duty):
+            raise NotFound(f"Drawing {drawing_id} was deleted meanwhile.")
+        if duty is not None:
+            finish_delete(duty)
+
+
+def finish_delete(duty: outbox_db.OutboxItem) -> bool:
+    """Move what a started delete left to the deleted report; answers whether it is finished. A failure leaves
+    the duty for the relay: readers already see the drawing deleted, so nothing shows half-done meanwhile."""
+    drawing_id, by = _what(duty)
+    drawing = db.get_drawing(duty.project_id or "", drawing_id)
+    if drawing is not None:
+        try:
+            db.finish_delete(drawing, db.revisions_of(drawing_id), by, duty.created_at)
+        except (PynamoDBException, BotoCoreError, ClientError):
+            logger.exception("drawing delete not finished yet", extra={"drawing_id": drawing_id})
+            return False
+    outbox_db.sent(duty)
+    return True
+
+
+def _what(duty: outbox_db.OutboxItem) -> tuple[str, str]:
+    body = json.loads(duty.body)
+    return str(body["drawing_id"]), str(body["by"])
+
+
+def deleted_report(caller: Caller, project_id: str, limit: int, next_token: str | None) -> Page[Revision]:
+    """The Deleted Drawing Revisions report (R28): every deleted revision, who and when, newest first. The first
+    page starts with the revisions of deletes still finishing, shown as the deleted revisions they already are."""
+    access_at(caller, project_id, Level.admin)
+    items, token = db.deleted_revisions(project_id, limit, next_token)
+    finishing: list[Revision] = []
+    if next_token is None:
+        for duty in outbox_db.deletes_under_way(project_id):
+            drawing_id, by = _what(duty)
+            left = [r for r in db.revisions_of(drawing_id) if r.state != RevisionState.deleted.value]
+            finishing += [
+                view.model_copy(
+                    update={"state": RevisionState.deleted, "deleted_at": duty.created_at, "deleted_by": by}
+                )
+                for view in revision_views(project_id, left)
+            ]
+    return Page[Revision](items=finishing + revision_views(project_id, items), next_token=token)
