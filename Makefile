@@ -3,15 +3,20 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 SAM_VENV := .venv-sam
+# The template's scanners pin their own boto3 and friends: they get a virtual environment of their own too.
+SCAN_VENV := .venv-scan
 BIN := $(VENV)/bin
 SAM_CLI_VERSION := 1.170.0
+CHECKOV_VERSION := 3.3.30
+CFN_LINT_VERSION := 1.58.0
+CFN_LINT_SERVERLESS_VERSION := 0.3.6
 REGION ?= us-east-1
 export PYTHONPATH := shared:functions:.
 export SAM_CLI_TELEMETRY := 0
 # sam build for python3.13 needs that interpreter: use pyenv's where the machine has one.
 PY313 := $(shell command -v pyenv >/dev/null 2>&1 && pyenv versions --bare 2>/dev/null | grep -m1 '^3\.13')
 
-.PHONY: dev test lint typecheck unit integration e2e openapi build bench clean
+.PHONY: dev test lint typecheck scan redrive unit integration e2e openapi build bench clean
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,11 +30,22 @@ $(SAM_VENV)/.installed:
 	$(SAM_VENV)/bin/python -m pip install -q aws-sam-cli==$(SAM_CLI_VERSION)
 	touch $@
 
+$(SCAN_VENV)/.installed:
+	test -x $(SCAN_VENV)/bin/python || $(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/python -m pip install -q --upgrade pip
+	$(SCAN_VENV)/bin/python -m pip install -q checkov==$(CHECKOV_VERSION) cfn-lint==$(CFN_LINT_VERSION) \
+		cfn-lint-serverless==$(CFN_LINT_SERVERLESS_VERSION)
+	touch $@
+
 dev: $(VENV)/.installed  ## the local stack with demo data (options: ARGS="--api-port 3000 --aws-port 5000 --seed demo")
 	$(BIN)/python -m local $(ARGS)
 
-test: $(VENV)/.installed $(SAM_VENV)/.installed lint typecheck  ## ruff, mypy, then every test
-	SAM_BIN=$(SAM_VENV)/bin/sam $(BIN)/python -m pytest -n 2 -q
+test: $(VENV)/.installed $(SAM_VENV)/.installed $(SCAN_VENV)/.installed lint typecheck  ## ruff, mypy, then every test (scanners included)
+	SAM_BIN=$(SAM_VENV)/bin/sam SCAN_BIN=$(SCAN_VENV)/bin $(BIN)/python -m pytest -n 2 -q
+
+scan: $(SCAN_VENV)/.installed  ## checkov and cfn-lint's serverless rules over template.yaml (make test runs them too)
+	$(SCAN_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet --skip-download
+	$(SCAN_VENV)/bin/cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
@@ -48,4 +64,4 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache openapi.json
+	rm -rf $(VENV) $(SAM_VENV) $(SCAN_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache openapi.json
