@@ -11,6 +11,10 @@ CHECKOV_VERSION := 3.3.30
 CFN_LINT_VERSION := 1.58.0
 CFN_LINT_SERVERLESS_VERSION := 0.3.6
 REGION ?= us-east-1
+# make redrive: which dead-letter queues (all, or a queue name such as copy-jobs), of which stack, where.
+QUEUE ?= all
+STACK ?= connectability-local
+ENDPOINT ?= http://127.0.0.1:5000
 export PYTHONPATH := shared:functions:.
 export SAM_CLI_TELEMETRY := 0
 # sam build for python3.13 needs that interpreter: use pyenv's where the machine has one.
@@ -46,6 +50,11 @@ test: $(VENV)/.installed $(SAM_VENV)/.installed $(SCAN_VENV)/.installed lint typ
 scan: $(SCAN_VENV)/.installed  ## checkov and cfn-lint's serverless rules over template.yaml (make test runs them too)
 	$(SCAN_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet --skip-download
 	$(SCAN_VENV)/bin/cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml
+
+redrive: $(VENV)/.installed  ## dead letters back to their queues; the local stack unless STACK=<name> ENDPOINT= (AWS)
+	$(if $(ENDPOINT),AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-local} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-local} \
+		AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-$(REGION)},) \
+		$(BIN)/python -m ops.redrive $(QUEUE) --stack $(STACK) $(if $(ENDPOINT),--endpoint $(ENDPOINT),)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
