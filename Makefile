@@ -3,15 +3,24 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 SAM_VENV := .venv-sam
+# The template's scanners pin their own boto3 and friends: they get a virtual environment of their own too.
+SCAN_VENV := .venv-scan
 BIN := $(VENV)/bin
 SAM_CLI_VERSION := 1.170.0
+CHECKOV_VERSION := 3.3.30
+CFN_LINT_VERSION := 1.58.0
+CFN_LINT_SERVERLESS_VERSION := 0.3.6
 REGION ?= us-east-1
+# make redrive: which dead-letter queues (all, or a queue name such as copy-jobs), of which stack, where.
+QUEUE ?= all
+STACK ?= connectability-local
+ENDPOINT ?= http://127.0.0.1:5000
 export PYTHONPATH := shared:functions:.
 export SAM_CLI_TELEMETRY := 0
 # sam build for python3.13 needs that interpreter: use pyenv's where the machine has one.
 PY313 := $(shell command -v pyenv >/dev/null 2>&1 && pyenv versions --bare 2>/dev/null | grep -m1 '^3\.13')
 
-.PHONY: browser dev test lint typecheck unit integration e2e openapi build bench faults load clean
+.PHONY: browser dev test lint typecheck scan redrive unit integration e2e openapi build bench faults load clean
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,11 +46,27 @@ $(SAM_VENV)/.installed:
 	$(SAM_VENV)/bin/python -m pip install -q aws-sam-cli==$(SAM_CLI_VERSION)
 	touch $@
 
+$(SCAN_VENV)/.installed:
+	test -x $(SCAN_VENV)/bin/python || $(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/python -m pip install -q --upgrade pip
+	$(SCAN_VENV)/bin/python -m pip install -q checkov==$(CHECKOV_VERSION) cfn-lint==$(CFN_LINT_VERSION) \
+		cfn-lint-serverless==$(CFN_LINT_SERVERLESS_VERSION)
+	touch $@
+
 dev: $(VENV)/.installed node_modules/.installed  ## the local stack with demo data (options: ARGS="--api-port 3000 --aws-port 5000 --seed demo")
 	$(BIN)/python -m local $(ARGS)
 
-test: $(VENV)/.installed $(SAM_VENV)/.installed node_modules/.installed browser lint typecheck  ## ruff, mypy, then every test
-	SAM_BIN=$(SAM_VENV)/bin/sam CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -n 2 -q
+test: $(VENV)/.installed $(SAM_VENV)/.installed $(SCAN_VENV)/.installed node_modules/.installed browser lint typecheck  ## ruff, mypy, then every test (scanners included)
+	SAM_BIN=$(SAM_VENV)/bin/sam SCAN_BIN=$(SCAN_VENV)/bin CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -n 2 -q
+
+scan: $(SCAN_VENV)/.installed  ## checkov and cfn-lint's serverless rules over template.yaml (make test runs them too)
+	$(SCAN_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet --skip-download
+	$(SCAN_VENV)/bin/cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml
+
+redrive: $(VENV)/.installed  ## dead letters back to their queues; the local stack unless STACK=<name> ENDPOINT= (AWS)
+	$(if $(ENDPOINT),AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-local} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-local} \
+		AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-$(REGION)},) \
+		$(BIN)/python -m ops.redrive $(QUEUE) --stack $(STACK) $(if $(ENDPOINT),--endpoint $(ENDPOINT),)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
@@ -66,4 +91,4 @@ faults: $(VENV)/.installed  ## every AWS call of the pipeline scenario failed in
 	FAULT_POINTS=all $(BIN)/python -m pytest -q -s -p no:logging tests/integration/test_pipeline_faults.py
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) node_modules test-artifacts .aws-sam .pytest_cache .mypy_cache .ruff_cache openapi.json
+	rm -rf $(VENV) $(SAM_VENV) $(SCAN_VENV) node_modules test-artifacts .aws-sam .pytest_cache .mypy_cache .ruff_cache openapi.json

@@ -1,4 +1,8 @@
-"""`python -m local`: run the local stack until Ctrl-C or SIGTERM (PYTHONPATH=shared:functions:.)."""
+"""`python -m local`: run the local stack until Ctrl-C or SIGTERM.
+
+Code is found from template.yaml (CodeUri, layers), so no PYTHONPATH is needed; whatever keeps the stack from
+serving stops the start with a one-line reason and exit code 1.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,16 @@ import argparse
 import signal
 import sys
 import threading
+from pathlib import Path
 from types import FrameType
 
-from local import seed
-from local.sheets import publish_sheets
-from local.stack import LocalStack, PortInUse, startup_lines
+try:
+    from local import seed
+    from local.sheets import publish_sheets
+    from local.stack import CannotStart, LocalStack, startup_lines
+    from local.template import TEMPLATE
+except ModuleNotFoundError as missing:  # run outside the project's virtual environment
+    sys.exit(f"cannot start: {missing}; run `make dev`, which installs what the local stack needs")
 
 READY = "Local stack ready"
 
@@ -21,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--aws-port", type=int, default=5000, help="port of moto's server (default 5000)")
     parser.add_argument("--seed", choices=["demo", "none"], default="demo", help="directory to load at start")
     parser.add_argument("--host", default="127.0.0.1", help="address the API listens on (default 127.0.0.1)")
+    parser.add_argument("--template", type=Path, default=TEMPLATE, help="SAM template to run (default template.yaml)")
     args = parser.parse_args(argv)
 
     stopping = threading.Event()
@@ -31,12 +41,16 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
 
-    stack = LocalStack(api_port=args.api_port, aws_port=args.aws_port, host=args.host)
+    try:
+        stack = LocalStack(api_port=args.api_port, aws_port=args.aws_port, host=args.host, template=args.template)
+    except OSError as exc:
+        print(f"cannot start: cannot read the template: {exc}", file=sys.stderr)
+        return 1
     try:
         stack.start()
-    except PortInUse as exc:
-        print(f"cannot start: {exc}", file=sys.stderr)
+    except CannotStart as exc:
         stack.stop()
+        print(f"cannot start: {exc}", file=sys.stderr)
         return 1
     try:
         print(f"API:  {stack.api_url}   (routes: {len(stack.stack.routes)}; tools under /_local)")

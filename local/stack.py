@@ -43,13 +43,21 @@ LOCAL_ENVIRONMENT = {
 SETTLE_TIMEOUT_SECONDS = 60.0
 
 
-class PortInUse(RuntimeError):
+class CannotStart(RuntimeError):
+    """The stack cannot serve; the message is the one line that says why."""
+
+
+class PortInUse(CannotStart):
     pass
 
 
 def check_port_free(host: str, port: int) -> None:
-    """Fail fast: moto's server waits for ever when its port is taken."""
+    """Fail fast: moto's server waits for ever when its port is taken.
+
+    The probe reuses the address like both servers do, so connections of a stopped stack still in TIME_WAIT
+    do not count as in use; a socket still listening there does."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:
@@ -79,6 +87,7 @@ class LocalStack:
 
         check_port_free("127.0.0.1", self.aws_port)
         check_port_free(self.host, self.api_port)
+        self.add_code_paths()
         self.metrics = MetricsSink(sys.stdout)
         sys.stdout = self.metrics
         # An invocation that publishes no metric is normal here; Powertools would warn about each one.
@@ -129,13 +138,25 @@ class LocalStack:
         if aws is not None:
             aws.reset_clients()
 
+    def add_code_paths(self) -> None:
+        """Put the template's CodeUri and layer directories on sys.path, so no PYTHONPATH is needed."""
+        missing = [f"{owner} ({path})" for owner, path in self.stack.code_paths() if not path.is_dir()]
+        if missing:
+            raise CannotStart(f"code of {', '.join(missing)} is not a directory; check CodeUri/ContentUri")
+        known = {Path(p).resolve() for p in sys.path if p}
+        sys.path[0:0] = [str(path) for _, path in self.stack.code_paths() if path not in known]
+
     def _warm(self) -> None:
-        """Import every handler now (a cold start up front); a broken one is reported, not fatal."""
-        for name in self.stack.functions:
+        """Import every handler now (a cold start up front): one that does not import stops the start, rather
+        than a stack that says it is ready and answers 502."""
+        for name, function in self.stack.functions.items():
             try:
                 self.invoker.handler(name)
             except Exception as exc:
-                print(f"warning: {name} does not import: {type(exc).__name__}: {exc}", file=sys.stderr)
+                reason = (str(exc).strip().splitlines() or [""])[0]
+                raise CannotStart(
+                    f"{name} ({function.handler}) does not import: {type(exc).__name__}: {reason}"
+                ) from exc
 
     def _client(self, service: str) -> Any:
         return boto3.client(service, region_name=REGION, endpoint_url=self.endpoint)  # type: ignore[call-overload]

@@ -97,6 +97,27 @@ class Stack:
     queue_sources: list[QueueSource] = field(default_factory=list)
     schedules: list[Schedule] = field(default_factory=list)
     functions: dict[str, Function] = field(default_factory=dict)
+    root: Path = ROOT  # the template's directory: CodeUri and ContentUri are relative to it, as for SAM
+
+    def code_paths(self) -> list[tuple[str, Path]]:
+        """Where Lambda would find each function's code: its CodeUri, then its layers' ContentUri.
+
+        Every function runs in this one process here, so the union, functions' code first as in Lambda
+        (/var/task before /opt/python). Each path comes with the resource that names it, for error messages."""
+        globals_fn = (self.doc.get("Globals") or {}).get("Function", {})
+        code: dict[Path, str] = {}
+        layers: dict[Path, str] = {}
+        for logical_id, function in self.of_type("AWS::Serverless::Function").items():
+            props = function.get("Properties") or {}
+            uri = props.get("CodeUri", globals_fn.get("CodeUri"))
+            if isinstance(uri, str):  # an s3:// location or a mapping is not local code
+                code.setdefault((self.root / uri).resolve(), logical_id)
+            for layer in props.get("Layers", globals_fn.get("Layers")) or []:
+                layer_id = layer.get("Ref") if isinstance(layer, dict) else None
+                content = (self.resources.get(layer_id or "", {}).get("Properties") or {}).get("ContentUri")
+                if isinstance(content, str):
+                    layers.setdefault((self.root / content).resolve(), str(layer_id))
+        return [(owner, path) for path, owner in (*code.items(), *layers.items())]
 
     @property
     def resources(self) -> dict[str, Any]:
@@ -223,7 +244,7 @@ def load(path: Path = TEMPLATE, stack_name: str = "connectability-local", **para
         doc = yaml.load(fh, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass with CloudFormation tags
     params = {k: str(v.get("Default", "")) for k, v in (doc.get("Parameters") or {}).items()}
     params.update(parameters)
-    stack = Stack(stack_name, doc, params)
+    stack = Stack(stack_name, doc, params, root=path.resolve().parent)
     globals_fn = (doc.get("Globals") or {}).get("Function", {})
     global_env = (globals_fn.get("Environment") or {}).get("Variables", {})
     for logical_id, resource in stack.of_type("AWS::Serverless::Function").items():

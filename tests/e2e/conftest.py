@@ -81,12 +81,18 @@ class LocalStackClient:
 
 
 @contextlib.contextmanager
-def running_stack(seed: str = "none") -> Iterator[LocalStackClient]:
-    """Start `python -m local` on free ports, wait for its ready line, and stop it (SIGTERM) at the end."""
-    api_port, aws_port = free_port(), free_port()
+def running_stack(
+    seed: str = "none", ports: tuple[int, int] | None = None, env: dict[str, str] | None = None
+) -> Iterator[LocalStackClient]:
+    """Start `python -m local` (on free ports unless given), wait for its ready line, stop it (SIGTERM) at the end.
+
+    `env` replaces the environment (the README's PYTHONPATH by default)."""
+    api_port, aws_port = ports or (free_port(), free_port())
     with tempfile.TemporaryDirectory(prefix="local-stack-") as tmp:
         out, err = Path(tmp, "stdout"), Path(tmp, "stderr")
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(["shared", "functions", "."]), "PYTHONUNBUFFERED": "1"}
+        if env is None:
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(["shared", "functions", "."])}
+        env = {**env, "PYTHONUNBUFFERED": "1"}
         with out.open("wb") as out_fh, err.open("wb") as err_fh:
             process = subprocess.Popen(
                 [

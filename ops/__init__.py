@@ -1,0 +1,1 @@
+"""Operator commands that work against AWS as well as the local stack."""
