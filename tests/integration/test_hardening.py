@@ -14,7 +14,7 @@ from connectability import aws
 from connectability.db import connections as connections_db
 from connectability.domain import notifications, outbox
 from connectability.models.notifications import EventType, NotificationEvent, Side
-from tests.integration.conftest import PLATFORM_ADMIN, Api, Connected, Directory, Queues
+from tests.integration.conftest import PLATFORM_ADMIN, Api, Connected, Directory, Faults, Queues
 
 
 def _token(key: dict[str, Any]) -> str:
@@ -442,32 +442,20 @@ def test_a_file_check_that_could_not_be_queued_is_queued_by_the_relay(
     assert outbox_db.pending(utcnow() + timedelta(minutes=1)) == []
 
 
-def test_a_write_refused_for_a_transaction_in_flight_is_retried(
-    drawings_world: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from connectability.db import drawings as drawings_db
-
+def test_a_write_refused_for_a_transaction_in_flight_is_retried(drawings_world: Any, faults: Faults) -> None:
     w = drawings_world
     draft = w.revision("A-1").body
+
+    def updates_a_drawing(params: dict[str, Any]) -> bool:
+        updates = [t["Update"] for t in params.get("TransactItems", []) if "Update" in t] or [params]
+        return any(u.get("Key", {}).get("sk", {}).get("S", "").startswith("DRAWING#") for u in updates)
+
     # Given DynamoDB refuses the next write to the drawing once, as it does while a transaction holds the item
-    client = drawings_db.DrawingItem._get_connection().connection.client
-    real = client._make_api_call
-    refused = []
-
-    def conflict_once(operation: str, kwargs: dict[str, Any]) -> Any:
-        if (
-            operation == "UpdateItem"
-            and not refused
-            and kwargs.get("Key", {}).get("sk", {}).get("S", "").startswith("DRAWING#")
-        ):
-            refused.append(operation)
-            raise ClientError({"Error": {"Code": "TransactionConflictException", "Message": "in flight"}}, operation)
-        return real(operation, kwargs)
-
-    monkeypatch.setattr(client, "_make_api_call", conflict_once)
+    for operation in ("UpdateItem", "TransactWriteItems"):
+        faults.fail(operation, times=1, code="TransactionConflictException", when=updates_a_drawing)
     # When the draft is published, its drawing's current revision moves all the same
     assert w.publish(draft["id"]).status == 200
-    assert refused == ["UpdateItem"]
+    assert sum(rule[1] == 0 for rule in faults.rules) >= 1  # a refusal happened, and was retried
     listed = w.api("GET", f"/projects/{w.project_id}/drawings", "dr-reader").body["items"]
     assert [d["current_revision"]["id"] for d in listed] == [draft["id"]]
 

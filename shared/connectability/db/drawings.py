@@ -399,6 +399,83 @@ def publish(revision: RevisionItem, at: datetime) -> bool:
     return True
 
 
+def publish_many(revisions: list[RevisionItem], at: datetime) -> list[RevisionItem]:
+    """Publish drafts in transactions of up to a hundred items (revisions, their drawings' checks, the count's
+    shards), so a set of thousands takes tens of round trips; a chunk that lost a race to another change goes
+    one by one. Answers the revisions this call published."""
+    published: list[RevisionItem] = []
+    for chunk in _publish_chunks(revisions):
+        try:
+            _publish_chunk(chunk, at)
+            published += chunk
+        except TransactWriteError as exc:
+            if not condition_failed(exc):
+                raise
+            published += [r for r in chunk if publish(r, at)]
+    return published
+
+
+def _publish_chunks(revisions: list[RevisionItem]) -> list[list[RevisionItem]]:
+    room = TRANSACTION_ITEMS - SHARDS  # every shard of the count may be touched
+    chunks: list[list[RevisionItem]] = [[]]
+    drawings: set[str] = set()
+    for revision in revisions:
+        if len(chunks[-1]) + len(drawings | {revision.drawing_id}) > room:
+            chunks.append([])
+            drawings = set()
+        chunks[-1].append(revision)
+        drawings.add(revision.drawing_id)
+    return [c for c in chunks if c]
+
+
+@retry_conflicts
+def _publish_chunk(chunk: list[RevisionItem], at: datetime) -> None:
+    pk = chunk[0].pk
+    with TransactWrite(connection=connection()) as tx:
+        for drawing_id in sorted({r.drawing_id for r in chunk}):
+            tx.condition_check(DrawingItem, pk, f"DRAWING#{drawing_id}", condition=DrawingItem.deleted == False)  # noqa: E712
+        counts: Counter[str] = Counter()
+        for revision in chunk:
+            tx.update(
+                revision,
+                actions=[RevisionItem.state.set("published"), RevisionItem.published_at.set(at)],
+                condition=RevisionItem.state == "draft",
+            )
+            counts[published_shard(revision.project_id, revision.revision_id).sk] += 1
+        for sk, count in sorted(counts.items()):
+            tx.update(PublishedCountItem(pk, sk), actions=[PublishedCountItem.published.add(count)])
+
+
+def make_current_many(drawings: dict[str, DrawingItem], revisions: list[RevisionItem]) -> None:
+    """Each drawing's newest revision of these becomes current, a hundred drawings a transaction; a chunk that
+    meets a newer current revision (or a delete) goes one by one, each keeping what is newer."""
+    newest: dict[str, RevisionItem] = {}
+    for revision in revisions:
+        if revision.seq > getattr(newest.get(revision.drawing_id), "seq", -1):
+            newest[revision.drawing_id] = revision
+    chosen = [r for d, r in sorted(newest.items()) if d in drawings]
+    for start in range(0, len(chosen), TRANSACTION_ITEMS):
+        chunk = chosen[start : start + TRANSACTION_ITEMS]
+        try:
+            _current_chunk(drawings, chunk)
+        except TransactWriteError as exc:
+            if not condition_failed(exc):
+                raise
+            for revision in chunk:
+                make_current(drawings[revision.drawing_id], revision)
+
+
+@retry_conflicts
+def _current_chunk(drawings: dict[str, DrawingItem], chunk: list[RevisionItem]) -> None:
+    with TransactWrite(connection=connection()) as tx:
+        for revision in chunk:
+            drawing = drawings[revision.drawing_id]
+            tx.update(drawing, actions=current_actions(revision), condition=may_become_current(revision))
+
+
+TRANSACTION_ITEMS = 100
+
+
 @retry_conflicts
 def record_sha256(project_id: str, revision_id: str, sha256: str) -> bool:
     """The file check's result; False when the revision was not waiting for one (already checked, or gone)."""

@@ -352,13 +352,9 @@ def publish(caller: Caller, project_id: str, body: PublishRequest) -> Published:
             f"Connected copies are published with POST /projects/{project_id}/connected-drawings/publish."
         )
     now = utcnow()
-    published: list[RevisionItem] = []
     with manifests_follow(project_id, found.values()):
-        for revision in sorted(found.values(), key=lambda r: (r.drawing_id, r.seq)):
-            if db.publish(revision, now):
-                published.append(revision)
-        for revision in published:
-            db.make_current(drawings[revision.drawing_id], revision)
+        published = db.publish_many(sorted(found.values(), key=lambda r: (r.drawing_id, r.seq)), now)
+        db.make_current_many(drawings, published)
     return Published(published=[i for i in ids if i in {r.revision_id for r in published}])
 
 

@@ -8,6 +8,7 @@ a dead function or a refusing S3 leaves records the outbox relay finishes from t
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
 
@@ -50,32 +51,41 @@ def write_manifests(project_id: str, intents: list[outbox_db.OutboxItem]) -> int
 
     Each version is taken before its content is read, with strongly consistent reads: whatever change comes
     later takes a later version, so the newest manifest never carries older content than an earlier one.
+    Versions are taken, and manifests written, WRITERS at a time: a set of thousands stays within a request.
     """
-    due, finished = [], []
-    for intent in intents:
-        revision = db.bump_manifest_version(project_id, intent.revision_id or "")
-        if revision is None:
-            finished.append(intent)  # a draft, a copy, or gone: nothing to tell sync
-        else:
-            due.append((intent, revision))
-    read_at = utcnow()  # after every version was taken, before any content is read
-    revisions = [r for _, r in due]
-    drawings = db.get_drawings(project_id, {r.drawing_id for r in revisions}, consistent=True)
-    views = {v.id: v for v in revision_views(project_id, revisions, consistent=True)}
-    written = 0
-    for intent, revision in due:
-        manifest = manifest_of(revision, drawings[revision.drawing_id], views[revision.revision_id], read_at)
-        try:
-            key = storage.write_manifest(revision.bucket, manifest)
-        except (BotoCoreError, ClientError):
-            logger.exception("manifest not written yet", extra={"revision_id": revision.revision_id})
+    with ThreadPoolExecutor(WRITERS) as pool:
+        bumped = list(pool.map(lambda i: db.bump_manifest_version(project_id, i.revision_id or ""), intents))
+        due = [(i, r) for i, r in zip(intents, bumped, strict=True) if r is not None]
+        finished = [i for i, r in zip(intents, bumped, strict=True) if r is None]  # a draft, a copy, or gone
+        read_at = utcnow()  # after every version was taken, before any content is read
+        revisions = [r for _, r in due]
+        drawings = db.get_drawings(project_id, {r.drawing_id for r in revisions}, consistent=True)
+        views = {v.id: v for v in revision_views(project_id, revisions, consistent=True)}
+        manifests = [manifest_of(r, drawings[r.drawing_id], views[r.revision_id], read_at) for r in revisions]
+        outcomes = list(pool.map(_write, revisions, manifests))
+    for (intent, revision), manifest, key in zip(due, manifests, outcomes, strict=True):
+        if key is None:
+            logger.warning(
+                "manifest not written yet; the outbox relay will", extra={"revision_id": revision.revision_id}
+            )
             metrics.add_metric(name="ManifestsDeferredToRelay", unit="Count", value=1)
             continue
-        logger.info("manifest written", extra={"key": key, "version": manifest.version, "deleted": manifest.deleted})
-        written += 1
+        logger.debug("manifest written", extra={"key": key, "version": manifest.version, "deleted": manifest.deleted})
         finished.append(intent)
     outbox_db.done(finished)
-    return written
+    return len(finished) - (len(intents) - len(due))
+
+
+WRITERS = 16
+
+
+def _write(revision: RevisionItem, manifest: RevisionManifest) -> str | None:
+    """The manifest's key, or None when S3 refused it (its intent stays for the relay)."""
+    try:
+        return storage.write_manifest(revision.bucket, manifest)
+    except (BotoCoreError, ClientError):
+        logger.exception("manifest not written yet; the outbox relay will", extra={"revision_id": revision.revision_id})
+        return None
 
 
 def manifest_of(revision: RevisionItem, drawing: DrawingItem, view: Revision, read_at: datetime) -> RevisionManifest:

@@ -98,7 +98,7 @@ class RevisionCreate(Input):
 
 class PublishRequest(Input):
     revision_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
-        min_length=1, max_length=500
+        min_length=1, max_length=2000, description="Up to 2,000 revisions (a whole drawing set) in one call."
     )
 
 
