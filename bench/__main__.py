@@ -1,4 +1,4 @@
-"""`make bench`: what each operation costs in AWS calls, and what each function costs to import cold.
+"""`make bench`: what each operation costs in AWS calls, and each function's cold start (bench/cold.py).
 
 AWS calls are counted on moto in-process, so the figures are exact and repeatable on a noisy machine.
 Import times are medians of fresh interpreters, reported as a ratio to a bare interpreter in the same run.
@@ -6,11 +6,6 @@ Import times are medians of fresh interpreters, reported as a ratio to a bare in
 
 from __future__ import annotations
 
-import os
-import statistics
-import subprocess
-import sys
-import time
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -19,7 +14,7 @@ from typing import Any
 
 import botocore.client
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from bench import cold
 
 
 @contextmanager
@@ -112,22 +107,6 @@ def aws_calls() -> list[tuple[str, Counter[str]]]:
     return rows
 
 
-def import_costs(runs: int = 5) -> list[tuple[str, float]]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(["shared", "functions", "."])}
-
-    def median(code: str) -> float:
-        times = []
-        for _ in range(runs):
-            started = time.perf_counter()
-            subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True)
-            times.append(time.perf_counter() - started)
-        return statistics.median(times)
-
-    base = median("pass")
-    modules = ["directory_api.app", "connections_api.app", "drawings_api.app", "notify.app"]
-    return [("bare interpreter", base)] + [(m, median(f"import {m}")) for m in modules]
-
-
 def main() -> None:
     # Handlers that emit no metric make Powertools warn on every call; the table is the output here.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -135,11 +114,8 @@ def main() -> None:
     for name, calls in aws_calls():
         detail = ", ".join(f"{op} {n}" for op, n in sorted(calls.items()))
         print(f"  {sum(calls.values()):4d}  {name}\n        {detail}")
-    print("\nCold import, median of 5 fresh interpreters (ratio to a bare one in this run)")
-    costs = import_costs()
-    base = costs[0][1]
-    for name, seconds in costs:
-        print(f"  {seconds * 1000:7.0f} ms  x{seconds / base:5.1f}  {name}")
+    print()
+    cold.main()
 
 
 if __name__ == "__main__":

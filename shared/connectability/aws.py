@@ -1,12 +1,11 @@
-"""boto3 clients, created on first use and reused for the life of the execution environment."""
+"""boto3 clients, created on first use and reused for the life of the execution environment.
+
+boto3 itself is imported on first use too: a cold start that needs no client does not pay for it."""
 
 from __future__ import annotations
 
 from functools import cache
 from typing import TYPE_CHECKING
-
-import boto3
-from botocore.config import Config
 
 from connectability.config import get_settings
 
@@ -19,6 +18,9 @@ if TYPE_CHECKING:
 @cache
 def s3() -> S3Client:
     """SigV4 for presigned URLs; path-style addressing only where an emulator stands in for S3."""
+    import boto3
+    from botocore.config import Config
+
     config = Config(
         signature_version="s3v4", s3={"addressing_style": "path" if get_settings().aws_endpoint_url else "virtual"}
     )
@@ -27,11 +29,15 @@ def s3() -> S3Client:
 
 @cache
 def sqs() -> SQSClient:
+    import boto3
+
     return boto3.client("sqs")
 
 
 @cache
 def ses() -> SESClient:
+    import boto3
+
     return boto3.client("ses")
 
 

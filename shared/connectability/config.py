@@ -1,17 +1,22 @@
-"""The one place that reads the environment: a pydantic settings model, read once per process."""
+"""The one place that reads the environment: a pydantic model, read once per process.
+
+A plain model filled from os.environ, not pydantic-settings' BaseSettings: that package (with python-dotenv)
+costs more to import than all of pydantic, in every cold start, for a lookup this small.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from functools import lru_cache
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
-class Settings(BaseSettings):
+class Settings(BaseModel):
     """Everything a function needs to know about where it runs. Names match template.yaml's variables."""
 
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
     table_name: str = Field(description="The application table (directory, connections, drawings).")
     idempotency_table_name: str = Field(default="", description="Powertools idempotency records.")
@@ -44,4 +49,9 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Read the environment on first use, not at import, so tests and the local stack can set it first."""
-    return Settings()  # type: ignore[call-arg]  # filled from the environment
+    return Settings.model_validate(from_environment(os.environ))
+
+
+def from_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """Each field from the variable of its name in any case (TABLE_NAME for table_name), as BaseSettings read it."""
+    return {name.lower(): value for name, value in environ.items() if name.lower() in Settings.model_fields}

@@ -12,13 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from html import escape
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
@@ -36,6 +31,9 @@ from connectability.models.common import Level, Page, utcnow
 from connectability.models.connections import NotificationRecipients, RecipientMode, Settings
 from connectability.models.notifications import EventType, Notification, NotificationEvent, OutboxMessage, Side
 from connectability.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 
 CM = "connection_manager"
 DRAWINGS = "drawings"
@@ -294,13 +292,19 @@ def deliver(event: NotificationEvent) -> int:
 
 @cache
 def idempotency_config() -> IdempotencyConfig:
-    """Keyed on the business key (event, recipient), not on the SQS message id (R39)."""
+    """Keyed on the business key (event, recipient), not on the SQS message id (R39).
+
+    Powertools' idempotency (and boto3 with it) is imported here: only the notify function sends."""
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
     return IdempotencyConfig(event_key_jmespath="[event_id, to]", expires_after_seconds=14 * 24 * 3600)
 
 
 @cache
 def _send_once() -> Any:
     """The SES send wrapped in Powertools idempotency, built on first use (the table name comes from settings)."""
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, idempotent_function
+
     store = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table_name)
     return idempotent_function(data_keyword_argument="delivery", persistence_store=store, config=idempotency_config())(
         _send

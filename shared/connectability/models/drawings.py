@@ -192,7 +192,7 @@ class FileInfo(Output):
 class FileCheck(BaseModel):
     """Version 1 of the message on the file-checks queue: hash this revision's file."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     schema_version: Literal[1] = 1
     project_id: str
@@ -253,7 +253,7 @@ class Markup(Output):
 
 
 class ManifestFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     bucket: str
     key: str
@@ -270,7 +270,7 @@ class RevisionManifest(BaseModel):
     `deleted`. Readers must ignore fields they do not know; a breaking change gets a new `schema_version`.
     """
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     schema_version: Literal[1] = 1
     version: int = Field(ge=1)

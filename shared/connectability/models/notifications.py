@@ -29,7 +29,7 @@ class Side(StrEnum):
 class NotificationEvent(BaseModel):
     """Version 1 of the message on the notifications queue. Recipients are resolved when it is sent."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     schema_version: Literal[1] = 1
     event_id: str

@@ -18,7 +18,7 @@ from connectability.models.drawings import RevisionManifest
 
 
 class _Message(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     schema_version: Literal[1] = 1
 
@@ -79,7 +79,9 @@ class DigestCheck(_Message):
 
 
 SyncMessage = Annotated[InitialSyncPage | ReconcilePage | DigestCheck, Field(discriminator="kind")]
-sync_message: TypeAdapter[InitialSyncPage | ReconcilePage | DigestCheck] = TypeAdapter(SyncMessage)
+sync_message: TypeAdapter[InitialSyncPage | ReconcilePage | DigestCheck] = TypeAdapter(
+    SyncMessage, config=ConfigDict(defer_build=True)
+)
 
 
 # -- what the API shows of sync -------------------------------------------------------------------------------
