@@ -88,7 +88,8 @@ def _readable(exc: Exception) -> str:
 
 def _copy(job: CopyJob, look_first: bool) -> Copied:
     """Read, copy the file if the downstream lacks these bytes, write; again while the downstream changes.
-    A file this attempt copied but did not use (refused, raced, found written by another) is taken back."""
+    A file this attempt copied but did not use (refused, or written by another meanwhile) is taken back; after
+    an error it is kept for the retry."""
     m, connection_id, project_id = job.manifest, job.connection_id, job.downstream_project_id
     revision_id = connected_id("rev", connection_id, m.revision_id)
     drawing_id = connected_id("drw", connection_id, m.drawing_id)
@@ -126,6 +127,9 @@ def _copy(job: CopyJob, look_first: bool) -> Copied:
             if outcome is Written.disconnected:
                 return _refused(job)
         raise CopyRaced(f"downstream revision {revision_id} kept changing; left for a retry")
+    except BaseException:
+        unused = False  # the job comes again, and its retry finds this copy (no file copied twice)
+        raise
     finally:
         if unused and copied is not None:
             _take_back(job, copied)
