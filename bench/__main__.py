@@ -6,32 +6,41 @@ Import times are medians of fresh interpreters, reported as a ratio to a bare in
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import botocore.client
+from bench import cold, publish
+from bench.calls import Call, operation_name, wrapped_calls
 
-from bench import cold
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PUBLISH_SET = 2000  # revisions published in one call, each AWS call held 8 ms
 
 
 @contextmanager
 def counting() -> Iterator[Counter[str]]:
     """Count every AWS API call any botocore client makes (boto3 and PynamoDB alike)."""
     calls: Counter[str] = Counter()
-    real = botocore.client.BaseClient._make_api_call
 
-    def counted(self: Any, operation: str, params: Any) -> Any:
-        calls[f"{self.meta.service_model.service_name}:{operation}"] += 1
-        return real(self, operation, params)
+    def counter(real: Call) -> Call:
+        def counted(client: Any, operation: str, params: Any) -> Any:
+            calls[operation_name(client, operation)] += 1
+            return real(client, operation, params)
 
-    botocore.client.BaseClient._make_api_call = counted  # type: ignore[method-assign]
-    try:
+        return counted
+
+    with wrapped_calls(counter):
         yield calls
-    finally:
-        botocore.client.BaseClient._make_api_call = real  # type: ignore[method-assign]
 
 
 def aws_calls() -> list[tuple[str, Counter[str]]]:
@@ -107,15 +116,74 @@ def aws_calls() -> list[tuple[str, Counter[str]]]:
     return rows
 
 
+def machine() -> str:
+    from importlib.metadata import version
+
+    load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
+    return (
+        f"Machine: {os.cpu_count()} cores ({platform.machine()}), load average {load} at start; "
+        f"Python {platform.python_version()}, moto {version('moto')}, boto3 {version('boto3')}"
+    )
+
+
+def sync_costs() -> list[str]:
+    from bench import sync
+
+    with contextlib.redirect_stdout(io.StringIO()):  # Powertools prints its metrics when it has 100 unsent
+        measured = sync.measure()
+    return sync.report(measured)
+
+
+def sync_latency(limit: float = 300.0) -> list[str]:
+    """The local stack runs in a fresh interpreter (see bench.latency), which writes its figures phase by phase
+    as JSON; past `limit` seconds it is stopped and the phases it finished are reported."""
+    from bench import latency
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(["shared", "functions", "."])}
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        out, err = os.path.join(tmp, "latency.json"), os.path.join(tmp, "stderr")
+        with open(err, "wb") as errors:
+            child = subprocess.Popen(
+                [sys.executable, "-m", "bench.latency", out],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,  # the stack's own logs
+                stderr=errors,
+            )
+            try:
+                status = child.wait(timeout=limit)
+                stopped = f"exit status {status}" if status else ""
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+                stopped = f"over the {limit:.0f} s limit"
+        lines = []
+        if os.path.exists(out):
+            with open(out) as results:
+                lines = latency.report(json.load(results), stopped)
+        if stopped:
+            with open(err, errors="replace") as errors_read:
+                tail = errors_read.read().splitlines()[-10:]
+            lines += [f"  the local stack's run ended early ({stopped}); the end of its stderr:", *tail]
+        return lines
+
+
 def main() -> None:
     # Handlers that emit no metric make Powertools warn on every call; the table is the output here.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
-    print("AWS calls per operation (moto in-process; exact)")
+    print(machine(), flush=True)
+    print("\nAWS calls per operation (moto in-process; exact)")
     for name, calls in aws_calls():
         detail = ", ".join(f"{op} {n}" for op, n in sorted(calls.items()))
         print(f"  {sum(calls.values()):4d}  {name}\n        {detail}")
     print()
     cold.main()
+    print()
+    print("\n".join(sync_costs()), flush=True)
+    print()
+    print("\n".join(sync_latency()), flush=True)
+    print()
+    print(publish.report(publish.compare(PUBLISH_SET)), flush=True)
 
 
 if __name__ == "__main__":

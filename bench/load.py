@@ -100,8 +100,8 @@ def seed_pairs(url: str, count: int, tally: Tally) -> list[Pair]:
                     entry["user_id"] += f"-load{n}"
         ids = requests.post(f"{url}/_local/seed", json=fixture, timeout=60).json()
         up, down = ids["projects"][f"gc-tower-load{n}"], ids["projects"][f"sub-tower-load{n}"]
-        clients = (Client(url, f"{u}-load{n}", tally) for u in ("gc-pm", "sub-pm", "sub-admin"))
-        pairs.append(Pair(up, down, *clients))
+        gc, sub, sub_admin = (Client(url, f"{u}-load{n}", tally) for u in ("gc-pm", "sub-pm", "sub-admin"))
+        pairs.append(Pair(up, down, gc, sub, sub_admin))
     return pairs
 
 

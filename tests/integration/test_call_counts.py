@@ -76,12 +76,12 @@ def over(pins: dict[str, tuple[int, str]], counts: dict[str, Counter[str]]) -> l
 # -- API routes, as `make bench` drives them ------------------------------------------------------------------
 ROUTES: dict[str, tuple[int, str]] = {
     "GET /companies/{id}": (2, "the company and the caller's membership of it"),
-    "POST /companies": (7, "the company, then its bucket: create, versioning, encryption, public block, lifecycle, notify"),
+    "POST /companies": (7, "the company; its bucket: create, versioning, encryption, public block, lifecycle, notify"),
     "POST /projects/{id}/connections": (13, "10 reads of both projects, companies and roles; 1 transaction; outbox"),
     "notify: connection_requested": (12, "recipients' settings and users (8 reads), idempotency record, 1 mail, log"),
     "POST /connections/{id}/approve": (17, "12 reads of both sides; 1 transaction; outbox; mail and initial sync sent"),
     "notify: connection_created": (24, "a connection_requested's calls twice: one mail to each side"),
-    "POST /projects/{id}/drawing-revisions": (19, "9 reads; upload read, hashed, tagged used (4 S3); 3 transactions; 2 counters"),
+    "POST /projects/{id}/drawing-revisions": (19, "9 reads; upload read, hashed, tagged (4 S3); 3 writes"),
     "publish 1 revision": (14, "8 reads; 1 transaction, 2 counters and 1 manifest per revision; outbox"),
     "publish 19 revisions at once": (86, "the same 10 shared calls, then 4 per revision, one after another"),
     "GET /projects/{id}/drawings (20)": (9, "8 reads of the caller's rights and the project; 1 query of the register"),

@@ -1,0 +1,637 @@
+"""Sync latency on the local stack: from the moment a publish call answers to each copy waiting for review.
+
+Runs in its own interpreter (`python -m bench.latency RESULT.json`), since the local stack points every client
+at moto's server and this bench must not inherit clients made for moto in-process. One upstream project, 20
+downstream projects connected through request + approve, their initial syncs settled; then 1 sheet published
+5 times, then a set of 100 sheets once.
+
+When a copy is pending_review is taken at its commit: the bench wraps the copy's one transaction
+(`connectability.db.sync.write_copy`) in this process and notes the time it answers `applied`. That costs the
+stack nothing. For the 1-sheet runs a reader also polls DynamoDB through moto's endpoint (one consistent
+BatchGetItem of the 20 copies every POLL_SECONDS) to show what a client would see, and afterwards every
+downstream's Drawings admin finds the 5 copies in its review queue through the API. For the set, 2,000 keys
+would mean 20 reads per round in the very process under test, so only commit times are used.
+Every function invocation is timed too, to split the latency into the pollers' waits and the handlers' work.
+
+On this moto the set cannot finish within the bench's budget (each copy's transaction gets slower as the
+table grows; see the report), so it is followed for SET_CAP_SECONDS and what landed is reported. Figures are
+written phase by phase, so a run stopped at the caller's time limit still reports the phases it finished.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import socket
+import statistics
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from bench.calls import Call, operation_name, wrapped_calls
+
+DOWNSTREAMS = 20
+SINGLE_RUNS = 5
+SET_SIZE = 100
+POLL_SECONDS = 0.05
+ROUND_TRIPS = 20
+PDF = b"%PDF-1.7\n" + b"0" * 2048 + b"\n%%EOF\n"
+SET_CAP_SECONDS = 20.0  # the set is followed at most this long after its publish answers, then the stack stops
+SET_MIN_SECONDS = 10.0  # and at least this long, however late the run is
+BUDGET_SECONDS = 190.0  # past this (a loaded machine), the set is followed only SET_MIN_SECONDS
+UP_ADMIN, REQUESTER, DOWN_ADMIN = "gc-pm", "sub-pm", "sub-admin"
+FANOUT, COPY = "SyncFanoutFunction", "SyncCopyFunction"
+SYNC_FUNCTIONS = frozenset({FANOUT, COPY})
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest rank: the smallest value with at least p% of the values at or below it."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Invocation:
+    function: str
+    started: float
+    records: int
+    ended: float | None = None  # None while it runs
+
+    def busy(self, now: float) -> float:
+        return (self.ended or now) - self.started
+
+
+def fixture() -> dict[str, Any]:
+    upstream = {
+        "key": "gc",
+        "name": "Apex Builders",
+        "users": [
+            {"user_id": "gc-admin", "email": "gc-admin@apex.example", "name": "GC Admin", "is_company_admin": True},
+            {"user_id": UP_ADMIN, "email": "gc-pm@apex.example", "name": "GC PM"},
+            {"user_id": REQUESTER, "email": "sub-pm@volt.example", "name": "Sub PM"},
+        ],
+        "projects": [
+            {
+                "key": "up",
+                "name": "Harbor Tower",
+                "directory": [
+                    {"user_id": UP_ADMIN, "connection_manager": "admin", "drawings": "admin"},
+                    {"user_id": REQUESTER, "connection_manager": "none", "drawings": "read_only"},
+                ],
+            }
+        ],
+    }
+    downstream = {
+        "key": "sub",
+        "name": "Volt Electric",
+        "connected_drawings_beta": True,
+        "users": [
+            {"user_id": DOWN_ADMIN, "email": "sub-admin@volt.example", "name": "Sub Admin", "is_company_admin": True},
+            {"user_id": REQUESTER, "email": "sub-pm@volt.example", "name": "Sub PM"},
+        ],
+        "projects": [
+            {
+                "key": f"down-{n:02d}",
+                "name": f"Harbor Tower - trade {n:02d}",
+                "directory": [
+                    {"user_id": DOWN_ADMIN, "connection_manager": "admin", "drawings": "admin"},
+                    {"user_id": REQUESTER, "connection_manager": "admin", "drawings": "standard"},
+                ],
+            }
+            for n in range(DOWNSTREAMS)
+        ],
+    }
+    return {"companies": [upstream, downstream]}
+
+
+class Bench:
+    """The stack under test, with its function invocations and its copies' commits timed."""
+
+    def __init__(self) -> None:
+        import requests
+
+        from local.invoke import Invoker
+        from local.stack import LocalStack
+
+        self.invocations: list[Invocation] = []
+        self.committed: dict[tuple[str, str], float] = {}  # (downstream project, upstream revision) -> time
+        self.calls: dict[tuple[str, str], list[float]] = {}  # (function, service:Operation) -> seconds each
+        self.running = threading.local()  # the function this thread is invoking, if any
+        record, running = self.invocations, self.running
+
+        class TimedInvoker(Invoker):
+            def invoke(self, function: str, event: dict[str, Any]) -> Any:
+                call = Invocation(function, time.monotonic(), len(event.get("Records") or []))
+                record.append(call)
+                running.function = function
+                try:
+                    return super().invoke(function, event)
+                finally:
+                    running.function = None
+                    call.ended = time.monotonic()
+
+        self.stack = LocalStack(api_port=free_port(), aws_port=free_port())
+        self.stack.invoker = TimedInvoker(self.stack.stack)
+        self.http = requests.Session()
+        self.tokens: dict[str, str] = {}
+        self.ids: dict[str, Any] = {}
+        self.connections: dict[str, str] = {}  # downstream project -> connection
+        self._unhook = contextlib.ExitStack()
+
+    def start(self) -> None:
+        self.stack.start()
+        from connectability.db import sync as sync_db
+
+        real, committed = sync_db.write_copy, self.committed
+
+        def timed(write: Any) -> Any:
+            outcome = real(write)
+            if outcome is sync_db.Written.applied:
+                committed.setdefault((write.project_id, write.upstream_revision_id), time.monotonic())
+            return outcome
+
+        sync_db.write_copy = timed  # the domain calls it through the module, so every copy comes here
+
+        calls, running = self.calls, self.running
+
+        def timing(real: Call) -> Call:
+            def timed_call(client: Any, operation: str, params: Any) -> Any:
+                function = getattr(running, "function", None)
+                if function not in SYNC_FUNCTIONS:
+                    return real(client, operation, params)
+                started = time.monotonic()
+                try:
+                    return real(client, operation, params)
+                finally:
+                    calls.setdefault((function, operation_name(client, operation)), []).append(
+                        time.monotonic() - started
+                    )
+
+            return timed_call
+
+        self._unhook.enter_context(wrapped_calls(timing))
+
+    def stop(self) -> None:
+        self.http.close()
+        self.stack.stop()
+        self._unhook.close()
+
+    def client(self, service: str) -> Any:
+        import boto3
+
+        return boto3.client(service, endpoint_url=self.stack.endpoint)  # type: ignore[call-overload]
+
+    def call(self, method: str, path: str, user: str, body: Any = None, **query: str) -> Any:
+        if user not in self.tokens:
+            self.tokens[user] = self.stack.token(user)
+        answer = self.http.request(
+            method,
+            f"{self.stack.api_url}{path}",
+            json=body,
+            params=query or None,
+            headers={"Authorization": f"Bearer {self.tokens[user]}"},
+            timeout=60,
+        )
+        if answer.status_code >= 300:
+            raise RuntimeError(f"{method} {path} answered {answer.status_code}: {answer.text[:300]}")
+        return answer.json() if answer.content else None
+
+    def settle(self) -> float:
+        settled = self.stack.settle(timeout=60)
+        if not settled["settled"]:
+            raise RuntimeError("the local stack did not settle within 60 s")
+        return float(settled["seconds"])
+
+    @property
+    def up(self) -> str:
+        return str(self.ids["projects"]["up"])
+
+    @property
+    def downs(self) -> list[str]:
+        return [self.ids["projects"][f"down-{n:02d}"] for n in range(DOWNSTREAMS)]
+
+    def seed(self) -> None:
+        self.ids = self.stack.seed(fixture())
+
+    def connect(self) -> None:
+        """20 connections requested and approved, their initial syncs (and every mail) settled."""
+        for down in self.downs:
+            asked = self.call("POST", f"/projects/{down}/connections", REQUESTER, {"upstream_project_id": self.up})
+            approved = self.call("POST", f"/connections/{asked['id']}/approve", UP_ADMIN)
+            self.connections[down] = approved["id"]
+        self.settle()
+        for down in self.downs:
+            progress = self.call("GET", f"/connections/{self.connections[down]}", DOWN_ADMIN)["initial_sync"]
+            if progress["status"] != "complete":
+                raise RuntimeError(f"initial sync of {down} is {progress}")
+
+    def sheet(self, number: str) -> str:
+        import requests
+
+        upload = self.call(
+            "POST",
+            f"/projects/{self.up}/drawing-uploads",
+            UP_ADMIN,
+            {"filename": f"{number}.pdf", "content_type": "application/pdf", "size": len(PDF)},
+        )
+        put = requests.put(upload["url"], data=PDF, headers=upload["headers"], timeout=30)
+        if put.status_code != 200:
+            raise RuntimeError(f"upload answered {put.status_code}")
+        revision = self.call(
+            "POST",
+            f"/projects/{self.up}/drawing-revisions",
+            UP_ADMIN,
+            {
+                "upload_id": upload["upload_id"],
+                "number": number,
+                "title": f"Sheet {number}",
+                "revision_number": "1",
+                "discipline": {"name": "Electrical"},
+            },
+        )
+        return str(revision["id"])
+
+    def publish(self, revision_ids: list[str]) -> tuple[float, float]:
+        """Answers when the publish call was sent and when it answered."""
+        sent = time.monotonic()
+        self.call("POST", f"/projects/{self.up}/drawing-revisions/publish", UP_ADMIN, {"revision_ids": revision_ids})
+        return sent, time.monotonic()
+
+    def wait_commits(self, revision_ids: list[str], timeout: float) -> dict[tuple[str, str], float]:
+        wanted = [(d, r) for d in self.downs for r in revision_ids]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if all(k in self.committed for k in wanted):
+                return {k: self.committed[k] for k in wanted}
+            time.sleep(0.05)
+        raise RuntimeError(f"{sum(k not in self.committed for k in wanted)} copies missing after {timeout:.0f} s")
+
+    def observe(self, revision_id: str, timeout: float) -> dict[str, float]:
+        """Poll DynamoDB until the copy is pending_review in every downstream: downstream -> when first seen."""
+        from connectability.db.projects import project_key
+        from connectability.domain.sync import connected_id
+
+        table = load_table_name()
+        dynamodb = self.client("dynamodb")
+        keys = {
+            (project_key(d), f"REVISION#{connected_id('rev', self.connections[d], revision_id)}"): d for d in self.downs
+        }
+        seen: dict[str, float] = {}
+        deadline = time.monotonic() + timeout
+        while len(seen) < len(keys) and time.monotonic() < deadline:
+            request = {
+                "Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for (pk, sk), d in keys.items() if d not in seen],
+                "ConsistentRead": True,
+                "ProjectionExpression": "pk, sk, #state",
+                "ExpressionAttributeNames": {"#state": "state"},
+            }
+            answer = dynamodb.batch_get_item(RequestItems={table: request})
+            now = time.monotonic()
+            for item in answer["Responses"].get(table, []):
+                if item.get("state", {}).get("S") == "pending_review":
+                    seen.setdefault(keys[(item["pk"]["S"], item["sk"]["S"])], now)
+            time.sleep(POLL_SECONDS)
+        if len(seen) < len(keys):
+            raise RuntimeError(f"the reader saw {len(seen)} of {len(keys)} copies within {timeout:.0f} s")
+        return seen
+
+    def check_review_queues(self, revision_ids: list[str]) -> None:
+        """Each downstream's Drawings admin finds every copy waiting for review (not timed)."""
+        wanted = set(revision_ids)
+        for down in self.downs:
+            found: set[str] = set()
+            token: str | None = None
+            while True:
+                query = {"limit": "200", **({"next_token": token} if token else {})}
+                page = self.call("GET", f"/projects/{down}/connected-drawings/review", DOWN_ADMIN, **query)
+                found |= {
+                    r["source"]["upstream_revision_id"]
+                    for r in page["items"]
+                    if r["state"] == "pending_review" and r.get("source")
+                }
+                token = page.get("next_token")
+                if not token:
+                    break
+            if not wanted <= found:
+                raise RuntimeError(f"{len(wanted - found)} copies missing from the review queue of {down}")
+
+    def between(self, function: str, start: float, end: float) -> list[Invocation]:
+        return [i for i in self.invocations if i.function == function and start <= i.started <= end]
+
+    def sqs_round_trips(self) -> dict[str, list[float]]:
+        """A bare message through a queue of the same moto server, the stack idle: a long-polling receiver (as
+        the pollers do, WaitTimeSeconds=1) and a sender; plus one send and one short receive on their own."""
+        sqs = self.client("sqs")
+        url = sqs.create_queue(QueueName="bench-round-trip")["QueueUrl"]
+        got = threading.Event()
+        stopping = threading.Event()
+        received: list[float] = []
+
+        def receive() -> None:
+            while not stopping.is_set():
+                messages = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", [])
+                if messages:
+                    received.append(time.monotonic())
+                    sqs.delete_message(QueueUrl=url, ReceiptHandle=messages[0]["ReceiptHandle"])
+                    got.set()
+
+        receiver = threading.Thread(target=receive, daemon=True)
+        receiver.start()
+        trips, sends, receives = [], [], []
+        try:
+            time.sleep(0.2)
+            for _ in range(ROUND_TRIPS):
+                got.clear()
+                sent = time.monotonic()
+                sqs.send_message(QueueUrl=url, MessageBody="x")
+                sends.append(time.monotonic() - sent)
+                if not got.wait(5):
+                    raise RuntimeError("a bare SQS message did not come back within 5 s")
+                trips.append(received[-1] - sent)
+                time.sleep(0.05)
+        finally:
+            stopping.set()
+            receiver.join(timeout=3)
+        for _ in range(ROUND_TRIPS):
+            sqs.send_message(QueueUrl=url, MessageBody="x")
+            started = time.monotonic()
+            message = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0)["Messages"][0]
+            receives.append(time.monotonic() - started)
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        dynamodb = self.client("dynamodb")
+        table = load_table_name()
+        reads = []
+        for _ in range(ROUND_TRIPS):
+            started = time.monotonic()
+            dynamodb.get_item(TableName=table, Key={"pk": {"S": "x"}, "sk": {"S": "x"}})
+            reads.append(time.monotonic() - started)
+        sqs.delete_queue(QueueUrl=url)
+        return {"round_trip": trips, "send": sends, "receive": receives, "get_item": reads}
+
+
+def load_table_name() -> str:
+    from connectability.config import get_settings
+
+    return get_settings().table_name
+
+
+def transaction_probe(bench: Bench) -> dict[str, Any]:
+    """What one TransactWriteItems costs on this moto server, by its number of items (condition checks on keys
+    that do not exist: nothing is written), beside the table's size: moto snapshots the table per item."""
+    dynamodb, table = bench.client("dynamodb"), load_table_name()
+    items, start = 0, None
+    while True:
+        page = dynamodb.scan(TableName=table, Select="COUNT", **({"ExclusiveStartKey": start} if start else {}))
+        items += int(page["Count"])
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            break
+    costs: dict[str, float] = {}
+    for size in (1, 6):
+        times = []
+        for n in range(5):
+            checks = [
+                {
+                    "ConditionCheck": {
+                        "TableName": table,
+                        "Key": {"pk": {"S": f"BENCH#{n}"}, "sk": {"S": f"NONE#{k}"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+                for k in range(size)
+            ]
+            started = time.monotonic()
+            dynamodb.transact_write_items(TransactItems=checks)
+            times.append(time.monotonic() - started)
+        costs[str(size)] = percentile(times, 50)
+    return {"items": items, "seconds": costs}
+
+
+def take_calls(bench: Bench) -> dict[str, list[float]]:
+    """Per-call seconds inside the sync functions since the last take, as 'function|service:Operation'."""
+    taken = {f"{function}|{operation}": times for (function, operation), times in bench.calls.items()}
+    bench.calls.clear()
+    return taken
+
+
+def single_run(bench: Bench, n: int) -> dict[str, Any]:
+    revision = bench.sheet(f"S-{n:03d}")
+    sent, answered = bench.publish([revision])
+    seen = bench.observe(revision, timeout=60)
+    commits = bench.wait_commits([revision], timeout=60)
+    bench.settle()  # the digest checks and mails of this run, before the next; every invocation has ended
+    last = max(commits.values())
+    fanouts = bench.between(FANOUT, sent, last)
+    copies = bench.between(COPY, sent, last)
+    return {
+        "revision": revision,
+        "request": answered - sent,
+        "committed": [t - answered for t in commits.values()],
+        "seen": [t - answered for t in seen.values()],
+        "fanout_start": fanouts[0].started - answered if fanouts else None,
+        "fanout_run": fanouts[0].busy(last) if fanouts else None,
+        "copy_batches": [[i.started - answered, i.started + i.busy(last) - answered, i.records] for i in copies],
+    }
+
+
+def set_run(bench: Bench, revisions: list[str], follow: float) -> dict[str, Any]:
+    """The set's drafts published at once, followed for `follow` seconds (the local stack may not finish)."""
+    sent, answered = bench.publish(revisions)
+    wanted = [(d, r) for d in bench.downs for r in revisions]
+    while time.monotonic() < answered + follow and not all(k in bench.committed for k in wanted):
+        time.sleep(0.1)
+    now = time.monotonic()
+    followed = now - answered
+    commits = {k: bench.committed[k] - answered for k in wanted if k in bench.committed}
+    copies = bench.between(COPY, sent, now)
+    complete = [r for r in revisions if all((d, r) in commits for d in bench.downs)]
+    done_at = {d: max(commits.get((d, r), math.inf) for r in revisions) for d in bench.downs}
+    return {
+        "request": answered - sent,
+        "followed": followed,
+        "wanted": len(wanted),
+        "committed": sorted(commits.values()),
+        "sheets_everywhere": len(complete),
+        "downstream_done": sorted(t for t in done_at.values() if t != math.inf),
+        "copy_invocations": len(copies),
+        "copy_busy": sum(i.busy(now) for i in copies),
+        "copy_records": sum(i.records for i in copies),
+    }
+
+
+def run(out: str) -> None:
+    """Each phase's figures are written to `out` as soon as they exist: a run cut short still reports them."""
+    bench = Bench()
+    started = time.monotonic()
+    results: dict[str, Any] = {"phases": {}}
+    at = started
+
+    def done(name: str, **figures: Any) -> None:
+        nonlocal at
+        now = time.monotonic()
+        results["phases"][name] = now - at
+        results["total"] = now - started
+        results.update(figures)
+        at = now
+        with open(out, "w") as fh:
+            json.dump(results, fh)
+
+    bench.start()
+    try:
+        done("start")
+        bench.seed()
+        bench.connect()
+        done("setup", bare=bench.sqs_round_trips())
+        take_calls(bench)
+        single = [single_run(bench, n) for n in range(SINGLE_RUNS)]
+        bench.check_review_queues([r["revision"] for r in single])
+        done("single", single=single, single_calls=take_calls(bench), probe=transaction_probe(bench))
+        drafts = [bench.sheet(f"T-{n:03d}") for n in range(SET_SIZE)]
+        done("100 sheets made")
+        follow = min(SET_CAP_SECONDS, max(SET_MIN_SECONDS, BUDGET_SECONDS - (time.monotonic() - started)))
+        done("set", set=set_run(bench, drafts, follow), set_calls=take_calls(bench))
+    finally:
+        bench.stop()
+
+
+# -- the report -----------------------------------------------------------------------------------------------
+def _poller_waits(run: dict[str, Any]) -> float:
+    """Time no handler worked on the sheet: publish answer -> fan-out, fan-out -> first copy, between batches."""
+    waited = max(0.0, run["fanout_start"] or 0.0)
+    busy_until = (run["fanout_start"] or 0.0) + (run["fanout_run"] or 0.0)
+    for started, ended, _ in run["copy_batches"]:
+        waited += max(0.0, started - busy_until)
+        busy_until = max(busy_until, ended)
+    return waited
+
+
+def _split(single: list[dict[str, Any]], calls: dict[str, list[float]]) -> list[str]:
+    """The median 1-sheet run, split: the pollers' own waits, the copies' handler time and moto's share of it."""
+    last = statistics.median(max(r["committed"]) for r in single)
+    waits = statistics.median(_poller_waits(r) for r in single)
+    busy = sum(e - s for r in single for s, e, _ in r["copy_batches"])
+    inside = {key.split("|")[1]: sum(times) for key, times in calls.items() if key.startswith(f"{COPY}|")}
+    shares = ", ".join(f"{op} {t / busy:.0%}" for op, t in sorted(inside.items(), key=lambda kv: -kv[1]) if t)
+    rest = 1 - sum(inside.values()) / busy
+    return [
+        f"    median run: last copy at {last * 1000:.0f} ms, of which the pollers' own waits (no handler at work on",
+        f"    the sheet) {waits * 1000:.0f} ms; the rest is sync_copy, its batches of 10 one after the other (Lambda",
+        "    would run them side by side). Where sync_copy's time went:",
+        f"      {shares}, the rest {rest:.0%}",
+    ]
+
+
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1000:.0f}"
+
+
+def report(results: dict[str, Any], stopped: str = "") -> list[str]:
+    """The figures as a table; `stopped` says why a run ended early (its missing phases are left out)."""
+    phases = ", ".join(f"{k} {v:.0f} s" for k, v in results.get("phases", {}).items())
+    lines = [
+        f"Sync latency on the local stack: publish answered -> copy pending_review, {DOWNSTREAMS} downstreams",
+        f"  (phases: {phases or 'none'}; setup = {DOWNSTREAMS} requests + approvals, initial syncs and mails settled)",
+    ]
+    if stopped:
+        lines.append(f"  STOPPED EARLY ({stopped}): only the phases above are reported")
+    if "single" not in results:
+        return lines
+    single, big = results["single"], results.get("set")
+    lines += [
+        "  committed = the copy's transaction answered (timed in the stack's own process, no polling);",
+        f"  seen = first seen by a reader polling DynamoDB through moto's endpoint every {POLL_SECONDS * 1000:.0f} ms",
+        f"  {'':<48}{'n':>6}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}",
+    ]
+
+    def row(label: str, values: list[float]) -> None:
+        if not values:
+            lines.append(f"  {label:<48}{0:>6}{'-':>9}{'-':>9}{'-':>9}")
+            return
+        p50, p99 = _ms(percentile(values, 50)), _ms(percentile(values, 99))
+        lines.append(f"  {label:<48}{len(values):>6}{p50:>9}{p99:>9}{_ms(max(values)):>9}")
+
+    row(f"1 sheet, {SINGLE_RUNS} runs: per copy, committed", [t for r in single for t in r["committed"]])
+    row(f"1 sheet, {SINGLE_RUNS} runs: per copy, seen by the reader", [t for r in single for t in r["seen"]])
+    last = [max(r["committed"]) for r in single]
+    row(f"1 sheet, {SINGLE_RUNS} runs: last of the {DOWNSTREAMS} copies, committed", last)
+    if big is not None:
+        row(f"{SET_SIZE} sheets: per copy landed, committed", big["committed"])
+        row(f"{SET_SIZE} sheets: downstreams with all {SET_SIZE}", big["downstream_done"])
+        lines += _set_summary(big)
+    lines.append("  1 sheet, where the time goes (ms from the publish answer; copy invocations as [start-end jobs]):")
+    lines.append(f"    {'run':<5}{'request':>9}{'fan-out at':>12}{'ran':>7}  sync_copy invocations, one at a time")
+    for n, r in enumerate(single, 1):
+        batches = " ".join(f"[{_ms(s)}-{_ms(e)} {k}]" for s, e, k in r["copy_batches"])
+        lines.append(
+            f"    {n:<5}{_ms(r['request']):>9}{_ms(r['fanout_start']):>12}{_ms(r['fanout_run']):>7}  {batches}"
+        )
+    lines += _split(single, results["single_calls"])
+    lines.append(f"  AWS calls inside sync_copy, on moto's server:{'':<16}{'calls':>7}{'p50 ms':>9}{'p99 ms':>9}")
+    measured = [("1 sheet", results["single_calls"])]
+    if big is not None:
+        measured.append((f"{SET_SIZE} sheets", results["set_calls"]))
+    for label, calls in measured:
+        for key, times in sorted(calls.items()):
+            function, operation = key.split("|")
+            if function == COPY:
+                p50, p99 = percentile(times, 50) * 1000, percentile(times, 99) * 1000
+                lines.append(f"    {label + ': ' + operation:<58}{len(times):>7}{p50:>9.1f}{p99:>9.1f}")
+    probe, bare = results["probe"], results["bare"]
+    lines.append(
+        f"  one TransactWriteItems on this moto, stack idle, table of {probe['items']} items: "
+        f"1 item {probe['seconds']['1'] * 1000:.0f} ms, 6 items {probe['seconds']['6'] * 1000:.0f} ms "
+        "(moto deep-copies the whole table per item)"
+    )
+    lines.append(f"  bare moto, stack idle ({ROUND_TRIPS} each):{'':<24}{'p50 ms':>9}{'p99 ms':>9}")
+    for label, key in (
+        ("SQS send -> a long-polling receiver has it", "round_trip"),
+        ("SQS SendMessage call", "send"),
+        ("SQS ReceiveMessage call (message waiting)", "receive"),
+        ("DynamoDB GetItem call", "get_item"),
+    ):
+        p50, p99 = percentile(bare[key], 50) * 1000, percentile(bare[key], 99) * 1000
+        lines.append(f"    {label:<58}{p50:>9.1f}{p99:>9.1f}")
+    return lines
+
+
+def _set_summary(big: dict[str, Any]) -> list[str]:
+    landed = len(big["committed"])
+    per_copy = big["copy_busy"] / max(1, landed)
+    lines = [
+        f"  {SET_SIZE} sheets ({big['wanted']} copies): the publish call took {_ms(big['request'])} ms; followed "
+        f"{big['followed']:.0f} s after it answered: {landed} copies landed",
+        f"    (sheets in all {DOWNSTREAMS} downstreams: {big['sheets_everywhere']}); sync_copy busy "
+        f"{big['copy_busy']:.1f} s in {big['copy_invocations']} invocations, ~{per_copy * 1000:.0f} ms per copy landed",
+    ]
+    if 1 < landed < big["wanted"]:
+        rate = landed / (big["committed"][-1] - big["committed"][0])
+        lines += [
+            f"    not finished: at {rate:.1f} copies/s the last would land after >= {big['wanted'] / rate:.0f} s",
+            "    (a lower bound: each copy gets slower as the table grows)",
+        ]
+    return lines
+
+
+def main(argv: list[str]) -> int:
+    import logging
+    import os
+    import warnings
+
+    warnings.filterwarnings("ignore", "No application metrics to publish")
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+    run(argv[0])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
