@@ -420,7 +420,7 @@ def _publish_chunks(revisions: list[RevisionItem]) -> list[list[RevisionItem]]:
     chunks: list[list[RevisionItem]] = [[]]
     drawings: set[str] = set()
     for revision in revisions:
-        if len(chunks[-1]) + len(drawings | {revision.drawing_id}) > room:
+        if len(chunks[-1]) + 1 + len(drawings | {revision.drawing_id}) > room:  # with this revision
             chunks.append([])
             drawings = set()
         chunks[-1].append(revision)
