@@ -85,6 +85,9 @@ class LocalStack:
     def start(self) -> None:
         from moto.server import ThreadedMotoServer
 
+        from local import emulator
+
+        emulator.install()
         check_port_free("127.0.0.1", self.aws_port)
         check_port_free(self.host, self.api_port)
         self.add_code_paths()

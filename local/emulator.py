@@ -1,0 +1,87 @@
+"""A faster rollback for moto's DynamoDB transactions, used wherever we run on moto (tests, bench, local stack).
+
+moto backs up a transaction by deep-copying every table it names, once per item of the transaction, and restores
+the copies if any item fails. The cost grows with the table, not with the transaction: a copy into a table of
+30,000 items deep-copies 30,000 items ten times, so a scale run never ends and every sync copy pays most of its
+time there. DynamoDB's answer does not depend on that copy: only the items a transaction names can change. This
+keeps moto's code and its answers and swaps the whole-table copy for a copy of those items (a journal), restored in
+the same cases moto restores its tables. tests/unit/test_emulator.py holds it to DynamoDB's all-or-nothing rule.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import types
+from collections.abc import Callable
+from typing import Any
+
+_installed = False
+
+
+class _TablesKeptInPlace(types.SimpleNamespace):
+    """Stands for the `copy` module inside moto's DynamoDB backend: a table "copy" is the table itself."""
+
+    def deepcopy(self, value: Any, memo: dict[int, Any] | None = None) -> Any:
+        from moto.dynamodb.models.table import Table
+
+        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+
+def install() -> None:
+    """Patch moto once per process (idempotent); every backend, server or in-process, then journals instead."""
+    global _installed
+    if _installed:
+        return
+    import moto.dynamodb.models as backend_module
+
+    backend_module.copy = _TablesKeptInPlace()  # type: ignore[assignment]
+    backend = backend_module.DynamoDBBackend
+    backend.transact_write_items = _journaled(backend.transact_write_items)  # type: ignore[method-assign]
+    _installed = True
+
+
+def _journaled(transact: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(transact)
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        journal = [_before(self, item) for item in transact_items[:100]]
+        try:
+            transact(self, transact_items)
+        except Exception:
+            for entry in reversed(journal):
+                if entry is not None:
+                    _restore(*entry)
+            raise
+
+    return transact_write_items
+
+
+def _before(backend: Any, transact_item: dict[str, Any]) -> tuple[Any, Any, Any, Any] | None:
+    """(table, hash, range, the item as it was or None) for one transaction item, or None if it names no item."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    if len(transact_item) != 1:
+        return None
+    _, op = next(iter(transact_item.items()))
+    table = backend.tables.get(op.get("TableName")) if isinstance(op, dict) else None
+    if table is None:
+        return None
+    key = op.get("Key") or op.get("Item") or {}
+    if table.hash_key_attr not in key or (table.range_key_attr and table.range_key_attr not in key):
+        return None
+    hash_value = DynamoType(key[table.hash_key_attr])
+    range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+    try:
+        item = table.get_item(hash_value, range_value)
+    except Exception:  # a key moto refuses: the transaction fails on it before writing anything
+        return None
+    return table, hash_value, range_value, copy.deepcopy(item)
+
+
+def _restore(table: Any, hash_value: Any, range_value: Any, item: Any) -> None:
+    if item is None:
+        table.delete_item(hash_value, range_value)
+    elif range_value is not None:
+        table.items[hash_value][range_value] = item
+    else:
+        table.items[hash_value] = item

@@ -1,0 +1,118 @@
+"""The emulator's journaled transactions keep DynamoDB's all-or-nothing rule, at a cost set by the transaction."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from local import emulator
+
+TABLE = "journal-test"
+
+
+@pytest.fixture
+def dynamodb() -> Iterator[Any]:
+    emulator.install()
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            TableName=TABLE,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        for name in ("a", "b"):
+            client.put_item(TableName=TABLE, Item={"pk": {"S": "p"}, "sk": {"S": name}, "n": {"N": "1"}})
+        yield client
+
+
+def _items(client: Any) -> list[dict[str, Any]]:
+    return sorted(client.scan(TableName=TABLE)["Items"], key=lambda item: item["sk"]["S"])
+
+
+def _key(name: str) -> dict[str, Any]:
+    return {"pk": {"S": "p"}, "sk": {"S": name}}
+
+
+def _writes() -> list[dict[str, Any]]:
+    """An update of a, a delete of b and a new item c: one of each kind of write."""
+    return [
+        {
+            "Update": {
+                "TableName": TABLE,
+                "Key": _key("a"),
+                "UpdateExpression": "SET n = n + :one",
+                "ExpressionAttributeValues": {":one": {"N": "1"}},
+            }
+        },
+        {"Delete": {"TableName": TABLE, "Key": _key("b")}},
+        {"Put": {"TableName": TABLE, "Item": {**_key("c"), "n": {"N": "7"}}}},
+    ]
+
+
+def _failing_check(name: str) -> dict[str, Any]:
+    return {"ConditionCheck": {"TableName": TABLE, "Key": _key(name), "ConditionExpression": "attribute_exists(pk)"}}
+
+
+@pytest.mark.parametrize("where", [0, 1, 3], ids=["failing first", "failing in the middle", "failing last"])
+def test_a_cancelled_transaction_changes_nothing(dynamodb: Any, where: int) -> None:
+    before = _items(dynamodb)
+    items = _writes()
+    items.insert(where, _failing_check("missing"))
+
+    with pytest.raises(ClientError) as raised:
+        dynamodb.transact_write_items(TransactItems=items)
+
+    assert raised.value.response["Error"]["Code"] == "TransactionCanceledException"
+    assert _items(dynamodb) == before
+
+
+def test_a_refused_transaction_changes_nothing(dynamodb: Any) -> None:
+    """Two writes of one item: moto refuses it half-way (a validation error), and the first write is undone."""
+    before = _items(dynamodb)
+    items = [*_writes(), {"Put": {"TableName": TABLE, "Item": {**_key("a"), "n": {"N": "9"}}}}]
+
+    with pytest.raises(ClientError):
+        dynamodb.transact_write_items(TransactItems=items)
+
+    assert _items(dynamodb) == before
+
+
+def test_a_transaction_that_succeeds_writes_every_item(dynamodb: Any) -> None:
+    dynamodb.transact_write_items(TransactItems=_writes())
+
+    assert _items(dynamodb) == [
+        {**_key("a"), "n": {"N": "2"}},
+        {**_key("c"), "n": {"N": "7"}},
+    ]
+
+
+def test_no_table_is_copied(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What makes it fast: a transaction copies the items it names, not the table (moto copied it per item)."""
+    copied: list[Any] = []
+    real = copy.deepcopy
+
+    def counting(value: Any, memo: Any = None) -> Any:
+        copied.append(value)
+        return real(value, memo)
+
+    for number in range(50):
+        dynamodb.put_item(TableName=TABLE, Item={**_key(f"other-{number}")})
+    monkeypatch.setattr(copy, "deepcopy", counting)
+
+    dynamodb.transact_write_items(TransactItems=_writes())
+
+    from moto.dynamodb.models.dynamo_type import Item
+    from moto.dynamodb.models.table import Table
+
+    assert not [value for value in copied if isinstance(value, Table)]
+    assert 0 < len([value for value in copied if isinstance(value, Item)]) <= len(_writes())
