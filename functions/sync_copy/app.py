@@ -16,18 +16,33 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 
 @tracer.capture_method
-def handle_record(record: SQSRecord) -> sync.Copied:
+def handle_record(record: SQSRecord, ahead: sync.DownstreamReads | None = None) -> sync.Copied:
     """A job delivered again may find its file copied by the attempt before; the first delivery need not look."""
     redelivered = int(record.attributes.approximate_receive_count or 1) > 1
-    return sync.copy(CopyJob.model_validate_json(record.body), redelivered=redelivered)
+    return sync.copy(CopyJob.model_validate_json(record.body), redelivered=redelivered, ahead=ahead)
+
+
+def _jobs(records: list[dict]) -> list[CopyJob]:
+    """The batch's readable jobs (one that is not fails on its own in handle_record)."""
+    jobs = []
+    for record in records:
+        try:
+            jobs.append(CopyJob.model_validate_json(record["body"]))
+        except ValueError:
+            continue
+    return jobs
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
-    """After the batch, one digest check per connection with news and one progress check per initial sync."""
-    with processor(records=event["Records"], handler=handle_record, lambda_context=context):
+    """The batch's downstream state is read at once; after the batch, one digest check per connection with
+    news and one progress check per initial sync."""
+    ahead = sync.read_ahead(_jobs(event["Records"]))
+    with processor(
+        records=event["Records"], handler=lambda record: handle_record(record, ahead), lambda_context=context
+    ):
         results = processor.process()
     sync.after_copies(result for status, result, _ in results if status == "success")
     return processor.response()

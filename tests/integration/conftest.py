@@ -415,6 +415,15 @@ class Pipeline:
         name = self.queues.stack.physical_name(logical_id)
         return [handler(sqs_event(name, [m]), LambdaContext(source.function)) for m in messages]
 
+    def deliver_batch(self, logical_id: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        """Hand these messages to the queue's function in one batch; answers its response."""
+        from local.events import sqs_event
+
+        source = next(s for s in self.queues.stack.queue_sources if s.queue == logical_id)
+        handler = self.queues.api.handler(source.function)
+        event = sqs_event(self.queues.stack.physical_name(logical_id), messages)
+        return dict(handler(event, LambdaContext(source.function)))
+
 
 @pytest.fixture
 def pipeline(queues: Queues, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:

@@ -156,3 +156,30 @@ def test_two_copies_of_one_revision_at_once_leave_one_file(sync: Sync, monkeypat
     assert len(listed.get("Versions", [])) == 1
     [copy] = sync.review()
     assert sync.download(copy["id"])  # the one kept is the one the copy names
+
+
+def test_r26_one_read_for_a_batch_still_lands_each_job_once(sync: Sync, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A copy batch reads the downstream once for all its jobs. Jobs of one drawing, and a job twice in the
+    batch, must still each land once: a job reads again what an earlier job of the batch wrote."""
+    sync.connect()
+    sync.pipeline.run()
+    sync.up.published("E-1", title="First")
+    sync.up.published("E-1", title="Second", revision_number="2")  # the same drawing's next revision
+    sync.up.published("E-2", title="Other")
+    sync.pipeline.queues.drain("SyncEventsQueue")
+    jobs = sync.pipeline.take("CopyJobsQueue")
+    assert len(jobs) == 3
+    again = [{**job, "MessageId": f"{job['MessageId']}-again"} for job in jobs]
+    real, copied = sync_domain.storage.copy_file, []
+    monkeypatch.setattr(sync_domain.storage, "copy_file", lambda *a: copied.append(a[1]) or real(*a))
+
+    answer = sync.pipeline.deliver_batch("CopyJobsQueue", [*jobs, *again])
+    sync.pipeline.run()
+
+    assert answer["batchItemFailures"] == []
+    assert len(copied) == len(set(copied)) == 3  # not even copied and taken back
+    listed = boto3.client("s3").list_object_versions(Bucket=bucket_name(sync.two.volt), Prefix="connected/")
+    assert len(listed.get("Versions", [])) == 3  # a file per revision, none copied twice
+    assert sorted(c["title"] for c in sync.review()) == ["First", "Other", "Second"]
+    sync.publish_all()
+    assert sorted((d["number"], d["title"]) for d in sync.register()) == [("E-1", "Second"), ("E-2", "Other")]

@@ -70,32 +70,90 @@ _MODELS: list[tuple[str, type[Item]]] = [
 ]
 
 
-def read_downstream(
+Key = tuple[str, str]  # (pk, sk)
+
+
+def downstream_keys(
     connection_id: str,
     project_id: str,
     revision_id: str,
     drawing_id: str,
     upstream_revision_id: str,
     record_sks: Iterable[str],
-) -> Downstream:
-    """One strongly consistent BatchGetItem for everything a copy needs to decide what to write."""
+) -> list[Key]:
+    """Every item a copy needs to decide what to write."""
     pk, mark = project_key(project_id), initial_mark(connection_id, upstream_revision_id)
-    failure_pk, failure_sk = failure_key(connection_id, upstream_revision_id)
-    keys = [
-        {"pk": {"S": mark.pk}, "sk": {"S": "CONNECTION"}},
-        {"pk": {"S": mark.pk}, "sk": {"S": mark.sk}},
-        {"pk": {"S": failure_pk}, "sk": {"S": failure_sk}},
-        {"pk": {"S": pk}, "sk": {"S": f"REVISION#{revision_id}"}},
-        {"pk": {"S": pk}, "sk": {"S": f"DRAWING#{drawing_id}"}},
-        *({"pk": {"S": pk}, "sk": {"S": sk}} for sk in dict.fromkeys(record_sks)),
+    return [
+        (mark.pk, "CONNECTION"),
+        (mark.pk, mark.sk),
+        failure_key(connection_id, upstream_revision_id),
+        (pk, f"REVISION#{revision_id}"),
+        (pk, f"DRAWING#{drawing_id}"),
+        *((pk, sk) for sk in dict.fromkeys(record_sks)),
     ]
-    table = get_settings().table_name
-    found: list[dict[str, Any]] = []
-    request: dict[str, Any] = {table: {"Keys": keys, "ConsistentRead": True}}
-    while request:
-        answer = _low().client.batch_get_item(RequestItems=request)  # type: ignore[attr-defined]
-        found += answer.get("Responses", {}).get(table, [])
-        request = answer.get("UnprocessedKeys") or {}
+
+
+class DownstreamReads:
+    """What a batch of copies meets, read for all of them at once (strongly consistent BatchGetItems of up to
+    100 keys): one read instead of one per copy. A copy takes its view from here only while no write of the
+    batch has touched one of its keys since (`forget`); otherwise it reads for itself."""
+
+    def __init__(self) -> None:
+        self._found: dict[Key, dict[str, Any]] = {}
+        self._fresh: set[Key] = set()
+
+    def read(self, keys: Iterable[Key]) -> None:
+        wanted = list(dict.fromkeys(keys))
+        table = get_settings().table_name
+        for start in range(0, len(wanted), 100):
+            chunk = wanted[start : start + 100]
+            request: dict[str, Any] = {
+                table: {"Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in chunk], "ConsistentRead": True}
+            }
+            while request:
+                answer = _low().client.batch_get_item(RequestItems=request)  # type: ignore[attr-defined]
+                for raw in answer.get("Responses", {}).get(table, []):
+                    self._found[(raw["pk"]["S"], raw["sk"]["S"])] = raw
+                request = answer.get("UnprocessedKeys") or {}
+            self._fresh.update(chunk)
+
+    def view(self, keys: list[Key]) -> Downstream | None:
+        """The downstream as read, or None if some key was not read or was written since."""
+        if not self._fresh.issuperset(keys):
+            return None
+        return _downstream(self._found[k] for k in keys if k in self._found)
+
+    def wrote(self, write: CopyWrite, applied: bool) -> None:
+        """After a copy's transaction: its revision, drawing and marks are read again by a later job of the
+        batch; its records are known as saved (whole), or, if the transaction was refused, read again."""
+        pk = project_key(write.project_id)
+        mark = initial_mark(write.connection_id, write.upstream_revision_id)
+        for key in [
+            (pk, f"REVISION#{write.revision_id}"),
+            (pk, f"DRAWING#{write.drawing_id}"),
+            (mark.pk, mark.sk),
+            failure_key(write.connection_id, write.upstream_revision_id),
+        ]:
+            self._forget(key)
+        for record in write.records:
+            if applied:
+                self._found[(pk, record.sk)] = record.serialize()
+            else:
+                self._forget((pk, record.sk))
+
+    def _forget(self, key: Key) -> None:
+        self._fresh.discard(key)
+        self._found.pop(key, None)
+
+
+def read_downstream(keys: list[Key]) -> Downstream:
+    """One strongly consistent BatchGetItem for everything one copy needs to decide what to write."""
+    reads = DownstreamReads()
+    reads.read(keys)
+    return reads.view(keys) or Downstream()
+
+
+def _downstream(found: Iterable[dict[str, Any]]) -> Downstream:
     state = Downstream()
     for raw in found:
         sk = raw["sk"]["S"]

@@ -8,14 +8,44 @@ from urllib.parse import unquote_plus
 
 from connectability import queues, storage
 from connectability.db import connections as connections_db
+from connectability.db.connections import ConnectionItem
 from connectability.domain import digests, initial_sync, reconcile
-from connectability.models.sync import InitialSyncPage, ReconcilePage, copy_job, sync_message
+from connectability.models.sync import CopyJob, InitialSyncPage, ReconcilePage, copy_job, sync_message
 from connectability.observability import logger
 
 
-def handle_sync_event(body: str) -> int:
+class FanOut:
+    """One batch of manifest events: each upstream project's active connections are read once, and the copy
+    jobs of the whole batch are sent together, ten per call, by `send`.
+
+    Reading once per batch loses no connection: every manifest of the batch was written before the first read,
+    so a connection approved after it gets those revisions from its initial sync, which reads the upstream
+    after the approval. The jobs are sent after the batch; if that fails, the whole batch comes back (a job
+    sent twice is harmless: copies are idempotent)."""
+
+    def __init__(self) -> None:
+        self._downstreams: dict[str, list[ConnectionItem]] = {}
+        self.jobs: list[CopyJob] = []
+
+    def downstreams(self, project_id: str) -> list[ConnectionItem]:
+        if project_id not in self._downstreams:
+            self._downstreams[project_id] = connections_db.active_downstreams(project_id)
+        return self._downstreams[project_id]
+
+    def send(self) -> int:
+        jobs, self.jobs = self.jobs, []
+        queues.send_copy_jobs(jobs)
+        return len(jobs)
+
+
+def handle_sync_event(body: str, batch: FanOut | None = None) -> int:
     """One message of the sync-events queue: S3's manifest events, or our own initial-sync page or digest
-    check. Answers how many copy jobs it sent."""
+    check. Answers how many copy jobs it made (a manifest's are sent with the batch's, by `batch.send`)."""
+    if batch is None:
+        batch = FanOut()
+        made = handle_sync_event(body, batch)
+        batch.send()
+        return made
     data = json.loads(body)
     if isinstance(data, dict) and data.get("Event") == "s3:TestEvent":
         return 0  # sent once when a bucket's notifications are set up
@@ -36,19 +66,19 @@ def handle_sync_event(body: str) -> int:
         if not (key.startswith(storage.MANIFEST_PREFIX) and key.endswith(".json")):
             continue  # the buckets notify of manifests only; anything else is not ours to copy
         try:
-            sent += fan_out(bucket, key, record["s3"]["object"].get("versionId"))
+            sent += fan_out(bucket, key, record["s3"]["object"].get("versionId"), batch)
         except storage.UnknownManifest as exc:
             logger.error("manifest parked in the DLQ: no retry can read it", extra={"key": key, "why": str(exc)})
             queues.dead_letter(json.dumps({"Records": [record]}), str(exc))
     return sent
 
 
-def fan_out(bucket: str, key: str, version_id: str | None) -> int:
-    """Send one copy job per active connection of the manifest's project; answers how many."""
+def fan_out(bucket: str, key: str, version_id: str | None, batch: FanOut) -> int:
+    """One copy job per active connection of the manifest's project, for the batch to send; answers how many."""
     manifest = storage.read_manifest(bucket, key, version_id)
     if storage.bucket_name(manifest.company_id) != bucket:
         raise storage.UnknownManifest(f"{key} names company {manifest.company_id}, not the owner of {bucket}")
-    jobs = [copy_job(c, manifest) for c in connections_db.active_downstreams(manifest.project_id)]
-    queues.send_copy_jobs(jobs)
+    jobs = [copy_job(c, manifest) for c in batch.downstreams(manifest.project_id)]
+    batch.jobs += jobs
     logger.info("manifest fanned out", extra={"key": key, "version": manifest.version, "jobs": len(jobs)})
     return len(jobs)
