@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
@@ -38,6 +38,7 @@ from connectability.db.sync_counters import (
 )
 
 REVIEW = "REVIEW"
+ModelT = TypeVar("ModelT", RevisionItem, DrawingItem)
 
 
 @cache
@@ -213,9 +214,14 @@ def write_copy(write: CopyWrite) -> Written:
         with TransactWrite(connection=_low()) as tx:
             connection_pk = f"CONNECTION#{write.connection_id}"
             tx.condition_check(ConnectionItem, connection_pk, "CONNECTION", condition=ConnectionItem.status == "active")
-            tx.update(revision, actions=_actions(RevisionItem, write.revision), condition=_revision_as_seen(write))
+            if write.revision_seen is None:  # a new copy is put whole: the same item as an update would make
+                tx.save(_new(RevisionItem, revision, write.revision), condition=_revision_as_seen(write))
+            else:
+                tx.update(revision, actions=_actions(RevisionItem, write.revision), condition=_revision_as_seen(write))
             condition = _drawing_as_seen(write.drawing_seen)
-            if write.drawing:
+            if write.drawing and write.drawing_seen is None:
+                tx.save(_new(DrawingItem, drawing, write.drawing), condition=condition)
+            elif write.drawing:
                 tx.update(drawing, actions=_actions(DrawingItem, write.drawing), condition=condition)
             else:
                 tx.condition_check(DrawingItem, pk, drawing.sk, condition=condition)
@@ -245,6 +251,10 @@ def write_copy(write: CopyWrite) -> Written:
             return Written.changed
         raise
     return Written.applied
+
+
+def _new(model: type[ModelT], key: ModelT, values: dict[str, Any]) -> ModelT:
+    return model(key.pk, key.sk, **{k: v for k, v in values.items() if v is not None})
 
 
 def _actions(model: type[Item], values: dict[str, Any]) -> list[Action]:
