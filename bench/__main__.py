@@ -1,4 +1,6 @@
-"""`make bench`: what each operation costs in AWS calls, and each function's cold start (bench/cold.py).
+"""`make bench`: what each operation costs in AWS calls, each function's cold start (bench/cold.py), sync's calls
+per copy and latency (bench/sync.py, bench/latency.py), a big publish (bench/publish.py) and the initial sync's
+throughput against the floor and at scale (bench/throughput.py).
 
 AWS calls are counted on moto in-process, so the figures are exact and repeatable on a noisy machine.
 Import times are medians of fresh interpreters, reported as a ratio to a bare interpreter in the same run.
@@ -20,11 +22,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from bench import cold, publish
+from bench import cold, publish, throughput
 from bench.calls import Call, operation_name, wrapped_calls
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PUBLISH_SET = 500  # revisions in one publish (python -m bench.publish --revisions 2000 takes minutes on moto)
+THROUGHPUT = (2000, 5)  # initial sync: revisions x downstreams, against the floor
+SCALE = (500, 2000)  # initial sync into one downstream at growing sizes (bench.throughput --scale 10000 100000)
 
 
 @contextmanager
@@ -184,6 +188,17 @@ def main() -> None:
     print("\n".join(sync_latency()), flush=True)
     print()
     print(publish.report(publish.publish_big_set(PUBLISH_SET)), flush=True)
+    print()
+    print("\n".join(initial_sync_throughput()), flush=True)
+
+
+def initial_sync_throughput() -> list[str]:
+    """Against the floor at THROUGHPUT, then the scale runs (with memory), in one table."""
+    results = []
+    for revisions, downstreams, memory in [(*THROUGHPUT, False), *((n, 1, True) for n in SCALE)]:
+        with contextlib.redirect_stdout(io.StringIO()):  # Powertools prints its metrics when it has 100 unsent
+            results.append(throughput.measure(revisions, downstreams, memory))
+    return throughput.report(results)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,9 @@ Two ratios, floor time / sync time, each from this one run:
     five writes' work, and moto's share of the functions' time is reported beside);
   - at HELD seconds per AWS call: each side's own time (our code, botocore, PynamoDB; moto's taken out) plus
     HELD per counted call, as a round trip inside a region would take. This is what carries over to AWS.
-Memory: the largest growth of traced Python memory within one invocation, per function (tracemalloc), whose
-floor is what moto itself keeps of the invocation's writes.
+Memory: the peak of Python memory allocated within one invocation (tracemalloc, started with it), per function,
+on every TRACE_EVERY-th invocation, whose time is then left out: the time is the other invocations' time per
+message times all messages (tracing slows moto many times over). It includes what moto keeps of the writes.
 
     python -m bench.throughput --revisions 2000 --downstreams 5
     python -m bench.throughput --scale 2000 10000 100000     (one downstream each; 100,000 takes an hour)
@@ -36,6 +37,7 @@ from typing import Any
 from bench.calls import Call, operation_name, wrapped_calls
 
 HELD = 0.008
+TRACE_EVERY = 10  # invocations traced for memory: every 10th of each function (tracing slows moto many times)
 UP_ADMIN, REQUESTER = "gc-pm", "sub-pm"
 FANOUT, COPY = "SyncFanoutFunction", "SyncCopyFunction"
 QUEUES = (("SyncEventsQueue", FANOUT), ("CopyJobsQueue", COPY))
@@ -50,6 +52,8 @@ class Run:
     invocations: int = 0
     calls: Counter[str] = field(default_factory=Counter)
     peak_bytes: int = 0
+    messages: int = 0
+    timed_messages: int = 0  # in invocations not traced for memory (tracing is slow): the time figures' sample
 
 
 @dataclass
@@ -190,6 +194,7 @@ def drive(world: World, memory: bool) -> tuple[float, dict[str, Run]]:
 
     runs = {function: Run() for _, function in QUEUES}
     current: list[Run | None] = [None]
+    in_moto = [0.0]  # this invocation's time inside moto
 
     def counting(real: Call) -> Call:
         def counted(client: Any, operation: str, params: Any) -> Any:
@@ -201,7 +206,7 @@ def drive(world: World, memory: bool) -> tuple[float, dict[str, Run]]:
             try:
                 return real(client, operation, params)
             finally:
-                run.moto_seconds += time.perf_counter() - started
+                in_moto[0] += time.perf_counter() - started
 
         return counted
 
@@ -224,17 +229,23 @@ def drive(world: World, memory: bool) -> tuple[float, dict[str, Run]]:
                     handler = world.api.handler(function)
                     event = sqs_event(world.stack.physical_name(queue), got)
                     run = runs[function]
-                    if memory:
-                        base = tracemalloc.get_traced_memory()[0]
-                        tracemalloc.reset_peak()
-                    current[0] = run
+                    traced = memory and run.invocations % TRACE_EVERY == 0
+                    if traced:
+                        tracemalloc.start()
+                    current[0], in_moto[0] = run, 0.0
                     started = time.perf_counter()
                     answer = handler(event, LambdaContext(function))
-                    run.seconds += time.perf_counter() - started
+                    elapsed = time.perf_counter() - started
                     current[0] = None
-                    if memory:
-                        run.peak_bytes = max(run.peak_bytes, tracemalloc.get_traced_memory()[1] - base)
                     run.invocations += 1
+                    run.messages += len(got)
+                    if traced:
+                        run.peak_bytes = max(run.peak_bytes, tracemalloc.get_traced_memory()[1])
+                        tracemalloc.stop()
+                    else:
+                        run.timed_messages += len(got)
+                        run.seconds += elapsed
+                        run.moto_seconds += in_moto[0]
                     failed = {f["itemIdentifier"] for f in answer.get("batchItemFailures", [])}
                     if failed:
                         raise RuntimeError(f"{function} failed on {len(failed)} messages: the figures would lie")
@@ -242,6 +253,10 @@ def drive(world: World, memory: bool) -> tuple[float, dict[str, Run]]:
                         QueueUrl=world.urls[queue],
                         Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(got)],
                     )
+    for run in runs.values():  # the traced invocations' share, at the untraced ones' pace
+        if run.timed_messages:
+            run.seconds *= run.messages / run.timed_messages
+            run.moto_seconds *= run.messages / run.timed_messages
     return sum(r.seconds for r in runs.values()), runs
 
 
@@ -289,13 +304,7 @@ def measure(revisions: int, downstreams: int, memory: bool = False) -> Measured:
     with mock_aws():
         world = World(revisions, downstreams)
         connections = world.connect()
-        if memory:
-            tracemalloc.start()
-        try:
-            seconds, runs = drive(world, memory)
-        finally:
-            if memory:
-                tracemalloc.stop()
+        seconds, runs = drive(world, memory)
         world.complete(connections, revisions)
         floor_seconds, floor_moto = floor(world, revisions * downstreams)
     return Measured(revisions, downstreams, seconds, floor_seconds, floor_moto, runs)

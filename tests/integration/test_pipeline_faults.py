@@ -136,7 +136,7 @@ def call_api(sync: Sync, injector: Injector, method: str, path: str, user: str, 
         return None
 
 
-def scenario(sync: Sync, injector: Injector) -> None:
+def scenario(sync: Sync, injector: Injector) -> bool:
     """The story every fault point is tried on: publish two sheets, then edit one, delete the other and add a
     revision; faults apply to every AWS call the product makes (requests, manifests, fan-out, copies, mails)."""
     a = _publish(sync, injector, "E-1", area={"name": "Level 1"})
@@ -145,10 +145,14 @@ def scenario(sync: Sync, injector: Injector) -> None:
     if a:
         path = f"/projects/{sync.two.up}/drawings/{a['drawing_id']}"
         call_api(sync, injector, "PATCH", path, UP_ADMIN, {"title": "Edited"})
+    # a publish that died after its commit leaves its manifest to the outbox relay, a minute later: a delete
+    # before that reaches a downstream that never held the drawing, and no deletion is announced to it
+    announced = any(c["number"] == "E-2" for c in sync.review())
     if b:
         call_api(sync, injector, "DELETE", f"/projects/{sync.two.up}/drawings/{b['drawing_id']}", UP_ADMIN)
     _publish(sync, injector, "E-1", revision_number="2", area={"name": "Level 1"})
     settle(sync.pipeline, injector)
+    return announced
 
 
 def _publish(sync: Sync, injector: Injector, number: str, **given: Any) -> dict[str, Any] | None:
@@ -233,7 +237,7 @@ KINDS = ("crash", "throttle", "error", "timeout")
 def test_every_fault_point_of_the_pipeline_ends_exact(two: Connected, pipeline: Pipeline, injector: Injector) -> None:
     reference = fresh_pair(two, pipeline, 0)
     settle(pipeline)
-    scenario(reference, injector)
+    assert scenario(reference, injector)
     heal(reference)
     total, copies = injector.seen, injector.copies
     expected = outcome(reference)
@@ -247,14 +251,15 @@ def test_every_fault_point_of_the_pipeline_ends_exact(two: Connected, pipeline: 
         sync = fresh_pair(two, pipeline, n + 1)
         settle(pipeline)
         injector.at, injector.kind, injector.seen, injector.copies, injector.fired = at, kind, 0, 0, []
-        scenario(sync, injector)
+        held_before_delete = scenario(sync, injector)
         heal(sync)
         got = outcome(sync)
+        mails = [m for m in expected["mails"] if held_before_delete or m[0] != ("drawings_deleted", True)]
         where = f"fault {kind} at call {at} ({injector.fired})"
         assert got["state"] == expected["state"], where
         assert got["copies per upstream revision"] == expected["copies per upstream revision"], where
         assert got["counters"] == got["recount"], where
-        assert got["mails"] == expected["mails"], where
+        assert got["mails"] == mails, where
         assert injector.copies == copies, where  # every file copied once
         tried.append((at, kind, injector.fired[0] if injector.fired else "-"))
     print(f"\n{len(tried)} fault points tried of {total} AWS calls in the scenario:", tried)

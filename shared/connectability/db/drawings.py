@@ -233,18 +233,6 @@ def may_become_current(revision: RevisionItem) -> Condition:
     )
 
 
-@retry_conflicts
-def make_current(drawing: DrawingItem, revision: RevisionItem) -> bool:
-    """The newest published revision becomes current; publishing an older one leaves the current one."""
-    try:
-        drawing.update(actions=current_actions(revision), condition=may_become_current(revision))
-    except UpdateError as exc:
-        if error_code(exc) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
-
-
 # A delete's first transaction holds the drawing, its number, the duty to finish, SHARDS counter shards and
 # FIRST_CHUNK revisions; each later one SHARDS shards and LATER_CHUNK revisions (100 items at most).
 FIRST_CHUNK = 100 - 3 - SHARDS
@@ -373,40 +361,39 @@ def revisions_of(drawing_id: str) -> list[RevisionItem]:
 
 @retry_conflicts
 def publish(revision: RevisionItem, at: datetime) -> bool:
-    """Draft to published, counted in the project's published revisions in the same transaction; False if it
-    was not a draft any more, or its drawing was deleted (a concurrent publish or delete)."""
-    try:
-        with TransactWrite(connection=connection()) as tx:
-            tx.condition_check(
-                DrawingItem,
-                revision.pk,
-                f"DRAWING#{revision.drawing_id}",
-                condition=DrawingItem.deleted == False,  # noqa: E712 - a delete still finishing owns its revisions
-            )
-            tx.update(
-                revision,
-                actions=[RevisionItem.state.set("published"), RevisionItem.published_at.set(at)],
-                condition=RevisionItem.state == "draft",
-            )
-            tx.update(
-                published_shard(revision.project_id, revision.revision_id),
-                actions=[PublishedCountItem.published.add(1)],
-            )
-    except TransactWriteError as exc:
-        if condition_failed(exc):
+    """Draft to published in one transaction with its count and, if it is the newest, its drawing's current
+    revision; False if it was not a draft any more, or its drawing was deleted (a concurrent publish or delete).
+    A drawing that changed between the read and the write is read again."""
+    for _ in range(CHUNK_ATTEMPTS):
+        try:
+            drawing = DrawingItem.get(revision.pk, f"DRAWING#{revision.drawing_id}", consistent_read=True)
+        except DrawingItem.DoesNotExist:
             return False
-        raise
-    return True
+        if drawing.deleted:
+            return False  # a delete still finishing owns its revisions
+        try:
+            _publish_chunk([revision], {revision.drawing_id: drawing}, at)
+        except TransactWriteError as exc:
+            if not condition_failed(exc):
+                raise
+            reasons = exc.cancellation_reasons or []
+            if any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons[1:]):
+                return False  # not a draft any more
+            continue  # the drawing changed meanwhile
+        return True
+    return False
 
 
-def publish_many(revisions: list[RevisionItem], at: datetime) -> list[RevisionItem]:
-    """Publish drafts in transactions of up to a hundred items (revisions, their drawings' checks, the count's
-    shards), so a set of thousands takes tens of round trips; a chunk that lost a race to another change goes
-    one by one. Answers the revisions this call published."""
+def publish_many(revisions: list[RevisionItem], drawings: dict[str, DrawingItem], at: datetime) -> list[RevisionItem]:
+    """Publish drafts in transactions of up to a hundred items: the revisions, their drawings (each made current
+    by its newest revision of the chunk when that is newer than the current one), the count's shards. A chunk
+    is whole or nothing, so a publish that dies half-way leaves no revision published with its drawing behind;
+    a set of thousands takes tens of round trips. A chunk that lost a race to another change goes one by one.
+    Answers the revisions this call published. `drawings`: as read before, by id."""
     published: list[RevisionItem] = []
     for chunk in _publish_chunks(revisions):
         try:
-            _publish_chunk(chunk, at)
+            _publish_chunk(chunk, drawings, at)
             published += chunk
         except TransactWriteError as exc:
             if not condition_failed(exc):
@@ -429,11 +416,20 @@ def _publish_chunks(revisions: list[RevisionItem]) -> list[list[RevisionItem]]:
 
 
 @retry_conflicts
-def _publish_chunk(chunk: list[RevisionItem], at: datetime) -> None:
+def _publish_chunk(chunk: list[RevisionItem], drawings: dict[str, DrawingItem], at: datetime) -> None:
+    """Drawings first (one item each), then the revisions, then the count's shards."""
     pk = chunk[0].pk
+    newest: dict[str, RevisionItem] = {}
+    for revision in chunk:
+        if revision.seq > getattr(newest.get(revision.drawing_id), "seq", -1):
+            newest[revision.drawing_id] = revision
     with TransactWrite(connection=connection()) as tx:
-        for drawing_id in sorted({r.drawing_id for r in chunk}):
-            tx.condition_check(DrawingItem, pk, f"DRAWING#{drawing_id}", condition=DrawingItem.deleted == False)  # noqa: E712
+        for drawing_id, revision in sorted(newest.items()):
+            drawing = drawings.get(drawing_id)
+            if drawing is not None and (drawing.current_seq is None or drawing.current_seq < revision.seq):
+                tx.update(drawing, actions=current_actions(revision), condition=may_become_current(revision))
+            else:  # an older revision than the current one: published, the drawing left as it is
+                tx.condition_check(DrawingItem, pk, f"DRAWING#{drawing_id}", condition=DrawingItem.deleted == False)  # noqa: E712
         counts: Counter[str] = Counter()
         for revision in chunk:
             tx.update(
@@ -444,33 +440,6 @@ def _publish_chunk(chunk: list[RevisionItem], at: datetime) -> None:
             counts[published_shard(revision.project_id, revision.revision_id).sk] += 1
         for sk, count in sorted(counts.items()):
             tx.update(PublishedCountItem(pk, sk), actions=[PublishedCountItem.published.add(count)])
-
-
-def make_current_many(drawings: dict[str, DrawingItem], revisions: list[RevisionItem]) -> None:
-    """Each drawing's newest revision of these becomes current, a hundred drawings a transaction; a chunk that
-    meets a newer current revision (or a delete) goes one by one, each keeping what is newer."""
-    newest: dict[str, RevisionItem] = {}
-    for revision in revisions:
-        if revision.seq > getattr(newest.get(revision.drawing_id), "seq", -1):
-            newest[revision.drawing_id] = revision
-    chosen = [r for d, r in sorted(newest.items()) if d in drawings]
-    for start in range(0, len(chosen), TRANSACTION_ITEMS):
-        chunk = chosen[start : start + TRANSACTION_ITEMS]
-        try:
-            _current_chunk(drawings, chunk)
-        except TransactWriteError as exc:
-            if not condition_failed(exc):
-                raise
-            for revision in chunk:
-                make_current(drawings[revision.drawing_id], revision)
-
-
-@retry_conflicts
-def _current_chunk(drawings: dict[str, DrawingItem], chunk: list[RevisionItem]) -> None:
-    with TransactWrite(connection=connection()) as tx:
-        for revision in chunk:
-            drawing = drawings[revision.drawing_id]
-            tx.update(drawing, actions=current_actions(revision), condition=may_become_current(revision))
 
 
 TRANSACTION_ITEMS = 100

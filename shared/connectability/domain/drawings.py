@@ -353,8 +353,7 @@ def publish(caller: Caller, project_id: str, body: PublishRequest) -> Published:
         )
     now = utcnow()
     with manifests_follow(project_id, found.values()):
-        published = db.publish_many(sorted(found.values(), key=lambda r: (r.drawing_id, r.seq)), now)
-        db.make_current_many(drawings, published)
+        published = db.publish_many(sorted(found.values(), key=lambda r: (r.drawing_id, r.seq)), drawings, now)
     return Published(published=[i for i in ids if i in {r.revision_id for r in published}])
 
 
