@@ -52,6 +52,7 @@ class Run:
     invocations: int = 0
     calls: Counter[str] = field(default_factory=Counter)
     peak_bytes: int = 0
+    moto_by_operation: dict[str, float] = field(default_factory=dict)  # seconds, in the timed invocations
     messages: int = 0
     timed_messages: int = 0  # in invocations not traced for memory (tracing is slow): the time figures' sample
 
@@ -195,18 +196,22 @@ def drive(world: World, memory: bool) -> tuple[float, dict[str, Run]]:
     runs = {function: Run() for _, function in QUEUES}
     current: list[Run | None] = [None]
     in_moto = [0.0]  # this invocation's time inside moto
+    by_operation: dict[str, float] = {}
 
     def counting(real: Call) -> Call:
         def counted(client: Any, operation: str, params: Any) -> Any:
             run = current[0]
             if run is None:
                 return real(client, operation, params)
-            run.calls[operation_name(client, operation)] += 1
+            name = operation_name(client, operation)
+            run.calls[name] += 1
             started = time.perf_counter()
             try:
                 return real(client, operation, params)
             finally:
-                in_moto[0] += time.perf_counter() - started
+                spent = time.perf_counter() - started
+                in_moto[0] += spent
+                by_operation[name] = by_operation.get(name, 0.0) + spent
 
         return counted
 
@@ -233,6 +238,7 @@ def drive(world: World, memory: bool) -> tuple[float, dict[str, Run]]:
                     if traced:
                         tracemalloc.start()
                     current[0], in_moto[0] = run, 0.0
+                    by_operation.clear()
                     started = time.perf_counter()
                     answer = handler(event, LambdaContext(function))
                     elapsed = time.perf_counter() - started
@@ -246,6 +252,8 @@ def drive(world: World, memory: bool) -> tuple[float, dict[str, Run]]:
                         run.timed_messages += len(got)
                         run.seconds += elapsed
                         run.moto_seconds += in_moto[0]
+                        for name, spent in by_operation.items():
+                            run.moto_by_operation[name] = run.moto_by_operation.get(name, 0.0) + spent
                     failed = {f["itemIdentifier"] for f in answer.get("batchItemFailures", [])}
                     if failed:
                         raise RuntimeError(f"{function} failed on {len(failed)} messages: the figures would lie")
@@ -315,7 +323,7 @@ def report(results: list[Measured]) -> list[str]:
         "Initial sync, handlers invoked directly with full batches (moto in-process); floor = 1 CopyObject + "
         "1 DynamoDB write per copy in a bare loop, same run",
         f"  {'revisions x downstreams':>24} {'copies/s':>9} {'floor/s':>8} {'ratio':>6} {'moto %':>7} "
-        f"{'ratio at 8 ms':>13} {'calls/copy':>10} {'ms/copy':>8} {'peak MiB fan-out, copy':>22}",
+        f"{'ratio at 8 ms':>13} {'calls/copy':>10} {'ms/copy':>8} {'own ms/copy':>11} {'peak MiB fan-out, copy':>22}",
     ]
     for m in results:
         peaks = "-"
@@ -324,11 +332,22 @@ def report(results: list[Measured]) -> list[str]:
         lines.append(
             f"  {f'{m.revisions} x {m.downstreams}':>24} {m.copies / m.seconds:>9.1f} "
             f"{m.copies / m.floor_seconds:>8.1f} {m.ratio:>6.0%} {m.moto_seconds / m.seconds:>7.0%} "
-            f"{m.ratio_at(HELD):>13.0%} {m.calls / m.copies:>10.2f} {1000 * m.seconds / m.copies:>8.2f} {peaks:>22}"
+            f"{m.ratio_at(HELD):>13.0%} {m.calls / m.copies:>10.2f} {1000 * m.seconds / m.copies:>8.2f} "
+            f"{1000 * (m.seconds - m.moto_seconds) / m.copies:>11.2f} {peaks:>22}"
         )
+    for m in results:
+        spent: dict[str, float] = {}
+        for r in m.runs.values():
+            for op, t in r.moto_by_operation.items():
+                spent[op] = spent.get(op, 0.0) + t
+        calls: Counter[str] = sum((r.calls for r in m.runs.values()), Counter())
+        top = sorted(spent.items(), key=lambda kv: -kv[1])[:3]
+        slowest = ", ".join(f"{op} {1000 * t / calls[op]:.1f} ms" for op, t in top)
+        lines.append(f"  moto's slowest at {m.revisions} x {m.downstreams}, per call: {slowest}")
     lines += [
         "  ratio: floor time / sync time on moto; moto %: moto's own share of the sync functions' time;",
-        "  ratio at 8 ms: both sides' own time measured (moto's taken out) plus 8 ms per counted AWS call",
+        "  ratio at 8 ms: both sides' own time measured (moto's taken out) plus 8 ms per counted AWS call;",
+        "  own ms/copy: the functions' time less moto's (our code, botocore, PynamoDB), what must stay flat",
     ]
     return lines
 
