@@ -1,5 +1,5 @@
 """What a cold start imports: the X-Ray SDK only where tracing is on, no pydantic-settings, and no Powertools
-resolver or event class a function does not use."""
+resolver or event class a function does not use; what its clients cost: one botocore session, and no boto3."""
 
 from __future__ import annotations
 
@@ -106,3 +106,26 @@ def test_a_package_whose_init_does_more_than_import_is_left_alone() -> None:
     spec = importlib.util.find_spec("aws_lambda_powertools")  # its __init__ sets up Powertools' logging
     assert spec is not None
     assert lazy_packages.exports(spec) is None
+
+
+def test_every_client_and_pynamodb_share_one_botocore_session() -> None:
+    code = """
+import botocore.session
+made = []
+real = botocore.session.Session.__init__
+def count(self, *args, **kwargs):
+    made.append(self)
+    real(self, *args, **kwargs)
+botocore.session.Session.__init__ = count
+import os
+os.environ.update(TABLE_NAME="t", AWS_DEFAULT_REGION="us-east-1")
+from connectability import aws
+from connectability.db import base, drawings
+aws.s3(), aws.sqs()
+drawings.connection().client
+base.Item._get_connection().connection.client
+assert len(made) == 1, made
+import sys
+assert "boto3" not in sys.modules
+"""
+    _loaded_by(code)

@@ -305,7 +305,7 @@ def _send_once() -> Any:
     """The SES send wrapped in Powertools idempotency, built on first use (the table name comes from settings)."""
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, idempotent_function
 
-    store = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table_name)
+    store = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table_name, boto3_client=aws.dynamodb())
     return idempotent_function(data_keyword_argument="delivery", persistence_store=store, config=idempotency_config())(
         _send
     )
