@@ -15,7 +15,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from connectability import aws
 from connectability.config import get_settings
@@ -243,8 +243,10 @@ def outbox(days: int = 2) -> list[OutboxMessage]:
 
 # -- sending --------------------------------------------------------------------------------------------------
 class Delivery(BaseModel):
-    """One message to one recipient; (event_id, to) is its idempotency key (R39)."""
+    """One message to one recipient; (event_id, to) is its idempotency key (R39). Built on first use: only notify
+    sends, and every function that emits events imports this module."""
 
+    model_config = ConfigDict(defer_build=True)
     event_id: str
     to: str
     subject: str
