@@ -7,6 +7,9 @@ and, in other fresh interpreters without tracemalloc, the wall time of that firs
 after it (medians). A cold start is the import plus the first call: work moved from one to the other shows.
 The harness (moto, and the botocore and pydantic it loads) is in place first, so the peak is the function's own;
 moto's own time is in both the first and the warm calls.
+The code is measured as `sam build` ships it, in a scratch copy: the shared layer built by shared/Makefile where
+there is one (with its bytecode), else its sources; the functions' sources. No bytecode is written meanwhile:
+Lambda cannot write any, and a developer's __pycache__ would flatter the sources.
 `python -m bench.cold` prints them; `--against REF` measures that git revision's shared/ and functions/ in the
 same run, row by row; `make bench` prints them after the call counts.
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -61,27 +65,41 @@ def handler_modules() -> list[str]:
     return sorted({spec.handler.rsplit(".", 1)[0] for spec in load().functions.values()})
 
 
-def _environment(code_root: Path) -> dict[str, str]:
-    paths = [code_root / "shared", code_root / "functions", ROOT]
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in paths)}
+def shipped(source: Path, into: Path) -> list[Path]:
+    """The import paths of the code at `source` as `sam build` ships it, built in `into`: shared/ by its Makefile
+    where it has one (template.yaml, SharedLayer), else as it is; functions/ as it is. No __pycache__ copied."""
+    no_caches = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(source / "functions", into / "functions", ignore=no_caches)
+    if (source / "shared" / "Makefile").exists():
+        layer = into / "layer"
+        build = ["make", "-s", "-C", str(source / "shared"), "build-SharedLayer"]
+        subprocess.run([*build, f"ARTIFACTS_DIR={layer}", f"PYTHON={sys.executable}"], check=True)
+        return [layer / "python", into / "functions"]
+    shutil.copytree(source / "shared", into / "shared", ignore=no_caches)
+    return [into / "shared", into / "functions"]
 
 
-def import_seconds(code: str, runs: int = 5, code_root: Path = ROOT) -> float:
-    """Median wall time of a fresh interpreter running `code` (imports from code_root's shared/ and functions/)."""
+def _environment(paths: list[Path]) -> dict[str, str]:
+    searched = os.pathsep.join(str(p) for p in [*paths, ROOT])
+    return {**os.environ, "PYTHONPATH": searched, "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def import_seconds(code: str, paths: list[Path], runs: int = 5) -> float:
+    """Median wall time of a fresh interpreter running `code` (importing the code at `paths`)."""
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_environment(code_root), check=True)
+        subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_environment(paths), check=True)
         times.append(time.perf_counter() - started)
     return statistics.median(times)
 
 
-def _first_call(module: str, code_root: Path, traced: bool) -> dict[str, float]:
+def _first_call(module: str, paths: list[Path], traced: bool) -> dict[str, float]:
     sample = sorted((ROOT / "events" / module.split(".")[0]).glob("*.json"))[0]
     answer = subprocess.run(
         [sys.executable, "-c", _FIRST_CALL, module, str(sample), "traced" if traced else "timed"],
         cwd=ROOT,
-        env=_environment(code_root),
+        env=_environment(paths),
         check=True,
         capture_output=True,
         text=True,
@@ -89,14 +107,14 @@ def _first_call(module: str, code_root: Path, traced: bool) -> dict[str, float]:
     return dict(json.loads(answer.stdout.strip().splitlines()[-1]))
 
 
-def first_invocation_peak(module: str, code_root: Path = ROOT) -> int:
+def first_invocation_peak(module: str, paths: list[Path]) -> int:
     """Bytes at the Python memory peak of importing the handler and handling its first sample event."""
-    return int(_first_call(module, code_root, traced=True)["peak"])
+    return int(_first_call(module, paths, traced=True)["peak"])
 
 
-def invocation_seconds(module: str, runs: int = 3, code_root: Path = ROOT) -> tuple[float, float]:
+def invocation_seconds(module: str, paths: list[Path], runs: int = 3) -> tuple[float, float]:
     """Medians over fresh interpreters of the first call's wall time and of a warm call's (its sample event)."""
-    answers = [_first_call(module, code_root, traced=False) for _ in range(runs)]
+    answers = [_first_call(module, paths, traced=False) for _ in range(runs)]
     return statistics.median(a["first"] for a in answers), statistics.median(a["warm"] for a in answers)
 
 
@@ -110,24 +128,21 @@ class ColdStart:
     warm_seconds: float
 
 
-def measure(module: str, code: str, code_root: Path, runs: int) -> ColdStart:
-    first, warm = invocation_seconds(module, 3, code_root)
+def measure(module: str, code: str, paths: list[Path], runs: int) -> ColdStart:
+    first, warm = invocation_seconds(module, paths)
     return ColdStart(
-        module,
-        code,
-        import_seconds(f"import {module}", runs, code_root),
-        first_invocation_peak(module, code_root),
-        first,
-        warm,
+        module, code, import_seconds(f"import {module}", paths, runs), first_invocation_peak(module, paths), first, warm
     )
 
 
-def cold_starts(runs: int = 5, against: dict[str, Path] | None = None) -> tuple[float, list[ColdStart]]:
-    """The bare interpreter's time, then each handler module's cold start (and each other revision's, row by row)."""
-    roots = {"": ROOT, **(against or {})}
-    bare = import_seconds("pass", runs)
-    rows = [measure(m, code, root, runs) for m in handler_modules() for code, root in roots.items()]
-    return bare, rows
+def cold_starts(runs: int = 5, against: str | None = None) -> tuple[float, list[ColdStart]]:
+    """The bare interpreter's time, then each handler module's cold start (and the other revision's, row by row)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        codes = {"": shipped(ROOT, Path(scratch) / "tree")}
+        if against:
+            codes[against] = shipped(_export(against, Path(scratch) / "source"), Path(scratch) / "revision")
+        bare = import_seconds("pass", [], runs)
+        return bare, [measure(m, code, paths, runs) for m in handler_modules() for code, paths in codes.items()]
 
 
 def _export(revision: str, into: Path) -> Path:
@@ -135,6 +150,7 @@ def _export(revision: str, into: Path) -> Path:
     archive = subprocess.run(
         ["git", "archive", revision, "shared", "functions"], cwd=ROOT, check=True, capture_output=True
     ).stdout
+    into.mkdir(parents=True)
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
     return into
 
@@ -144,9 +160,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--against", metavar="REF", help="also measure this git revision, row by row")
     parser.add_argument("--runs", type=int, default=5, help="fresh interpreters per import median")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as scratch:
-        against = {args.against: _export(args.against, Path(scratch))} if args.against else None
-        bare, rows = cold_starts(args.runs, against)
+    bare, rows = cold_starts(args.runs, args.against)
     print(f"Cold start: import (median of {args.runs} fresh interpreters, ratio to a bare one in this run);")
     print("first invocation (import + one sample event of events/, on moto): memory peak (tracemalloc),")
     print("wall time of the first call and of a warm call after it (medians of 3 fresh interpreters)")
