@@ -1,7 +1,9 @@
 """Cold starts of every function: its import, and its first invocation.
 
 Import: the median of fresh interpreters importing the handler's module, as a ratio to a bare interpreter in the
-same run (the machine is shared; only same-run ratios mean anything). First invocation: in a fresh interpreter on
+same run (the machine is shared; only same-run ratios mean anything), in wall time and in CPU time (user + system,
+which others' load on the machine disturbs far less). Revisions and the bare interpreter take turns, run by run,
+so that a change in the machine's load falls on all of them alike. First invocation: in a fresh interpreter on
 moto, the Python memory peak (tracemalloc) of importing the handler and handling its sample event of events/,
 and, in other fresh interpreters without tracemalloc, the wall time of that first call and of the warm calls
 after it (medians). A cold start is the import plus the first call: work moved from one to the other shows.
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -29,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+Seconds = tuple[float, float]  # wall, CPU
 
 _FIRST_CALL = """
 import importlib, json, sys, time, tracemalloc
@@ -45,16 +49,17 @@ with mock_aws():
         tracemalloc.start()
     handler = importlib.import_module(module).lambda_handler
     context = LambdaContext(module.split(".")[0])
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     handler(event, context)
-    first = time.perf_counter() - started
+    first, first_cpu = time.perf_counter() - started, time.process_time() - cpu
     peak = tracemalloc.get_traced_memory()[1]
     warm = []
     for _ in range(0 if traced else 10):
         started = time.perf_counter()
         handler(event, context)
         warm.append(time.perf_counter() - started)
-print(json.dumps({"peak": peak, "first": first, "warm": sorted(warm)[len(warm) // 2] if warm else 0.0}))
+warm = sorted(warm)[len(warm) // 2] if warm else 0.0
+print(json.dumps({"peak": peak, "first": first, "first_cpu": first_cpu, "warm": warm}))
 """
 
 
@@ -84,14 +89,27 @@ def _environment(paths: list[Path]) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": searched, "PYTHONDONTWRITEBYTECODE": "1"}
 
 
-def import_seconds(code: str, paths: list[Path], runs: int = 5) -> float:
-    """Median wall time of a fresh interpreter running `code` (importing the code at `paths`)."""
-    times = []
+def _timed(code: str, paths: list[Path]) -> Seconds:
+    """Wall and CPU seconds of a fresh interpreter running `code` (importing the code at `paths`)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_environment(paths), check=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+
+
+def import_seconds(codes: dict[str, str], paths: dict[str, list[Path]], runs: int = 5) -> dict[str, Seconds]:
+    """Median wall and CPU seconds of each of `codes` in fresh interpreters, each importing from its `paths`;
+    they take turns, run by run."""
+    samples: dict[str, list[Seconds]] = {name: [] for name in codes}
     for _ in range(runs):
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_environment(paths), check=True)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        for name, code in codes.items():
+            samples[name].append(_timed(code, paths[name]))
+    return {
+        name: (statistics.median(w for w, _ in taken), statistics.median(c for _, c in taken))
+        for name, taken in samples.items()
+    }
 
 
 def _first_call(module: str, paths: list[Path], traced: bool) -> dict[str, float]:
@@ -112,10 +130,10 @@ def first_invocation_peak(module: str, paths: list[Path]) -> int:
     return int(_first_call(module, paths, traced=True)["peak"])
 
 
-def invocation_seconds(module: str, paths: list[Path], runs: int = 3) -> tuple[float, float]:
-    """Medians over fresh interpreters of the first call's wall time and of a warm call's (its sample event)."""
+def invocation_seconds(module: str, paths: list[Path], runs: int = 3) -> tuple[float, float, float]:
+    """Medians over fresh interpreters of the first call's wall and CPU time, and of a warm call's wall time."""
     answers = [_first_call(module, paths, traced=False) for _ in range(runs)]
-    return statistics.median(a["first"] for a in answers), statistics.median(a["warm"] for a in answers)
+    return tuple(statistics.median(a[key] for a in answers) for key in ("first", "first_cpu", "warm"))  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -123,26 +141,32 @@ class ColdStart:
     module: str
     code: str  # "" for this working tree, else the git revision measured
     import_seconds: float
+    import_cpu_seconds: float
     peak_bytes: int
     first_seconds: float
+    first_cpu_seconds: float
     warm_seconds: float
 
 
-def measure(module: str, code: str, paths: list[Path], runs: int) -> ColdStart:
-    first, warm = invocation_seconds(module, paths)
-    return ColdStart(
-        module, code, import_seconds(f"import {module}", paths, runs), first_invocation_peak(module, paths), first, warm
-    )
-
-
-def cold_starts(runs: int = 5, against: str | None = None) -> tuple[float, list[ColdStart]]:
-    """The bare interpreter's time, then each handler module's cold start (and the other revision's, row by row)."""
+def cold_starts(runs: int = 5, against: str | None = None) -> tuple[Seconds, list[ColdStart]]:
+    """The bare interpreter's wall and CPU time, then each handler module's cold start (and the other revision's,
+    row by row)."""
     with tempfile.TemporaryDirectory() as scratch:
         codes = {"": shipped(ROOT, Path(scratch) / "tree")}
         if against:
             codes[against] = shipped(_export(against, Path(scratch) / "source"), Path(scratch) / "revision")
-        bare = import_seconds("pass", [], runs)
-        return bare, [measure(m, code, paths, runs) for m in handler_modules() for code, paths in codes.items()]
+        bares, rows = [], []
+        for module in handler_modules():
+            imports = import_seconds(
+                {"bare": "pass", **{code: f"import {module}" for code in codes}}, {"bare": [], **codes}, runs
+            )
+            bares.append(imports["bare"])
+            for code, paths in codes.items():
+                first, first_cpu, warm = invocation_seconds(module, paths)
+                peak = first_invocation_peak(module, paths)
+                rows.append(ColdStart(module, code, *imports[code], peak, first, first_cpu, warm))
+        bare = (statistics.median(w for w, _ in bares), statistics.median(c for _, c in bares))
+        return bare, rows
 
 
 def _export(revision: str, into: Path) -> Path:
@@ -160,16 +184,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--against", metavar="REF", help="also measure this git revision, row by row")
     parser.add_argument("--runs", type=int, default=5, help="fresh interpreters per import median")
     args = parser.parse_args(argv)
-    bare, rows = cold_starts(args.runs, args.against)
-    print(f"Cold start: import (median of {args.runs} fresh interpreters, ratio to a bare one in this run);")
-    print("first invocation (import + one sample event of events/, on moto): memory peak (tracemalloc),")
-    print("wall time of the first call and of a warm call after it (medians of 3 fresh interpreters)")
-    print(f"  {bare * 1000:7.0f} ms  x{1:5.1f}                                  bare interpreter")
+    (bare, bare_cpu), rows = cold_starts(args.runs, args.against)
+    print(f"Cold start: import (median of {args.runs} fresh interpreters; wall and CPU time, each with its ratio to")
+    print("a bare interpreter in this run); first invocation (import + one sample event of events/, on moto):")
+    print("memory peak (tracemalloc); the first call's wall and CPU time and a warm call's wall time (medians of 3)")
+    print(f"  {'import wall':>17}  {'import CPU':>17}  {'peak':>8}  {'first call':>17}  {'warm':>7}")
+    print(f"  {bare * 1000:7.0f} ms x{1:5.1f}  {bare_cpu * 1000:7.0f} ms x{1:5.1f}  {'':>8}  {'':>17}  {'':>7}  bare")
     for r in rows:
         label = f"{r.module} ({r.code})" if r.code else r.module
         print(
-            f"  {r.import_seconds * 1000:7.0f} ms  x{r.import_seconds / bare:5.1f}  {r.peak_bytes / 2**20:6.1f} MiB"
-            f"  first {r.first_seconds * 1000:6.1f} ms  warm {r.warm_seconds * 1000:6.1f} ms  {label}"
+            f"  {r.import_seconds * 1000:7.0f} ms x{r.import_seconds / bare:5.1f}"
+            f"  {r.import_cpu_seconds * 1000:7.0f} ms x{r.import_cpu_seconds / bare_cpu:5.1f}"
+            f"  {r.peak_bytes / 2**20:4.1f} MiB"
+            f"  {r.first_seconds * 1000:6.1f} / {r.first_cpu_seconds * 1000:6.1f} ms"
+            f"  {r.warm_seconds * 1000:4.1f} ms  {label}"
         )
 
 
