@@ -181,7 +181,7 @@ def main() -> None:
         detail = ", ".join(f"{op} {n}" for op, n in sorted(calls.items()))
         print(f"  {sum(calls.values()):4d}  {name}\n        {detail}")
     print()
-    cold.main()
+    cold.main([])
     print()
     print("\n".join(sync_costs()), flush=True)
     print()

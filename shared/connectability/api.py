@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler.router import Router
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from pynamodb.exceptions import PynamoDBException
 
 from connectability.config import get_settings
@@ -36,12 +36,18 @@ Limit = Annotated[int, Query(ge=1, le=200, description="Items per page (1..200).
 NextToken = Annotated[str | None, Query(max_length=2048, description="From the previous page's next_token.")]
 
 
+# The error models document the API (OpenAPI) only: answers are built as plain dicts. So they are built when the
+# document is, never in a Lambda cold start.
 class ErrorDetail(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     field: str
     message: str
 
 
 class ErrorInfo(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     code: str
     message: str
     rule: str | None = None
@@ -50,6 +56,8 @@ class ErrorInfo(BaseModel):
 
 class ErrorBody(BaseModel):
     """The one error shape of the API (docs/api.md, Errors)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     error: ErrorInfo
 

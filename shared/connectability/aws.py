@@ -1,47 +1,72 @@
-"""boto3 clients, created on first use and reused for the life of the execution environment.
+"""AWS clients: one botocore session per process, each client made on first use and kept for the environment's life.
 
-boto3 itself is imported on first use too: a cold start that needs no client does not pay for it."""
+One session for every client, PynamoDB's included (connectability.db.base hands it to PynamoDB): a session reads
+and parses botocore's endpoint and service data (endpoints.json alone is about a megabyte of JSON) when it makes
+its first client, and PynamoDB otherwise makes a session of its own for every model and low-level connection.
+Clients come from botocore directly: boto3's wrapper adds only resources and S3's transfer methods, neither used.
+"""
 
 from __future__ import annotations
 
+import threading
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
+
+from botocore.config import Config
+from botocore.session import Session
 
 from connectability.config import get_settings
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_ses import SESClient
     from mypy_boto3_sqs import SQSClient
 
 
+class _OneAtATime(Session):
+    """A session that makes one client at a time: threads (manifests' writers) may ask at once, and botocore's
+    client creation is not thread-safe."""
+
+    _creating = threading.Lock()
+
+    def create_client(self, *args: Any, **kwargs: Any) -> Any:
+        with self._creating:
+            return super().create_client(*args, **kwargs)
+
+
+@cache
+def session() -> Session:
+    """The process's one botocore session."""
+    return _OneAtATime()
+
+
 @cache
 def s3() -> S3Client:
     """SigV4 for presigned URLs; path-style addressing only where an emulator stands in for S3."""
-    import boto3
-    from botocore.config import Config
-
     config = Config(
         signature_version="s3v4", s3={"addressing_style": "path" if get_settings().aws_endpoint_url else "virtual"}
     )
-    return boto3.client("s3", config=config)
+    return cast("S3Client", session().create_client("s3", config=config))
 
 
 @cache
 def sqs() -> SQSClient:
-    import boto3
-
-    return boto3.client("sqs")
+    return cast("SQSClient", session().create_client("sqs"))
 
 
 @cache
 def ses() -> SESClient:
-    import boto3
+    return cast("SESClient", session().create_client("ses"))
 
-    return boto3.client("ses")
+
+@cache
+def dynamodb() -> DynamoDBClient:
+    """Powertools idempotency's client (PynamoDB makes its own from the same session)."""
+    return cast("DynamoDBClient", session().create_client("dynamodb"))
 
 
 def reset_clients() -> None:
-    """Forget cached clients (tests switch between moto in-process and moto's server)."""
-    for factory in (s3, sqs, ses):
+    """Forget the session and cached clients (tests switch between moto in-process and moto's server)."""
+    for factory in (session, s3, sqs, ses, dynamodb):
         factory.cache_clear()

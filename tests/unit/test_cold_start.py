@@ -1,7 +1,9 @@
-"""What a cold start imports: the X-Ray SDK only where tracing is on, and no pydantic-settings at all."""
+"""What a cold start imports: the X-Ray SDK only where tracing is on, no pydantic-settings, and no Powertools
+resolver or event class a function does not use; what its clients cost: one botocore session, and no boto3."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -9,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from connectability import lazy_packages
 from connectability.config import from_environment
 from connectability.observability import Untraced, tracing_on
 
@@ -58,3 +61,71 @@ def test_a_handler_imports_the_xray_sdk_only_where_tracing_is_on(tracing: bool) 
     loaded = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True).stdout
     assert ("'aws_xray_sdk'" in loaded) is tracing
     assert "'pydantic_settings'" not in loaded
+
+
+def _loaded_by(code: str) -> set[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("POWERTOOLS_TRACE_DISABLED", "LAMBDA_TASK_ROOT")}
+    env["PYTHONPATH"] = os.pathsep.join(str(ROOT / p) for p in ("shared", "functions", "."))
+    code += "\nimport sys; print(' '.join(sorted(sys.modules)))"
+    answer = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
+    return set(answer.stdout.split())
+
+
+@pytest.mark.parametrize("module", ["connections_api.app", "sync_copy.app"])
+def test_a_handler_imports_no_powertools_resolver_or_event_class_it_does_not_use(module: str) -> None:
+    loaded = _loaded_by(f"import {module}")
+    unused = {
+        "aws_lambda_powertools.event_handler.appsync",
+        "aws_lambda_powertools.event_handler.bedrock_agent",
+        "aws_lambda_powertools.event_handler.vpc_lattice",
+        "aws_lambda_powertools.utilities.data_classes.appsync_resolver_event",
+        "aws_lambda_powertools.utilities.data_classes.code_pipeline_job_event",
+        "aws_lambda_powertools.utilities.parser",  # the batch utility loads its models if pydantic came first
+    }
+    assert loaded & unused == set()
+
+
+def test_the_stand_ins_give_every_name_the_real_packages_export() -> None:
+    code = """
+import importlib.util, sys
+from connectability import lazy_packages
+lazy_packages.install()
+for name in lazy_packages.PACKAGES:
+    stand_in = sys.modules[name]
+    real = importlib.util.module_from_spec(importlib.util.find_spec(name))
+    real.__spec__.loader.exec_module(real)
+    assert sorted(stand_in.__all__) == sorted(real.__all__), name
+    assert all(getattr(stand_in, n) is getattr(real, n) for n in real.__all__), name
+from aws_lambda_powertools.event_handler import content_types  # a submodule, as the real package gives it
+assert content_types.APPLICATION_JSON == "application/json"
+"""
+    _loaded_by(code)
+
+
+def test_a_package_whose_init_does_more_than_import_is_left_alone() -> None:
+    spec = importlib.util.find_spec("aws_lambda_powertools")  # its __init__ sets up Powertools' logging
+    assert spec is not None
+    assert lazy_packages.exports(spec) is None
+
+
+def test_every_client_and_pynamodb_share_one_botocore_session() -> None:
+    code = """
+import botocore.session
+made = []
+real = botocore.session.Session.__init__
+def count(self, *args, **kwargs):
+    made.append(self)
+    real(self, *args, **kwargs)
+botocore.session.Session.__init__ = count
+import os
+os.environ.update(TABLE_NAME="t", AWS_DEFAULT_REGION="us-east-1")
+from connectability import aws
+from connectability.db import base, drawings
+aws.s3(), aws.sqs()
+drawings.connection().client
+base.Item._get_connection().connection.client
+assert len(made) == 1, made
+import sys
+assert "boto3" not in sys.modules
+"""
+    _loaded_by(code)

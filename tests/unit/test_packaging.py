@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -149,3 +150,17 @@ def test_stack_names_fit_company_bucket_names() -> None:
     names |= {config[env]["deploy"]["parameters"]["stack_name"] for env in ("dev", "prod")}
     for name in names:
         assert re.fullmatch(r"[a-z0-9][a-z0-9-]{0,31}", name), name
+
+
+def test_the_shared_layer_ships_every_module_with_its_bytecode(tmp_path: Path) -> None:
+    # Lambda cannot write __pycache__: without the layer's own bytecode, every cold start compiles each module.
+    assert load().resources["SharedLayer"]["Metadata"]["BuildMethod"] == "makefile"
+    build = ["make", "-s", "-C", str(ROOT / "shared"), "build-SharedLayer", f"ARTIFACTS_DIR={tmp_path}"]
+    subprocess.run([*build, f"PYTHON={sys.executable}"], check=True)
+    package = tmp_path / "python" / "connectability"
+    sources = sorted(p.relative_to(package) for p in package.rglob("*.py"))
+    assert sources == sorted(p.relative_to(ROOT / "shared/connectability") for p in ROOT.glob("shared/**/*.py"))
+    for source in sources:
+        cached = Path(importlib.util.cache_from_source(str(package / source)))
+        # Flags 0b01: checked against a hash of the source, never its timestamp, and only if asked (unchecked).
+        assert int.from_bytes(cached.read_bytes()[4:8], "little") == 0b01, source

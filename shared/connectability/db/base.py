@@ -11,17 +11,29 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
+import pynamodb.connection.base
+from botocore.session import Session
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import PynamoDBException, QueryError
 from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from connectability import aws
 from connectability.config import get_settings
 from connectability.errors import InvalidInput
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+# PynamoDB makes a botocore session (`get_session()`) for each model's connection and each low-level one, and each
+# session parses botocore's endpoint and service data again for its client: give them all the process's one.
+def _one_session(env_vars: Any = None) -> Session:
+    return aws.session()
+
+
+pynamodb.connection.base.get_session = _one_session
 
 
 class _SettingsBackedMeta(type):

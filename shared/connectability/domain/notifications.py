@@ -15,7 +15,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from connectability import aws
 from connectability.config import get_settings
@@ -243,8 +243,10 @@ def outbox(days: int = 2) -> list[OutboxMessage]:
 
 # -- sending --------------------------------------------------------------------------------------------------
 class Delivery(BaseModel):
-    """One message to one recipient; (event_id, to) is its idempotency key (R39)."""
+    """One message to one recipient; (event_id, to) is its idempotency key (R39). Built on first use: only notify
+    sends, and every function that emits events imports this module."""
 
+    model_config = ConfigDict(defer_build=True)
     event_id: str
     to: str
     subject: str
@@ -305,7 +307,7 @@ def _send_once() -> Any:
     """The SES send wrapped in Powertools idempotency, built on first use (the table name comes from settings)."""
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, idempotent_function
 
-    store = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table_name)
+    store = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table_name, boto3_client=aws.dynamodb())
     return idempotent_function(data_keyword_argument="delivery", persistence_store=store, config=idempotency_config())(
         _send
     )
