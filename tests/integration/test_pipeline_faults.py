@@ -106,8 +106,10 @@ def settle(pipeline: Pipeline, injector: Injector | None = None, rounds: int = 6
                 with injector.live() if injector else _nothing():
                     answer = handler(sqs_event(name, messages), LambdaContext(source.function))
                 failed = {f["itemIdentifier"] for f in answer.get("batchItemFailures", [])}
-            except (Crash, ClientError, ReadTimeoutError):
+            except (Crash, ClientError, ReadTimeoutError) as exc:
                 failed = {m["MessageId"] for m in messages}  # the invocation died: the batch comes back
+                if isinstance(exc, Crash):
+                    past_the_timeout()
             for m in messages:
                 if m["MessageId"] in failed:
                     sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0)
@@ -124,6 +126,19 @@ def settle(pipeline: Pipeline, injector: Injector | None = None, rounds: int = 6
 @contextmanager
 def _nothing() -> Iterator[None]:
     yield
+
+
+def past_the_timeout() -> None:
+    """SQS gives a dead invocation's batch again only after its visibility timeout, longer than the function's:
+    by then the idempotency records the invocation left in progress have expired. Here the batch comes back at
+    once, so they are expired here (deleted: what Powertools does with an expired one is write it anew)."""
+    from connectability.config import get_settings
+
+    table = get_settings().idempotency_table_name
+    dynamodb = boto3.client("dynamodb")
+    for item in dynamodb.scan(TableName=table).get("Items", []):
+        if item.get("status", {}).get("S") == "INPROGRESS":
+            dynamodb.delete_item(TableName=table, Key={"id": item["id"]})
 
 
 def call_api(sync: Sync, injector: Injector, method: str, path: str, user: str, body: Any = None) -> Any:
