@@ -188,3 +188,29 @@ def test_notification_log_is_for_project_admins(two: Connected, queues: Queues) 
     assert api("GET", f"/projects/{two.up}/notifications", "volt-cm").status == 404
     assert len(api("GET", f"/projects/{two.up}/notifications", "apex-cm").body["items"]) == 1
     assert api("GET", f"/projects/{two.down}/notifications", "volt-cm").body["items"] == []
+
+
+def test_r39_a_mail_sent_whose_record_could_not_be_closed_is_not_sent_again(
+    two: Connected, queues: Queues, monkeypatch: Any
+) -> None:
+    # Given DynamoDB throttles the write that marks the first message's idempotency record done, after SES took it
+    store = aws.dynamodb()
+    real_update = store.update_item
+    throttled: list[str] = []
+
+    def throttled_once(**kwargs: Any) -> Any:
+        if not throttled:
+            throttled.append(kwargs["TableName"])
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "UpdateItem")
+        return real_update(**kwargs)
+
+    monkeypatch.setattr(store, "update_item", throttled_once)
+    two.request()
+    # When the notify function runs
+    first = queues.drain(QUEUE)
+    # Then the event is done, every recipient has one message, and the log has them all
+    assert throttled
+    assert not any(answer["batchItemFailures"] for answer in first)
+    assert not queues.peek(QUEUE)
+    assert sent_count() == 2
+    assert sorted(m.to[0] for m in notifications.outbox()) == emails("apex-cm", "apex-cm2")

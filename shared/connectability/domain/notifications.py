@@ -270,9 +270,7 @@ def deliver(event: NotificationEvent) -> int:
         subject, text, html = render(event, side)
         refused = set()
         for person in people:
-            answer = _send_once()(
-                delivery=Delivery(event_id=event.event_id, to=person.email, subject=subject, text=text, html=html)
-            )
+            answer = _deliver(Delivery(event_id=event.event_id, to=person.email, subject=subject, text=text, html=html))
             if answer and answer.get("refused"):
                 refused.add(person.email)
         reached.update(p.email for p in people)
@@ -313,6 +311,27 @@ def _send_once() -> Any:
     )
 
 
+_TAKEN: dict[tuple[str, str], dict[str, Any]] = {}  # what SES answered, by (event, recipient), in this call
+
+
+def _deliver(delivery: Delivery) -> dict[str, Any]:
+    """Send once. If SES took the message but its idempotency record could not be marked done (DynamoDB
+    throttled, say), it counts as sent: failing would bring the event back, find the record in progress and,
+    once that expired, mail the recipient a second time."""
+    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyPersistenceLayerError
+
+    key = (delivery.event_id, delivery.to)
+    try:
+        return dict(_send_once()(delivery=delivery))
+    except IdempotencyPersistenceLayerError:
+        if key not in _TAKEN:
+            raise  # nothing was sent: the event is retried
+        logger.warning("mail sent; its idempotency record stays in progress", extra={"to": delivery.to})
+        return _TAKEN[key]
+    finally:
+        _TAKEN.pop(key, None)
+
+
 def _send(delivery: Delivery) -> dict[str, Any]:
     try:
         answer = aws.ses().send_email(
@@ -331,7 +350,9 @@ def _send(delivery: Delivery) -> dict[str, Any]:
         if code in THROTTLED:
             raise DeliveryDeferred(f"SES throttled the message to {delivery.to}") from exc
         logger.error("SES refused a message", extra={"to": delivery.to, "code": code})
+        _TAKEN[(delivery.event_id, delivery.to)] = {"refused": code}
         return {"refused": code}
+    _TAKEN[(delivery.event_id, delivery.to)] = {"message_id": answer["MessageId"]}
     return {"message_id": answer["MessageId"]}
 
 
