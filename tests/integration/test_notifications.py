@@ -194,17 +194,20 @@ def test_r39_a_mail_sent_whose_record_could_not_be_closed_is_not_sent_again(
     two: Connected, queues: Queues, monkeypatch: Any
 ) -> None:
     # Given DynamoDB throttles the write that marks the first message's idempotency record done, after SES took it
-    store = aws.dynamodb()
-    real_update = store.update_item
-    throttled: list[str] = []
+    import botocore.client
 
-    def throttled_once(**kwargs: Any) -> Any:
-        if not throttled:
-            throttled.append(kwargs["TableName"])
-            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "UpdateItem")
-        return real_update(**kwargs)
+    from connectability.config import get_settings
 
-    monkeypatch.setattr(store, "update_item", throttled_once)
+    real_call = botocore.client.BaseClient._make_api_call  # type: ignore[attr-defined]
+    table, throttled = get_settings().idempotency_table_name, []
+
+    def throttled_once(client: Any, operation: str, params: Any) -> Any:
+        if operation == "UpdateItem" and params.get("TableName") == table and not throttled:
+            throttled.append(operation)
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, operation)
+        return real_call(client, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", throttled_once)
     two.request()
     # When the notify function runs
     first = queues.drain(QUEUE)
