@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -159,15 +159,26 @@ def scenario(sync: Sync, injector: Injector) -> bool:
     settle(sync.pipeline, injector)
     if a:
         path = f"/projects/{sync.two.up}/drawings/{a['drawing_id']}"
-        call_api(sync, injector, "PATCH", path, UP_ADMIN, {"title": "Edited"})
+        retried(lambda: call_api(sync, injector, "PATCH", path, UP_ADMIN, {"title": "Edited"}))
     # a publish that died after its commit leaves its manifest to the outbox relay, a minute later: a delete
     # before that reaches a downstream that never held the drawing, and no deletion is announced to it
     announced = any(c["number"] == "E-2" for c in sync.review())
     if b:
-        call_api(sync, injector, "DELETE", f"/projects/{sync.two.up}/drawings/{b['drawing_id']}", UP_ADMIN)
+        path = f"/projects/{sync.two.up}/drawings/{b['drawing_id']}"
+        retried(lambda: call_api(sync, injector, "DELETE", path, UP_ADMIN))
     _publish(sync, injector, "E-1", revision_number="2", area={"name": "Level 1"})
     settle(sync.pipeline, injector)
     return announced
+
+
+def retried(request: Callable[[], Any]) -> Any:
+    """A user tries again when the answer says AWS was busy (429, 503) or none came (the function died)."""
+    answer = None
+    for _ in range(3):
+        answer = request()
+        if answer is not None and answer.status not in (429, 503):
+            return answer
+    return answer
 
 
 def _publish(sync: Sync, injector: Injector, number: str, **given: Any) -> dict[str, Any] | None:
