@@ -105,18 +105,9 @@ class DownstreamReads:
 
     def read(self, keys: Iterable[Key]) -> None:
         wanted = list(dict.fromkeys(keys))
-        table = get_settings().table_name
-        for start in range(0, len(wanted), 100):
-            chunk = wanted[start : start + 100]
-            request: dict[str, Any] = {
-                table: {"Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in chunk], "ConsistentRead": True}
-            }
-            while request:
-                answer = _low().client.batch_get_item(RequestItems=request)  # type: ignore[attr-defined]
-                for raw in answer.get("Responses", {}).get(table, []):
-                    self._found[(raw["pk"]["S"], raw["sk"]["S"])] = raw
-                request = answer.get("UnprocessedKeys") or {}
-            self._fresh.update(chunk)
+        for raw in read_items(wanted):
+            self._found[(raw["pk"]["S"], raw["sk"]["S"])] = raw
+        self._fresh.update(wanted)
 
     def view(self, keys: list[Key]) -> Downstream | None:
         """The downstream as read, or None if some key was not read or was written since."""
@@ -145,6 +136,21 @@ class DownstreamReads:
     def _forget(self, key: Key) -> None:
         self._fresh.discard(key)
         self._found.pop(key, None)
+
+
+def read_items(keys: list[Key]) -> list[dict[str, Any]]:
+    """The items of these keys that exist, raw, read strongly in BatchGetItems of up to 100 keys."""
+    table, found = get_settings().table_name, []
+    for start in range(0, len(keys), 100):
+        chunk = keys[start : start + 100]
+        request: dict[str, Any] = {
+            table: {"Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in chunk], "ConsistentRead": True}
+        }
+        while request:
+            answer = _low().client.batch_get_item(RequestItems=request)  # type: ignore[attr-defined]
+            found += answer.get("Responses", {}).get(table, [])
+            request = answer.get("UnprocessedKeys") or {}
+    return found
 
 
 def read_downstream(keys: list[Key]) -> Downstream:
@@ -320,27 +326,17 @@ def copies_and_failures(
 ) -> dict[str, tuple[RevisionItem | None, FailureItem | None]]:
     """For (connection, downstream project, copy id, upstream revision) each: the copy and the failure of its
     last attempt, by connection id; in BatchGetItems of up to 100 keys."""
-    keys = []
+    keys: list[Key] = []
     for connection_id, project_id, copy_id, upstream_revision_id in wanted:
-        failure_pk, failure_sk = failure_key(connection_id, upstream_revision_id)
-        keys += [
-            {"pk": {"S": project_key(project_id)}, "sk": {"S": f"REVISION#{copy_id}"}},
-            {"pk": {"S": failure_pk}, "sk": {"S": failure_sk}},
-        ]
+        keys += [(project_key(project_id), f"REVISION#{copy_id}"), failure_key(connection_id, upstream_revision_id)]
     copies: dict[str, RevisionItem] = {}
     failures: dict[str, FailureItem] = {}
-    table = get_settings().table_name
-    for start in range(0, len(keys), 100):
-        request: dict[str, Any] = {table: {"Keys": keys[start : start + 100], "ConsistentRead": True}}
-        while request:
-            answer = _low().client.batch_get_item(RequestItems=request)  # type: ignore[attr-defined]
-            for raw in answer.get("Responses", {}).get(table, []):
-                if raw["sk"]["S"].startswith("REVISION#"):
-                    copy = RevisionItem.from_raw_data(raw)
-                    copies[copy.source_connection_id or ""] = copy
-                else:
-                    failures[raw["pk"]["S"].removeprefix("CONNECTION#")] = FailureItem.from_raw_data(raw)
-            request = answer.get("UnprocessedKeys") or {}
+    for raw in read_items(keys):
+        if raw["sk"]["S"].startswith("REVISION#"):
+            copy = RevisionItem.from_raw_data(raw)
+            copies[copy.source_connection_id or ""] = copy
+        else:
+            failures[raw["pk"]["S"].removeprefix("CONNECTION#")] = FailureItem.from_raw_data(raw)
     return {c: (copies.get(c), failures.get(c)) for c, _, _, _ in wanted}
 
 
