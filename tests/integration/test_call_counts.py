@@ -82,8 +82,8 @@ ROUTES: dict[str, tuple[int, str]] = {
     "POST /connections/{id}/approve": (17, "12 reads of both sides; 1 transaction; outbox; mail and initial sync sent"),
     "notify: connection_created": (24, "a connection_requested's calls twice: one mail to each side"),
     "POST /projects/{id}/drawing-revisions": (19, "9 reads; upload read, hashed, tagged (4 S3); 3 writes"),
-    "publish 1 revision": (14, "8 reads; 1 transaction, 2 counters and 1 manifest per revision; outbox"),
-    "publish 19 revisions at once": (86, "the same 10 shared calls, then 4 per revision, one after another"),
+    "publish 1 revision": (13, "5 reads; outbox in and out; 1 transaction with its version; 4 reads back; 1 manifest"),
+    "publish 19 revisions at once": (31, "the same 12 shared calls, then 1 manifest per revision, 16 at a time"),
     "GET /projects/{id}/drawings (20)": (9, "8 reads of the caller's rights and the project; 1 query of the register"),
     "PATCH /projects/{id}/drawings/{id} (title)": (24, "17 reads; 1 transaction, counter and manifest; outbox"),
 }
@@ -153,7 +153,7 @@ DOWNSTREAMS = 2
 STEPS: dict[str, tuple[int, str]] = {
     # 3 revisions x 2 downstreams = 6 copies: 10.7 calls per copied revision per downstream, mails included
     "initial sync": (64, "pages and progress; per batch one read; per copy a CopyObject, a transaction; mails"),
-    "publish (the request)": (17, "the shared reads, then 4 per revision (transaction, 2 counters, manifest)"),
+    "publish (the request)": (14, "the shared reads; 1 transaction for the set; 1 manifest per revision"),
     # 6 copies: 9.5 per copied revision per downstream, of which notify's mails are 25 calls in all
     "publish (the pipeline)": (
         57,

@@ -308,12 +308,43 @@ def test_a_manifest_that_s3_refused_is_written_by_the_relay(
         w.manifest(revision["id"])
     # When the relay runs
     later = utcnow() + timedelta(minutes=1)
-    assert [i.revision_id for i in outbox_db.pending(later)] == [revision["id"]]
+    assert [i.revision_ids for i in outbox_db.pending(later)] == [[revision["id"]]]
     assert outbox.relay_pending(now=later) == 1
     # Then the manifest is there, written once (the refused attempt used up a version: versions only grow,
     # with gaps), and nothing is left to do
     assert w.manifest(revision["id"])["title"] == "Plan A-1"
     assert len(w.manifest_versions(revision["id"])) == 1
+    assert outbox_db.pending(later) == []
+
+
+def test_when_s3_refuses_one_manifest_of_a_set_only_that_one_stays_due(
+    drawings_world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from connectability.db import outbox as outbox_db
+    from connectability.models.common import utcnow
+
+    w = drawings_world
+    ids = [w.revision(f"A-{n}").body["id"] for n in range(3)]
+    s3 = aws.s3()
+    real = s3.put_object
+
+    def refuse_one(**kwargs: Any) -> Any:
+        if kwargs["Key"] == f"manifests/{w.project_id}/{ids[1]}.json":
+            raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "down"}}, "PutObject")
+        return real(**kwargs)
+
+    # Given S3 refuses one manifest of three published together
+    monkeypatch.setattr(s3, "put_object", refuse_one)
+    assert w.publish(*ids).body == {"published": ids}
+    monkeypatch.setattr(s3, "put_object", real)
+    # Then only that one is still owed
+    later = utcnow() + timedelta(minutes=1)
+    assert [i.revision_ids for i in outbox_db.pending(later)] == [[ids[1]]]
+    # And the relay writes it and nothing else again
+    assert outbox.relay_pending(now=later) == 1
+    assert [len(w.manifest_versions(i)) for i in ids] == [1, 1, 1]
     assert outbox_db.pending(later) == []
 
 

@@ -432,17 +432,22 @@ def _publish_chunk(chunk: list[RevisionItem], drawings: dict[str, DrawingItem], 
                 tx.condition_check(DrawingItem, pk, f"DRAWING#{drawing_id}", condition=DrawingItem.deleted == False)  # noqa: E712
         counts: Counter[str] = Counter()
         for revision in chunk:
-            tx.update(
-                revision,
-                actions=[RevisionItem.state.set("published"), RevisionItem.published_at.set(at)],
-                condition=RevisionItem.state == "draft",
-            )
+            tx.update(revision, actions=publish_actions(revision, at), condition=RevisionItem.state == "draft")
             counts[published_shard(revision.project_id, revision.revision_id).sk] += 1
         for sk, count in sorted(counts.items()):
             tx.update(PublishedCountItem(pk, sk), actions=[PublishedCountItem.published.add(count)])
 
 
 TRANSACTION_ITEMS = 100
+
+
+def publish_actions(revision: RevisionItem, at: datetime) -> list[Action]:
+    """Published at `at`, and its first manifest version taken in the same write: nothing can change the
+    revision between the two, so the manifest read after it is at least as new as its version says."""
+    actions: list[Action] = [RevisionItem.state.set("published"), RevisionItem.published_at.set(at)]
+    if not revision.connected:
+        actions.append(RevisionItem.manifest_version.add(1))
+    return actions
 
 
 @retry_conflicts

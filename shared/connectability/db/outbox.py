@@ -10,10 +10,10 @@ skips what it moved), so doing it twice is harmless. Nothing is lost.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
-from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import ListAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import PynamoDBException
 
 from connectability.db.base import Item
@@ -34,7 +34,8 @@ class OutboxItem(Item):
     event_id = UnicodeAttribute()
     body = UnicodeAttribute(default="")
     project_id = UnicodeAttribute(null=True)
-    revision_id = UnicodeAttribute(null=True)
+    revision_id = UnicodeAttribute(null=True)  # a file to check
+    revision_ids = ListAttribute[str](null=True)  # manifests due, up to MANIFESTS_PER_DUTY
     created_at = UTCDateTimeAttribute()
 
 
@@ -86,26 +87,42 @@ def deletes_under_way(project_id: str) -> list[OutboxItem]:
     return list(OutboxItem.query(PARTITION, filter_condition=condition, consistent_read=True))
 
 
+# About 4 KB an item: a publish of 2,000 revisions records its manifests in 20 items and one call, instead of
+# 2,000 items on the outbox's one partition.
+MANIFESTS_PER_DUTY = 100
+
+
 def intend_manifests(
-    project_id: str, revision_ids: Iterable[str], duty_ids: Iterable[str], at: datetime
+    project_id: str, revision_ids: Sequence[str], new_duty_id: Callable[[], str], at: datetime
 ) -> list[OutboxItem]:
     """Record, before a change, that these revisions' manifests are due."""
-    items = [
-        OutboxItem(
-            PARTITION,
-            _sk(at, duty),
-            kind=MANIFEST,
-            event_id=duty,
-            project_id=project_id,
-            revision_id=rev,
-            created_at=at,
+    items = []
+    for start in range(0, len(revision_ids), MANIFESTS_PER_DUTY):
+        duty = new_duty_id()
+        items.append(
+            OutboxItem(
+                PARTITION,
+                _sk(at, duty),
+                kind=MANIFEST,
+                event_id=duty,
+                project_id=project_id,
+                revision_ids=list(revision_ids[start : start + MANIFESTS_PER_DUTY]),
+                created_at=at,
+            )
         )
-        for rev, duty in zip(revision_ids, duty_ids, strict=True)
-    ]
     with OutboxItem.batch_write() as batch:
         for item in items:
             batch.save(item)
     return items
+
+
+def narrow(duty: OutboxItem, revision_ids: list[str]) -> None:
+    """Keep only the manifests still due; if even that fails, the relay only writes the others again."""
+    duty.revision_ids = revision_ids
+    try:
+        duty.save()
+    except PynamoDBException:
+        logger.exception("manifest duty not narrowed", extra={"event_id": duty.event_id})
 
 
 def sent(item: OutboxItem) -> None:

@@ -7,7 +7,7 @@ a dead function or a refusing S3 leaves records the outbox relay finishes from t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
@@ -26,54 +26,72 @@ from connectability.models.drawings import ManifestFile, Revision, RevisionManif
 from connectability.observability import logger, metrics
 
 
+class Due:
+    """What a change tells the manifests that follow it: the revisions whose version it took in its own write."""
+
+    def __init__(self) -> None:
+        self.versions_taken: set[str] = set()
+
+    def took_versions(self, revisions: Iterable[RevisionItem]) -> None:
+        self.versions_taken |= {r.revision_id for r in revisions}
+
+
 @contextmanager
-def manifests_follow(project_id: str, revisions: Iterable[RevisionItem]) -> Iterator[None]:
+def manifests_follow(project_id: str, revisions: Iterable[RevisionItem]) -> Iterator[Due]:
     """Record that these revisions' manifests are due, make the change, then write them.
 
     If the change fails midway, the function dies, or S3 refuses, the records stay and the outbox relay
     writes the manifests later from the state as it then is: a manifest written twice only gains a version.
     """
+    due = Due()
     candidates = list({r.revision_id: r for r in revisions if not r.connected})
     if not candidates:
-        yield
+        yield due
         return
-    intents = outbox_db.intend_manifests(project_id, candidates, [new_id("mfs") for _ in candidates], utcnow())
+    duties = outbox_db.intend_manifests(project_id, candidates, lambda: new_id("mfs"), utcnow())
     try:
-        yield
+        yield due
     except ConnectabilityError:
-        outbox_db.done(intents)  # refused: nothing changed, nothing to tell
+        outbox_db.done(duties)  # refused: nothing changed, nothing to tell
         raise
-    write_manifests(project_id, intents)
+    write_manifests(project_id, duties, due.versions_taken)
 
 
-def write_manifests(project_id: str, intents: list[outbox_db.OutboxItem]) -> int:
+def write_manifests(
+    project_id: str, duties: list[outbox_db.OutboxItem], versions_taken: Collection[str] = frozenset()
+) -> int:
     """One manifest per published revision (deleted ones included), from its state now; answers how many.
 
     Each version is taken before its content is read, with strongly consistent reads: whatever change comes
     later takes a later version, so the newest manifest never carries older content than an earlier one.
+    A publish takes its revisions' versions in its own transaction (`versions_taken`); they are only read here.
     Versions are taken, and manifests written, WRITERS at a time: a set of thousands stays within a request.
+    A duty is cleared when all its manifests are written; one S3 refused some of keeps just those.
     """
+    ids = list(dict.fromkeys(r for duty in duties for r in duty.revision_ids or ()))
+    taken = db.get_revisions(project_id, [i for i in ids if i in versions_taken], consistent=True)
+
+    def version(revision_id: str) -> RevisionItem | None:
+        if revision_id in versions_taken:
+            return taken.get(revision_id)  # gone: nothing to write
+        return db.bump_manifest_version(project_id, revision_id)
+
     with ThreadPoolExecutor(WRITERS) as pool:
-        bumped = list(pool.map(lambda i: db.bump_manifest_version(project_id, i.revision_id or ""), intents))
-        due = [(i, r) for i, r in zip(intents, bumped, strict=True) if r is not None]
-        finished = [i for i, r in zip(intents, bumped, strict=True) if r is None]  # a draft, a copy, or gone
+        revisions = [r for r in pool.map(version, ids) if r is not None]  # none for a draft, a copy, or gone
         read_at = utcnow()  # after every version was taken, before any content is read
-        revisions = [r for _, r in due]
         drawings = db.get_drawings(project_id, {r.drawing_id for r in revisions}, consistent=True)
         views = {v.id: v for v in revision_views(project_id, revisions, consistent=True)}
         manifests = [manifest_of(r, drawings[r.drawing_id], views[r.revision_id], read_at) for r in revisions]
-        outcomes = list(pool.map(_write, revisions, manifests))
-    for (intent, revision), manifest, key in zip(due, manifests, outcomes, strict=True):
-        if key is None:
-            logger.warning(
-                "manifest not written yet; the outbox relay will", extra={"revision_id": revision.revision_id}
-            )
-            metrics.add_metric(name="ManifestsDeferredToRelay", unit="Count", value=1)
-            continue
-        logger.debug("manifest written", extra={"key": key, "version": manifest.version, "deleted": manifest.deleted})
-        finished.append(intent)
-    outbox_db.done(finished)
-    return len(finished) - (len(intents) - len(due))
+        keys = list(pool.map(_write, revisions, manifests))
+    refused = {r.revision_id for r, key in zip(revisions, keys, strict=True) if key is None}
+    if refused:
+        logger.warning("manifests not written yet; the outbox relay will", extra={"revision_ids": sorted(refused)})
+        metrics.add_metric(name="ManifestsDeferredToRelay", unit="Count", value=len(refused))
+    outbox_db.done([d for d in duties if not refused.intersection(d.revision_ids or ())])
+    for duty in duties:
+        if refused.intersection(duty.revision_ids or ()):
+            outbox_db.narrow(duty, [r for r in duty.revision_ids or () if r in refused])
+    return len(revisions) - len(refused)
 
 
 WRITERS = 16
@@ -82,10 +100,12 @@ WRITERS = 16
 def _write(revision: RevisionItem, manifest: RevisionManifest) -> str | None:
     """The manifest's key, or None when S3 refused it (its intent stays for the relay)."""
     try:
-        return storage.write_manifest(revision.bucket, manifest)
+        key = storage.write_manifest(revision.bucket, manifest)
     except (BotoCoreError, ClientError):
         logger.exception("manifest not written yet; the outbox relay will", extra={"revision_id": revision.revision_id})
         return None
+    logger.debug("manifest written", extra={"key": key, "version": manifest.version, "deleted": manifest.deleted})
+    return key
 
 
 def manifest_of(revision: RevisionItem, drawing: DrawingItem, view: Revision, read_at: datetime) -> RevisionManifest:
