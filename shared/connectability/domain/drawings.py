@@ -355,7 +355,8 @@ def publish(caller: Caller, project_id: str, body: PublishRequest) -> Published:
     with manifests_follow(project_id, found.values()) as due:
         published = db.publish_many(sorted(found.values(), key=lambda r: (r.drawing_id, r.seq)), drawings, now)
         due.took_versions(published)
-    return Published(published=[i for i in ids if i in {r.revision_id for r in published}])
+    done = {r.revision_id for r in published}
+    return Published(published=[i for i in ids if i in done])
 
 
 # -- reading --------------------------------------------------------------------------------------------------
