@@ -1,4 +1,4 @@
-"""SQS sends of the sync pipeline: copy jobs, sync messages (initial-sync pages, digest checks), dead letters."""
+"""SQS sends of the sync pipeline: copy jobs, sync messages (pages, digest checks, manifests due), dead letters."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 
 from connectability import aws
 from connectability.config import get_settings
-from connectability.models.sync import CopyJob, DigestCheck, InitialSyncPage, ReconcilePage
+from connectability.models.sync import CopyJob, DigestCheck, InitialSyncPage, ManifestsDue, ReconcilePage
 
 BATCH = 10  # SendMessageBatch takes at most ten entries
 ATTEMPTS = 3
@@ -22,12 +22,21 @@ def send_copy_jobs(jobs: Sequence[CopyJob]) -> None:
         _send_batch(url, [j.model_dump_json() for j in jobs[start : start + BATCH]])
 
 
-def send_sync_message(message: InitialSyncPage | ReconcilePage | DigestCheck, delay_seconds: int = 0) -> None:
+def send_sync_message(
+    message: InitialSyncPage | ReconcilePage | DigestCheck | ManifestsDue, delay_seconds: int = 0
+) -> None:
     aws.sqs().send_message(
         QueueUrl=get_settings().sync_events_queue_url,
         MessageBody=message.model_dump_json(),
         DelaySeconds=max(0, min(delay_seconds, 900)),
     )
+
+
+def send_manifests_due(messages: Sequence[ManifestsDue]) -> None:
+    """Ten per call; raises if some are still refused after ATTEMPTS (their duties stay for the relay)."""
+    bodies = [m.model_dump_json() for m in messages]
+    for start in range(0, len(bodies), BATCH):
+        _send_batch(get_settings().sync_events_queue_url, bodies[start : start + BATCH])
 
 
 def send_digest_checks(connection_ids: Sequence[str], delay_seconds: int) -> None:

@@ -49,6 +49,67 @@ def test_r19_r20_r21_r23_a_published_revision_arrives_for_review_with_every_fiel
     assert [a["name"] for a in sync.down("GET", "/drawing-areas").body["items"]] == ["Level 1"]
 
 
+def test_r19_a_set_too_big_for_one_request_is_handed_off_and_each_revision_arrives_once(
+    sync: Sync, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from connectability.db import outbox as outbox_db
+
+    monkeypatch.setattr(outbox_db, "MANIFESTS_PER_DUTY", 2)  # 5 revisions: 3 duties, as 2,000 make 20
+    sync.connect()
+    sync.pipeline.run()
+    ids = [sync.up.revision(f"E-{n}").body["id"] for n in range(5)]
+    # When the set is published in one call
+    assert sync.up.publish(*ids).body == {"published": ids}
+    # Then it answered before writing any manifest: each duty went to the sync-events queue, its versions taken
+    handed = sync.pipeline.take("SyncEventsQueue")
+    bodies = [json.loads(m["Body"]) for m in handed]
+    assert sorted(len(b["versions_taken"]) for b in bodies) == [1, 2, 2]
+    assert sorted(r for b in bodies for r in b["versions_taken"]) == sorted(ids)
+    assert all(sync.up.manifest_versions(i) == [] for i in ids)
+    # And once the queue's function has them, every revision reaches the downstream, once
+    sync.pipeline.deliver("SyncEventsQueue", handed)
+    sync.pipeline.run()
+    assert sorted(r["number"] for r in sync.review()) == [f"E-{n}" for n in range(5)]
+    assert [sync.up.manifest_versions(i) for i in ids] == [[1]] * 5
+    # And a message delivered again finds its duty done and writes nothing
+    sync.pipeline.deliver("SyncEventsQueue", handed)
+    sync.pipeline.run()
+    assert [sync.up.manifest_versions(i) for i in ids] == [[1]] * 5
+    assert len(sync.review()) == 5
+
+
+def test_r19_a_set_whose_hand_off_fails_is_written_by_the_relay(sync: Sync, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import timedelta
+
+    from botocore.exceptions import ClientError
+
+    from connectability import aws
+    from connectability.db import outbox as outbox_db
+    from connectability.domain import outbox
+    from connectability.models.common import utcnow
+
+    monkeypatch.setattr(outbox_db, "MANIFESTS_PER_DUTY", 2)
+    sync.connect()
+    sync.pipeline.run()
+    ids = [sync.up.revision(f"E-{n}").body["id"] for n in range(3)]
+
+    def refused(**kwargs: Any) -> Any:
+        raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "down"}}, "SendMessageBatch")
+
+    # Given SQS refuses the hand-off of a published set
+    sqs, real = aws.sqs(), aws.sqs().send_message_batch
+    monkeypatch.setattr(sqs, "send_message_batch", refused)
+    assert sync.up.publish(*ids).body == {"published": ids}
+    monkeypatch.setattr(sqs, "send_message_batch", real)
+    assert sync.pipeline.take("SyncEventsQueue") == []
+    # When the relay runs, the manifests are written and every revision arrives
+    later = utcnow() + timedelta(minutes=1)
+    assert outbox.relay_pending(now=later) == 3
+    sync.pipeline.run()
+    assert sorted(r["number"] for r in sync.review()) == ["E-0", "E-1", "E-2"]
+    assert outbox_db.pending(later) == []
+
+
 def test_r21_r22_copies_are_seen_by_read_only_users_only_once_published(sync: Sync) -> None:
     sync.connect()
     sync.up.published("E-101")

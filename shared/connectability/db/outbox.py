@@ -116,6 +116,14 @@ def intend_manifests(
     return items
 
 
+def get(sk: str) -> OutboxItem | None:
+    """A duty still pending, or None once it is done."""
+    try:
+        return OutboxItem.get(PARTITION, sk, consistent_read=True)
+    except OutboxItem.DoesNotExist:
+        return None
+
+
 def narrow(duty: OutboxItem, revision_ids: list[str]) -> None:
     """Keep only the manifests still due; if even that fails, the relay only writes the others again."""
     duty.revision_ids = revision_ids

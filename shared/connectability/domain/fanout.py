@@ -1,5 +1,6 @@
 """The sync-events queue (DESIGN: sync_fanout): S3's manifest events become one copy job per active connection
-of the upstream project; the same queue carries our own initial-sync pages and digest checks."""
+of the upstream project; the same queue carries our own initial-sync and reconcile pages, digest checks, and
+the manifests of a change too big to write them in its request."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from urllib.parse import unquote_plus
 from connectability import queues, storage
 from connectability.db import connections as connections_db
 from connectability.db.connections import ConnectionItem
-from connectability.domain import digests, initial_sync, reconcile
-from connectability.models.sync import CopyJob, InitialSyncPage, ReconcilePage, copy_job, sync_message
+from connectability.domain import digests, initial_sync, manifests, reconcile
+from connectability.models.sync import CopyJob, InitialSyncPage, ManifestsDue, ReconcilePage, copy_job, sync_message
 from connectability.observability import logger
 
 
@@ -39,8 +40,8 @@ class FanOut:
 
 
 def handle_sync_event(body: str, batch: FanOut | None = None) -> int:
-    """One message of the sync-events queue: S3's manifest events, or our own initial-sync page or digest
-    check. Answers how many copy jobs it made (a manifest's are sent with the batch's, by `batch.send`)."""
+    """One message of the sync-events queue: S3's manifest events, or our own page, digest check or manifests
+    due. Answers how many copy jobs it made (a manifest's are sent with the batch's, by `batch.send`)."""
     if batch is None:
         batch = FanOut()
         made = handle_sync_event(body, batch)
@@ -55,6 +56,9 @@ def handle_sync_event(body: str, batch: FanOut | None = None) -> int:
             return initial_sync.enqueue_initial_page(message)
         if isinstance(message, ReconcilePage):
             return reconcile.reconcile_page(message)
+        if isinstance(message, ManifestsDue):
+            manifests.write_due(message)  # their own S3 events come back here and fan out
+            return 0
         digests.check_digest(message.connection_id)
         return 0
     sent = 0

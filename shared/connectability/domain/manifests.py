@@ -14,7 +14,7 @@ from datetime import datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from connectability import storage
+from connectability import queues, storage
 from connectability.db import drawings as db
 from connectability.db import outbox as outbox_db
 from connectability.db.drawings import DrawingItem, RevisionItem
@@ -23,6 +23,7 @@ from connectability.domain.ids import new_id
 from connectability.errors import ConnectabilityError
 from connectability.models.common import utcnow
 from connectability.models.drawings import ManifestFile, Revision, RevisionManifest, RevisionState
+from connectability.models.sync import ManifestsDue
 from connectability.observability import logger, metrics
 
 
@@ -54,7 +55,37 @@ def manifests_follow(project_id: str, revisions: Iterable[RevisionItem]) -> Iter
     except ConnectabilityError:
         outbox_db.done(duties)  # refused: nothing changed, nothing to tell
         raise
-    write_manifests(project_id, duties, due.versions_taken)
+    if len(duties) == 1:
+        write_manifests(project_id, duties, due.versions_taken)
+    else:
+        hand_off(project_id, duties, due.versions_taken)
+
+
+def hand_off(project_id: str, duties: list[outbox_db.OutboxItem], versions_taken: Collection[str]) -> None:
+    """More manifests than one duty holds are written by the sync-events queue's function, one message per
+    duty, so a set of thousands answers in seconds and its duties are written side by side; if the messages
+    cannot be sent, the outbox relay writes them."""
+    messages = [
+        ManifestsDue(
+            project_id=project_id,
+            duty=d.sk,
+            versions_taken=[r for r in d.revision_ids or () if r in versions_taken],
+        )
+        for d in duties
+    ]
+    try:
+        queues.send_manifests_due(messages)
+    except (BotoCoreError, ClientError):
+        logger.exception("manifests not handed off; the outbox relay will write them", extra={"duties": len(duties)})
+        metrics.add_metric(name="ManifestsDeferredToRelay", unit="Count", value=len(duties))
+
+
+def write_due(message: ManifestsDue) -> int:
+    """The manifests of a duty handed off; nothing if it was done already (an earlier delivery, or the relay)."""
+    duty = outbox_db.get(message.duty)
+    if duty is None or duty.kind != outbox_db.MANIFEST or duty.project_id != message.project_id:
+        return 0
+    return write_manifests(message.project_id, [duty], set(message.versions_taken))
 
 
 def write_manifests(

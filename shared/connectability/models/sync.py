@@ -1,7 +1,8 @@
 """Messages of the sync pipeline: what sync_fanout and sync_copy pass each other through their queues.
 
-The sync-events queue carries S3's manifest events and two messages of our own (an initial-sync page to
-enqueue, a digest to check); the copy-jobs queue carries one copy job per (change, active connection).
+The sync-events queue carries S3's manifest events and messages of our own (an initial-sync or reconcile page,
+a digest to check, the manifests of a big change to write); the copy-jobs queue carries one copy job per
+(change, active connection).
 """
 
 from __future__ import annotations
@@ -78,8 +79,17 @@ class DigestCheck(_Message):
     connection_id: str
 
 
-SyncMessage = Annotated[InitialSyncPage | ReconcilePage | DigestCheck, Field(discriminator="kind")]
-sync_message: TypeAdapter[InitialSyncPage | ReconcilePage | DigestCheck] = TypeAdapter(
+class ManifestsDue(_Message):
+    """Write the manifests one outbox duty holds: a change too big to write them within its request (R19)."""
+
+    kind: Literal["manifests_due"] = "manifests_due"
+    project_id: str
+    duty: str  # the outbox item's sort key
+    versions_taken: list[str] = []  # its revisions whose manifest version the change took in its own write
+
+
+SyncMessage = Annotated[InitialSyncPage | ReconcilePage | DigestCheck | ManifestsDue, Field(discriminator="kind")]
+sync_message: TypeAdapter[InitialSyncPage | ReconcilePage | DigestCheck | ManifestsDue] = TypeAdapter(
     SyncMessage, config=ConfigDict(defer_build=True)
 )
 
