@@ -96,7 +96,7 @@ def write_manifests(
     Each version is taken before its content is read, with strongly consistent reads: whatever change comes
     later takes a later version, so the newest manifest never carries older content than an earlier one.
     A publish takes its revisions' versions in its own transaction (`versions_taken`); they are only read here.
-    Versions are taken, and manifests written, WRITERS at a time: a set of thousands stays within a request.
+    Versions are taken, and manifests written, WRITERS at a time: a duty of a hundred takes a few round trips.
     A duty is cleared when all its manifests are written; one S3 refused some of keeps just those.
     """
     ids = list(dict.fromkeys(r for duty in duties for r in duty.revision_ids or ()))
