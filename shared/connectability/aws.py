@@ -9,6 +9,8 @@ Clients come from botocore directly: boto3's wrapper adds only resources and S3'
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 
@@ -64,6 +66,16 @@ def ses() -> SESClient:
 def dynamodb() -> DynamoDBClient:
     """Powertools idempotency's client (PynamoDB makes its own from the same session)."""
     return cast("DynamoDBClient", session().create_client("dynamodb"))
+
+
+def together(*calls: Callable[[], Any]) -> list[Any]:
+    """Make independent calls at once, each in a thread of its own: the request waits for the slowest of them, not
+    for each in turn. Every call runs to its end; then the first one's error, if any failed, is raised here."""
+    if len(calls) < 2:
+        return [call() for call in calls]
+    with ThreadPoolExecutor(len(calls)) as pool:
+        futures = [pool.submit(call) for call in calls]
+    return [future.result() for future in futures]
 
 
 def reset_clients() -> None:
