@@ -9,7 +9,7 @@ import random
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cache, wraps
+from functools import cache, partial, wraps
 from typing import Any, Generic, ParamSpec, TypeVar
 
 import pynamodb.connection.base
@@ -101,6 +101,11 @@ class Found:
     def __init__(self, items: dict[Key, Item] | None = None) -> None:
         self._items = dict(items or {})
 
+    @classmethod
+    def of(cls, items: Iterable[Item | None]) -> Found:
+        """Items at hand (just written, say), as if read."""
+        return cls({(i.pk, i.sk): i for i in items if i is not None})
+
     def get(self, ref: Ref[ItemT]) -> ItemT | None:
         item = self._items.get(ref.key)
         return item if isinstance(item, ref.model) else None
@@ -113,22 +118,31 @@ BATCH_GET_KEYS = 100  # DynamoDB's limit per BatchGetItem
 
 
 def read_items(refs: Iterable[Ref[Any]], *, consistent: bool = False) -> Found:
-    """The items of these keys, of any aggregates, that exist: one BatchGetItem (per 100 keys) instead of a GetItem
-    each, one after another. `consistent`: strongly consistent, as each GetItem it replaces was or stronger."""
+    """The items of these keys, of any aggregates, that exist: one BatchGetItem (per 100 keys, made together)
+    instead of a GetItem each, one after another. `consistent`: strongly consistent (as strong as each read it
+    replaces, or stronger)."""
     wanted: dict[Key, type[Item]] = {ref.key: ref.model for ref in refs}
-    keys, table, found = list(wanted), get_settings().table_name, {}
-    for start in range(0, len(keys), BATCH_GET_KEYS):
-        chunk = keys[start : start + BATCH_GET_KEYS]
-        request: dict[str, Any] = {
-            table: {"Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in chunk], "ConsistentRead": consistent}
-        }
-        while request:
-            answer = _low().client.batch_get_item(RequestItems=request)  # type: ignore[attr-defined]
-            for raw in answer.get("Responses", {}).get(table, []):
-                key = raw["pk"]["S"], raw["sk"]["S"]
-                found[key] = wanted[key].from_raw_data(raw)
-            request = answer.get("UnprocessedKeys") or {}
+    keys = list(wanted)
+    chunks = [keys[start : start + BATCH_GET_KEYS] for start in range(0, len(keys), BATCH_GET_KEYS)]
+    found: dict[Key, Item] = {}
+    for raws in aws.together(*(partial(_batch_get, chunk, consistent) for chunk in chunks)):
+        for raw in raws:
+            key = raw["pk"]["S"], raw["sk"]["S"]
+            found[key] = wanted[key].from_raw_data(raw)
     return Found(found)
+
+
+def _batch_get(keys: list[Key], consistent: bool) -> list[dict[str, Any]]:
+    """The items of up to 100 keys that exist, raw; keys DynamoDB left unprocessed are asked for again."""
+    table, found = get_settings().table_name, []
+    request: dict[str, Any] = {
+        table: {"Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in keys], "ConsistentRead": consistent}
+    }
+    while request:
+        answer = _low().client.batch_get_item(RequestItems=request)  # type: ignore[attr-defined]
+        found += answer.get("Responses", {}).get(table, [])
+        request = answer.get("UnprocessedKeys") or {}
+    return found
 
 
 @cache
