@@ -26,7 +26,7 @@ from connectability.db import drawings as db
 from connectability.db import outbox as outbox_db
 from connectability.db import records as records_db
 from connectability.db import uploads as uploads_db
-from connectability.db.base import Found, Item, Ref
+from connectability.db.base import Found, Ref
 from connectability.db.drawings import DrawingItem, RevisionItem, name_key
 from connectability.db.projects import ProjectItem
 from connectability.domain.drawing_views import day, drawing_views, record_refs, revision_views
@@ -163,17 +163,16 @@ def create_revision(caller: Caller, project_id: str, body: RevisionCreate) -> Re
             details=[{"field": "upload_id", "message": "already used"}],
         )
     try:
-        admin, found = _is_admin(access), rights.found
-        _, discipline, area, drawing_set = together(
+        records = _records(
+            project_id,
+            body.discipline,
+            body.area,
+            body.drawing_set,
+            rights.found,
+            may_change=_is_admin(access),
             # before the revision commits: a used file never expires
-            lambda: storage.mark_upload_used(upload.bucket, upload.key, file_version),
-            lambda: _discipline(
-                project_id, body.discipline, _named_discipline(project_id, body.discipline, found), admin
-            ),
-            lambda: _area(project_id, body.area, _named_area(project_id, body.area, found), admin),
-            lambda: _set(project_id, body.drawing_set, _named_set(project_id, body.drawing_set, found), admin),
+            alongside=partial(storage.mark_upload_used, upload.bucket, upload.key, file_version),
         )
-        records = Records(name_key(body.discipline.name), area, drawing_set, Found.of([discipline, area, drawing_set]))
         revision, duty = _new_revision(
             access, caller.user_id, body, upload, revision_id, existing, file_version, sha256, records
         )
@@ -185,16 +184,6 @@ def create_revision(caller: Caller, project_id: str, body: RevisionCreate) -> Re
     return revision_views(project_id, [revision], records=records.found)[0]
 
 
-@dataclass(frozen=True)
-class Records:
-    """The shared records a new revision points at, as found or made, and the same items for its view."""
-
-    discipline_key: str
-    area: records_db.AreaItem | None
-    drawing_set: records_db.SetItem | None
-    found: Found
-
-
 def _new_revision(
     access: ProjectAccess,
     by: str,
@@ -204,12 +193,12 @@ def _new_revision(
     existing: DrawingItem | None,
     file_version: str,
     sha256: str | None,
-    records: Records,
+    records: NamedRecords,
 ) -> tuple[RevisionItem, outbox_db.OutboxItem | None]:
     """The drawing (a new one holds its first revision's place already), then the revision, written only if the
     drawing still stands."""
     project = access.project
-    discipline_key, area_id = records.discipline_key, records.area.area_id if records.area else None
+    discipline_key, area_id = name_key(body.discipline.name), records.area.area_id if records.area else None
     set_key = name_key(body.drawing_set.name) if body.drawing_set else None
     drawing, seq = (existing, None) if existing else _new_drawing(project, body, discipline_key, area_id)
     seq = seq or db.next_seq(drawing)
@@ -356,6 +345,47 @@ def _named_set(project_id: str, given: DrawingSetIn | None, found: Found) -> rec
 def _named_area(project_id: str, given: AreaIn | None, found: Found) -> records_db.AreaItem | None:
     lookup = found.get(records_db.area_name_ref(project_id, given.name)) if given else None
     return found.get(records_db.area_ref(project_id, lookup.area_id)) if lookup else None
+
+
+@dataclass(frozen=True)
+class NamedRecords:
+    """The records a body names, as found or made (None: not named), and the same items for its view."""
+
+    discipline: records_db.DisciplineItem | None
+    area: records_db.AreaItem | None
+    drawing_set: records_db.SetItem | None
+
+    @property
+    def found(self) -> Found:
+        return Found.of([self.discipline, self.area, self.drawing_set])
+
+
+def _records(
+    project_id: str,
+    discipline: DisciplineIn | None,
+    area: AreaIn | None,
+    drawing_set: DrawingSetIn | None,
+    found: Found,
+    *,
+    may_change: bool = True,
+    alongside: Callable[[], object] | None = None,
+) -> NamedRecords:
+    """Find (as read in `found`) or make the records a body names; those to write are written at once, with
+    `alongside` (another write of the request) if given."""
+    calls: list[Callable[[], object]] = [alongside] if alongside is not None else []
+    if discipline is not None:
+        current = _named_discipline(project_id, discipline, found)
+        calls.append(partial(_discipline, project_id, discipline, current, may_change))
+    if area is not None:
+        calls.append(partial(_area, project_id, area, _named_area(project_id, area, found), may_change))
+    if drawing_set is not None:
+        calls.append(partial(_set, project_id, drawing_set, _named_set(project_id, drawing_set, found), may_change))
+    answers = iter(together(*calls)[1 if alongside is not None else 0 :])
+    return NamedRecords(
+        next(answers) if discipline is not None else None,
+        next(answers) if area is not None else None,
+        next(answers) if drawing_set is not None else None,
+    )
 
 
 def _discipline(
@@ -601,7 +631,7 @@ def update_drawing(caller: Caller, project_id: str, drawing_id: str, body: Drawi
         raise ConnectedDrawingReadOnly(
             "This drawing is connected: its fields come from the upstream project and cannot be changed here."
         )
-    records = _edited_records(project_id, discipline_in, area_in, set_in, found)
+    records = _records(project_id, discipline_in, area_in, set_in, found)
     drawing_changes: dict[str, Any] = {}
     revision_changes: dict[str, Any] = {}
     if "title" in given and body.title is not None:
@@ -624,42 +654,6 @@ def update_drawing(caller: Caller, project_id: str, drawing_id: str, body: Drawi
         for name, value in changes.items():
             setattr(item, name, value)
     return _drawing_view(project_id, drawing, revisions, found | records.found)
-
-
-@dataclass(frozen=True)
-class EditedRecords:
-    """The records an edit names, as found or made (None: not named), and the same items for its view."""
-
-    discipline: records_db.DisciplineItem | None
-    area: records_db.AreaItem | None
-    drawing_set: records_db.SetItem | None
-
-    @property
-    def found(self) -> Found:
-        return Found.of([self.discipline, self.area, self.drawing_set])
-
-
-def _edited_records(
-    project_id: str,
-    discipline: DisciplineIn | None,
-    area: AreaIn | None,
-    drawing_set: DrawingSetIn | None,
-    found: Found,
-) -> EditedRecords:
-    """Find or make the records an edit names (as read in `found`), those to write written at once."""
-    calls: list[Callable[[], Item | None]] = []
-    if discipline is not None:
-        calls.append(partial(_discipline, project_id, discipline, _named_discipline(project_id, discipline, found)))
-    if area is not None:
-        calls.append(partial(_area, project_id, area, _named_area(project_id, area, found)))
-    if drawing_set is not None:
-        calls.append(partial(_set, project_id, drawing_set, _named_set(project_id, drawing_set, found)))
-    answers = iter(together(*calls))
-    return EditedRecords(
-        next(answers) if discipline is not None else None,
-        next(answers) if area is not None else None,
-        next(answers) if drawing_set is not None else None,
-    )
 
 
 def _revision_changes(body: DrawingUpdate) -> dict[str, Any]:
