@@ -1,12 +1,13 @@
 """AWS calls per operation, counted on moto (counts, not times: exact on any machine). Each count is pinned at
 what the code makes today: a change that adds calls fails here, and one that saves calls should lower its pin.
 
-Besides calls, each API route's sequential round trips are pinned: the longest chain of its calls in which each
-starts only after the one before it has answered. Calls made together (threads of a pool, one BatchGetItem)
-count once, however many they are; what a request waits for is its round trips, and none may need more than
-MAX_ROUND_TRIPS. So that calls made together overlap on moto as they would over a network, each call of an API
-function waits LATENCY before moto answers it (the pipeline's functions are timed as they are: their pacing
-depends on time, and only their calls are pinned).
+Besides calls, each API route's sequential round trips are pinned: the longest chain of its calls each made only
+after the one before it had answered, whatever AWS's latency. Calls made together (tasks of a thread pool, one
+BatchGetItem) count once, however many; what a request waits for is its round trips, and none may need more than
+MAX_ROUND_TRIPS. They are counted from the code's structure, not from times (exact on any machine too), as if
+every call took as long: in one thread, each call follows the one before; a task given to a thread pool follows
+what its submitter had waited for, and, in a pool of N workers, the task given N before it, whose worker it
+takes (16 workers make 19 calls in two round trips); waiting for a task's result waits for its calls.
 
 The routes are those `make bench` exercises; the sync steps count every call the pipeline's functions make (the
 queues' own receives and deletes are Lambda's poller's, not ours), per copied revision per downstream project.
@@ -15,9 +16,9 @@ queues' own receives and deletes are Lambda's poller's, not ours), per copied re
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,23 +27,17 @@ import pytest
 from tests.integration.conftest import PDF, Api, Builder, DrawingsWorld, Queues
 from tests.integration.sync_world import DOWN_ADMIN, UP_ADMIN, Sync
 
-LATENCY = 0.05  # seconds each measured call of an API function waits, the GIL released, before moto answers it
 MAX_ROUND_TRIPS = 8  # what any API request may wait for in turn (issue 10)
 
-
-@dataclass(frozen=True)
-class Timed:
-    operation: str
-    start: float
-    end: float
+Chain = tuple[str, ...]  # calls each made after the one before it had answered
 
 
 @dataclass
 class Measured:
-    """The calls an action made, by function, service and operation, and when each was made."""
+    """The calls an action made, by function, service and operation, and the longest chain of them."""
 
     calls: Counter[str] = field(default_factory=Counter)
-    timed: list[Timed] = field(default_factory=list)
+    chain: Chain = ()
 
     @property
     def total(self) -> int:
@@ -52,29 +47,29 @@ class Measured:
     def round_trips(self) -> int:
         return len(self.chain)
 
-    @property
-    def chain(self) -> list[str]:
-        """The longest chain of calls each made after the one before it had answered: what was waited for in turn."""
-        ordered = sorted(self.timed, key=lambda t: t.start)
-        chains: list[list[str]] = []
-        for n, call in enumerate(ordered):
-            before = max((chains[m] for m in range(n) if ordered[m].end <= call.start), key=len, default=[])
-            chains.append([*before, call.operation])
-        return max(chains, key=len, default=[])
-
 
 class Counted:
-    """Every AWS call a handler makes (boto3 and PynamoDB alike), by function, service and operation."""
+    """Every AWS call a handler makes (boto3 and PynamoDB alike), by function, service and operation; and, for
+    each thread, the longest chain of calls it has waited for."""
 
     def __init__(self) -> None:
         self.function: str | None = None
         self.measured: Measured | None = None
         self.lock = threading.Lock()
-        self.api_functions: set[str] = set()
+        self.waited = threading.local()
+
+    def chain(self) -> Chain:
+        """The longest chain of calls this thread has waited for."""
+        return getattr(self.waited, "chain", ())
+
+    def reach(self, chain: Chain) -> None:
+        """This thread has now waited for `chain` too."""
+        if len(chain) > len(self.chain()):
+            self.waited.chain = chain
 
     def during(self, action: Callable[[], Any]) -> Measured:
         """The calls handlers made while `action` ran."""
-        self.measured = measured = Measured()
+        self.measured, self.waited.chain = (measured := Measured()), ()
         try:
             action()
         finally:
@@ -88,25 +83,52 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> Counted:
 
     counts = Counted()
     real_call, real_handler = botocore.client.BaseClient._make_api_call, Api.handler
+    real_submit, real_result = ThreadPoolExecutor.submit, Future.result
 
     def call(self: Any, operation: str, params: dict[str, Any]) -> Any:
         measured, function = counts.measured, counts.function
         if measured is None or function is None:
             return real_call(self, operation, params)
-        start = time.monotonic()
-        if function in counts.api_functions:
-            time.sleep(LATENCY)
+        name = f"{self.meta.service_model.service_name}:{operation}"
+        chain = (*counts.chain(), name)
         try:
             return real_call(self, operation, params)
         finally:
-            name = f"{self.meta.service_model.service_name}:{operation}"
+            counts.waited.chain = chain
             with counts.lock:
                 measured.calls[f"{function} {name}"] += 1
-                measured.timed.append(Timed(name, start, time.monotonic()))
+                measured.chain = max(measured.chain, chain, key=len)
+
+    def submit(self: ThreadPoolExecutor, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        submitted, done, finished = counts.chain(), {}, threading.Event()
+        with counts.lock:
+            given = self.__dict__.setdefault("given", [])  # (finished, done) of each task, in order
+            before = given[-self._max_workers] if len(given) >= self._max_workers else None
+            given.append((finished, done))
+
+        def task() -> Any:
+            counts.waited.chain = submitted
+            if before is not None:  # the task whose worker this one takes
+                before[0].wait()
+                counts.reach(before[1]["chain"])
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                done["chain"] = counts.chain()
+                finished.set()
+
+        future = real_submit(self, task)
+        future.done_chain = done  # type: ignore[attr-defined]
+        return future
+
+    def result(self: Future[Any], timeout: float | None = None) -> Any:
+        try:
+            return real_result(self, timeout)
+        finally:
+            counts.reach(getattr(self, "done_chain", {}).get("chain", ()))
 
     def handler(self: Api, function: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
         handle = real_handler(self, function)
-        counts.api_functions = {route.function for route in self.stack.routes}
 
         def run(event: dict[str, Any], context: Any) -> dict[str, Any]:
             counts.function = function
@@ -117,6 +139,8 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> Counted:
 
         return run
 
+    monkeypatch.setattr(ThreadPoolExecutor, "submit", submit)
+    monkeypatch.setattr(Future, "result", result)
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", call)
     monkeypatch.setattr(Api, "handler", handler)
     return counts
