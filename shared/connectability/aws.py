@@ -9,8 +9,11 @@ Clients come from botocore directly: boto3's wrapper adds only resources and S3'
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from functools import cache
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from botocore.config import Config
 from botocore.session import Session
@@ -64,6 +67,28 @@ def ses() -> SESClient:
 def dynamodb() -> DynamoDBClient:
     """Powertools idempotency's client (PynamoDB makes its own from the same session)."""
     return cast("DynamoDBClient", session().create_client("dynamodb"))
+
+
+T = TypeVar("T")
+AT_ONCE = 16  # calls in flight at most
+
+
+def together(*calls: Callable[[], Any]) -> list[Any]:
+    """Make independent calls at once (AT_ONCE at most), in threads: the request waits for the slowest of them, not
+    for each in turn. Every call runs to its end; then the error of the first (as given) that failed is raised."""
+    if len(calls) < 2:
+        return [call() for call in calls]
+    with ThreadPoolExecutor(min(len(calls), AT_ONCE)) as pool:
+        futures = [pool.submit(call) for call in calls]
+    return [future.result() for future in futures]
+
+
+@contextmanager
+def meanwhile(call: Callable[[], T]) -> Iterator[Future[T]]:
+    """Make `call` in a thread of its own while the block runs; its answer is the future's result. Leaving the
+    block waits for it."""
+    with ThreadPoolExecutor(1) as pool:
+        yield pool.submit(call)
 
 
 def reset_clients() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import unicodedata
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -162,9 +163,52 @@ def head(bucket: str, key: str) -> dict[str, Any] | None:
     try:
         return dict(aws.s3().head_object(Bucket=bucket, Key=key))
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+        if _missing(exc):
             return None
         raise
+
+
+def _missing(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
+
+
+@dataclass(frozen=True)
+class Uploaded:
+    """An uploaded file as it is now: its object version, size and first bytes, and its sha256 (None: not hashed
+    here, too large, or not of the size expected)."""
+
+    version_id: str
+    size: int
+    head: bytes
+    sha256: str | None
+
+
+def uploaded(bucket: str, key: str, size: int, hash_up_to: int, head_bytes: int = 16) -> Uploaded | None:
+    """What was uploaded to `key`, expected to have `size` bytes; None when nothing was. A file of at most
+    `hash_up_to` bytes is read once, streamed through the hash (memory stays flat), its first bytes kept on the
+    way; a larger one is only looked at (HeadObject, then its first bytes). A file of another size than expected
+    is not read at all."""
+    if size > hash_up_to:
+        found = head(bucket, key)
+        if found is None:
+            return None
+        version, actual = str(found["VersionId"]), int(found["ContentLength"])
+        return Uploaded(version, actual, first_bytes(bucket, key, version, head_bytes) if actual == size else b"", None)
+    try:
+        answer = aws.s3().get_object(Bucket=bucket, Key=key)
+    except ClientError as exc:
+        if _missing(exc):
+            return None
+        raise
+    body, version, actual = answer["Body"], str(answer["VersionId"]), int(answer["ContentLength"])
+    if actual != size:
+        body.close()
+        return Uploaded(version, actual, b"", None)
+    digest, first = hashlib.sha256(), b""
+    for chunk in iter(lambda: body.read(CHUNK), b""):
+        first += chunk[: head_bytes - len(first)]
+        digest.update(chunk)
+    return Uploaded(version, actual, first, digest.hexdigest())
 
 
 def first_bytes(bucket: str, key: str, version_id: str, count: int = 16) -> bytes:

@@ -7,13 +7,15 @@ import binascii
 import json
 import random
 import time
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cache, partial, wraps
+from typing import Any, Generic, ParamSpec, TypeVar
 
 import pynamodb.connection.base
 from botocore.session import Session
 from pynamodb.attributes import UnicodeAttribute
+from pynamodb.connection import Connection
 from pynamodb.exceptions import PynamoDBException, QueryError
 from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -74,6 +76,79 @@ class Item(Model):
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
+
+
+ItemT = TypeVar("ItemT", bound=Item)
+Key = tuple[str, str]  # (pk, sk)
+
+
+@dataclass(frozen=True)
+class Ref(Generic[ItemT]):
+    """One item's key, and the model it is read as."""
+
+    model: type[ItemT]
+    pk: str
+    sk: str
+
+    @property
+    def key(self) -> Key:
+        return self.pk, self.sk
+
+
+class Found:
+    """Items read together (read_items), by key; an item that does not exist is not here."""
+
+    def __init__(self, items: dict[Key, Item] | None = None) -> None:
+        self._items = dict(items or {})
+
+    @classmethod
+    def of(cls, items: Iterable[Item | None]) -> Found:
+        """Items at hand (just written, say), as if read."""
+        return cls({(i.pk, i.sk): i for i in items if i is not None})
+
+    def get(self, ref: Ref[ItemT]) -> ItemT | None:
+        item = self._items.get(ref.key)
+        return item if isinstance(item, ref.model) else None
+
+    def __or__(self, other: Found) -> Found:
+        return Found({**self._items, **other._items})
+
+
+BATCH_GET_KEYS = 100  # DynamoDB's limit per BatchGetItem
+
+
+def read_items(refs: Iterable[Ref[Any]], *, consistent: bool = False) -> Found:
+    """The items of these keys, of any aggregates, that exist: one BatchGetItem (per 100 keys, made together)
+    instead of a GetItem each, one after another. `consistent`: strongly consistent (as strong as each read it
+    replaces, or stronger)."""
+    wanted: dict[Key, type[Item]] = {ref.key: ref.model for ref in refs}
+    keys = list(wanted)
+    chunks = [keys[start : start + BATCH_GET_KEYS] for start in range(0, len(keys), BATCH_GET_KEYS)]
+    found: dict[Key, Item] = {}
+    for raws in aws.together(*(partial(_batch_get, chunk, consistent) for chunk in chunks)):
+        for raw in raws:
+            key = raw["pk"]["S"], raw["sk"]["S"]
+            found[key] = wanted[key].from_raw_data(raw)
+    return Found(found)
+
+
+def _batch_get(keys: list[Key], consistent: bool) -> list[dict[str, Any]]:
+    """The items of up to 100 keys that exist, raw; keys DynamoDB left unprocessed are asked for again."""
+    table, found = get_settings().table_name, []
+    request: dict[str, Any] = {
+        table: {"Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in keys], "ConsistentRead": consistent}
+    }
+    while request:
+        answer = _low().client.batch_get_item(RequestItems=request)  # type: ignore[attr-defined]
+        found += answer.get("Responses", {}).get(table, [])
+        request = answer.get("UnprocessedKeys") or {}
+    return found
+
+
+@cache
+def _low() -> Connection:
+    """One low-level connection for reads of several models at once, made on first use and reused."""
+    return Connection()
 
 
 def error_code(exc: PynamoDBException) -> str | None:

@@ -8,7 +8,7 @@ from datetime import datetime
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError
 
-from connectability.db.base import Gsi1, Item, error_code
+from connectability.db.base import Gsi1, Item, Ref, error_code
 from connectability.errors import AlreadyExists
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
@@ -58,6 +58,14 @@ def put_company(company_id: str, name: str, approval: str, beta: bool, created_a
             raise AlreadyExists(f"A company with id {company_id} exists already.") from exc
         raise
     return item
+
+
+def company_ref(company_id: str) -> Ref[CompanyItem]:
+    return Ref(CompanyItem, company_key(company_id), "COMPANY")
+
+
+def company_user_ref(company_id: str, user_id: str) -> Ref[CompanyUserItem]:
+    return Ref(CompanyUserItem, company_key(company_id), f"USER#{user_id}")
 
 
 def get_company(company_id: str) -> CompanyItem | None:

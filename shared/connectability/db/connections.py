@@ -17,7 +17,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from connectability.db.base import Gsi2, Item, error_code, page
+from connectability.db.base import Found, Gsi2, Item, Ref, error_code, page
 from connectability.db.companies import company_key
 from connectability.db.projects import project_key
 
@@ -86,6 +86,16 @@ def get_connection(connection_id: str) -> ConnectionItem | None:
         return ConnectionItem.get(*_connection_key(connection_id), consistent_read=True)
     except DoesNotExist:
         return None
+
+
+def role_ref(project_id: str) -> Ref[RoleItem]:
+    return Ref(RoleItem, project_key(project_id), "ROLE")
+
+
+def role_in(found: Found, project_id: str) -> RoleItem:
+    """A project's role item as read (read strongly: the request's checks start from it); a project that never
+    took part in a connection has the default role."""
+    return found.get(role_ref(project_id)) or _role(project_id)
 
 
 def get_roles(project_ids: list[str]) -> dict[str, RoleItem]:

@@ -22,7 +22,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from connectability.db.base import Gsi1, Gsi2, Item, condition_failed, error_code, page, retry_conflicts
+from connectability.db.base import Gsi1, Gsi2, Item, Ref, condition_failed, error_code, page, retry_conflicts
 from connectability.db.projects import project_key
 from connectability.db.sync_counters import SHARDS, PublishedCountItem, published_shard
 
@@ -108,6 +108,19 @@ def get_item(model: type[_T], project_id: str, sk: str) -> _T | None:
         return model.get(project_key(project_id), sk)
     except DoesNotExist:
         return None
+
+
+def drawing_ref(project_id: str, drawing_id: str) -> Ref[DrawingItem]:
+    return Ref(DrawingItem, project_key(project_id), f"DRAWING#{drawing_id}")
+
+
+def number_ref(project_id: str, number: str) -> Ref[DrawingNumberItem]:
+    """The item that claims a drawing number in its project (and names the drawing that holds it)."""
+    return Ref(DrawingNumberItem, project_key(project_id), f"DRAWNUM#{name_key(number)}")
+
+
+def revision_ref(project_id: str, revision_id: str) -> Ref[RevisionItem]:
+    return Ref(RevisionItem, project_key(project_id), f"REVISION#{revision_id}")
 
 
 # -- drawings -------------------------------------------------------------------------------------------------

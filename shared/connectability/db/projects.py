@@ -8,7 +8,7 @@ from datetime import datetime
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist
 
-from connectability.db.base import Gsi1, Item, page
+from connectability.db.base import Gsi1, Item, Ref, page
 from connectability.db.companies import company_key
 
 
@@ -60,6 +60,15 @@ def put_project(project_id: str, company_id: str, name: str, created_at: datetim
     )
     item.save(condition=ProjectItem.pk.does_not_exist())
     return item
+
+
+def project_ref(project_id: str) -> Ref[ProjectItem]:
+    return Ref(ProjectItem, project_key(project_id), "PROJECT")
+
+
+def entry_ref(project_id: str, user_id: str) -> Ref[DirectoryEntryItem]:
+    """A user's entry in a project's directory."""
+    return Ref(DirectoryEntryItem, project_key(project_id), f"MEMBER#{user_id}")
 
 
 def get_project(project_id: str) -> ProjectItem | None:

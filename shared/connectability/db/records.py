@@ -4,13 +4,11 @@ project's, so no downstream edit reaches a synced field through them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from connectability.db.base import Item, condition_failed, page, retry_conflicts
+from connectability.db.base import Item, Ref, condition_failed, page, retry_conflicts
 from connectability.db.drawings import connection, get_item, name_key
 from connectability.db.projects import project_key
 
@@ -44,6 +42,25 @@ def record_key(key: str, connection_id: str | None) -> str:
     return f"{connection_id}#{key}" if connection_id else key
 
 
+def area_ref(project_id: str, area_id: str) -> Ref[AreaItem]:
+    return Ref(AreaItem, project_key(project_id), f"AREA#{area_id}")
+
+
+def area_name_ref(project_id: str, name: str) -> Ref[AreaNameItem]:
+    """The item that claims an area's name in its project (and names the area)."""
+    return Ref(AreaNameItem, project_key(project_id), f"AREANAME#{name_key(name)}")
+
+
+def discipline_ref(project_id: str, key: str) -> Ref[DisciplineItem]:
+    """`key`: the record key (record_key) of a discipline."""
+    return Ref(DisciplineItem, project_key(project_id), f"DISCIPLINE#{key}")
+
+
+def set_ref(project_id: str, key: str) -> Ref[SetItem]:
+    """`key`: the record key (record_key) of a drawing set."""
+    return Ref(SetItem, project_key(project_id), f"SET#{key}")
+
+
 def area_by_name(project_id: str, name: str) -> AreaItem | None:
     lookup = get_item(AreaNameItem, project_id, f"AREANAME#{name_key(name)}")
     return get_area(project_id, lookup.area_id) if lookup else None
@@ -70,11 +87,6 @@ def create_area(project_id: str, area_id: str, name: str, description: str | Non
 
 def get_area(project_id: str, area_id: str) -> AreaItem | None:
     return get_item(AreaItem, project_id, f"AREA#{area_id}")
-
-
-def get_areas(project_id: str, area_ids: Iterable[str | None], consistent: bool = False) -> dict[str, AreaItem]:
-    keys = [(project_key(project_id), f"AREA#{a}") for a in {a for a in area_ids if a}]
-    return {a.area_id: a for a in AreaItem.batch_get(keys, consistent_read=consistent)} if keys else {}
 
 
 def areas(project_id: str, limit: int, next_token: str | None) -> tuple[list[AreaItem], str | None]:
@@ -113,33 +125,13 @@ def update_area_description(area: AreaItem, description: str | None) -> None:
     area.update(actions=[AreaItem.description.set(description) if description else AreaItem.description.remove()])
 
 
-def get_discipline(project_id: str, key: str) -> DisciplineItem | None:
-    return get_item(DisciplineItem, project_id, f"DISCIPLINE#{key}")
-
-
 def put_discipline(project_id: str, name: str, position: int | None) -> DisciplineItem:
     item = DisciplineItem(project_key(project_id), f"DISCIPLINE#{name_key(name)}", name=name, position=position)
     item.save()
     return item
 
 
-def get_disciplines(project_id: str, keys: Iterable[str], consistent: bool = False) -> dict[str, DisciplineItem]:
-    wanted = [(project_key(project_id), f"DISCIPLINE#{k}") for k in set(keys)]
-    found = DisciplineItem.batch_get(wanted, consistent_read=consistent) if wanted else []
-    return {d.sk.removeprefix("DISCIPLINE#"): d for d in found}
-
-
-def get_set(project_id: str, key: str) -> SetItem | None:
-    return get_item(SetItem, project_id, f"SET#{key}")
-
-
 def put_set(project_id: str, name: str, day: str) -> SetItem:
     item = SetItem(project_key(project_id), f"SET#{name_key(name)}", name=name, date=day)
     item.save()
     return item
-
-
-def get_sets(project_id: str, keys: Iterable[str | None], consistent: bool = False) -> dict[str, SetItem]:
-    wanted = [(project_key(project_id), f"SET#{k}") for k in {k for k in keys if k}]
-    found = SetItem.batch_get(wanted, consistent_read=consistent) if wanted else []
-    return {s.sk.removeprefix("SET#"): s for s in found}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from connectability.db.base import Item, error_code, retry_conflicts
+from connectability.db.base import Item, Ref, error_code, retry_conflicts
 from connectability.db.projects import project_key
 
 
@@ -19,6 +19,10 @@ class UploadItem(Item):
     created_by = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     revision_id = UnicodeAttribute(null=True)
+
+
+def upload_ref(project_id: str, upload_id: str) -> Ref[UploadItem]:
+    return Ref(UploadItem, project_key(project_id), f"UPLOAD#{upload_id}")
 
 
 def get_upload(project_id: str, upload_id: str) -> UploadItem | None:

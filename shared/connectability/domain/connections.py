@@ -7,17 +7,24 @@ those reads: under a race the transaction decides, and the loser is told which r
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
 from pynamodb.exceptions import TransactWriteError
 
+from connectability.aws import together
 from connectability.db import companies as companies_db
 from connectability.db import connections as connections_db
 from connectability.db import outbox as outbox_db
 from connectability.db import projects as projects_db
-from connectability.db.connections import ConnectionItem
-from connectability.db.projects import ProjectItem
+from connectability.db.base import Found, Ref, read_items
+from connectability.db.companies import company_ref
+from connectability.db.connections import ConnectionItem, role_in, role_ref
+from connectability.db.projects import ProjectItem, project_ref
 from connectability.domain import initial_sync, notifications
 from connectability.domain.ids import new_id
-from connectability.domain.permissions import Caller, company_admin_for, project_for, tool_level_at_least
+from connectability.domain.permissions import Caller, Rights, company_admin_for, read_rights, tool_level_at_least
 from connectability.errors import (
     AlreadyHasUpstream,
     ChainNotAllowed,
@@ -46,14 +53,28 @@ DRAWINGS = "drawings"
 
 
 def request_connection(caller: Caller, downstream_id: str, body: ConnectionRequest) -> Connection:
-    """R06: only the downstream asks. R08: the upstream company's setting decides pending or active."""
-    down = tool_level_at_least(caller, downstream_id, CM, Level.admin, rule="R07").project
+    """R06: only the downstream asks. R08: the upstream company's setting decides pending or active.
+
+    Everything the checks need (both projects, the caller's rights on them, both companies, both roles) is read
+    in two reads before the first check, strongly (the roles must be); the checks then run in their order."""
+    ids = [downstream_id, body.upstream_project_id]
+    rights = read_rights(
+        caller,
+        ids,
+        also=[role_ref(p) for p in ids],
+        then=lambda found: [company_ref(p.company_id) for i in ids if (p := found.get(project_ref(i)))],
+        consistent=True,
+    )
+    down = rights.tool_level_at_least(downstream_id, CM, Level.admin, rule="R07").project
     if body.upstream_project_id == down.project_id:
         raise SameProject("A project cannot connect to itself; choose another upstream project.")
-    up = _upstream_for_request(caller, body.upstream_project_id)
-    companies = _check_connectable(down, up)
-    _refuse_by_role(down.project_id, up.project_id)
-    automatic = companies[up.company_id].connection_approval == ConnectionApproval.automatic.value
+    up = _upstream_for_request(rights, body.upstream_project_id)
+    _check_connectable(down, up, rights.found)
+    _refuse_by_role(role_in(rights.found, down.project_id), role_in(rights.found, up.project_id))
+    upstream_company = rights.found.get(company_ref(up.company_id))
+    automatic = upstream_company is not None and (
+        upstream_company.connection_approval == ConnectionApproval.automatic.value
+    )
     now = utcnow()
     connection = ConnectionItem(
         f"CONNECTION#{(connection_id := new_id('con'))}",
@@ -80,35 +101,33 @@ def request_connection(caller: Caller, downstream_id: str, body: ConnectionReque
     except TransactWriteError as exc:
         if not connections_db.is_lost_race(exc):
             raise
-        _refuse_by_role(down.project_id, up.project_id)
+        roles = connections_db.get_roles([down.project_id, up.project_id])
+        _refuse_by_role(roles[down.project_id], roles[up.project_id])
         raise InvalidState(
             "Another change to one of these projects happened at the same moment; try again.", rule="R14"
         ) from exc
-    notifications.dispatch(outgoing)
-    if start is not None:
-        initial_sync.dispatch(start)
-    return _view(connection)
+    _dispatch(outgoing, start)
+    return _view(connection, rights.found)
 
 
-def _check_connectable(down: ProjectItem, up: ProjectItem) -> dict[str, companies_db.CompanyItem]:
-    """R03 (both active) and R05 (the downstream company opted in): checked on request and again on approval."""
+def _check_connectable(down: ProjectItem, up: ProjectItem, found: Found) -> None:
+    """R03 (both active) and R05 (the downstream company opted in): checked on request and again on approval,
+    from the companies read with the request's other items (`found`)."""
     for project in (down, up):
         if project.status != "active":
             raise ProjectInactive(f"Project '{project.name}' is inactive; only active projects can be connected.")
-    companies = companies_db.get_companies([down.company_id, up.company_id])
-    downstream_company = companies.get(down.company_id)
+    downstream_company = found.get(company_ref(down.company_id))
     if downstream_company is None or not downstream_company.connected_drawings_beta:
         name = downstream_company.name if downstream_company else down.company_id
         raise NotOptedIn(
             f"Company '{name}' has not opted in to connected drawings; "
             "a company admin can turn on connected_drawings_beta."
         )
-    return companies
 
 
-def _upstream_for_request(caller: Caller, upstream_id: str) -> ProjectItem:
+def _upstream_for_request(rights: Rights, upstream_id: str) -> ProjectItem:
     """R07: a user of the upstream company, in its directory, with Drawings read_only or higher."""
-    access = project_for(caller, upstream_id)  # 404 unless the caller is a user of the upstream company
+    access = rights.project_for(upstream_id)  # 404 unless the caller is a user of the upstream company
     if access.entry is None or not access.level(DRAWINGS).at_least(Level.read_only):
         raise NotPermitted(
             "To request a connection you must be in the upstream project's directory with Drawings "
@@ -118,10 +137,8 @@ def _upstream_for_request(caller: Caller, upstream_id: str) -> ProjectItem:
     return access.project
 
 
-def _refuse_by_role(downstream_id: str, upstream_id: str) -> None:
+def _refuse_by_role(down: connections_db.RoleItem, up: connections_db.RoleItem) -> None:
     """Explain which topology rule stands in the way (the transaction enforces them; this names them)."""
-    roles = connections_db.get_roles([downstream_id, upstream_id])
-    down, up = roles[downstream_id], roles[upstream_id]
     if down.downstream_state == "disconnected":
         raise ReconnectForbidden("This project was disconnected from its upstream and can never connect again (R16).")
     if down.downstream_state in ("pending", "active"):
@@ -137,16 +154,18 @@ def _refuse_by_role(downstream_id: str, upstream_id: str) -> None:
 
 
 def approve(caller: Caller, connection_id: str) -> Connection:
-    connection = _visible(caller, connection_id)
+    connection, rights = _visible(caller, connection_id)
     _require_cm_admin(
-        caller,
+        rights,
         connection.upstream_project_id,
         "Only Connection Manager admins of the upstream project can approve; ask one of them.",
         rule="R09",
     )
     if connection.status == "pending":
-        projects = projects_db.get_projects([connection.downstream_project_id, connection.upstream_project_id])
-        _check_connectable(projects[connection.downstream_project_id], projects[connection.upstream_project_id])
+        down, up = (
+            _project(rights.found, p) for p in (connection.downstream_project_id, connection.upstream_project_id)
+        )
+        _check_connectable(down, up, rights.found)
     now = utcnow()
     start = initial_sync.initial_sync_duty(connection.connection_id)  # R29: committed with the approval, never lost
     _transition(
@@ -159,14 +178,14 @@ def approve(caller: Caller, connection_id: str) -> Connection:
         announce=notifications.prepare(EventType.connection_created, connection, [Side.upstream, Side.downstream]),
         starts=start,
     )
-    return _view(connection)
+    return _view(connection, rights.found)
 
 
 def reject(caller: Caller, connection_id: str, body: RejectBody) -> Connection:
     """R10: the request ends; the downstream may ask again later."""
-    connection = _visible(caller, connection_id)
+    connection, rights = _visible(caller, connection_id)
     _require_cm_admin(
-        caller,
+        rights,
         connection.upstream_project_id,
         "Only Connection Manager admins of the upstream project can reject; ask one of them.",
         rule="R09",
@@ -174,27 +193,27 @@ def reject(caller: Caller, connection_id: str, body: RejectBody) -> Connection:
     changes = {"status": "rejected", "decided_by": caller.user_id, "decided_at": utcnow(), "reason": body.reason}
     announce = notifications.prepare(EventType.connection_rejected, connection, [Side.downstream], reason=body.reason)
     _transition(connection, "pending", changes, "none", release_upstream=True, rule="R09", announce=announce)
-    return _view(connection)
+    return _view(connection, rights.found)
 
 
 def cancel(caller: Caller, connection_id: str) -> Connection:
     """R15: a downstream CM admin withdraws a pending request."""
-    connection = _visible(caller, connection_id)
+    connection, rights = _visible(caller, connection_id)
     _require_cm_admin(
-        caller,
+        rights,
         connection.downstream_project_id,
         "Only Connection Manager admins of the downstream project can cancel its request.",
         rule="R15",
     )
     changes = {"status": "cancelled", "decided_by": caller.user_id, "decided_at": utcnow()}
     _transition(connection, "pending", changes, "none", release_upstream=True, rule="R15")
-    return _view(connection)
+    return _view(connection, rights.found)
 
 
 def disconnect(caller: Caller, connection_id: str, body: DisconnectBody) -> Connection:
     """R15: CM admins of either side end an active connection; R16: the downstream can never connect again."""
-    connection = _visible(caller, connection_id)
-    if not any(_is_cm_admin(caller, p) for p in (connection.upstream_project_id, connection.downstream_project_id)):
+    connection, rights = _visible(caller, connection_id)
+    if not any(_is_cm_admin(rights, p) for p in (connection.upstream_project_id, connection.downstream_project_id)):
         raise NotPermitted("Only Connection Manager admins of either project can disconnect.", rule="R15")
     changes = {
         "status": "disconnected",
@@ -209,11 +228,12 @@ def disconnect(caller: Caller, connection_id: str, body: DisconnectBody) -> Conn
         EventType.connection_disabled, connection, [Side.upstream, Side.downstream], reason=body.reason
     )
     _transition(connection, "active", changes, "disconnected", release_upstream=True, rule="R15", announce=announce)
-    return _view(connection)
+    return _view(connection, rights.found)
 
 
 def get(caller: Caller, connection_id: str) -> Connection:
-    return _view(_visible(caller, connection_id))
+    connection, rights = _visible(caller, connection_id)
+    return _view(connection, rights.found)
 
 
 def list_for_project(caller: Caller, project_id: str, limit: int, next_token: str | None) -> Page[Connection]:
@@ -262,30 +282,51 @@ def connectable_projects(caller: Caller, project_id: str) -> Page[ProjectRef]:
     return Page[ProjectRef](items=items)
 
 
-def _visible(caller: Caller, connection_id: str) -> ConnectionItem:
-    """A connection is visible to CM read_only+ members of either project; to anyone else it does not exist."""
+def connection_rights(caller: Caller, connection_id: str) -> tuple[ConnectionItem | None, Rights | None]:
+    """The connection (read strongly), then, in one read, the caller's rights on both its projects and both
+    companies (for its view): the connection records each project's company."""
     connection = connections_db.get_connection(connection_id)
-    if connection is not None:
+    if connection is None:
+        return None, None
+    sides = {
+        connection.upstream_project_id: connection.upstream_company_id,
+        connection.downstream_project_id: connection.downstream_company_id,
+    }
+    return connection, read_rights(caller, sides, companies=sides, also=[company_ref(c) for c in sides.values()])
+
+
+def _visible(caller: Caller, connection_id: str) -> tuple[ConnectionItem, Rights]:
+    """A connection is visible to CM read_only+ members of either project; to anyone else it does not exist."""
+    connection, rights = connection_rights(caller, connection_id)
+    if connection is not None and rights is not None:
         for project_id in (connection.upstream_project_id, connection.downstream_project_id):
-            if _cm_level(caller, project_id).at_least(Level.read_only):
-                return connection
+            if cm_level(rights, project_id).at_least(Level.read_only):
+                return connection, rights
     raise NotFound(f"No connection {connection_id} is visible to you.")
 
 
-def _cm_level(caller: Caller, project_id: str) -> Level:
+def cm_level(rights: Rights, project_id: str) -> Level:
+    """The caller's Connection Manager level on a project; none where it may not see the project."""
     try:
-        return project_for(caller, project_id).level(CM)
+        return rights.project_for(project_id).level(CM)
     except NotFound:
         return Level.none
 
 
-def _is_cm_admin(caller: Caller, project_id: str) -> bool:
-    return _cm_level(caller, project_id) is Level.admin
+def _is_cm_admin(rights: Rights, project_id: str) -> bool:
+    return cm_level(rights, project_id) is Level.admin
 
 
-def _require_cm_admin(caller: Caller, project_id: str, message: str, rule: str) -> None:
-    if not _is_cm_admin(caller, project_id):
+def _require_cm_admin(rights: Rights, project_id: str, message: str, rule: str) -> None:
+    if not _is_cm_admin(rights, project_id):
         raise NotPermitted(message, rule=rule)
+
+
+def _project(found: Found, project_id: str) -> ProjectItem:
+    project = found.get(project_ref(project_id))
+    if project is None:
+        raise NotFound(f"No project {project_id} is visible to you.")
+    return project
 
 
 def _transition(
@@ -320,31 +361,41 @@ def _transition(
         raise InvalidState(
             f"The connection changed meanwhile and is now {status}; this needs it to be {from_status}.", rule=rule
         ) from exc
+    _dispatch(announce, starts)
+
+
+def _dispatch(announce: notifications.Outgoing | None, starts: outbox_db.OutboxItem | None) -> None:
+    """Send what a committed change owes, the announcement and the initial sync's start at once (each clears its
+    own outbox record; one that fails is left to the outbox relay)."""
+    sends: list[Callable[[], bool]] = []
     if announce is not None:
-        notifications.dispatch(announce)
+        sends.append(partial(notifications.dispatch, announce))
     if starts is not None:
-        initial_sync.dispatch(starts)
+        sends.append(partial(initial_sync.dispatch, starts))
+    together(*sends)
 
 
 def _views(items: list[ConnectionItem]) -> list[Connection]:
-    project_ids = {p for c in items for p in (c.upstream_project_id, c.downstream_project_id)}
-    projects = projects_db.get_projects(project_ids)
-    companies = companies_db.get_companies(p.company_id for p in projects.values())
-    return [_view(c, projects, companies) for c in items]
+    names = read_items(ref for c in items for ref in _name_refs(c))
+    return [_view(c, names) for c in items]
 
 
-def _view(
-    connection: ConnectionItem,
-    projects: dict[str, ProjectItem] | None = None,
-    companies: dict[str, companies_db.CompanyItem] | None = None,
-) -> Connection:
-    """A connection with both projects' and companies' names, so clients need no second call."""
-    if projects is None or companies is None:
-        projects = projects_db.get_projects([connection.upstream_project_id, connection.downstream_project_id])
-        companies = companies_db.get_companies([connection.upstream_company_id, connection.downstream_company_id])
+def _name_refs(connection: ConnectionItem) -> list[Ref[Any]]:
+    return [
+        project_ref(connection.upstream_project_id),
+        project_ref(connection.downstream_project_id),
+        company_ref(connection.upstream_company_id),
+        company_ref(connection.downstream_company_id),
+    ]
+
+
+def _view(connection: ConnectionItem, names: Found | None = None) -> Connection:
+    """A connection with both projects' and companies' names, so clients need no second call; `names`: the
+    projects and companies as read already, else read here."""
+    found = names if names is not None else read_items(_name_refs(connection))
 
     def ref(project_id: str, company_id: str) -> ProjectRef:
-        project, company = projects.get(project_id), companies.get(company_id)
+        project, company = found.get(project_ref(project_id)), found.get(company_ref(company_id))
         return ProjectRef(
             project_id=project_id,
             project_name=project.name if project else "",

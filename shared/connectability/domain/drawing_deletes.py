@@ -17,7 +17,7 @@ from pynamodb.exceptions import PynamoDBException
 from connectability.db import drawings as db
 from connectability.db import outbox as outbox_db
 from connectability.domain.drawing_views import revision_views
-from connectability.domain.drawings import access_at, visible_drawing
+from connectability.domain.drawings import access_at, drawing_access
 from connectability.domain.ids import new_id
 from connectability.domain.manifests import manifests_follow
 from connectability.domain.permissions import Caller
@@ -29,8 +29,8 @@ from connectability.observability import logger
 
 def delete_drawing(caller: Caller, project_id: str, drawing_id: str) -> None:
     """All revisions move to the Deleted Drawing Revisions report (files kept); published ones tell sync (R28)."""
-    access = access_at(caller, project_id, Level.admin)
-    drawing, revisions = visible_drawing(access, drawing_id)
+    seen = drawing_access(caller, project_id, drawing_id, Level.admin)
+    drawing, revisions = seen.drawing, seen.revisions
     if drawing.connected:
         raise ConnectedDrawingReadOnly("This drawing is connected; only the upstream project can delete it.")
     now = utcnow()

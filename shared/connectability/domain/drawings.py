@@ -10,23 +10,29 @@ position, a set's date) reaches every revision that uses it, and a manifest foll
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.expressions.update import Action
 
 from connectability import storage
+from connectability.aws import meanwhile, together
 from connectability.config import get_settings
 from connectability.db import drawings as db
 from connectability.db import outbox as outbox_db
 from connectability.db import records as records_db
 from connectability.db import uploads as uploads_db
+from connectability.db.base import Found, Ref
 from connectability.db.drawings import DrawingItem, RevisionItem, name_key
 from connectability.db.projects import ProjectItem
-from connectability.domain.drawing_views import day, drawing_views, revision_views
+from connectability.domain.drawing_views import day, drawing_views, record_refs, revision_views
 from connectability.domain.ids import new_id
 from connectability.domain.manifests import manifests_follow
-from connectability.domain.permissions import Caller, ProjectAccess, tool_level_at_least
+from connectability.domain.permissions import Caller, ProjectAccess, read_rights, tool_level_at_least
 from connectability.errors import (
     AlreadyExists,
     ConnectedDrawingReadOnly,
@@ -116,9 +122,22 @@ def create_upload(caller: Caller, project_id: str, body: UploadRequest) -> Uploa
 
 
 def create_revision(caller: Caller, project_id: str, body: RevisionCreate) -> Revision:
-    """A draft revision from a finished upload; a known drawing number makes it that drawing's next revision."""
-    access = access_at(caller, project_id, Level.standard)
-    upload = uploads_db.get_upload(project_id, body.upload_id)
+    """A draft revision from a finished upload; a known drawing number makes it that drawing's next revision.
+
+    The upload, the drawing holding the number and the records the body names are read with the caller's rights
+    (two reads in all); the file is read once; the upload's tag and the records are written at once."""
+    upload_ref, number_ref = uploads_db.upload_ref(project_id, body.upload_id), db.number_ref(project_id, body.number)
+    rights = read_rights(
+        caller,
+        [project_id],
+        also=[upload_ref, number_ref, *_named_refs(project_id, body.discipline, body.area, body.drawing_set)],
+        then=lambda found: [
+            *([db.drawing_ref(project_id, number.drawing_id)] if (number := found.get(number_ref)) else []),
+            *_named_area_refs(project_id, body.area, found),
+        ],
+    )
+    access = rights.tool_level_at_least(project_id, DRAWINGS, Level.standard)
+    upload = rights.found.get(upload_ref)
     if upload is None:
         raise InvalidInput(
             f"No upload {body.upload_id} in this project; "
@@ -131,7 +150,8 @@ def create_revision(caller: Caller, project_id: str, body: RevisionCreate) -> Re
             details=[{"field": "upload_id", "message": "already used"}],
         )
     file_version, sha256 = _check_uploaded_file(upload)
-    existing = db.drawing_by_number(project_id, body.number)
+    number = rights.found.get(number_ref)
+    existing = rights.found.get(db.drawing_ref(project_id, number.drawing_id)) if number else None
     if existing is not None and existing.connected:
         raise ConnectedDrawingReadOnly(
             f"Drawing {body.number} is a connected drawing; its revisions come from the upstream project only."
@@ -143,16 +163,25 @@ def create_revision(caller: Caller, project_id: str, body: RevisionCreate) -> Re
             details=[{"field": "upload_id", "message": "already used"}],
         )
     try:
-        storage.mark_upload_used(upload.bucket, upload.key, file_version)  # first: a used file never expires
+        records = _records(
+            project_id,
+            body.discipline,
+            body.area,
+            body.drawing_set,
+            rights.found,
+            may_change=_is_admin(access),
+            # before the revision commits: a used file never expires
+            alongside=partial(storage.mark_upload_used, upload.bucket, upload.key, file_version),
+        )
         revision, duty = _new_revision(
-            access, caller.user_id, body, upload, revision_id, existing, file_version, sha256
+            access, caller.user_id, body, upload, revision_id, existing, file_version, sha256, records
         )
     except BaseException:
         uploads_db.release_upload(upload)  # nothing was committed: the upload may make a revision again
         raise
     if duty is not None:
         request_file_check(duty)
-    return revision_views(project_id, [revision])[0]
+    return revision_views(project_id, [revision], records=records.found)[0]
 
 
 def _new_revision(
@@ -164,15 +193,15 @@ def _new_revision(
     existing: DrawingItem | None,
     file_version: str,
     sha256: str | None,
+    records: NamedRecords,
 ) -> tuple[RevisionItem, outbox_db.OutboxItem | None]:
-    """Shared records (changed only by admins), the drawing, then the revision, written only if the drawing
-    still stands."""
-    project, admin = access.project, _is_admin(access)
-    discipline_key = _discipline(project.project_id, body.discipline, may_change=admin)
-    area_id = _area(project.project_id, body.area, may_change=admin)
-    set_key = _set(project.project_id, body.drawing_set, may_change=admin)
-    drawing = existing or _new_drawing(project, body, discipline_key, area_id)
-    seq = db.next_seq(drawing)
+    """The drawing (a new one holds its first revision's place already), then the revision, written only if the
+    drawing still stands."""
+    project = access.project
+    discipline_key, area_id = name_key(body.discipline.name), records.area.area_id if records.area else None
+    set_key = name_key(body.drawing_set.name) if body.drawing_set else None
+    drawing, seq = (existing, None) if existing else _new_drawing(project, body, discipline_key, area_id)
+    seq = seq or db.next_seq(drawing)
     if seq is None:
         raise InvalidState(f"Drawing {drawing.number} was deleted meanwhile; create the revision again.")
     revision = RevisionItem(
@@ -242,30 +271,30 @@ def _check_uploaded_file(upload: uploads_db.UploadItem) -> tuple[str, str | None
     """The upload must be there, of the declared size and type (by its bytes); answers its object version and
     sha256 (None for a file too large to hash within a request: the file check does it). Every later read names
     that version, so a second PUT to the same URL cannot swap the bytes."""
-    found = storage.head(upload.bucket, upload.key)
+    found = storage.uploaded(upload.bucket, upload.key, int(upload.size), get_settings().inline_hash_max_bytes)
     if found is None:
         raise InvalidInput(
             "The file has not been uploaded yet: PUT it to the upload's URL first, then create the revision.",
             details=[{"field": "upload_id", "message": "no file uploaded"}],
         )
-    if int(found["ContentLength"]) != upload.size:
+    if found.size != upload.size:
         raise InvalidInput(
-            f"The uploaded file has {found['ContentLength']} bytes, not the {upload.size} declared; upload again.",
+            f"The uploaded file has {found.size} bytes, not the {upload.size} declared; upload again.",
             details=[{"field": "upload_id", "message": "size differs from the declared size"}],
         )
-    version = str(found["VersionId"])
-    head = storage.first_bytes(upload.bucket, upload.key, version)
-    if not head.startswith(SIGNATURES[ContentType(upload.content_type)]):
+    if not found.head.startswith(SIGNATURES[ContentType(upload.content_type)]):
         raise InvalidInput(
             f"The uploaded file is not a {upload.content_type} file; upload a file of the declared type.",
             details=[{"field": "upload_id", "message": f"content is not {upload.content_type}"}],
         )
-    if upload.size > get_settings().inline_hash_max_bytes:
-        return version, None
-    return version, storage.sha256_of(upload.bucket, upload.key, version)
+    return found.version_id, found.sha256
 
 
-def _new_drawing(project: ProjectItem, body: RevisionCreate, discipline_key: str, area_id: str | None) -> DrawingItem:
+def _new_drawing(
+    project: ProjectItem, body: RevisionCreate, discipline_key: str, area_id: str | None
+) -> tuple[DrawingItem, int | None]:
+    """A new drawing for the number, holding its first revision's place (1); when another request created the
+    number first, that drawing, whose next place is still to take (None)."""
     drawing = DrawingItem(
         project.pk,
         f"DRAWING#{(drawing_id := new_id('drw'))}",
@@ -276,60 +305,145 @@ def _new_drawing(project: ProjectItem, body: RevisionCreate, discipline_key: str
         title=body.title,
         discipline_key=discipline_key,
         area_id=area_id,
+        revision_count=1,
     )
     if db.create_drawing(drawing):
-        return drawing
+        return drawing, 1
     # Another request created this number first: the revision joins that drawing.
     existing = db.drawing_by_number(project.project_id, body.number)
     if existing is None:
         raise InvalidState(f"Drawing {body.number} changed meanwhile; try again.")
-    return existing
+    return existing, None
 
 
 # -- shared records -------------------------------------------------------------------------------------------
-def _discipline(project_id: str, given: DisciplineIn, may_change: bool = True) -> str:
-    """Find or make the discipline; only a Drawings admin's value changes an existing one (and reaches sync)."""
+# A body names its discipline, area and set; they are read with the caller's rights (_named_refs, then, for the
+# area its name points at, _named_area_refs), and found or made from what was read.
+def _named_refs(
+    project_id: str, discipline: DisciplineIn | None, area: AreaIn | None, drawing_set: DrawingSetIn | None
+) -> list[Ref[Any]]:
+    return [
+        *([records_db.discipline_ref(project_id, name_key(discipline.name))] if discipline else []),
+        *([records_db.area_name_ref(project_id, area.name)] if area else []),
+        *([records_db.set_ref(project_id, name_key(drawing_set.name))] if drawing_set else []),
+    ]
+
+
+def _named_area_refs(project_id: str, area: AreaIn | None, found: Found) -> list[Ref[Any]]:
+    lookup = found.get(records_db.area_name_ref(project_id, area.name)) if area else None
+    return [records_db.area_ref(project_id, lookup.area_id)] if lookup else []
+
+
+def _named_discipline(project_id: str, given: DisciplineIn, found: Found) -> records_db.DisciplineItem | None:
+    return found.get(records_db.discipline_ref(project_id, name_key(given.name)))
+
+
+def _named_set(project_id: str, given: DrawingSetIn | None, found: Found) -> records_db.SetItem | None:
+    return found.get(records_db.set_ref(project_id, name_key(given.name))) if given else None
+
+
+def _named_area(project_id: str, given: AreaIn | None, found: Found) -> records_db.AreaItem | None:
+    lookup = found.get(records_db.area_name_ref(project_id, given.name)) if given else None
+    return found.get(records_db.area_ref(project_id, lookup.area_id)) if lookup else None
+
+
+@dataclass(frozen=True)
+class NamedRecords:
+    """The records a body names, as found or made (None: not named), and the same items for its view."""
+
+    discipline: records_db.DisciplineItem | None
+    area: records_db.AreaItem | None
+    drawing_set: records_db.SetItem | None
+
+    @property
+    def found(self) -> Found:
+        return Found.of([self.discipline, self.area, self.drawing_set])
+
+
+def _records(
+    project_id: str,
+    discipline: DisciplineIn | None,
+    area: AreaIn | None,
+    drawing_set: DrawingSetIn | None,
+    found: Found,
+    *,
+    may_change: bool = True,
+    alongside: Callable[[], object] | None = None,
+) -> NamedRecords:
+    """Find (as read in `found`) or make the records a body names; those to write are written at once, with
+    `alongside` (another write of the request) if given."""
+    calls: list[Callable[[], object]] = [alongside] if alongside is not None else []
+    if discipline is not None:
+        current = _named_discipline(project_id, discipline, found)
+        calls.append(partial(_discipline, project_id, discipline, current, may_change))
+    if area is not None:
+        calls.append(partial(_area, project_id, area, _named_area(project_id, area, found), may_change))
+    if drawing_set is not None:
+        calls.append(partial(_set, project_id, drawing_set, _named_set(project_id, drawing_set, found), may_change))
+    answers = iter(together(*calls)[1 if alongside is not None else 0 :])
+    return NamedRecords(
+        next(answers) if discipline is not None else None,
+        next(answers) if area is not None else None,
+        next(answers) if drawing_set is not None else None,
+    )
+
+
+def _discipline(
+    project_id: str, given: DisciplineIn, current: records_db.DisciplineItem | None, may_change: bool = True
+) -> records_db.DisciplineItem:
+    """Find (`current`, as read) or make the discipline; only a Drawings admin's value changes an existing one (and
+    reaches sync)."""
     key = name_key(given.name)
-    current = records_db.get_discipline(project_id, key)
     if current is None:
-        records_db.put_discipline(project_id, given.name, given.position)
-    elif may_change and given.position is not None and given.position != current.position:
+        return records_db.put_discipline(project_id, given.name, given.position)
+    if may_change and given.position is not None and given.position != current.position:
         with manifests_follow(project_id, db.revisions_where(project_id, RevisionItem.discipline_key == key)):
-            records_db.put_discipline(project_id, current.name, given.position)
-    return key
+            return records_db.put_discipline(project_id, current.name, given.position)
+    return current
 
 
-def _area(project_id: str, given: AreaIn | None, may_change: bool = True) -> str | None:
+def _area(
+    project_id: str, given: AreaIn | None, current: records_db.AreaItem | None, may_change: bool = True
+) -> records_db.AreaItem | None:
     if given is None:
         return None
-    area = records_db.area_by_name(project_id, given.name)
-    if area is None:
-        return records_db.create_area(project_id, new_id("area"), given.name, given.description).area_id
-    if may_change and given.description is not None and given.description != (area.description or ""):
-        with manifests_follow(project_id, db.revisions_where(project_id, RevisionItem.area_id == area.area_id)):
-            records_db.update_area_description(area, given.description)
-    return area.area_id
+    if current is None:
+        return records_db.create_area(project_id, new_id("area"), given.name, given.description)
+    if may_change and given.description is not None and given.description != (current.description or ""):
+        with manifests_follow(project_id, db.revisions_where(project_id, RevisionItem.area_id == current.area_id)):
+            records_db.update_area_description(current, given.description)
+    return current
 
 
-def _set(project_id: str, given: DrawingSetIn | None, may_change: bool = True) -> str | None:
+def _set(
+    project_id: str, given: DrawingSetIn | None, current: records_db.SetItem | None, may_change: bool = True
+) -> records_db.SetItem | None:
     if given is None:
         return None
     key = name_key(given.name)
-    current = records_db.get_set(project_id, key)
     if current is None:
-        records_db.put_set(project_id, given.name, given.date.isoformat())
-    elif may_change and current.date != given.date.isoformat():
+        return records_db.put_set(project_id, given.name, given.date.isoformat())
+    if may_change and current.date != given.date.isoformat():
         with manifests_follow(project_id, db.revisions_where(project_id, RevisionItem.set_key == key)):
-            records_db.put_set(project_id, current.name, given.date.isoformat())
-    return key
+            return records_db.put_set(project_id, current.name, given.date.isoformat())
+    return current
 
 
 # -- publishing -----------------------------------------------------------------------------------------------
 def publish(caller: Caller, project_id: str, body: PublishRequest) -> Published:
-    """Drafts become published (all checked before any changes); the newest becomes its drawing's current."""
-    access_at(caller, project_id, Level.admin)
+    """Drafts become published (all checked before any changes); the newest becomes its drawing's current.
+
+    The revisions are read with the caller's rights, their drawings with the caller's company membership."""
     ids = list(dict.fromkeys(body.revision_ids))
-    found = db.get_revisions(project_id, ids)
+    asked = {i: db.revision_ref(project_id, i) for i in ids}
+    rights = read_rights(
+        caller,
+        [project_id],
+        also=asked.values(),
+        then=lambda read: [db.drawing_ref(project_id, r.drawing_id) for ref in asked.values() if (r := read.get(ref))],
+    )
+    rights.tool_level_at_least(project_id, DRAWINGS, Level.admin)
+    found = {i: r for i, ref in asked.items() if (r := rights.found.get(ref))}
     missing = [i for i in ids if i not in found]
     if missing:
         raise InvalidInput(
@@ -343,7 +457,9 @@ def publish(caller: Caller, project_id: str, body: PublishRequest) -> Published:
         raise InvalidState(
             f"These files are still being checked: {', '.join(checking)}; publish them in a minute or two."
         )
-    drawings = db.get_drawings(project_id, {r.drawing_id for r in found.values()})
+    drawings = {
+        r.drawing_id: d for r in found.values() if (d := rights.found.get(db.drawing_ref(project_id, r.drawing_id)))
+    }
     gone = {d for d, drawing in drawings.items() if drawing.deleted}  # a delete still finishing: deleted already
     not_drafts = [i for i in ids if found[i].state != RevisionState.draft.value or found[i].drawing_id in gone]
     if not_drafts:
@@ -381,21 +497,62 @@ def register(
 
 
 def get_drawing(caller: Caller, project_id: str, drawing_id: str) -> Drawing:
-    access = access_at(caller, project_id, Level.read_only)
-    drawing, revisions = visible_drawing(access, drawing_id)
+    seen = drawing_access(caller, project_id, drawing_id, Level.read_only, with_records=True)
+    return _drawing_view(project_id, seen.drawing, seen.revisions, seen.found)
+
+
+def _drawing_view(project_id: str, drawing: DrawingItem, revisions: list[RevisionItem], records: Found) -> Drawing:
+    """A drawing with its revisions; `records`: the records they point at."""
     current = {r.revision_id: r for r in revisions if r.revision_id == drawing.current_revision_id}
-    view = drawing_views(project_id, [drawing], current)[0]
-    view.revisions = revision_views(project_id, revisions)
+    view = drawing_views(project_id, [drawing], current, records)[0]
+    view.revisions = revision_views(project_id, revisions, records=records)
     return view
 
 
-def visible_drawing(access: ProjectAccess, drawing_id: str) -> tuple[DrawingItem, list[RevisionItem]]:
-    drawing = db.get_drawing(access.project.project_id, drawing_id)
+@dataclass(frozen=True)
+class SeenDrawing:
+    """A drawing the caller may see at some level, the revisions of it the caller may see, and the items read with
+    them (found)."""
+
+    access: ProjectAccess
+    drawing: DrawingItem
+    revisions: list[RevisionItem]
+    found: Found
+
+
+def drawing_access(
+    caller: Caller,
+    project_id: str,
+    drawing_id: str,
+    level: Level,
+    *,
+    with_records: bool = False,
+    also: Iterable[Ref[Any]] = (),
+    then: Callable[[Found], Iterable[Ref[Any]]] | None = None,
+) -> SeenDrawing:
+    """The caller's Drawings access at `level` (404, 403 as access_at), then the drawing with the revisions the
+    caller may see (404 otherwise). The drawing is read with the caller's rights (and `also`), its revisions are
+    queried meanwhile; `with_records`: the records they point at are read with the caller's membership (and
+    `then`), so a view of them needs no read of its own."""
+    ref = db.drawing_ref(project_id, drawing_id)
+    with meanwhile(lambda: db.revisions_of(drawing_id)) as queried:
+
+        def second(found: Found) -> list[Ref[Any]]:
+            drawing = found.get(ref)
+            items: list[DrawingItem | RevisionItem] = []
+            if drawing is not None and with_records:
+                items = [drawing, *queried.result()]
+            return [*(r for item in items for r in record_refs(project_id, item)), *(then(found) if then else [])]
+
+        rights = read_rights(caller, [project_id], also=[ref, *also], then=second)
+        revisions = queried.result()
+    access = rights.tool_level_at_least(project_id, DRAWINGS, level)
+    drawing = rights.found.get(ref)
     states = _visible_states(access)
-    revisions = [r for r in db.revisions_of(drawing_id) if r.state in states] if drawing else []
-    if drawing is None or drawing.deleted or not revisions:
+    visible = [r for r in revisions if r.state in states] if drawing else []
+    if drawing is None or drawing.deleted or not visible:
         raise NotFound(f"No drawing {drawing_id} is visible to you in this project.")
-    return drawing, revisions
+    return SeenDrawing(access, drawing, visible, rights.found)
 
 
 def list_areas(caller: Caller, project_id: str, limit: int, next_token: str | None) -> Page[Area]:
@@ -407,9 +564,15 @@ def list_areas(caller: Caller, project_id: str, limit: int, next_token: str | No
 
 
 def update_area(caller: Caller, project_id: str, area_id: str, body: AreaUpdate) -> Area:
-    """Rename an area or change its description: every drawing in it shows the change, and sync hears of it."""
-    access_at(caller, project_id, Level.admin)
-    area = records_db.get_area(project_id, area_id)
+    """Rename an area or change its description: every drawing in it shows the change, and sync hears of it.
+
+    The area is read with the caller's rights, and the revisions in it are queried meanwhile."""
+    ref = records_db.area_ref(project_id, area_id)
+    with meanwhile(lambda: db.revisions_where(project_id, RevisionItem.area_id == area_id)) as queried:
+        rights = read_rights(caller, [project_id], also=[ref])
+        in_area = queried.result()
+    rights.tool_level_at_least(project_id, DRAWINGS, Level.admin)
+    area = rights.found.get(ref)
     if area is None:
         raise NotFound(f"No area {area_id} in this project.")
     if area.connection_id:
@@ -420,17 +583,25 @@ def update_area(caller: Caller, project_id: str, area_id: str, body: AreaUpdate)
     description = body.description if "description" in body.model_fields_set else area.description
     if (name, description) == (area.name, area.description):
         return Area(id=area.area_id, name=area.name, description=area.description)
-    with manifests_follow(project_id, db.revisions_where(project_id, RevisionItem.area_id == area_id)):
+    with manifests_follow(project_id, in_area):
         if not records_db.update_area(area, name, description):
             raise AlreadyExists(f"Another area of this project is called '{name}'; choose another name.")
     return Area(id=area_id, name=name, description=description)
 
 
 def file_link(caller: Caller, project_id: str, revision_id: str) -> FileLink:
-    """A presigned GET valid 15 minutes, for users allowed to see that revision."""
-    access = access_at(caller, project_id, Level.read_only)
-    revision = db.get_revision(project_id, revision_id)
-    drawing = db.get_drawing(project_id, revision.drawing_id) if revision else None
+    """A presigned GET valid 15 minutes, for users allowed to see that revision (read with the caller's rights, and
+    its drawing with the caller's membership)."""
+    ref = db.revision_ref(project_id, revision_id)
+    rights = read_rights(
+        caller,
+        [project_id],
+        also=[ref],
+        then=lambda found: [db.drawing_ref(project_id, r.drawing_id)] if (r := found.get(ref)) else [],
+    )
+    access = rights.tool_level_at_least(project_id, DRAWINGS, Level.read_only)
+    revision = rights.found.get(ref)
+    drawing = rights.found.get(db.drawing_ref(project_id, revision.drawing_id)) if revision else None
     if revision is None or _state_seen(revision, drawing) not in _visible_states(access):
         raise NotFound(f"No revision {revision_id} is visible to you in this project.")
     extension = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg", "image/tiff": "tif"}
@@ -441,50 +612,65 @@ def file_link(caller: Caller, project_id: str, revision_id: str) -> FileLink:
 
 # -- edits -----------------------------------------------------------------------------------------------------
 def update_drawing(caller: Caller, project_id: str, drawing_id: str, body: DrawingUpdate) -> Drawing:
-    """Edit a drawing (admins). A manifest follows for every published revision whose fields changed."""
-    access = access_at(caller, project_id, Level.admin)
-    drawing, revisions = visible_drawing(access, drawing_id)
+    """Edit a drawing (admins). A manifest follows for every published revision whose fields changed. The answer
+    is the drawing as this edit left it, from what was read before it (with the caller's rights) and the edit.
+    """
+    given = body.model_fields_set
+    discipline_in = body.discipline if "discipline" in given else None
+    area_in = body.area if "area" in given else None
+    set_in = body.drawing_set if "drawing_set" in given else None
+    seen = drawing_access(
+        caller,
+        project_id,
+        drawing_id,
+        Level.admin,
+        with_records=True,
+        also=_named_refs(project_id, discipline_in, area_in, set_in),
+        then=lambda found: _named_area_refs(project_id, area_in, found),
+    )
+    drawing, revisions, found = seen.drawing, seen.revisions, seen.found
     if drawing.connected:
         raise ConnectedDrawingReadOnly(
             "This drawing is connected: its fields come from the upstream project and cannot be changed here."
         )
-    given = body.model_fields_set
-    drawing_actions: list[Action] = []
-    revision_actions: list[Action] = []
+    records = _records(project_id, discipline_in, area_in, set_in, found)
+    drawing_changes: dict[str, Any] = {}
+    revision_changes: dict[str, Any] = {}
     if "title" in given and body.title is not None:
-        drawing_actions.append(DrawingItem.title.set(body.title))
-        revision_actions.append(RevisionItem.title.set(body.title))
+        drawing_changes["title"] = revision_changes["title"] = body.title
     if "obsolete" in given and body.obsolete is not None:
-        drawing_actions.append(DrawingItem.obsolete.set(body.obsolete))
-    if "discipline" in given and body.discipline is not None:
-        key = _discipline(project_id, body.discipline)
-        drawing_actions.append(DrawingItem.discipline_key.set(key))
-        revision_actions.append(RevisionItem.discipline_key.set(key))
+        drawing_changes["obsolete"] = body.obsolete
+    if discipline_in is not None:
+        drawing_changes["discipline_key"] = revision_changes["discipline_key"] = name_key(discipline_in.name)
     if "area" in given:
-        area_id = _area(project_id, body.area)
-        drawing_actions.append(DrawingItem.area_id.set(area_id) if area_id else DrawingItem.area_id.remove())
-        revision_actions.append(RevisionItem.area_id.set(area_id) if area_id else RevisionItem.area_id.remove())
+        drawing_changes["area_id"] = revision_changes["area_id"] = records.area.area_id if records.area else None
     target = next((r for r in revisions if r.revision_id == drawing.current_revision_id), revisions[-1])
-    own = _revision_actions(project_id, body)
-    affected = (revisions if drawing_actions else []) + ([target] if own else [])
-    changes = {r.revision_id: (r, list(revision_actions)) for r in revisions}
-    changes[target.revision_id][1].extend(own)
+    own = _revision_changes(body)
+    affected = (revisions if drawing_changes else []) + ([target] if own else [])
+    changed = {r.revision_id: revision_changes | (own if r is target else {}) for r in revisions}
     with manifests_follow(project_id, affected):
-        if not db.edit_drawing(drawing, drawing_actions, changes):
+        edits = {r.revision_id: (r, _actions(RevisionItem, changed[r.revision_id])) for r in revisions}
+        if not db.edit_drawing(drawing, _actions(DrawingItem, drawing_changes), edits):
             raise NotFound(f"Drawing {drawing_id} was deleted meanwhile.")
-    return get_drawing(caller, project_id, drawing_id)
+    for item, changes in [(drawing, drawing_changes), *((r, changed[r.revision_id]) for r in revisions)]:
+        for name, value in changes.items():
+            setattr(item, name, value)
+    return _drawing_view(project_id, drawing, revisions, found | records.found)
 
 
-def _revision_actions(project_id: str, body: DrawingUpdate) -> list[Action]:
-    given, actions = body.model_fields_set, list[Action]()
+def _revision_changes(body: DrawingUpdate) -> dict[str, Any]:
+    """What an edit changes on the drawing's current revision alone: None removes a field."""
+    given, changes = body.model_fields_set, dict[str, Any]()
     if "status" in given:
-        actions.append(RevisionItem.status.set(body.status) if body.status else RevisionItem.status.remove())
+        changes["status"] = body.status or None
     for field in ("drawing_date", "received_date"):
         if field in given:
-            value = getattr(body, field)
-            attribute = getattr(RevisionItem, field)
-            actions.append(attribute.set(value.isoformat()) if value else attribute.remove())
+            changes[field] = day(getattr(body, field))
     if "drawing_set" in given:
-        key = _set(project_id, body.drawing_set)
-        actions.append(RevisionItem.set_key.set(key) if key else RevisionItem.set_key.remove())
-    return actions
+        changes["set_key"] = name_key(body.drawing_set.name) if body.drawing_set else None
+    return changes
+
+
+def _actions(model: type[DrawingItem] | type[RevisionItem], changes: dict[str, Any]) -> list[Action]:
+    """Set each attribute to its value; None removes it."""
+    return [getattr(model, n).set(v) if v is not None else getattr(model, n).remove() for n, v in changes.items()]

@@ -6,7 +6,7 @@ its connected drawing when new upstream revisions arrive (the drawing keeps its 
 from __future__ import annotations
 
 from connectability.db import markups as markups_db
-from connectability.domain.drawings import access_at, visible_drawing
+from connectability.domain.drawings import drawing_access
 from connectability.domain.ids import new_id
 from connectability.domain.permissions import Caller
 from connectability.errors import InvalidInput
@@ -16,16 +16,15 @@ from connectability.models.drawings import Markup, MarkupCreate
 
 def add_markup(caller: Caller, project_id: str, drawing_id: str, body: MarkupCreate) -> Markup:
     """Markups stay with the project's drawing and revision; sync never copies them (R27)."""
-    access = access_at(caller, project_id, Level.standard)
-    _, revisions = visible_drawing(access, drawing_id)
-    if body.revision_id not in {r.revision_id for r in revisions}:
+    seen = drawing_access(caller, project_id, drawing_id, Level.standard)
+    if body.revision_id not in {r.revision_id for r in seen.revisions}:
         raise InvalidInput(
             f"Revision {body.revision_id} is not a revision of drawing {drawing_id} that you can see.",
             details=[{"field": "revision_id", "message": "not a visible revision of this drawing"}],
         )
     markup_id, now = new_id("mkp"), utcnow()
     item = markups_db.MarkupItem(
-        access.project.pk,
+        seen.access.project.pk,
         f"MARKUP#{drawing_id}#{markup_id}",
         markup_id=markup_id,
         drawing_id=drawing_id,
@@ -39,9 +38,7 @@ def add_markup(caller: Caller, project_id: str, drawing_id: str, body: MarkupCre
 
 
 def list_markups(caller: Caller, project_id: str, drawing_id: str, limit: int, next_token: str | None) -> Page[Markup]:
-    access = access_at(caller, project_id, Level.read_only)
-    _, revisions = visible_drawing(access, drawing_id)
-    visible = {r.revision_id for r in revisions}
+    visible = {r.revision_id for r in drawing_access(caller, project_id, drawing_id, Level.read_only).revisions}
     items, token = markups_db.markups_of(project_id, drawing_id, limit, next_token)
     return Page[Markup](items=[_markup_view(m) for m in items if m.revision_id in visible], next_token=token)
 

@@ -3,13 +3,17 @@ them, one, several or all at once; only then do the project's other users see th
 
 from __future__ import annotations
 
+from collections import defaultdict
+from functools import partial
+
+from connectability.aws import together
 from connectability.db import drawings as drawings_db
 from connectability.db import sync as sync_db
 from connectability.db.sync import Written
 from connectability.db.sync_counters import shard_of
 from connectability.domain.drawing_views import revision_views
 from connectability.domain.drawings import DRAWINGS
-from connectability.domain.permissions import Caller, tool_level_at_least
+from connectability.domain.permissions import Caller, read_rights, tool_level_at_least
 from connectability.errors import InvalidInput, InvalidState
 from connectability.models.common import Level, Page, utcnow
 from connectability.models.drawings import ConnectedPublishRequest, Published, Revision, RevisionState
@@ -26,8 +30,12 @@ def review_queue(caller: Caller, project_id: str, limit: int, next_token: str | 
 
 
 def publish(caller: Caller, project_id: str, body: ConnectedPublishRequest) -> Published:
-    """Publish the given copies (all checked before any changes), or every copy waiting, a page at a time."""
-    tool_level_at_least(caller, project_id, DRAWINGS, Level.admin)
+    """Publish the given copies (all checked before any changes; read with the caller's rights), or every copy
+    waiting, a page at a time."""
+    ids = list(dict.fromkeys(body.revision_ids or []))
+    asked = {i: drawings_db.revision_ref(project_id, i) for i in ids}
+    rights = read_rights(caller, [project_id], also=asked.values())
+    rights.tool_level_at_least(project_id, DRAWINGS, Level.admin)
     if body.all:
         published: list[str] = []
         token: str | None = None
@@ -36,8 +44,7 @@ def publish(caller: Caller, project_id: str, body: ConnectedPublishRequest) -> P
             published += _publish(project_id, waiting)
             if token is None:
                 return Published(published=published)
-    ids = list(dict.fromkeys(body.revision_ids or []))
-    found = drawings_db.get_revisions(project_id, ids)
+    found = {i: r for i, ref in asked.items() if (r := rights.found.get(ref))}
     missing = [i for i in ids if i not in found or not found[i].connected]
     if missing:
         raise InvalidInput(
@@ -55,14 +62,24 @@ def publish(caller: Caller, project_id: str, body: ConnectedPublishRequest) -> P
 
 def _publish(project_id: str, revisions: list[drawings_db.RevisionItem]) -> list[str]:
     """Waiting copies become published; the newest of each drawing becomes its current revision, with the
-    synced fields it holds at that moment (a copy landing meanwhile is read again)."""
+    synced fields it holds at that moment (a copy landing meanwhile is read again). Drawings are made current at
+    once, each by its copies in turn: no two of those writes touch the same item."""
     now, published = utcnow(), []
     for revision in sorted(revisions, key=lambda r: (r.drawing_id, r.seq)):
         if sync_db.publish_copy(revision, now, shard_of(revision.revision_id)):
             published.append(revision)
     drawings = drawings_db.get_drawings(project_id, {r.drawing_id for r in published}, consistent=True)
+    by_drawing: dict[str, list[drawings_db.RevisionItem]] = defaultdict(list)
     for revision in published:
-        drawing = drawings.get(revision.drawing_id)
+        by_drawing[revision.drawing_id].append(revision)
+    together(*(partial(_make_current, project_id, drawings.get(d), copies) for d, copies in by_drawing.items()))
+    return [r.revision_id for r in published]
+
+
+def _make_current(
+    project_id: str, drawing: drawings_db.DrawingItem | None, copies: list[drawings_db.RevisionItem]
+) -> None:
+    for revision in copies:
         current: drawings_db.RevisionItem | None = revision
         for _ in range(ATTEMPTS):
             if drawing is None or current is None:
@@ -70,4 +87,3 @@ def _publish(project_id: str, revisions: list[drawings_db.RevisionItem]) -> list
             if sync_db.make_copy_current(drawing, current) is not Written.changed:
                 break
             current = drawings_db.get_revision(project_id, revision.revision_id, consistent=True)
-    return [r.revision_id for r in published]

@@ -10,16 +10,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from connectability import queues
-from connectability.db import companies as companies_db
 from connectability.db import connections as connections_db
 from connectability.db import drawings as drawings_db
-from connectability.db import projects as projects_db
 from connectability.db import sync as sync_db
 from connectability.db import sync_counters as counters
+from connectability.db.base import read_items
+from connectability.db.companies import company_ref
 from connectability.db.connections import ConnectionItem
+from connectability.db.projects import project_ref
 from connectability.domain import reconcile
+from connectability.domain.connections import cm_level, connection_rights
 from connectability.domain.drawings import DRAWINGS
-from connectability.domain.permissions import Caller, project_for, tool_level_at_least
+from connectability.domain.permissions import Caller, read_rights
 from connectability.domain.sync import connected_id
 from connectability.errors import InvalidState, NotFound, NotPermitted
 from connectability.models.common import Level, Page
@@ -38,14 +40,10 @@ CM = "connection_manager"
 
 def _for_cm_admin(caller: Caller, connection_id: str) -> ConnectionItem:
     """CM admins of either project; anyone else who may see the connection is told why not, others get 404."""
-    connection = connections_db.get_connection(connection_id)
+    connection, rights = connection_rights(caller, connection_id)
     levels = []
-    if connection is not None:
-        for project_id in (connection.upstream_project_id, connection.downstream_project_id):
-            try:
-                levels.append(project_for(caller, project_id).level(CM))
-            except NotFound:
-                continue
+    if connection is not None and rights is not None:
+        levels = [cm_level(rights, p) for p in (connection.upstream_project_id, connection.downstream_project_id)]
     if connection is None or not any(level.at_least(Level.read_only) for level in levels):
         raise NotFound(f"No connection {connection_id} is visible to you.")
     if Level.admin not in levels:
@@ -104,8 +102,10 @@ def start_reconcile(caller: Caller, connection_id: str) -> ReconcileStarted:
 def deliveries(caller: Caller, project_id: str, revision_id: str, limit: int, next_token: str | None) -> Page[Delivery]:
     """Which downstream projects hold an upstream revision, and in which state (R40): for the upstream's Drawings
     admins. A downstream project is never an upstream (R13), so it sees no other connection of its upstream."""
-    tool_level_at_least(caller, project_id, DRAWINGS, Level.admin)
-    revision = drawings_db.get_revision(project_id, revision_id)
+    asked = drawings_db.revision_ref(project_id, revision_id)
+    rights = read_rights(caller, [project_id], also=[asked])
+    rights.tool_level_at_least(project_id, DRAWINGS, Level.admin)
+    revision = rights.found.get(asked)
     if revision is None or revision.connected:
         raise NotFound(f"No revision {revision_id} of this project's own; copies have no deliveries.")
     links, token = connections_db.project_connections(project_id, limit, next_token)
@@ -116,12 +116,13 @@ def deliveries(caller: Caller, project_id: str, revision_id: str, limit: int, ne
             for c in connections
         ]
     )
-    projects = projects_db.get_projects(c.downstream_project_id for c in connections)
-    companies = companies_db.get_companies(p.company_id for p in projects.values())
+    names = read_items(
+        ref for c in connections for ref in (project_ref(c.downstream_project_id), company_ref(c.downstream_company_id))
+    )
     items = []
     for c in connections:
-        (copy, failure), project = found[c.connection_id], projects.get(c.downstream_project_id)
-        company = companies.get(c.downstream_company_id)
+        (copy, failure), project = found[c.connection_id], names.get(project_ref(c.downstream_project_id))
+        company = names.get(company_ref(c.downstream_company_id))
         if copy is not None:
             state = DeliveryState(copy.state)
         else:
