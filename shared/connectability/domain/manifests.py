@@ -14,11 +14,12 @@ from datetime import datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from connectability import queues, storage
+from connectability import aws, queues, storage
 from connectability.db import drawings as db
 from connectability.db import outbox as outbox_db
+from connectability.db.base import Found, read_items
 from connectability.db.drawings import DrawingItem, RevisionItem
-from connectability.domain.drawing_views import revision_views
+from connectability.domain.drawing_views import record_refs, revision_views
 from connectability.domain.ids import new_id
 from connectability.errors import ConnectabilityError
 from connectability.models.common import utcnow
@@ -55,14 +56,14 @@ def manifests_follow(project_id: str, revisions: Iterable[RevisionItem]) -> Iter
     except ConnectabilityError:
         outbox_db.done(duties)  # refused: nothing changed, nothing to tell
         raise
-    if len(duties) == 1:
+    if len(candidates) <= WRITERS:  # one wave of writes
         write_manifests(project_id, duties, due.versions_taken)
     else:
         hand_off(project_id, duties, due.versions_taken)
 
 
 def hand_off(project_id: str, duties: list[outbox_db.OutboxItem], versions_taken: Collection[str]) -> None:
-    """More manifests than one duty holds are written by the sync-events queue's function, one message per
+    """More manifests than one wave of writes are written by the sync-events queue's function, one message per
     duty, so a set of thousands answers in seconds and its duties are written side by side; if the messages
     cannot be sent, the outbox relay writes them."""
     messages = [
@@ -110,9 +111,12 @@ def write_manifests(
     with ThreadPoolExecutor(WRITERS) as pool:
         revisions = [r for r in pool.map(version, ids) if r is not None]  # none for a draft, a copy, or gone
         read_at = utcnow()  # after every version was taken, before any content is read
-        drawings = db.get_drawings(project_id, {r.drawing_id for r in revisions}, consistent=True)
-        views = {v.id: v for v in revision_views(project_id, revisions, consistent=True)}
-        manifests = [manifest_of(r, drawings[r.drawing_id], views[r.revision_id], read_at) for r in revisions]
+        drawings = [db.drawing_ref(project_id, d) for d in dict.fromkeys(r.drawing_id for r in revisions)]
+        found = read_items(
+            [*drawings, *(ref for r in revisions for ref in record_refs(project_id, r))], consistent=True
+        )
+        views = {v.id: v for v in revision_views(project_id, revisions, records=found)}
+        manifests = [manifest_of(r, _drawing(found, project_id, r), views[r.revision_id], read_at) for r in revisions]
         keys = list(pool.map(_write, revisions, manifests))
     refused = {r.revision_id for r, key in zip(revisions, keys, strict=True) if key is None}
     if refused:
@@ -125,7 +129,14 @@ def write_manifests(
     return len(revisions) - len(refused)
 
 
-WRITERS = 16
+WRITERS = aws.AT_ONCE
+
+
+def _drawing(found: Found, project_id: str, revision: RevisionItem) -> DrawingItem:
+    drawing = found.get(db.drawing_ref(project_id, revision.drawing_id))
+    if drawing is None:  # a revision's drawing outlives it: its deletion only marks it
+        raise LookupError(f"drawing {revision.drawing_id} of revision {revision.revision_id} not found")
+    return drawing
 
 
 def _write(revision: RevisionItem, manifest: RevisionManifest) -> str | None:
