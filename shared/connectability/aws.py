@@ -48,7 +48,9 @@ def session() -> Session:
 def s3() -> S3Client:
     """SigV4 for presigned URLs; path-style addressing only where an emulator stands in for S3."""
     config = Config(
-        signature_version="s3v4", s3={"addressing_style": "path" if get_settings().aws_endpoint_url else "virtual"}
+        signature_version="s3v4",
+        s3={"addressing_style": "path" if get_settings().aws_endpoint_url else "virtual"},
+        max_pool_connections=AT_ONCE,  # botocore keeps 10: the rest of a wave would each open a connection anew
     )
     return cast("S3Client", session().create_client("s3", config=config))
 
@@ -70,7 +72,7 @@ def dynamodb() -> DynamoDBClient:
 
 
 T = TypeVar("T")
-AT_ONCE = 16  # calls in flight at most
+AT_ONCE = 32  # calls in flight at most; every client's connection pool holds as many
 
 
 def together(*calls: Callable[[], Any]) -> list[Any]:

@@ -53,8 +53,10 @@ def test_r19_a_set_too_big_for_one_request_is_handed_off_and_each_revision_arriv
     sync: Sync, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from connectability.db import outbox as outbox_db
+    from connectability.domain import manifests
 
     monkeypatch.setattr(outbox_db, "MANIFESTS_PER_DUTY", 2)  # 5 revisions: 3 duties, as 2,000 make 20
+    monkeypatch.setattr(manifests, "WRITERS", 4)  # and more than one wave of writes
     sync.connect()
     sync.pipeline.run()
     ids = [sync.up.revision(f"E-{n}").body["id"] for n in range(5)]
@@ -85,10 +87,11 @@ def test_r19_a_set_whose_hand_off_fails_is_written_by_the_relay(sync: Sync, monk
 
     from connectability import aws
     from connectability.db import outbox as outbox_db
-    from connectability.domain import outbox
+    from connectability.domain import manifests, outbox
     from connectability.models.common import utcnow
 
     monkeypatch.setattr(outbox_db, "MANIFESTS_PER_DUTY", 2)
+    monkeypatch.setattr(manifests, "WRITERS", 2)
     sync.connect()
     sync.pipeline.run()
     ids = [sync.up.revision(f"E-{n}").body["id"] for n in range(3)]

@@ -49,6 +49,8 @@ class _SettingsBackedMeta(type):
 class TableMeta(metaclass=_SettingsBackedMeta):
     """`class Meta(TableMeta)` on every model of the application table."""
 
+    max_pool_connections = aws.AT_ONCE  # PynamoDB keeps 10, fewer than the calls a request makes at once
+
 
 class Gsi1(GlobalSecondaryIndex[Any]):
     class Meta:
@@ -148,7 +150,7 @@ def _batch_get(keys: list[Key], consistent: bool) -> list[dict[str, Any]]:
 @cache
 def _low() -> Connection:
     """One low-level connection for reads of several models at once, made on first use and reused."""
-    return Connection()
+    return Connection(max_pool_connections=aws.AT_ONCE)
 
 
 def error_code(exc: PynamoDBException) -> str | None:
