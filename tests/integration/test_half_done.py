@@ -11,7 +11,7 @@ from connectability.db import outbox as outbox_db
 from connectability.db.sync_counters import published_count
 from connectability.domain import outbox
 from connectability.models.common import utcnow
-from tests.integration.conftest import DrawingsWorld, Faults
+from tests.integration.conftest import DrawingsWorld, Faults, Queues
 
 
 def _later_delete_chunk(params: dict[str, Any]) -> bool:
@@ -44,7 +44,7 @@ def _report(w: DrawingsWorld) -> list[dict[str, Any]]:
 
 
 def test_r28_a_delete_failing_after_its_first_transaction_shows_whole_and_the_relay_finishes_it(
-    drawings_world: DrawingsWorld, faults: Faults
+    drawings_world: DrawingsWorld, faults: Faults, queues: Queues
 ) -> None:
     w = drawings_world
     # Given a drawing with more revisions than one transaction holds, published ones in both parts, and drafts
@@ -52,6 +52,7 @@ def test_r28_a_delete_failing_after_its_first_transaction_shows_whole_and_the_re
     ids = [w.revision("A-1", revision_number=str(n)).body["id"] for n in range(total)]
     published = ids[1:-2]  # ids[0] and the last two stay drafts; the last six fall in the second transaction
     assert w.publish(*published).status == 200
+    queues.drain("SyncEventsQueue")  # a set this big has its manifests written by the fan-out function
     other = w.published("B-1")
     drawing_id = w.api("GET", f"/projects/{w.project_id}/drawings/{other['drawing_id']}", "dr-admin").body["id"]
     a1 = w.api("GET", f"/projects/{w.project_id}/drawings", "dr-admin").body["items"]
@@ -64,6 +65,7 @@ def test_r28_a_delete_failing_after_its_first_transaction_shows_whole_and_the_re
     second_part = ids[drawings_db.FIRST_CHUNK :]
     left = drawings_db.get_revisions(w.project_id, second_part, consistent=True)
     assert {r.state for r in left.values()} == {"published", "draft"}  # the failure happened: not moved yet
+    queues.drain("SyncEventsQueue")  # the delete's manifests, handed off like the publish's
 
     # Then every reader sees it deleted, whole
     _every_reader_sees_it_deleted(w, a1_id, ids, published, second_part)
