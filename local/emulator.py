@@ -1,22 +1,31 @@
-"""A faster rollback for moto's DynamoDB transactions, used wherever we run on moto (tests, bench, local stack).
+"""Two of moto's DynamoDB costs that grow with the table, made to grow with the request instead; used wherever we
+run on moto (tests, bench, local stack). moto's code and answers stay; only the work behind them changes.
 
-moto backs up a transaction by deep-copying every table it names, once per item of the transaction, and restores
-the copies if any item fails. The cost grows with the table, not with the transaction: a copy into a table of
-30,000 items deep-copies 30,000 items ten times, so a scale run never ends and every sync copy pays most of its
-time there. DynamoDB's answer does not depend on that copy: only the items a transaction names can change. This
-keeps moto's code and its answers and swaps the whole-table copy for a copy of those items (a journal), restored in
-the same cases moto restores its tables. tests/unit/test_emulator.py holds it to DynamoDB's all-or-nothing rule.
+Transactions: moto backs up a transaction by deep-copying every table it names, once per item of the transaction,
+and restores the copies if any item fails. The cost grows with the table, not with the transaction: a copy into a
+table of 30,000 items deep-copies 30,000 items ten times, so a scale run never ends and every sync copy pays most
+of its time there. DynamoDB's answer does not depend on that copy: only the items a transaction names can change.
+This swaps the whole-table copy for a copy of those items (a journal), restored in the same cases moto restores
+its tables. tests/unit/test_emulator.py holds it to DynamoDB's all-or-nothing rule.
+
+Queries: moto answers a query on a table's own key by sorting every item of the table, then keeping the
+partition asked for. A page of an upstream of 100,000 revisions thus sorted the whole table, so an initial sync
+cost grew with the square of its size. Here a query of the table's key reads only its partition (which moto then
+sorts by range key, as it does); index queries are left as they are. tests/unit/test_emulator.py holds its pages,
+filters and order to DynamoDB's.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import threading
 import types
 from collections.abc import Callable
 from typing import Any
 
 _installed = False
+_querying = threading.local()  # the table and partition a query on this thread reads (moto's server is threaded)
 
 
 class _TablesKeptInPlace(types.SimpleNamespace):
@@ -38,7 +47,46 @@ def install() -> None:
     backend_module.copy = _TablesKeptInPlace()  # type: ignore[assignment]
     backend = backend_module.DynamoDBBackend
     backend.transact_write_items = _journaled(backend.transact_write_items)  # type: ignore[method-assign]
+    from moto.dynamodb.models.table import Table
+
+    Table.query = _partition_only(Table.query)  # type: ignore[method-assign]
+    Table.all_items = _items_of_partition(Table.all_items)  # type: ignore[method-assign]
     _installed = True
+
+
+_INDEX_NAME = 6  # query's positional parameters after hash_key: ..., projection_expressions, index_name, ...
+
+
+def _partition_only(query: Callable[..., Any]) -> Callable[..., Any]:
+    """A query of the table's own key tells all_items, on this thread, the one partition it reads."""
+
+    @functools.wraps(query)
+    def partition_query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = args[_INDEX_NAME] if len(args) > _INDEX_NAME else kwargs.get("index_name")
+        outer = getattr(_querying, "reading", None)
+        _querying.reading = None if index_name or hash_key is None else (self, hash_key)
+        try:
+            return query(self, hash_key, *args, **kwargs)
+        finally:
+            _querying.reading = outer
+
+    return partition_query
+
+
+def _items_of_partition(all_items: Callable[[Any], list[Any]]) -> Callable[[Any], list[Any]]:
+    """Inside a query of the table's key, the items of its partition (the query sorts them); else moto's own."""
+
+    @functools.wraps(all_items)
+    def items(self: Any) -> list[Any]:
+        reading = getattr(_querying, "reading", None)
+        if reading is None or reading[0] is not self:
+            return all_items(self)
+        partition = self.items.get(reading[1])  # get: the table's defaultdict must not gain an empty partition
+        if partition is None:
+            return []
+        return list(partition.values()) if self.range_key_attr else [partition]
+
+    return items
 
 
 def _journaled(transact: Callable[..., None]) -> Callable[..., None]:

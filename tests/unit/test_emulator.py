@@ -116,3 +116,59 @@ def test_no_table_is_copied(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> N
 
     assert not [value for value in copied if isinstance(value, Table)]
     assert 0 < len([value for value in copied if isinstance(value, Item)]) <= len(_writes())
+
+
+# -- queries read their partition only ---------------------------------------------------------------------------
+def _fill(client: Any) -> dict[str, list[str]]:
+    """Three partitions of unequal sizes, interleaved in the order written; answers each one's sort keys."""
+    partitions: dict[str, list[str]] = {"p": ["a", "b"], "q": [], "r": []}
+    for n in range(60):
+        pk = "qr"[n % 2] if n % 3 else "p"
+        sk = f"item-{(n * 37) % 100:03d}"
+        client.put_item(TableName=TABLE, Item={"pk": {"S": pk}, "sk": {"S": sk}, "n": {"N": str(n)}})
+        partitions[pk].append(sk)
+    return {pk: sorted(set(keys)) for pk, keys in partitions.items()}
+
+
+def _pages(
+    client: Any, pk: str, condition: str = "pk = :pk", values: dict[str, Any] | None = None, **asked: Any
+) -> list[list[str]]:
+    pages, start = [], None
+    while True:
+        page = client.query(
+            TableName=TABLE,
+            KeyConditionExpression=condition,
+            ExpressionAttributeValues={":pk": {"S": pk}, **(values or {})},
+            **asked,
+            **({"ExclusiveStartKey": start} if start else {}),
+        )
+        pages.append([item["sk"]["S"] for item in page["Items"]])
+        if not (start := page.get("LastEvaluatedKey")):
+            return pages
+
+
+@pytest.mark.parametrize("forward", [True, False], ids=["ascending", "descending"])
+def test_a_query_pages_through_its_partition_alone_in_order(dynamodb: Any, forward: bool) -> None:
+    partitions = _fill(dynamodb)
+
+    for pk, keys in partitions.items():
+        pages = _pages(dynamodb, pk, Limit=7, ScanIndexForward=forward, ConsistentRead=True)
+        assert [sk for page in pages for sk in page] == (keys if forward else keys[::-1])
+        assert all(len(page) <= 7 for page in pages)
+    assert _pages(dynamodb, "nobody") == [[]]
+    assert "nobody" not in {item["pk"]["S"] for item in dynamodb.scan(TableName=TABLE)["Items"]}
+
+
+def test_a_query_keeps_its_range_condition_and_filter(dynamodb: Any) -> None:
+    partitions = _fill(dynamodb)
+    values = {":from": {"S": "item-050"}, ":least": {"N": "30"}}
+    wanted = [
+        sk
+        for item in dynamodb.scan(TableName=TABLE)["Items"]
+        if item["pk"]["S"] == "q" and (sk := item["sk"]["S"]) >= "item-050" and int(item["n"]["N"]) >= 30
+    ]
+
+    pages = _pages(dynamodb, "q", "pk = :pk AND sk >= :from", values, FilterExpression="n >= :least", Limit=4)
+
+    assert [sk for page in pages for sk in page] == sorted(wanted) != []
+    assert len(partitions["q"]) > len(wanted)
