@@ -22,11 +22,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from bench import cold, publish, throughput
+from bench import cold, publish, sync, targets, throughput
 from bench.calls import Call, operation_name, wrapped_calls
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PUBLISH_SET = 500  # revisions in one publish (python -m bench.publish --revisions 2000 takes minutes on moto)
+PUBLISH_SET = 2000  # revisions in one publish (making 2,000 drafts on moto takes about two minutes)
 THROUGHPUT = (2000, 5)  # initial sync: revisions x downstreams, against the floor
 SCALE = (500, 2000)  # initial sync into one downstream at growing sizes (bench.throughput --scale 10000 100000)
 
@@ -130,15 +130,12 @@ def machine() -> str:
     )
 
 
-def sync_costs() -> list[str]:
-    from bench import sync
-
+def sync_costs() -> list[sync.Measured]:
     with contextlib.redirect_stdout(io.StringIO()):  # Powertools prints its metrics when it has 100 unsent
-        measured = sync.measure()
-    return sync.report(measured)
+        return sync.measure()
 
 
-def sync_latency(limit: float = 300.0) -> list[str]:
+def sync_latency(limit: float = 300.0) -> tuple[list[str], dict[str, Any] | None]:
     """The local stack runs in a fresh interpreter (see bench.latency), which writes its figures phase by phase
     as JSON; past `limit` seconds it is stopped and the phases it finished are reported."""
     from bench import latency
@@ -161,15 +158,16 @@ def sync_latency(limit: float = 300.0) -> list[str]:
                 child.kill()
                 child.wait()
                 stopped = f"over the {limit:.0f} s limit"
-        lines = []
+        lines, results = [], None
         if os.path.exists(out):
-            with open(out) as results:
-                lines = latency.report(json.load(results), stopped)
+            with open(out) as written:
+                results = json.load(written)
+            lines = latency.report(results, stopped)
         if stopped:
             with open(err, errors="replace") as errors_read:
                 tail = errors_read.read().splitlines()[-10:]
             lines += [f"  the local stack's run ended early ({stopped}); the end of its stderr:", *tail]
-        return lines
+        return lines, results
 
 
 def main() -> None:
@@ -181,24 +179,38 @@ def main() -> None:
         detail = ", ".join(f"{op} {n}" for op, n in sorted(calls.items()))
         print(f"  {sum(calls.values()):4d}  {name}\n        {detail}")
     print()
-    cold.main([])
+    bare, starts = cold.main([])
     print()
-    print("\n".join(sync_costs()), flush=True)
+    costs = sync_costs()
+    print("\n".join(sync.report(costs)), flush=True)
     print()
-    print("\n".join(sync_latency()), flush=True)
+    lines, waited = sync_latency()
+    print("\n".join(lines), flush=True)
     print()
-    print(publish.report(publish.publish_big_set(PUBLISH_SET)), flush=True)
+    published = publish.publish_big_set(PUBLISH_SET)
+    print(publish.report(published), flush=True)
     print()
-    print("\n".join(initial_sync_throughput()), flush=True)
+    synced = initial_sync_throughput()
+    print("\n".join(throughput.report(synced)), flush=True)
+    print(f"\nTargets, every figure from this run ({machine()})")
+    rows = [
+        *targets.latency_rows(waited),
+        *targets.throughput_rows(synced),
+        targets.publish_row(published),
+        targets.cold_row(bare, starts),
+        targets.sync_calls(costs),
+        targets.round_trips(),
+    ]
+    print("\n".join(targets.table(rows)))
 
 
-def initial_sync_throughput() -> list[str]:
-    """Against the floor at THROUGHPUT, then the scale runs (with memory), in one table."""
+def initial_sync_throughput() -> list[throughput.Measured]:
+    """Against the floor at THROUGHPUT, then the scale runs (with memory)."""
     results = []
     for revisions, downstreams, memory in [(*THROUGHPUT, False), *((n, 1, True) for n in SCALE)]:
         with contextlib.redirect_stdout(io.StringIO()):  # Powertools prints its metrics when it has 100 unsent
             results.append(throughput.measure(revisions, downstreams, memory))
-    return throughput.report(results)
+    return results
 
 
 if __name__ == "__main__":

@@ -179,7 +179,7 @@ def _export(revision: str, into: Path) -> Path:
     return into
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> tuple[Seconds, list[ColdStart]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--against", metavar="REF", help="also measure this git revision, row by row")
     parser.add_argument("--runs", type=int, default=5, help="fresh interpreters per import median")
@@ -199,6 +199,7 @@ def main(argv: list[str] | None = None) -> None:
             f"  {r.first_seconds * 1000:6.1f} / {r.first_cpu_seconds * 1000:6.1f} ms"
             f"  {r.warm_seconds * 1000:4.1f} ms  {label}"
         )
+    return (bare, bare_cpu), rows
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 import tracemalloc
 import uuid
@@ -41,6 +42,9 @@ TRACE_EVERY = 10  # invocations traced for memory: every 10th of each function (
 UP_ADMIN, REQUESTER = "gc-pm", "sub-pm"
 FANOUT, COPY = "SyncFanoutFunction", "SyncCopyFunction"
 QUEUES = (("SyncEventsQueue", FANOUT), ("CopyJobsQueue", COPY))
+# One fan-out batch, then every copy job it queued: Lambda's pollers run side by side and copies keep up, so the
+# copy queue holds a page or so, not the whole initial sync (moto's SQS walks its queue on every receive).
+BATCHES_PER_TURN = {"SyncEventsQueue": 1}
 
 
 @dataclass
@@ -221,7 +225,7 @@ def drive(world: World, memory: bool) -> tuple[float, dict[str, Run]]:
         while moved:
             moved = False
             for queue, function in QUEUES:
-                while True:
+                for _ in range(BATCHES_PER_TURN.get(queue, sys.maxsize)):  # the others: until empty
                     got = world.sqs.receive_message(
                         QueueUrl=world.urls[queue],
                         MaxNumberOfMessages=sources[queue].batch_size,
