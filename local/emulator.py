@@ -1,5 +1,5 @@
-"""Two of moto's DynamoDB costs that grow with the table, made to grow with the request instead; used wherever we
-run on moto (tests, bench, local stack). moto's code and answers stay; only the work behind them changes.
+"""Three of moto's costs that grow with a table or a queue, made to grow with the request instead; used wherever
+we run on moto (tests, bench, local stack). moto's code and answers stay; only the work behind them changes.
 
 Transactions: moto backs up a transaction by deep-copying every table it names, once per item of the transaction,
 and restores the copies if any item fails. The cost grows with the table, not with the transaction: a copy into a
@@ -13,6 +13,9 @@ partition asked for. A page of an upstream of 100,000 revisions thus sorted the 
 cost grew with the square of its size. Here a query of the table's key reads only its partition (which moto then
 sorts by range key, as it does); index queries are left as they are. tests/unit/test_emulator.py holds its pages,
 filters and order to DynamoDB's.
+
+Receives: moto checks each message a receive takes against the queue's retention period by computing every
+attribute of the queue, message counts included, each a walk of all its messages. Here it reads the period.
 """
 
 from __future__ import annotations
@@ -50,8 +53,20 @@ def install() -> None:
     from moto.dynamodb.models.table import Table
 
     Table.query = _partition_only(Table.query)  # type: ignore[method-assign]
-    Table.all_items = _items_of_partition(Table.all_items)  # type: ignore[method-assign]
+    Table.all_items = _items_of_partition(Table.all_items)  # type: ignore[method-assign,assignment]
+    from moto.sqs.models import SQSBackend
+
+    SQSBackend.is_message_valid_based_on_retention_period = _retained  # type: ignore[method-assign,assignment]
     _installed = True
+
+
+def _retained(backend: Any, queue_name: str, message: Any) -> bool:
+    """moto's own test, reading the queue's retention period itself rather than every attribute of the queue,
+    whose message counts walk every message: once per message received, a receive walked the queue squared."""
+    from moto.core.utils import unix_time
+
+    retention = int(backend.get_queue(queue_name).message_retention_period)
+    return bool(retention + message.sent_timestamp / 1000 > unix_time())
 
 
 _INDEX_NAME = 6  # query's positional parameters after hash_key: ..., projection_expressions, index_name, ...

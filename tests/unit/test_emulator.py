@@ -172,3 +172,43 @@ def test_a_query_keeps_its_range_condition_and_filter(dynamodb: Any) -> None:
 
     assert [sk for page in pages for sk in page] == sorted(wanted) != []
     assert len(partitions["q"]) > len(wanted)
+
+
+# -- a receive reads the retention period, not every attribute of the queue ----------------------------------
+@pytest.fixture
+def queue() -> Iterator[tuple[Any, str]]:
+    emulator.install()
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(QueueName="deep", Attributes={"MessageRetentionPeriod": "60"})["QueueUrl"]
+        for batch in range(5):
+            entries = [{"Id": str(n), "MessageBody": f"{batch}-{n}"} for n in range(10)]
+            sqs.send_message_batch(QueueUrl=url, Entries=entries)
+        yield sqs, url
+
+
+def test_a_receive_takes_messages_without_counting_the_queue(
+    queue: tuple[Any, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.sqs.models import Queue
+
+    sqs, url = queue
+    counted: list[Any] = []
+    attributes = Queue.attributes
+    monkeypatch.setattr(Queue, "attributes", property(lambda q: counted.append(q) or attributes.fget(q)))  # type: ignore[attr-defined]
+
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+
+    assert len(got) == 10
+    assert counted == []  # moto computed every attribute, message counts and all, once per message taken
+
+
+def test_a_message_past_the_retention_period_is_not_received(queue: tuple[Any, str]) -> None:
+    from moto.sqs.models import sqs_backends
+
+    sqs, url = queue
+    deep = sqs_backends["123456789012"]["us-east-1"].queues["deep"]
+    for message in deep._messages:
+        message.sent_timestamp -= 61_000  # sent 61 s ago: past the queue's 60 s
+
+    assert sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []) == []
