@@ -28,7 +28,7 @@ from bench.calls import Call, operation_name, wrapped_calls
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PUBLISH_SET = 2000  # revisions in one publish (making 2,000 drafts on moto takes about two minutes)
 THROUGHPUT = (2000, 5)  # initial sync: revisions x downstreams, against the floor
-SCALE = (500, 2000)  # initial sync into one downstream at growing sizes (bench.throughput --scale 10000 100000)
+SCALE = (500, 2000, 10000)  # initial sync into one downstream at growing sizes (bench.throughput --scale N ...)
 
 
 @contextmanager
@@ -135,7 +135,7 @@ def sync_costs() -> list[sync.Measured]:
         return sync.measure()
 
 
-def sync_latency(limit: float = 300.0) -> tuple[list[str], dict[str, Any] | None]:
+def sync_latency(limit: float = 600.0) -> tuple[list[str], dict[str, Any] | None]:
     """The local stack runs in a fresh interpreter (see bench.latency), which writes its figures phase by phase
     as JSON; past `limit` seconds it is stopped and the phases it finished are reported."""
     from bench import latency
