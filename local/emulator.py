@@ -10,8 +10,8 @@ its tables. tests/unit/test_emulator.py holds it to DynamoDB's all-or-nothing ru
 
 Queries: moto answers a query on a table's own key by sorting every item of the table, then keeping the
 partition asked for. A page of an upstream of 100,000 revisions thus sorted the whole table, so an initial sync
-cost grew with the square of its size. Here a query of the table's key reads only its partition (which moto then
-sorts by range key, as it does); index queries are left as they are. tests/unit/test_emulator.py holds its pages,
+cost grew with the square of its size. Here a query of the table's key reads only its partition, from the page's
+start on and already in order; index queries are left as they are. tests/unit/test_emulator.py holds its pages,
 filters and order to DynamoDB's.
 
 Receives: moto checks each message a receive takes against the queue's retention period by computing every
@@ -20,6 +20,7 @@ attribute of the queue, message counts included, each a walk of all its messages
 
 from __future__ import annotations
 
+import bisect
 import copy
 import functools
 import threading
@@ -69,17 +70,23 @@ def _retained(backend: Any, queue_name: str, message: Any) -> bool:
     return bool(retention + message.sent_timestamp / 1000 > unix_time())
 
 
-_INDEX_NAME = 6  # query's positional parameters after hash_key: ..., projection_expressions, index_name, ...
+# query's positional parameters after hash_key: range_comparison, range_objs, limit, exclusive_start_key,
+# scan_index_forward, projection_expressions, index_name, ...
+_START, _FORWARD, _INDEX_NAME = 3, 4, 6
 
 
 def _partition_only(query: Callable[..., Any]) -> Callable[..., Any]:
-    """A query of the table's own key tells all_items, on this thread, the one partition it reads."""
+    """A query of the table's own key tells all_items, on this thread, the one partition it reads, and where."""
 
     @functools.wraps(query)
     def partition_query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-        index_name = args[_INDEX_NAME] if len(args) > _INDEX_NAME else kwargs.get("index_name")
+        def given(position: int, name: str, default: Any = None) -> Any:
+            return args[position] if len(args) > position else kwargs.get(name, default)
+
         outer = getattr(_querying, "reading", None)
-        _querying.reading = None if index_name or hash_key is None else (self, hash_key)
+        own_key = not given(_INDEX_NAME, "index_name") and hash_key is not None
+        start, forward = given(_START, "exclusive_start_key"), given(_FORWARD, "scan_index_forward", True)
+        _querying.reading = (self, hash_key, start, forward is not False) if own_key else None
         try:
             return query(self, hash_key, *args, **kwargs)
         finally:
@@ -89,17 +96,30 @@ def _partition_only(query: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _items_of_partition(all_items: Callable[[Any], list[Any]]) -> Callable[[Any], list[Any]]:
-    """Inside a query of the table's key, the items of its partition (the query sorts them); else moto's own."""
+    """Inside a query of the table's key, the items of its partition; else moto's own. String sort keys come
+    sorted (moto's own sort then only confirms the order) and from the page's start on (moto's skip of the
+    pages before it then finds at most the start itself), so a page costs the rest of its partition at most."""
 
     @functools.wraps(all_items)
     def items(self: Any) -> list[Any]:
         reading = getattr(_querying, "reading", None)
         if reading is None or reading[0] is not self:
             return all_items(self)
-        partition = self.items.get(reading[1])  # get: the table's defaultdict must not gain an empty partition
+        _, hash_key, start, forward = reading
+        partition = self.items.get(hash_key)  # get: the table's defaultdict must not gain an empty partition
         if partition is None:
             return []
-        return list(partition.values()) if self.range_key_attr else [partition]
+        if not self.range_key_attr:
+            return [partition]
+        found = list(partition.values())
+        if any(item.range_key.type != "S" for item in found):
+            return found  # moto sorts them its own way
+        found.sort(key=lambda item: item.range_key.value)  # str order is UTF-8 byte order, as DynamoDB sorts
+        at = (start or {}).get(self.range_key_attr, {}).get("S")
+        if at is None:
+            return found
+        keys = [item.range_key.value for item in found]
+        return found[bisect.bisect_left(keys, at) :] if forward else found[: bisect.bisect_right(keys, at)]
 
     return items
 
