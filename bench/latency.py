@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.calls import Call, operation_name, wrapped_calls
+from bench.throughput import bare_copies
 
 DOWNSTREAMS = 20
 SINGLE_RUNS = 5
@@ -395,9 +396,7 @@ def floor(bench: Bench, revision_id: str, copies: int = FLOOR_COPIES) -> dict[st
     item = dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
     source = {"Bucket": item["bucket"]["S"], "Key": item["file_key"]["S"], "VersionId": item["file_version"]["S"]}
     started = time.monotonic()
-    for n in range(copies):
-        s3.copy_object(Bucket=source["Bucket"], Key=f"bench-floor/{n}", CopySource=source)
-        dynamodb.put_item(TableName=table, Item={**item, "pk": {"S": "BENCH#FLOOR"}, "sk": {"S": f"COPY#{n:05d}"}})
+    bare_copies(s3, dynamodb, table, source, source["Bucket"], item, copies)
     return {"copies": copies, "seconds": time.monotonic() - started}
 
 
@@ -531,6 +530,11 @@ def run(out: str, follow_set: float | None = None) -> None:
 
 
 # -- the report -----------------------------------------------------------------------------------------------
+def median_poller_waits(single: list[dict[str, Any]]) -> float:
+    """The 1-sheet runs' median time with no handler at work on the sheet: the local pollers' own share."""
+    return statistics.median(_poller_waits(r) for r in single)
+
+
 def _poller_waits(run: dict[str, Any]) -> float:
     """Time no handler worked on the sheet: publish answer -> fan-out, fan-out -> first copy, between batches."""
     waited = max(0.0, run["fanout_start"] or 0.0)
@@ -544,7 +548,7 @@ def _poller_waits(run: dict[str, Any]) -> float:
 def _split(single: list[dict[str, Any]], calls: dict[str, list[float]]) -> list[str]:
     """The median 1-sheet run, split: the pollers' own waits, the copies' handler time and moto's share of it."""
     last = statistics.median(max(r["committed"]) for r in single)
-    waits = statistics.median(_poller_waits(r) for r in single)
+    waits = median_poller_waits(single)
     busy = sum(e - s for r in single for s, e, _ in r["copy_batches"])
     inside = {key.split("|")[1]: sum(times) for key, times in calls.items() if key.startswith(f"{COPY}|")}
     shares = ", ".join(f"{op} {t / busy:.0%}" for op, t in sorted(inside.items(), key=lambda kv: -kv[1]) if t)

@@ -7,7 +7,6 @@ says so and what was measured instead; nothing is carried over from an earlier r
 
 from __future__ import annotations
 
-import statistics
 import textwrap
 from dataclasses import dataclass
 from typing import Any
@@ -71,7 +70,7 @@ def latency_rows(results: dict[str, Any] | None) -> list[Row]:
         return [Row("latency, 1 sheet x 20 downstreams", "the local stack's run ended early", "p99 <= 2 s", "-")]
     copies = [t for run in results["single"] for t in run["committed"]]
     p50, p99 = latency.percentile(copies, 50), latency.percentile(copies, 99)
-    waits = statistics.median(latency._poller_waits(r) for r in results["single"])
+    waits = latency.median_poller_waits(results["single"])
     rows = [
         Row(
             f"latency, 1 sheet x {latency.DOWNSTREAMS} downstreams, publish answer -> copy pending_review",

@@ -295,12 +295,17 @@ def floor(world: World, copies: int) -> tuple[float, float]:
 
     with wrapped_calls(timing):
         started = time.perf_counter()
-        for n in range(copies):
-            world.s3.copy_object(Bucket=bucket, Key=f"floor/{n}", CopySource=source)
-            world.ddb.put_item(
-                TableName=world.table, Item={**item, "pk": {"S": "FLOOR"}, "sk": {"S": f"REVISION#{n:07d}"}}
-            )
+        bare_copies(world.s3, world.ddb, world.table, source, bucket, item, copies)
         return time.perf_counter() - started, moto[0]
+
+
+def bare_copies(
+    s3: Any, dynamodb: Any, table: str, source: dict[str, str], bucket: str, item: dict[str, Any], copies: int
+) -> None:
+    """The floor's loop: per copy, one CopyObject of `source` into `bucket` and one PutItem of `item`."""
+    for n in range(copies):
+        s3.copy_object(Bucket=bucket, Key=f"floor/{n}", CopySource=source)
+        dynamodb.put_item(TableName=table, Item={**item, "pk": {"S": "FLOOR"}, "sk": {"S": f"REVISION#{n:07d}"}})
 
 
 def measure(revisions: int, downstreams: int, memory: bool = False) -> Measured:
