@@ -29,10 +29,18 @@ def _pins(lines: list[str]) -> dict[str, str]:
     return pins
 
 
-def test_layer_requirements_equal_runtime_dependencies() -> None:
+def _layer_pins() -> tuple[dict[str, str], dict[str, str]]:
+    """layers/deps/requirements.txt: its first block (the runtime dependencies), and every pin."""
+    text = (ROOT / "layers/deps/requirements.txt").read_text()
+    return _pins(text.split("\n\n")[0].splitlines()), _pins(text.splitlines())
+
+
+def test_layer_requirements_equal_runtime_dependencies_and_the_lock() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    layer = (ROOT / "layers/deps/requirements.txt").read_text().splitlines()
-    assert _pins(layer) == _pins(project["dependencies"])
+    top, every = _layer_pins()
+    assert top == _pins(project["dependencies"])
+    locked = _pins((ROOT / "requirements.lock").read_text().splitlines())
+    assert {name: locked.get(name) for name in every} == every
 
 
 def test_lock_file_pins_every_declared_dependency_at_its_version() -> None:
@@ -152,6 +160,14 @@ def test_stack_names_fit_company_bucket_names() -> None:
         assert re.fullmatch(r"[a-z0-9][a-z0-9-]{0,31}", name), name
 
 
+def _assert_every_module_has_unchecked_bytecode(root: Path) -> None:
+    for source in root.rglob("*.py"):
+        cached = Path(importlib.util.cache_from_source(str(source)))
+        assert cached.exists(), source
+        # Flags 0b01: checked against a hash of the source, never its timestamp, and only if asked (unchecked).
+        assert int.from_bytes(cached.read_bytes()[4:8], "little") == 0b01, source
+
+
 def test_the_shared_layer_ships_every_module_with_its_bytecode(tmp_path: Path) -> None:
     # Lambda cannot write __pycache__: without the layer's own bytecode, every cold start compiles each module.
     assert load().resources["SharedLayer"]["Metadata"]["BuildMethod"] == "makefile"
@@ -160,7 +176,30 @@ def test_the_shared_layer_ships_every_module_with_its_bytecode(tmp_path: Path) -
     package = tmp_path / "python" / "connectability"
     sources = sorted(p.relative_to(package) for p in package.rglob("*.py"))
     assert sources == sorted(p.relative_to(ROOT / "shared/connectability") for p in ROOT.glob("shared/**/*.py"))
-    for source in sources:
-        cached = Path(importlib.util.cache_from_source(str(package / source)))
-        # Flags 0b01: checked against a hash of the source, never its timestamp, and only if asked (unchecked).
-        assert int.from_bytes(cached.read_bytes()[4:8], "little") == 0b01, source
+    _assert_every_module_has_unchecked_bytecode(package)
+
+
+@pytest.mark.slow
+def test_the_deps_layer_ships_the_pinned_packages_with_their_bytecode(tmp_path: Path) -> None:
+    # SAM's python builder would ship the wheels' sources only: botocore, pydantic and the rest compiled in
+    # every cold start. Built here for this machine (PLATFORM empty); sam build makes the arm64 one the same way.
+    assert load().resources["DepsLayer"]["Metadata"]["BuildMethod"] == "makefile"
+    build = ["make", "-s", "-C", str(ROOT / "layers/deps"), "build-DepsLayer", f"ARTIFACTS_DIR={tmp_path}"]
+    subprocess.run([*build, f"PYTHON={sys.executable}", "PLATFORM="], check=True, capture_output=True)
+    site = tmp_path / "python"
+    shipped = {}
+    for info in site.glob("*.dist-info"):
+        name, version = info.name.removesuffix(".dist-info").rsplit("-", 1)
+        shipped[re.sub(r"[-_.]+", "-", name).lower()] = version
+    assert shipped == _layer_pins()[1], "the layer must ship exactly the pinned packages: pin what it added"
+    _assert_every_module_has_unchecked_bytecode(site)
+
+
+def test_the_deps_layer_for_lambda_needs_the_runtimes_python(tmp_path: Path) -> None:
+    # Bytecode of another Python is ignored by Lambda's (and its wheels would not load): the build says so first.
+    build = ["make", "-s", "-C", str(ROOT / "layers/deps"), "build-DepsLayer", f"ARTIFACTS_DIR={tmp_path}"]
+    other = sys.executable if sys.version_info[:2] != (3, 13) else "python3.12"
+    result = subprocess.run([*build, f"PYTHON={other}"], check=False, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "Lambda runs 3.13" in result.stdout + result.stderr or "not found" in result.stdout + result.stderr
+    assert not (tmp_path / "python").exists()
