@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from connectability import runtime
 from connectability.api import DIRECTORY, ApiRouter, Id, Limit, NextToken, UserId, caller_of, errors, new_api, respond
 from connectability.domain import directory
 from connectability.models.common import Page
@@ -110,3 +111,6 @@ app.include_router(projects)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)
+
+
+runtime.initialized()  # last: everything above lives as long as the function

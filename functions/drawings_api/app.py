@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from connectability import runtime
 from connectability.api import (
     DRAWINGS,
     ID_PATTERN,
@@ -159,3 +160,6 @@ app.include_router(router)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)
+
+
+runtime.initialized()  # last: everything above lives as long as the function

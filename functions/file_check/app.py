@@ -7,6 +7,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from connectability import runtime
 from connectability.domain import drawings
 from connectability.models.drawings import FileCheck
 from connectability.observability import logger, metrics, tracer
@@ -25,3 +26,6 @@ def handle_record(record: SQSRecord) -> bool:
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=handle_record, processor=processor, context=context)
+
+
+runtime.initialized()  # last: everything above lives as long as the function

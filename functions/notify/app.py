@@ -7,6 +7,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from connectability import runtime
 from connectability.domain import notifications
 from connectability.models.notifications import NotificationEvent
 from connectability.observability import logger, metrics, tracer
@@ -27,3 +28,6 @@ def handle_record(record: SQSRecord) -> int:
 def lambda_handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     notifications.idempotency_config().register_lambda_context(context)
     return process_partial_response(event=event, record_handler=handle_record, processor=processor, context=context)
+
+
+runtime.initialized()  # last: everything above lives as long as the function

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from connectability import runtime
 from connectability.domain import outbox
 from connectability.observability import logger, metrics, tracer
 
@@ -13,3 +14,6 @@ from connectability.observability import logger, metrics, tracer
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return {"relayed": outbox.relay_pending()}
+
+
+runtime.initialized()  # last: everything above lives as long as the function

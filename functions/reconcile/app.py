@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from connectability import runtime
 from connectability.domain import reconcile
 from connectability.observability import logger, metrics, tracer
 
@@ -14,3 +15,6 @@ from connectability.observability import logger, metrics, tracer
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return {"started": reconcile.start_all()}
+
+
+runtime.initialized()  # last: everything above lives as long as the function

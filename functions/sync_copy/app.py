@@ -8,6 +8,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from connectability import runtime
 from connectability.domain import sync
 from connectability.models.sync import CopyJob
 from connectability.observability import logger, metrics, tracer
@@ -46,3 +47,6 @@ def lambda_handler(event: dict, context: LambdaContext) -> PartialItemFailureRes
         results = processor.process()
     sync.after_copies(result for status, result, _ in results if status == "success")
     return processor.response()
+
+
+runtime.initialized()  # last: everything above lives as long as the function

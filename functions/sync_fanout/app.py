@@ -8,6 +8,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from connectability import runtime
 from connectability.domain import fanout
 from connectability.observability import logger, metrics, tracer
 
@@ -32,3 +33,6 @@ def lambda_handler(event: dict, context: LambdaContext) -> PartialItemFailureRes
         processor.process()
     batch.send()
     return processor.response()
+
+
+runtime.initialized()  # last: everything above lives as long as the function

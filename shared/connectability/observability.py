@@ -3,6 +3,8 @@
 A Tracer is made only where tracing is on: making one imports the X-Ray SDK (about a sixth of a cold start),
 even where Powertools then disables it. Elsewhere (tests, the local stack, POWERTOOLS_TRACE_DISABLED) a stand-in
 gives the decorated function back unchanged, which is all a disabled Tracer's decorators amount to.
+Where it is on, it patches botocore alone, the one library whose calls we trace: by default the SDK patches every
+library it supports that it can import (httpx, requests, sqlite3, ...), importing each.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ class Untraced:
         return method
 
 
+TRACED_LIBRARIES = ("botocore",)
+
 logger = Logger()
-tracer: Tracer | Untraced = Tracer() if tracing_on() else Untraced()
+tracer: Tracer | Untraced = Tracer(patch_modules=TRACED_LIBRARIES) if tracing_on() else Untraced()
 metrics = Metrics()
