@@ -179,7 +179,7 @@ def main() -> None:
         detail = ", ".join(f"{op} {n}" for op, n in sorted(calls.items()))
         print(f"  {sum(calls.values()):4d}  {name}\n        {detail}")
     print()
-    bare, starts = cold.main([])
+    starts = cold.main([])
     print()
     costs = sync_costs()
     print("\n".join(sync.report(costs)), flush=True)
@@ -197,7 +197,7 @@ def main() -> None:
         *targets.latency_rows(waited),
         *targets.throughput_rows(synced),
         targets.publish_row(published),
-        targets.cold_row(bare, starts),
+        targets.cold_row(starts),
         targets.sync_calls(costs),
         targets.round_trips(),
     ]

@@ -8,10 +8,14 @@ moto, the Python memory peak (tracemalloc) of importing the handler and handling
 and, in other fresh interpreters without tracemalloc, the wall time of that first call and of the warm calls
 after it (medians). A cold start is the import plus the first call: work moved from one to the other shows.
 The harness (moto, and the botocore and pydantic it loads) is in place first, so the peak is the function's own;
-moto's own time is in both the first and the warm calls.
-The code is measured as `sam build` ships it, in a scratch copy: the shared layer built by shared/Makefile where
-there is one (with its bytecode), else its sources; the functions' sources. No bytecode is written meanwhile:
-Lambda cannot write any, and a developer's __pycache__ would flatter the sources.
+moto's own time is in both the first and the warm calls. Both run as in Lambda: tracing and metrics on (the X-Ray
+SDK is imported and records; nothing listens for its segments), the import with the layers and the standard
+library alone on the path, timed to the end of the function's init (not the interpreter's teardown after it).
+The code is measured as `sam build` ships it, in a scratch copy built for this machine: the third-party layer by
+layers/deps/Makefile where there is one (the pinned wheels with their bytecode), else as SAM's python builder
+ships it (the wheels' sources alone); the shared layer by shared/Makefile where there is one (with its bytecode),
+else its sources; the functions' sources. No bytecode is written meanwhile: Lambda cannot write any, and a
+developer's __pycache__ would flatter the sources.
 `python -m bench.cold` prints them; `--against REF` measures that git revision's shared/ and functions/ in the
 same run, row by row; `make bench` prints them after the call counts.
 """
@@ -31,12 +35,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from connectability.observability import TRACED_LIBRARIES
+
 ROOT = Path(__file__).resolve().parents[1]
 Seconds = tuple[float, float]  # wall, CPU
 
 _FIRST_CALL = """
-import importlib, json, sys, time, tracemalloc
+import importlib, json, os, sys, time, tracemalloc
 import tests.conftest
+for off in ("POWERTOOLS_TRACE_DISABLED", "POWERTOOLS_METRICS_DISABLED"):  # the tests' switches; on in Lambda
+    os.environ.pop(off)
 from moto import mock_aws
 from local.events import LambdaContext
 from local.template import create_resources, load
@@ -71,22 +79,46 @@ def handler_modules() -> list[str]:
 
 
 def shipped(source: Path, into: Path) -> list[Path]:
-    """The import paths of the code at `source` as `sam build` ships it, built in `into`: shared/ by its Makefile
-    where it has one (template.yaml, SharedLayer), else as it is; functions/ as it is. No __pycache__ copied."""
+    """The import paths of the code at `source` as `sam build` ships it, built in `into` for this machine: the
+    third-party layer and shared/ each by its Makefile where it has one (template.yaml, DepsLayer and SharedLayer),
+    else as SAM's python builder would (the wheels' sources; shared/ as it is); functions/ as it is. The layers
+    come first on the path, before this environment's site-packages. No __pycache__ copied."""
     no_caches = shutil.ignore_patterns("__pycache__")
     shutil.copytree(source / "functions", into / "functions", ignore=no_caches)
+    deps = into / "deps"
+    if (source / "layers" / "deps" / "Makefile").exists():
+        build = ["make", "-s", "-C", str(source / "layers" / "deps"), "build-DepsLayer", "PLATFORM="]
+        subprocess.run([*build, f"ARTIFACTS_DIR={deps}", f"PYTHON={sys.executable}"], check=True, capture_output=True)
+    else:
+        install = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile"]
+        requirements = source / "layers" / "deps" / "requirements.txt"
+        subprocess.run([*install, "--target", str(deps / "python"), "-r", str(requirements)], check=True)
     if (source / "shared" / "Makefile").exists():
         layer = into / "layer"
         build = ["make", "-s", "-C", str(source / "shared"), "build-SharedLayer"]
         subprocess.run([*build, f"ARTIFACTS_DIR={layer}", f"PYTHON={sys.executable}"], check=True)
-        return [layer / "python", into / "functions"]
+        return [deps / "python", layer / "python", into / "functions"]
     shutil.copytree(source / "shared", into / "shared", ignore=no_caches)
-    return [into / "shared", into / "functions"]
+    return [deps / "python", into / "shared", into / "functions"]
+
+
+# As in Lambda, where template.yaml turns tracing on: Powertools' Tracer then imports the X-Ray SDK, which reads
+# the invocation's trace header from the environment.
+LAMBDA = {
+    "LAMBDA_TASK_ROOT": "/var/task",
+    "_X_AMZN_TRACE_ID": "Root=1-67890abc-0123456789abcdef01234567;Parent=0123456789abcdef;Sampled=1",
+}
+# An import as in Lambda: the layers, the function and the standard library, not this environment's site-packages
+# (its test tools would be found and patched by the X-Ray SDK); and the end of init, not the interpreter's own
+# end, which Lambda never waits for (tearing down what the imports made costs about a third as much again).
+_AS_IN_LAMBDA = (
+    "import os, sys\nsys.path[:] = [p for p in sys.path if not p.endswith('site-packages')]\n{}\nos._exit(0)"
+)
 
 
 def _environment(paths: list[Path]) -> dict[str, str]:
     searched = os.pathsep.join(str(p) for p in [*paths, ROOT])
-    return {**os.environ, "PYTHONPATH": searched, "PYTHONDONTWRITEBYTECODE": "1"}
+    return {**os.environ, **LAMBDA, "PYTHONPATH": searched, "PYTHONDONTWRITEBYTECODE": "1"}
 
 
 def _timed(code: str, paths: list[Path]) -> Seconds:
@@ -148,17 +180,54 @@ class ColdStart:
     warm_seconds: float
 
 
-def cold_starts(runs: int = 5, against: str | None = None) -> tuple[Seconds, list[ColdStart]]:
-    """The bare interpreter's wall and CPU time, then each handler module's cold start (and the other revision's,
-    row by row)."""
+def stack() -> dict[str, str]:
+    """What the chosen stack costs to import before any code of ours, each line adding to the one above (the
+    Tracer on, as in Lambda); the event handler without its import-everything `__init__`, as ours get it."""
+    imports = "import botocore.session, botocore.client"
+    steps = {"the stack: botocore, one client's modules": imports}
+    imports += ", pydantic, pynamodb.models"
+    steps["  + pydantic, PynamoDB's models"] = imports
+    imports += f"""
+import aws_lambda_powertools.logging, aws_lambda_powertools.metrics
+from aws_lambda_powertools.tracing import Tracer
+Tracer(patch_modules={list(TRACED_LIBRARIES)!r})"""
+    steps["  + Powertools Logger, Metrics and Tracer"] = imports
+    imports += """
+from connectability import lazy_packages
+lazy_packages.install()
+from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver
+APIGatewayRestResolver(enable_validation=True)"""
+    steps["  + Powertools REST resolver, validating"] = imports
+    return steps
+
+
+@dataclass(frozen=True)
+class ColdStarts:
+    bare: Seconds
+    rows: list[ColdStart]
+    stack: dict[str, Seconds]  # the stack's own imports, as stack() lists them
+
+
+def cold_starts(runs: int = 5, against: str | None = None) -> ColdStarts:
+    """The bare interpreter's wall and CPU time, the stack's own imports, then each handler module's cold start
+    (and the other revision's, row by row)."""
     with tempfile.TemporaryDirectory() as scratch:
         codes = {"": shipped(ROOT, Path(scratch) / "tree")}
         if against:
             codes[against] = shipped(_export(against, Path(scratch) / "source"), Path(scratch) / "revision")
-        bares, rows = [], []
+        steps = {name: _AS_IN_LAMBDA.format(code) for name, code in stack().items()}
+        floors = import_seconds(
+            {"bare": _AS_IN_LAMBDA.format("pass"), **steps}, {"bare": [], **dict.fromkeys(steps, codes[""])}, runs
+        )
+        bares, rows = [floors.pop("bare")], []
         for module in handler_modules():
             imports = import_seconds(
-                {"bare": "pass", **{code: f"import {module}" for code in codes}}, {"bare": [], **codes}, runs
+                {
+                    "bare": _AS_IN_LAMBDA.format("pass"),
+                    **{code: _AS_IN_LAMBDA.format(f"import {module}") for code in codes},
+                },
+                {"bare": [], **codes},
+                runs,
             )
             bares.append(imports["bare"])
             for code, paths in codes.items():
@@ -166,30 +235,35 @@ def cold_starts(runs: int = 5, against: str | None = None) -> tuple[Seconds, lis
                 peak = first_invocation_peak(module, paths)
                 rows.append(ColdStart(module, code, *imports[code], peak, first, first_cpu, warm))
         bare = (statistics.median(w for w, _ in bares), statistics.median(c for _, c in bares))
-        return bare, rows
+        return ColdStarts(bare, rows, floors)
 
 
 def _export(revision: str, into: Path) -> Path:
-    """shared/ and functions/ as they are at a git revision (the harness stays this tree's)."""
+    """shared/, functions/ and layers/ as they are at a git revision (the harness stays this tree's)."""
     archive = subprocess.run(
-        ["git", "archive", revision, "shared", "functions"], cwd=ROOT, check=True, capture_output=True
+        ["git", "archive", revision, "shared", "functions", "layers"], cwd=ROOT, check=True, capture_output=True
     ).stdout
     into.mkdir(parents=True)
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
     return into
 
 
-def main(argv: list[str] | None = None) -> tuple[Seconds, list[ColdStart]]:
+def main(argv: list[str] | None = None) -> ColdStarts:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--against", metavar="REF", help="also measure this git revision, row by row")
     parser.add_argument("--runs", type=int, default=5, help="fresh interpreters per import median")
     args = parser.parse_args(argv)
-    (bare, bare_cpu), rows = cold_starts(args.runs, args.against)
+    measured = cold_starts(args.runs, args.against)
+    (bare, bare_cpu), rows = measured.bare, measured.rows
     print(f"Cold start: import (median of {args.runs} fresh interpreters; wall and CPU time, each with its ratio to")
     print("a bare interpreter in this run); first invocation (import + one sample event of events/, on moto):")
     print("memory peak (tracemalloc); the first call's wall and CPU time and a warm call's wall time (medians of 3)")
     print(f"  {'import wall':>17}  {'import CPU':>17}  {'peak':>8}  {'first call':>17}  {'warm':>7}")
     print(f"  {bare * 1000:7.0f} ms x{1:5.1f}  {bare_cpu * 1000:7.0f} ms x{1:5.1f}  {'':>8}  {'':>17}  {'':>7}  bare")
+    for name, (wall, cpu) in measured.stack.items():
+        print(
+            f"  {wall * 1000:7.0f} ms x{wall / bare:5.1f}  {cpu * 1000:7.0f} ms x{cpu / bare_cpu:5.1f}  {'':>37}{name}"
+        )
     for r in rows:
         label = f"{r.module} ({r.code})" if r.code else r.module
         print(
@@ -199,7 +273,7 @@ def main(argv: list[str] | None = None) -> tuple[Seconds, list[ColdStart]]:
             f"  {r.first_seconds * 1000:6.1f} / {r.first_cpu_seconds * 1000:6.1f} ms"
             f"  {r.warm_seconds * 1000:4.1f} ms  {label}"
         )
-    return (bare, bare_cpu), rows
+    return measured
 
 
 if __name__ == "__main__":
