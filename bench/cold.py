@@ -112,6 +112,7 @@ LAMBDA = {
 _AS_IN_LAMBDA = (
     "import os, sys\nsys.path[:] = [p for p in sys.path if not p.endswith('site-packages')]\n{}\nos._exit(0)"
 )
+_BARE = _AS_IN_LAMBDA.format("pass")
 
 
 def _environment(paths: list[Path]) -> dict[str, str]:
@@ -210,16 +211,11 @@ def cold_starts(runs: int = 5, against: str | None = None) -> ColdStarts:
         if against:
             codes[against] = shipped(_export(against, Path(scratch) / "source"), Path(scratch) / "revision")
         steps = {name: _AS_IN_LAMBDA.format(code) for name, code in stack().items()}
-        floors = import_seconds(
-            {"bare": _AS_IN_LAMBDA.format("pass"), **steps}, {"bare": [], **dict.fromkeys(steps, codes[""])}, runs
-        )
+        floors = import_seconds({"bare": _BARE, **steps}, {"bare": [], **dict.fromkeys(steps, codes[""])}, runs)
         bares, rows = [floors.pop("bare")], []
         for module in handler_modules():
             imports = import_seconds(
-                {
-                    "bare": _AS_IN_LAMBDA.format("pass"),
-                    **{code: _AS_IN_LAMBDA.format(f"import {module}") for code in codes},
-                },
+                {"bare": _BARE, **{code: _AS_IN_LAMBDA.format(f"import {module}") for code in codes}},
                 {"bare": [], **codes},
                 runs,
             )

@@ -19,13 +19,19 @@ from local.template import load
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _distribution(name: str) -> str:
+    """A distribution's name as PEP 503 normalizes it, extras dropped: aws_lambda_powertools[tracer] and
+    aws-lambda-powertools are one."""
+    return re.sub(r"[-_.]+", "-", re.sub(r"\[.*\]", "", name)).lower()
+
+
 def _pins(lines: list[str]) -> dict[str, str]:
     pins = {}
     for line in lines:
         line = line.split("#")[0].strip()
         if line:
             name, version = re.split(r"==", line)
-            pins[re.sub(r"\[.*\]", "", name).lower().replace("_", "-")] = version
+            pins[_distribution(name)] = version
     return pins
 
 
@@ -190,7 +196,7 @@ def test_the_deps_layer_ships_the_pinned_packages_with_their_bytecode(tmp_path: 
     shipped = {}
     for info in site.glob("*.dist-info"):
         name, version = info.name.removesuffix(".dist-info").rsplit("-", 1)
-        shipped[re.sub(r"[-_.]+", "-", name).lower()] = version
+        shipped[_distribution(name)] = version
     assert shipped == _layer_pins()[1], "the layer must ship exactly the pinned packages: pin what it added"
     _assert_every_module_has_unchecked_bytecode(site)
 
