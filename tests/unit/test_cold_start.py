@@ -18,6 +18,7 @@ from local.template import load
 
 ROOT = Path(__file__).resolve().parents[2]
 LAMBDA = {"LAMBDA_TASK_ROOT": "/var/task"}
+HANDLERS = sorted({f.handler.rsplit(".", 1)[0] for f in load().functions.values()})
 
 
 @pytest.mark.parametrize(
@@ -67,13 +68,27 @@ def test_where_tracing_is_on_only_botocore_is_patched() -> None:
     assert loaded & {"requests", "httpx", "sqlite3", "aws_xray_sdk.ext.requests.patch"} == set()
 
 
-@pytest.mark.parametrize("module", sorted({f.handler.rsplit(".", 1)[0] for f in load().functions.values()}))
+@pytest.mark.parametrize("module", HANDLERS)
 def test_what_a_function_imports_is_out_of_the_cycle_collectors_reach(module: str) -> None:
     # Else the first full collection, in the first invocation, walks every module, class and schema (~100 ms).
     code = f"import gc, {module}; print(gc.get_freeze_count(), len(gc.get_objects()))"
     frozen, collected = map(int, _run(code).split())
     assert frozen > 10_000
     assert collected < frozen / 20, "objects made at import after runtime.initialized(): move that call last"
+
+
+@pytest.mark.parametrize("module", HANDLERS)
+def test_the_cycle_collector_waits_for_the_end_of_a_functions_init(module: str) -> None:
+    # Collections set off by the imports find nothing to free and walk ever more objects: a tenth of an import.
+    code = f"""
+import gc, sys
+during = []
+gc.callbacks.append(lambda phase, info: phase == "start" and "botocore" in sys.modules and during.append(info))
+import {module}
+print(len(during), gc.isenabled())"""
+    collections, enabled = _run(code).split()
+    assert collections == "0", "a collection ran while the stack was imported: pause it first in the function's package"
+    assert enabled == "True", "the collector is still paused after init: runtime.initialized() comes last"
 
 
 def _run(code: str, environment: dict[str, str] | None = None) -> str:
