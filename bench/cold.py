@@ -182,8 +182,9 @@ class ColdStart:
 def stack() -> dict[str, str]:
     """What the chosen stack costs to import before any code of ours, each line adding to the one above (the
     Tracer on, as in Lambda). Powertools comes through connectability.observability, a few lines that make the
-    three (and, through the package's `__init__`, keep the event handler's import-everything `__init__` out)."""
-    imports = "import botocore.session, botocore.client"
+    three (and, through the package's `__init__`, keep the event handler's import-everything `__init__` out). The
+    cycle collector is paused meanwhile, as every function's package pauses it for its init."""
+    imports = "import gc\ngc.disable()\nimport botocore.session, botocore.client"
     steps = {"the stack: botocore, one client's modules": imports}
     imports += ", pydantic, pynamodb.models"
     steps["  + pydantic, PynamoDB's models"] = imports
