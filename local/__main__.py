@@ -53,24 +53,32 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cannot start: {exc}", file=sys.stderr)
         return 1
     try:
-        print(f"API:  {stack.api_url}   (routes: {len(stack.stack.routes)}; tools under /_local)")
-        print(f"moto: {stack.endpoint}   (state: {stack.endpoint}/moto-api/)")
-        print(f"Console: {stack.api_url}/   API reference: {stack.api_url}/docs")
+        _say(f"API:  {stack.api_url}   (routes: {len(stack.stack.routes)}; tools under /_local)")
+        _say(f"moto: {stack.endpoint}   (state: {stack.endpoint}/moto-api/)")
+        _say(f"Console: {stack.api_url}/   API reference: {stack.api_url}/docs")
         if args.seed == "demo":
             fixture = seed.demo()
             answer = stack.seed(fixture)
-            print(f"Seeded the demo: companies {answer['companies']}, projects {answer['projects']}")
+            _say(f"Seeded the demo: companies {answer['companies']}, projects {answer['projects']}")
             upstream = answer["projects"]["gc-tower"]
             sheets = publish_sheets(stack.api_url, stack.token("gc-pm"), upstream)
-            print(f"Published {len(sheets)} drawings in Harbor Tower (gc-tower), ready to sync")
-            print("\n".join(startup_lines(stack, fixture, answer)))
-        print(f"{READY} (Ctrl-C to stop)", flush=True)
+            _say(f"Published {len(sheets)} drawings in Harbor Tower (gc-tower), ready to sync")
+            _say("\n".join(startup_lines(stack, fixture, answer)))
+        _say(f"{READY} (Ctrl-C to stop)")
         while not stopping.wait(0.5):
             pass
     finally:
-        print("Stopping the local stack", flush=True)
+        _say("Stopping the local stack")
         stack.stop()
     return 0
+
+
+def _say(text: str) -> None:
+    """One write per message, line end included: the functions' log lines reach this stdout from the pollers'
+    threads, and `print` writes the line end apart, so a log line could land inside a line (a curl line the reader
+    pastes, say)."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":
