@@ -209,7 +209,7 @@ def _race(first: callable, second: callable) -> list[object]:  # type: ignore[va
     second_wrote = threading.Event()
     results: dict[str, object] = {}
 
-    def gated(connection: connections_db.ConnectionItem, **options: Any) -> None:
+    def gated(connection: connections_db.ConnectionItem, **options: Any) -> bool:
         if threading.current_thread().name == "first":
             first_read.set()
             assert second_wrote.wait(10)

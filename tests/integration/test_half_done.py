@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from connectability.db import drawing_deletes as deletes_db
 from connectability.db import drawings as drawings_db
 from connectability.db import outbox as outbox_db
 from connectability.db.sync_counters import published_count
@@ -48,7 +49,7 @@ def test_r28_a_delete_failing_after_its_first_transaction_shows_whole_and_the_re
 ) -> None:
     w = drawings_world
     # Given a drawing with more revisions than one transaction holds, published ones in both parts, and drafts
-    total = drawings_db.FIRST_CHUNK + 6
+    total = deletes_db.FIRST_CHUNK + 6
     ids = [w.revision("A-1", revision_number=str(n)).body["id"] for n in range(total)]
     published = ids[1:-2]  # ids[0] and the last two stay drafts; the last six fall in the second transaction
     assert w.publish(*published).status == 200
@@ -62,7 +63,7 @@ def test_r28_a_delete_failing_after_its_first_transaction_shows_whole_and_the_re
     # When the delete's second transaction fails (DynamoDB answers 500)
     faults.fail("TransactWriteItems", times=1, when=_later_delete_chunk)
     assert w.api("DELETE", f"/projects/{w.project_id}/drawings/{a1_id}", "dr-admin").status == 204
-    second_part = ids[drawings_db.FIRST_CHUNK :]
+    second_part = ids[deletes_db.FIRST_CHUNK :]
     left = drawings_db.get_revisions(w.project_id, second_part, consistent=True)
     assert {r.state for r in left.values()} == {"published", "draft"}  # the failure happened: not moved yet
     queues.drain("SyncEventsQueue")  # the delete's manifests, handed off like the publish's

@@ -377,12 +377,12 @@ def _before(monkeypatch: pytest.MonkeyPatch, module: Any, name: str, first: Any)
 def test_r28_a_revision_published_while_its_drawing_is_deleted_is_deleted_for_sync_too(
     drawings_world: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from connectability.db import drawings as drawings_db
+    from connectability.db import drawing_deletes as deletes_db
 
     w = drawings_world
     first = w.published("A-1")
     draft = w.revision("A-1", revision_number="2").body
-    _before(monkeypatch, drawings_db, "start_delete", lambda: w.publish(draft["id"]))
+    _before(monkeypatch, deletes_db, "start_delete", lambda: w.publish(draft["id"]))
     assert w.api("DELETE", f"/projects/{w.project_id}/drawings/{first['drawing_id']}", "dr-admin").status == 204
     assert w.manifest(draft["id"])["deleted"] is True
     assert w.manifest(first["id"])["deleted"] is True

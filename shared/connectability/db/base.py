@@ -16,7 +16,7 @@ import pynamodb.connection.base
 from botocore.session import Session
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PynamoDBException, QueryError
+from pynamodb.exceptions import PynamoDBException, QueryError, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -158,6 +158,15 @@ def error_code(exc: PynamoDBException) -> str | None:
     connection), where PynamoDB's own `cause_response_code` raises instead."""
     response = getattr(exc.cause, "response", None)
     return response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+
+
+def lost_race(exc: TransactWriteError) -> bool:
+    """The transaction was refused because of another change: a condition no longer held, or another transaction
+    held one of its items. The caller decides again from a read; any other refusal is a fault."""
+    return error_code(exc) == "TransactionCanceledException" and any(
+        r is not None and r.code in ("ConditionalCheckFailed", "TransactionConflict")
+        for r in exc.cancellation_reasons or []
+    )
 
 
 def condition_failed(exc: PynamoDBException) -> bool:

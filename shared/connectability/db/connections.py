@@ -17,7 +17,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from connectability.db.base import Found, Gsi2, Item, Ref, error_code, page
+from connectability.db.base import Found, Gsi2, Item, Ref, error_code, lost_race, page
 from connectability.db.companies import company_key
 from connectability.db.projects import project_key
 
@@ -109,8 +109,9 @@ def _free_downstream() -> Condition:
     return RoleItem.downstream_state.does_not_exist() | (RoleItem.downstream_state == "none")
 
 
-def create(connection: ConnectionItem, outbox: list[Item]) -> None:
-    """Request (R11, R13, R16): one transaction, so two racing requests cannot both pass the role conditions.
+def create(connection: ConnectionItem, outbox: list[Item]) -> bool:
+    """Request (R11, R13, R16): one transaction, so two racing requests cannot both pass the role conditions;
+    False when another change won the race (nothing is written then).
 
     `outbox` holds what the change owes (its announcement, an initial sync), committed with it or not at all.
     """
@@ -118,26 +119,33 @@ def create(connection: ConnectionItem, outbox: list[Item]) -> None:
     state = connection.status
     if state == "active":
         connection.gsi2pk, connection.gsi2sk = ACTIVE, connection.connection_id
-    with TransactWrite(connection=_connection()) as tx:
-        tx.save(connection, condition=ConnectionItem.pk.does_not_exist())
-        for duty in outbox:
-            tx.save(duty)
-        tx.update(
-            _role(down),
-            actions=[
-                RoleItem.project_id.set(down),
-                RoleItem.downstream_state.set(state),
-                RoleItem.downstream_connection_id.set(connection.connection_id),
-            ],
-            condition=_free_downstream() & (RoleItem.upstream_count.does_not_exist() | (RoleItem.upstream_count == 0)),
-        )
-        tx.update(
-            _role(up),
-            actions=[RoleItem.project_id.set(up), RoleItem.upstream_count.add(1)],
-            condition=_free_downstream(),
-        )
-        for key in _link_keys(connection):
-            tx.save(LinkItem(*key, connection_id=connection.connection_id))
+    try:
+        with TransactWrite(connection=_connection()) as tx:
+            tx.save(connection, condition=ConnectionItem.pk.does_not_exist())
+            for duty in outbox:
+                tx.save(duty)
+            tx.update(
+                _role(down),
+                actions=[
+                    RoleItem.project_id.set(down),
+                    RoleItem.downstream_state.set(state),
+                    RoleItem.downstream_connection_id.set(connection.connection_id),
+                ],
+                condition=_free_downstream()
+                & (RoleItem.upstream_count.does_not_exist() | (RoleItem.upstream_count == 0)),
+            )
+            tx.update(
+                _role(up),
+                actions=[RoleItem.project_id.set(up), RoleItem.upstream_count.add(1)],
+                condition=_free_downstream(),
+            )
+            for key in _link_keys(connection):
+                tx.save(LinkItem(*key, connection_id=connection.connection_id))
+    except TransactWriteError as exc:
+        if lost_race(exc):
+            return False
+        raise
+    return True
 
 
 def transition(
@@ -147,40 +155,36 @@ def transition(
     downstream_state: str,
     release_upstream: bool,
     outbox: list[Item],
-) -> None:
+) -> bool:
     """Move a connection from one status to the next, with the roles of both projects and what the change owes
-    (outbox), atomically."""
+    (outbox), atomically; False when another change won the race (nothing is written then)."""
     actions = [getattr(ConnectionItem, name).set(value) for name, value in changes.items()]
     if changes.get("status") == "active":
         actions += [ConnectionItem.gsi2pk.set(ACTIVE), ConnectionItem.gsi2sk.set(connection.connection_id)]
     elif from_status == "active":
         actions += [ConnectionItem.gsi2pk.remove(), ConnectionItem.gsi2sk.remove()]
-    with TransactWrite(connection=_connection()) as tx:
-        tx.update(connection, actions=actions, condition=ConnectionItem.status == from_status)
-        for duty in outbox:
-            tx.save(duty)
-        down_actions: list[Action] = [RoleItem.downstream_state.set(downstream_state)]
-        if downstream_state == "none":
-            down_actions.append(RoleItem.downstream_connection_id.remove())
-        tx.update(
-            _role(connection.downstream_project_id),
-            actions=down_actions,
-            condition=RoleItem.downstream_connection_id == connection.connection_id,
-        )
-        if release_upstream:
-            tx.update(_role(connection.upstream_project_id), actions=[RoleItem.upstream_count.add(-1)])
+    down_actions: list[Action] = [RoleItem.downstream_state.set(downstream_state)]
+    if downstream_state == "none":
+        down_actions.append(RoleItem.downstream_connection_id.remove())
+    try:
+        with TransactWrite(connection=_connection()) as tx:
+            tx.update(connection, actions=actions, condition=ConnectionItem.status == from_status)
+            for duty in outbox:
+                tx.save(duty)
+            tx.update(
+                _role(connection.downstream_project_id),
+                actions=down_actions,
+                condition=RoleItem.downstream_connection_id == connection.connection_id,
+            )
+            if release_upstream:
+                tx.update(_role(connection.upstream_project_id), actions=[RoleItem.upstream_count.add(-1)])
+    except TransactWriteError as exc:
+        if lost_race(exc):
+            return False
+        raise
     for name, value in changes.items():
         setattr(connection, name, value)
-
-
-LOST_RACE = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
-
-
-def is_lost_race(exc: TransactWriteError) -> bool:
-    """The transaction was refused because of another change: a condition no longer held, or a concurrent write."""
-    return error_code(exc) == "TransactionCanceledException" and any(
-        r is not None and r.code in LOST_RACE for r in exc.cancellation_reasons
-    )
+    return True
 
 
 def _link_keys(connection: ConnectionItem) -> list[tuple[str, str]]:

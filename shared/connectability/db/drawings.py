@@ -1,5 +1,5 @@
 """The drawing aggregate: drawings and their revisions, under their project's partition. The records they share
-(areas, disciplines, sets) are in db.records; uploads and markups have modules of their own.
+(areas, disciplines, sets) are in db.records; deletes, uploads and markups have modules of their own.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -96,6 +96,8 @@ class RevisionItem(Item):
 
 
 _T = TypeVar("_T", bound=Item)
+# Tries of a transaction whose items another request changed between the read and the write.
+CHUNK_ATTEMPTS = 3
 
 
 @cache
@@ -201,13 +203,15 @@ def register(
 
 @retry_conflicts
 def edit_drawing(
-    drawing: DrawingItem, actions: list[Action], revisions: dict[str, tuple[RevisionItem, list[Action]]]
+    drawing: DrawingItem, changes: dict[str, Any], revisions: dict[str, tuple[RevisionItem, dict[str, Any]]]
 ) -> bool:
-    """Apply an edit to a drawing and its revisions together; False when the drawing was deleted meanwhile.
+    """Set the changed fields of a drawing and of its revisions together (None removes a field); False when the
+    drawing was deleted meanwhile.
 
     One transaction holds 100 items: a drawing with more revisions finishes in the following ones.
     """
-    pending = [(r, a) for r, a in revisions.values() if a]
+    actions = _actions(DrawingItem, changes)
+    pending = [(r, a) for r, c in revisions.values() if (a := _actions(RevisionItem, c))]
     chunks = [pending[:99]] + [pending[i : i + 100] for i in range(99, len(pending), 100)]
     for n, chunk in enumerate(chunks):
         try:
@@ -227,6 +231,11 @@ def edit_drawing(
     return True
 
 
+def _actions(model: type[DrawingItem] | type[RevisionItem], changes: dict[str, Any]) -> list[Action]:
+    """Set each attribute to its value; None removes it."""
+    return [getattr(model, n).set(v) if v is not None else getattr(model, n).remove() for n, v in changes.items()]
+
+
 def current_actions(revision: RevisionItem) -> list[Action]:
     """What a drawing takes from the revision that becomes its current one."""
     return [
@@ -244,97 +253,6 @@ def may_become_current(revision: RevisionItem) -> Condition:
     return (DrawingItem.deleted == False) & (  # noqa: E712 - a DynamoDB condition
         DrawingItem.current_seq.does_not_exist() | (DrawingItem.current_seq < revision.seq)
     )
-
-
-# A delete's first transaction holds the drawing, its number, the duty to finish, SHARDS counter shards and
-# FIRST_CHUNK revisions; each later one SHARDS shards and LATER_CHUNK revisions (100 items at most).
-FIRST_CHUNK = 100 - 3 - SHARDS
-LATER_CHUNK = 100 - SHARDS
-CHUNK_ATTEMPTS = 3
-
-
-def start_delete(
-    drawing: DrawingItem, revisions: list[RevisionItem], by: str, at: datetime, duty: Item | None = None
-) -> bool:
-    """Mark the drawing deleted, free its number and move its first FIRST_CHUNK revisions to the deleted report,
-    in one transaction; with more revisions, `duty` (saved in the same transaction) says the rest is owed.
-
-    From this commit on every reader treats all the drawing's revisions as deleted. False when another request
-    deleted it first.
-    """
-    return _delete_chunks(drawing, [revisions[:FIRST_CHUNK]], by, at, opening=True, duty=duty)
-
-
-def finish_delete(drawing: DrawingItem, revisions: list[RevisionItem], by: str, at: datetime) -> None:
-    """Move the revisions a started delete left to the deleted report, LATER_CHUNK per transaction; each counts
-    the published ones it moves out of the project's count. Safe to run again: moved ones are skipped."""
-    left = [r for r in revisions if r.state != "deleted"]
-    _delete_chunks(drawing, [left[i : i + LATER_CHUNK] for i in range(0, len(left), LATER_CHUNK)], by, at)
-
-
-def _delete_chunks(
-    drawing: DrawingItem,
-    chunks: list[list[RevisionItem]],
-    by: str,
-    at: datetime,
-    opening: bool = False,
-    duty: Item | None = None,
-) -> bool:
-    stamp = at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    for chunk in chunks:
-        for _ in range(CHUNK_ATTEMPTS):
-            try:
-                _delete_chunk(drawing, chunk, duty, by=by, at=at, stamp=stamp, first=opening)
-                break
-            except TransactWriteError as exc:
-                reasons = exc.cancellation_reasons or []
-                if opening and reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
-                    return False  # the drawing was deleted meanwhile
-                if not condition_failed(exc):
-                    raise
-                # a revision changed meanwhile (published, say): count it as it is now
-                fresh = get_revisions(drawing.project_id, [r.revision_id for r in chunk], consistent=True)
-                chunk = [fresh[r.revision_id] for r in chunk if r.revision_id in fresh]
-                chunk = [r for r in chunk if r.state != "deleted"]  # another run of the duty moved it
-        else:
-            raise RuntimeError(f"revisions of drawing {drawing.drawing_id} kept changing during its delete")
-    return True
-
-
-@retry_conflicts
-def _delete_chunk(
-    drawing: DrawingItem,
-    chunk: list[RevisionItem],
-    duty: Item | None,
-    *,
-    first: bool,
-    by: str,
-    at: datetime,
-    stamp: str,
-) -> None:
-    with TransactWrite(connection=connection()) as tx:
-        if first:
-            tx.update(drawing, actions=[DrawingItem.deleted.set(True)], condition=DrawingItem.deleted == False)  # noqa: E712
-            tx.delete(DrawingNumberItem(drawing.pk, f"DRAWNUM#{name_key(drawing.number)}"))
-            if duty is not None:
-                tx.save(duty)
-        unpublished: Counter[str] = Counter()
-        for revision in chunk:
-            tx.update(
-                revision,
-                actions=[
-                    RevisionItem.state.set("deleted"),
-                    RevisionItem.deleted_at.set(at),
-                    RevisionItem.deleted_by.set(by),
-                    RevisionItem.gsi2pk.set(f"{drawing.pk}#DELETED"),
-                    RevisionItem.gsi2sk.set(f"{stamp}#{revision.revision_id}"),
-                ],
-                condition=RevisionItem.state == revision.state,
-            )
-            if revision.state == "published" and not revision.connected:
-                unpublished[published_shard(drawing.project_id, revision.revision_id).sk] += 1
-        for sk, count in sorted(unpublished.items()):
-            tx.update(PublishedCountItem(drawing.pk, sk), actions=[PublishedCountItem.published.add(-count)])
 
 
 # -- revisions ------------------------------------------------------------------------------------------------
@@ -506,12 +424,24 @@ def deleted_revisions(project_id: str, limit: int, next_token: str | None) -> tu
     )
 
 
-def revisions_where(project_id: str, condition: Condition) -> list[RevisionItem]:
-    """Revisions of a project that match, deleted ones excluded (fan-out of a shared record's change)."""
+def revisions_using(
+    project_id: str, *, discipline_key: str | None = None, area_id: str | None = None, set_key: str | None = None
+) -> list[RevisionItem]:
+    """Revisions of a project in the discipline, area or set named (one of them), deleted ones excluded: those a
+    change to that shared record reaches."""
+    attribute, value = next(
+        (a, v)
+        for a, v in (
+            (RevisionItem.discipline_key, discipline_key),
+            (RevisionItem.area_id, area_id),
+            (RevisionItem.set_key, set_key),
+        )
+        if v is not None
+    )
     return list(
         RevisionItem.query(
             project_key(project_id),
             RevisionItem.sk.startswith("REVISION#"),
-            filter_condition=(RevisionItem.state != "deleted") & condition,
+            filter_condition=(RevisionItem.state != "deleted") & (attribute == value),
         )
     )

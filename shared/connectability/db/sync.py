@@ -23,7 +23,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from connectability.config import get_settings
-from connectability.db.base import Item, condition_failed, page, retry_conflicts
+from connectability.db.base import Item, condition_failed, lost_race, page, retry_conflicts
 from connectability.db.connections import ConnectionItem
 from connectability.db.drawings import DrawingItem, RevisionItem, current_actions, may_become_current
 from connectability.db.projects import project_key
@@ -253,7 +253,7 @@ def write_copy(write: CopyWrite) -> Written:
         reasons = exc.cancellation_reasons or []
         if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
             return Written.disconnected
-        if any(r is not None and r.code in ("ConditionalCheckFailed", "TransactionConflict") for r in reasons):
+        if lost_race(exc):
             return Written.changed
         raise
     return Written.applied

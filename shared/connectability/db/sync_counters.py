@@ -19,7 +19,7 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from connectability.db.base import Item, error_code, retry_conflicts
+from connectability.db.base import Item, error_code, lost_race, retry_conflicts
 from connectability.db.connections import ConnectionItem
 from connectability.db.projects import project_key
 
@@ -144,7 +144,7 @@ def close_digest(connection_id: str, generation: int, taken: list[SyncCounterIte
             for duty in outbox:
                 tx.save(duty)
     except TransactWriteError as exc:
-        if _refused(exc):
+        if lost_race(exc):
             return False
         raise
     return True
@@ -195,7 +195,7 @@ def complete_initial_sync(connection_id: str, total: int, outbox: list[Item]) ->
             for duty in outbox:
                 tx.save(duty)
     except TransactWriteError as exc:
-        if _refused(exc):
+        if lost_race(exc):
             return False
         raise
     return True
@@ -211,7 +211,7 @@ def record_failure(connection_id: str, upstream_revision_id: str, shard: int, er
             tx.save(failure, condition=FailureItem.pk.does_not_exist())
             tx.update(_shard(connection_id, shard), actions=[SyncCounterItem.failed.add(1)])
     except TransactWriteError as exc:
-        if not _refused(exc):
+        if not lost_race(exc):
             raise
         failure.update(actions=[FailureItem.error.set(error[:1000]), FailureItem.at.set(at)])  # failed before
 
@@ -225,7 +225,7 @@ def clear_failure(connection_id: str, upstream_revision_id: str, shard: int) -> 
             tx.delete(FailureItem(pk, sk), condition=FailureItem.pk.exists())
             tx.update(_shard(connection_id, shard), actions=[SyncCounterItem.failed.add(-1)])
     except TransactWriteError as exc:
-        if _refused(exc):
+        if lost_race(exc):
             return False
         raise
     return True
@@ -256,9 +256,3 @@ def status_items(connection_id: str, upstream_project_id: str) -> tuple[list[Syn
 def published_count(project_id: str) -> int:
     keys = [(project_key(project_id), f"PUBLISHED#{n:02d}") for n in range(SHARDS)]
     return sum(int(s.published or 0) for s in PublishedCountItem.batch_get(keys, consistent_read=True))
-
-
-def _refused(exc: TransactWriteError) -> bool:
-    """A condition did not hold, or another transaction held an item: the caller decides again from a read."""
-    codes = {r.code for r in exc.cancellation_reasons or [] if r is not None}
-    return bool(codes & {"ConditionalCheckFailed", "TransactionConflict"})

@@ -11,14 +11,12 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
-
 from connectability.aws import together
 from connectability.db import companies as companies_db
 from connectability.db import connections as connections_db
 from connectability.db import outbox as outbox_db
 from connectability.db import projects as projects_db
-from connectability.db.base import Found, Ref, read_items
+from connectability.db.base import Found, Item, Ref, read_items
 from connectability.db.companies import company_ref
 from connectability.db.connections import ConnectionItem, role_in, role_ref
 from connectability.db.projects import ProjectItem, project_ref
@@ -96,16 +94,12 @@ def request_connection(caller: Caller, downstream_id: str, body: ConnectionReque
         else notifications.prepare(EventType.connection_requested, connection, [Side.upstream])
     )
     start = initial_sync.initial_sync_duty(connection_id) if automatic else None
-    try:
-        connections_db.create(connection, outbox=[outgoing.record, *([start] if start else [])])
-    except TransactWriteError as exc:
-        if not connections_db.is_lost_race(exc):
-            raise
+    if not connections_db.create(connection, outbox=[outgoing.record, *([start] if start else [])]):
         roles = connections_db.get_roles([down.project_id, up.project_id])
         _refuse_by_role(roles[down.project_id], roles[up.project_id])
         raise InvalidState(
             "Another change to one of these projects happened at the same moment; try again.", rule="R14"
-        ) from exc
+        )
     _dispatch(outgoing, start)
     return _view(connection, rights.found)
 
@@ -344,23 +338,13 @@ def _transition(
     both are sent after it."""
     if connection.status != from_status:
         raise InvalidState(f"The connection is {connection.status}; this needs it to be {from_status}.", rule=rule)
-    try:
-        connections_db.transition(
-            connection,
-            from_status,
-            changes,
-            downstream_state,
-            release_upstream,
-            outbox=[d for d in (announce.record if announce else None, starts) if d is not None],
-        )
-    except TransactWriteError as exc:
-        if not connections_db.is_lost_race(exc):
-            raise
+    owed: list[Item] = [d for d in (announce.record if announce else None, starts) if d is not None]
+    if not connections_db.transition(connection, from_status, changes, downstream_state, release_upstream, owed):
         current = connections_db.get_connection(connection.connection_id)
         status = current.status if current else "gone"
         raise InvalidState(
             f"The connection changed meanwhile and is now {status}; this needs it to be {from_status}.", rule=rule
-        ) from exc
+        )
     _dispatch(announce, starts)
 
 

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 
-from botocore.exceptions import BotoCoreError, ClientError
-from pynamodb.exceptions import PynamoDBException
-
+from connectability.db import drawing_deletes as deletes_db
 from connectability.db import drawings as db
 from connectability.db import outbox as outbox_db
 from connectability.domain.drawing_views import revision_views
@@ -24,7 +22,6 @@ from connectability.domain.permissions import Caller
 from connectability.errors import ConnectedDrawingReadOnly, NotFound
 from connectability.models.common import Level, Page, utcnow
 from connectability.models.drawings import Revision, RevisionState
-from connectability.observability import logger
 
 
 def delete_drawing(caller: Caller, project_id: str, drawing_id: str) -> None:
@@ -35,11 +32,11 @@ def delete_drawing(caller: Caller, project_id: str, drawing_id: str) -> None:
         raise ConnectedDrawingReadOnly("This drawing is connected; only the upstream project can delete it.")
     now = utcnow()
     duty = None
-    if len(revisions) > db.FIRST_CHUNK:
+    if len(revisions) > deletes_db.FIRST_CHUNK:
         duty = outbox_db.drawing_delete(project_id, drawing_id, caller.user_id, now, new_id("del"))
     # Every revision: one published meanwhile must tell sync it is deleted too; drafts are skipped when written.
     with manifests_follow(project_id, revisions):
-        if not db.start_delete(drawing, revisions, caller.user_id, now, duty):
+        if not deletes_db.start_delete(drawing, revisions, caller.user_id, now, duty):
             raise NotFound(f"Drawing {drawing_id} was deleted meanwhile.")
         if duty is not None:
             finish_delete(duty)
@@ -50,12 +47,8 @@ def finish_delete(duty: outbox_db.OutboxItem) -> bool:
     the duty for the relay: readers already see the drawing deleted, so nothing shows half-done meanwhile."""
     drawing_id, by = _what(duty)
     drawing = db.get_drawing(duty.project_id or "", drawing_id)
-    if drawing is not None:
-        try:
-            db.finish_delete(drawing, db.revisions_of(drawing_id), by, duty.created_at)
-        except (PynamoDBException, BotoCoreError, ClientError):
-            logger.exception("drawing delete not finished yet", extra={"drawing_id": drawing_id})
-            return False
+    if drawing is not None and not deletes_db.finish_delete(drawing, db.revisions_of(drawing_id), by, duty.created_at):
+        return False
     outbox_db.sent(duty)
     return True
 

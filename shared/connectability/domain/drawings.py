@@ -17,7 +17,6 @@ from functools import partial
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pynamodb.expressions.update import Action
 
 from connectability import storage
 from connectability.aws import meanwhile, together
@@ -397,7 +396,7 @@ def _discipline(
     if current is None:
         return records_db.put_discipline(project_id, given.name, given.position)
     if may_change and given.position is not None and given.position != current.position:
-        with manifests_follow(project_id, db.revisions_where(project_id, RevisionItem.discipline_key == key)):
+        with manifests_follow(project_id, db.revisions_using(project_id, discipline_key=key)):
             return records_db.put_discipline(project_id, current.name, given.position)
     return current
 
@@ -410,7 +409,7 @@ def _area(
     if current is None:
         return records_db.create_area(project_id, new_id("area"), given.name, given.description)
     if may_change and given.description is not None and given.description != (current.description or ""):
-        with manifests_follow(project_id, db.revisions_where(project_id, RevisionItem.area_id == current.area_id)):
+        with manifests_follow(project_id, db.revisions_using(project_id, area_id=current.area_id)):
             records_db.update_area_description(current, given.description)
     return current
 
@@ -424,7 +423,7 @@ def _set(
     if current is None:
         return records_db.put_set(project_id, given.name, given.date.isoformat())
     if may_change and current.date != given.date.isoformat():
-        with manifests_follow(project_id, db.revisions_where(project_id, RevisionItem.set_key == key)):
+        with manifests_follow(project_id, db.revisions_using(project_id, set_key=key)):
             return records_db.put_set(project_id, current.name, given.date.isoformat())
     return current
 
@@ -568,7 +567,7 @@ def update_area(caller: Caller, project_id: str, area_id: str, body: AreaUpdate)
 
     The area is read with the caller's rights, and the revisions in it are queried meanwhile."""
     ref = records_db.area_ref(project_id, area_id)
-    with meanwhile(lambda: db.revisions_where(project_id, RevisionItem.area_id == area_id)) as queried:
+    with meanwhile(lambda: db.revisions_using(project_id, area_id=area_id)) as queried:
         rights = read_rights(caller, [project_id], also=[ref])
         in_area = queried.result()
     rights.tool_level_at_least(project_id, DRAWINGS, Level.admin)
@@ -649,8 +648,8 @@ def update_drawing(caller: Caller, project_id: str, drawing_id: str, body: Drawi
     affected = (revisions if drawing_changes else []) + ([target] if own else [])
     changed = {r.revision_id: revision_changes | (own if r is target else {}) for r in revisions}
     with manifests_follow(project_id, affected):
-        edits = {r.revision_id: (r, _actions(RevisionItem, changed[r.revision_id])) for r in revisions}
-        if not db.edit_drawing(drawing, _actions(DrawingItem, drawing_changes), edits):
+        edits = {r.revision_id: (r, changed[r.revision_id]) for r in revisions}
+        if not db.edit_drawing(drawing, drawing_changes, edits):
             raise NotFound(f"Drawing {drawing_id} was deleted meanwhile.")
     for item, changes in [(drawing, drawing_changes), *((r, changed[r.revision_id]) for r in revisions)]:
         for name, value in changes.items():
@@ -669,8 +668,3 @@ def _revision_changes(body: DrawingUpdate) -> dict[str, Any]:
     if "drawing_set" in given:
         changes["set_key"] = name_key(body.drawing_set.name) if body.drawing_set else None
     return changes
-
-
-def _actions(model: type[DrawingItem] | type[RevisionItem], changes: dict[str, Any]) -> list[Action]:
-    """Set each attribute to its value; None removes it."""
-    return [getattr(model, n).set(v) if v is not None else getattr(model, n).remove() for n, v in changes.items()]

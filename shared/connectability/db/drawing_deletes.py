@@ -1,0 +1,119 @@
+"""A drawing's delete (R28), in transactions of at most 100 items: the first marks the drawing deleted and frees
+its number, so every reader sees it deleted from then on; the rest move its revisions to the deleted report."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from botocore.exceptions import BotoCoreError, ClientError
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from connectability.db.base import Item, condition_failed, retry_conflicts
+from connectability.db.drawings import (
+    CHUNK_ATTEMPTS,
+    DrawingItem,
+    DrawingNumberItem,
+    RevisionItem,
+    connection,
+    get_revisions,
+    name_key,
+)
+from connectability.db.sync_counters import SHARDS, PublishedCountItem, published_shard
+from connectability.observability import logger
+
+# A delete's first transaction holds the drawing, its number, the duty to finish, SHARDS counter shards and
+# FIRST_CHUNK revisions; each later one SHARDS shards and LATER_CHUNK revisions (100 items at most).
+FIRST_CHUNK = 100 - 3 - SHARDS
+LATER_CHUNK = 100 - SHARDS
+
+
+def start_delete(
+    drawing: DrawingItem, revisions: list[RevisionItem], by: str, at: datetime, duty: Item | None = None
+) -> bool:
+    """Mark the drawing deleted, free its number and move its first FIRST_CHUNK revisions to the deleted report,
+    in one transaction; with more revisions, `duty` (saved in the same transaction) says the rest is owed.
+
+    From this commit on every reader treats all the drawing's revisions as deleted. False when another request
+    deleted it first.
+    """
+    return _delete_chunks(drawing, [revisions[:FIRST_CHUNK]], by, at, opening=True, duty=duty)
+
+
+def finish_delete(drawing: DrawingItem, revisions: list[RevisionItem], by: str, at: datetime) -> bool:
+    """Move the revisions a started delete left to the deleted report, LATER_CHUNK per transaction; each counts
+    the published ones it moves out of the project's count. Safe to run again: moved ones are skipped. False
+    (logged) when DynamoDB failed meanwhile: what was moved stays moved, the rest waits for another run."""
+    left = [r for r in revisions if r.state != "deleted"]
+    try:
+        _delete_chunks(drawing, [left[i : i + LATER_CHUNK] for i in range(0, len(left), LATER_CHUNK)], by, at)
+    except (PynamoDBException, BotoCoreError, ClientError):
+        logger.exception("drawing delete not finished yet", extra={"drawing_id": drawing.drawing_id})
+        return False
+    return True
+
+
+def _delete_chunks(
+    drawing: DrawingItem,
+    chunks: list[list[RevisionItem]],
+    by: str,
+    at: datetime,
+    opening: bool = False,
+    duty: Item | None = None,
+) -> bool:
+    stamp = at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    for chunk in chunks:
+        for _ in range(CHUNK_ATTEMPTS):
+            try:
+                _delete_chunk(drawing, chunk, duty, by=by, at=at, stamp=stamp, first=opening)
+                break
+            except TransactWriteError as exc:
+                reasons = exc.cancellation_reasons or []
+                if opening and reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+                    return False  # the drawing was deleted meanwhile
+                if not condition_failed(exc):
+                    raise
+                # a revision changed meanwhile (published, say): count it as it is now
+                fresh = get_revisions(drawing.project_id, [r.revision_id for r in chunk], consistent=True)
+                chunk = [fresh[r.revision_id] for r in chunk if r.revision_id in fresh]
+                chunk = [r for r in chunk if r.state != "deleted"]  # another run of the duty moved it
+        else:
+            raise RuntimeError(f"revisions of drawing {drawing.drawing_id} kept changing during its delete")
+    return True
+
+
+@retry_conflicts
+def _delete_chunk(
+    drawing: DrawingItem,
+    chunk: list[RevisionItem],
+    duty: Item | None,
+    *,
+    first: bool,
+    by: str,
+    at: datetime,
+    stamp: str,
+) -> None:
+    with TransactWrite(connection=connection()) as tx:
+        if first:
+            tx.update(drawing, actions=[DrawingItem.deleted.set(True)], condition=DrawingItem.deleted == False)  # noqa: E712
+            tx.delete(DrawingNumberItem(drawing.pk, f"DRAWNUM#{name_key(drawing.number)}"))
+            if duty is not None:
+                tx.save(duty)
+        unpublished: Counter[str] = Counter()
+        for revision in chunk:
+            tx.update(
+                revision,
+                actions=[
+                    RevisionItem.state.set("deleted"),
+                    RevisionItem.deleted_at.set(at),
+                    RevisionItem.deleted_by.set(by),
+                    RevisionItem.gsi2pk.set(f"{drawing.pk}#DELETED"),
+                    RevisionItem.gsi2sk.set(f"{stamp}#{revision.revision_id}"),
+                ],
+                condition=RevisionItem.state == revision.state,
+            )
+            if revision.state == "published" and not revision.connected:
+                unpublished[published_shard(drawing.project_id, revision.revision_id).sk] += 1
+        for sk, count in sorted(unpublished.items()):
+            tx.update(PublishedCountItem(drawing.pk, sk), actions=[PublishedCountItem.published.add(-count)])
