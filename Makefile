@@ -56,7 +56,7 @@ $(SCAN_VENV)/.installed:
 dev: $(VENV)/.installed node_modules/.installed  ## the local stack with demo data (options: ARGS="--api-port 3000 --aws-port 5000 --seed demo")
 	$(BIN)/python -m local $(ARGS)
 
-test: $(VENV)/.installed $(SAM_VENV)/.installed $(SCAN_VENV)/.installed node_modules/.installed browser lint typecheck  ## ruff, mypy, then every test (scanners included)
+test: $(VENV)/.installed $(SAM_VENV)/.installed $(SCAN_VENV)/.installed node_modules/.installed browser lint typecheck  ## ruff, import contracts, mypy, then every test (scanners included)
 	SAM_BIN=$(SAM_VENV)/bin/sam SCAN_BIN=$(SCAN_VENV)/bin CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -n 2 -q
 
 scan: $(SCAN_VENV)/.installed  ## checkov and cfn-lint's serverless rules over template.yaml (make test runs them too)
@@ -71,6 +71,7 @@ redrive: $(VENV)/.installed  ## dead letters back to their queues; the local sta
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy

@@ -65,6 +65,16 @@ def test_every_function_handler_imports_and_exists() -> None:
         assert name == "lambda_handler"
 
 
+def test_the_import_contracts_hold_every_function_of_the_template() -> None:
+    """`make lint`'s import contracts (pyproject.toml) name each function's package: a function added to
+    template.yaml and not to them would be outside the rule that handlers stay thin."""
+    linter = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    functions = {spec.handler.split(".")[0] for spec in load().functions.values()}
+    assert set(linter["root_packages"]) == {"connectability", *functions}
+    thin = next(c for c in linter["contracts"] if "connectability.db" in c.get("forbidden_modules", []))
+    assert set(thin["source_modules"]) == functions
+
+
 def test_globals_run_python313_on_arm64_with_tracing() -> None:
     globals_fn = load().doc["Globals"]["Function"]
     assert globals_fn["Runtime"] == "python3.13"
