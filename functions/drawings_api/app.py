@@ -22,7 +22,7 @@ from connectability.api import (
     new_api,
     respond,
 )
-from connectability.domain import drawing_deletes, drawings, markups, notifications, review, sync_status
+from connectability.domain import drawing_deletes, drawings, markups, notifications, review, revisions, sync_status
 from connectability.models.common import Page
 from connectability.models.connections import Settings, SettingsBody
 from connectability.models.drawings import (
@@ -49,12 +49,12 @@ router = ApiRouter(DRAWINGS)
 
 @router.post("/projects/<project_id>/drawing-uploads", responses=errors(403, 404, ok=201))
 def create_upload(project_id: Id, body: Annotated[UploadRequest, Body()]) -> Response[Upload]:
-    return respond(201, drawings.create_upload(caller_of(router), project_id, body))
+    return respond(201, revisions.create_upload(caller_of(router), project_id, body))
 
 
 @router.post("/projects/<project_id>/drawing-revisions", responses=errors(403, 404, 409, ok=201))
 def create_revision(project_id: Id, body: Annotated[RevisionCreate, Body()]) -> Response[Revision]:
-    return respond(201, drawings.create_revision(caller_of(router), project_id, body))
+    return respond(201, revisions.create_revision(caller_of(router), project_id, body))
 
 
 @router.post("/projects/<project_id>/drawing-revisions/publish", responses=errors(403, 404, 409))

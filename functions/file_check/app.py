@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from connectability import runtime
-from connectability.domain import drawings
+from connectability.domain import revisions
 from connectability.models.drawings import FileCheck
 from connectability.observability import logger, metrics, tracer
 
@@ -18,7 +18,7 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 @tracer.capture_method
 def handle_record(record: SQSRecord) -> bool:
     """A repeated message finds the revision already checked and does nothing (idempotent by state)."""
-    return drawings.check_file(FileCheck.model_validate_json(record.body))
+    return revisions.check_file(FileCheck.model_validate_json(record.body))
 
 
 @logger.inject_lambda_context

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from connectability.db import outbox as outbox_db
-from connectability.domain import drawing_deletes, drawings, initial_sync, manifests, notifications
+from connectability.domain import drawing_deletes, initial_sync, manifests, notifications, revisions
 from connectability.models.common import utcnow
 from connectability.observability import logger, metrics
 
@@ -32,7 +32,7 @@ def relay_pending(now: datetime | None = None) -> int:
         elif item.kind == outbox_db.DRAWING_DELETE:  # before any manifest: they then read the finished delete
             done += _safely(partial(drawing_deletes.finish_delete, item), item.event_id)
         elif item.kind == outbox_db.FILE_CHECK:
-            done += _safely(partial(drawings.request_file_check, item), item.event_id)
+            done += _safely(partial(revisions.request_file_check, item), item.event_id)
         elif item.kind == outbox_db.SYNC_MESSAGE:
             done += _safely(partial(initial_sync.dispatch, item), item.event_id)
         else:
