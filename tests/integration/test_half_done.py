@@ -1,8 +1,10 @@
-"""Half-done work never shows (R28): a drawing delete that fails after its first transaction reads as whole to
-every reader, the outbox relay finishes it, and the project's published count stays equal to a recount."""
+"""Half-done work never shows (R28): a drawing delete that fails after its first transaction (in a later one, or
+in the read of what is left) reads as whole to every reader and answers as done, the outbox relay finishes it,
+and the project's published count stays equal to a recount."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -83,6 +85,41 @@ def test_r28_a_delete_failing_after_its_first_transaction_shows_whole_and_the_re
     outbox.relay_pending(utcnow() + timedelta(minutes=5))
     assert published_count(w.project_id) == _recount(w.project_id) == 1
     assert w.api("GET", f"/projects/{w.project_id}/drawings/{drawing_id}", "dr-reader").status == 200
+
+
+def test_r28_a_delete_whose_finishing_read_fails_answers_204_and_the_relay_finishes_it(
+    drawings_world: DrawingsWorld, faults: Faults
+) -> None:
+    w = drawings_world
+    # Given a drawing with more revisions than a delete's first transaction holds
+    total = deletes_db.FIRST_CHUNK + 3
+    ids = [w.revision("A-1", revision_number=str(n)).body["id"] for n in range(total)]
+    drawing_id = drawings_db.get_revisions(w.project_id, ids[:1])[ids[0]].drawing_id
+    project = f"/projects/{w.project_id}"
+
+    # When DynamoDB fails the read of its revisions that comes after the first transaction (the finishing one)
+    opened = faults.calls["TransactWriteItems"]
+
+    def finishing_read(params: dict[str, Any]) -> bool:
+        values = json.dumps(params.get("ExpressionAttributeValues", {}))
+        return faults.calls["TransactWriteItems"] > opened and f"DRAWING#{drawing_id}" in values
+
+    faults.fail("Query", times=1, when=finishing_read)
+    answer = w.api("DELETE", f"{project}/drawings/{drawing_id}", "dr-admin")
+
+    # Then the delete answers as done, the drawing is gone for readers, the rest is owed (not lost)
+    assert answer.status == 204, answer.body
+    assert faults.rules[0][1] == 0  # the failure happened
+    assert w.api("GET", f"{project}/drawings/{drawing_id}", "dr-admin").status == 404
+    left = drawings_db.get_revisions(w.project_id, ids[deletes_db.FIRST_CHUNK :], consistent=True)
+    assert {r.state for r in left.values()} == {"draft"}
+    assert len(outbox_db.deletes_under_way(w.project_id)) == 1
+
+    # And the relay finishes it
+    assert outbox.relay_pending(utcnow() + timedelta(minutes=5)) >= 1
+    states = drawings_db.get_revisions(w.project_id, ids, consistent=True)
+    assert {r.state for r in states.values()} == {"deleted"}
+    assert outbox_db.deletes_under_way(w.project_id) == []
 
 
 def _every_reader_sees_it_deleted(

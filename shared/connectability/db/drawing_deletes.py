@@ -19,6 +19,7 @@ from connectability.db.drawings import (
     connection,
     get_revisions,
     name_key,
+    revisions_of,
 )
 from connectability.db.sync_counters import SHARDS, PublishedCountItem, published_shard
 from connectability.observability import logger
@@ -41,12 +42,12 @@ def start_delete(
     return _delete_chunks(drawing, [revisions[:FIRST_CHUNK]], by, at, opening=True, duty=duty)
 
 
-def finish_delete(drawing: DrawingItem, revisions: list[RevisionItem], by: str, at: datetime) -> bool:
+def finish_delete(drawing: DrawingItem, by: str, at: datetime) -> bool:
     """Move the revisions a started delete left to the deleted report, LATER_CHUNK per transaction; each counts
     the published ones it moves out of the project's count. Safe to run again: moved ones are skipped. False
     (logged) when DynamoDB failed meanwhile: what was moved stays moved, the rest waits for another run."""
-    left = [r for r in revisions if r.state != "deleted"]
     try:
+        left = [r for r in revisions_of(drawing.drawing_id) if r.state != "deleted"]
         _delete_chunks(drawing, [left[i : i + LATER_CHUNK] for i in range(0, len(left), LATER_CHUNK)], by, at)
     except (PynamoDBException, BotoCoreError, ClientError):
         logger.exception("drawing delete not finished yet", extra={"drawing_id": drawing.drawing_id})

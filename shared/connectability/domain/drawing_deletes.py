@@ -47,7 +47,7 @@ def finish_delete(duty: outbox_db.OutboxItem) -> bool:
     the duty for the relay: readers already see the drawing deleted, so nothing shows half-done meanwhile."""
     drawing_id, by = _what(duty)
     drawing = db.get_drawing(duty.project_id or "", drawing_id)
-    if drawing is not None and not deletes_db.finish_delete(drawing, db.revisions_of(drawing_id), by, duty.created_at):
+    if drawing is not None and not deletes_db.finish_delete(drawing, by, duty.created_at):
         return False
     outbox_db.sent(duty)
     return True
