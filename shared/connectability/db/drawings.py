@@ -429,7 +429,7 @@ def revisions_using(
 ) -> list[RevisionItem]:
     """Revisions of a project in the discipline, area or set named (one of them), deleted ones excluded: those a
     change to that shared record reaches."""
-    attribute, value = next(
+    named = [
         (a, v)
         for a, v in (
             (RevisionItem.discipline_key, discipline_key),
@@ -437,7 +437,10 @@ def revisions_using(
             (RevisionItem.set_key, set_key),
         )
         if v is not None
-    )
+    ]
+    if len(named) != 1:
+        raise TypeError("name exactly one of discipline_key, area_id and set_key")
+    [(attribute, value)] = named
     return list(
         RevisionItem.query(
             project_key(project_id),
