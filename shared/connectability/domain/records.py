@@ -40,12 +40,12 @@ def _named_discipline(project_id: str, given: DisciplineIn, found: Found) -> rec
     return found.get(records_db.discipline_ref(project_id, name_key(given.name)))
 
 
-def _named_set(project_id: str, given: DrawingSetIn | None, found: Found) -> records_db.SetItem | None:
-    return found.get(records_db.set_ref(project_id, name_key(given.name))) if given else None
+def _named_set(project_id: str, given: DrawingSetIn, found: Found) -> records_db.SetItem | None:
+    return found.get(records_db.set_ref(project_id, name_key(given.name)))
 
 
-def _named_area(project_id: str, given: AreaIn | None, found: Found) -> records_db.AreaItem | None:
-    lookup = found.get(records_db.area_name_ref(project_id, given.name)) if given else None
+def _named_area(project_id: str, given: AreaIn, found: Found) -> records_db.AreaItem | None:
+    lookup = found.get(records_db.area_name_ref(project_id, given.name))
     return found.get(records_db.area_ref(project_id, lookup.area_id)) if lookup else None
 
 
@@ -105,10 +105,8 @@ def _discipline(
 
 
 def _area(
-    project_id: str, given: AreaIn | None, current: records_db.AreaItem | None, may_change: bool = True
-) -> records_db.AreaItem | None:
-    if given is None:
-        return None
+    project_id: str, given: AreaIn, current: records_db.AreaItem | None, may_change: bool = True
+) -> records_db.AreaItem:
     if current is None:
         return records_db.create_area(project_id, new_id("area"), given.name, given.description)
     if may_change and given.description is not None and given.description != (current.description or ""):
@@ -118,10 +116,8 @@ def _area(
 
 
 def _set(
-    project_id: str, given: DrawingSetIn | None, current: records_db.SetItem | None, may_change: bool = True
-) -> records_db.SetItem | None:
-    if given is None:
-        return None
+    project_id: str, given: DrawingSetIn, current: records_db.SetItem | None, may_change: bool = True
+) -> records_db.SetItem:
     key = name_key(given.name)
     if current is None:
         return records_db.put_set(project_id, given.name, given.date.isoformat())
