@@ -53,7 +53,7 @@ export function uploadView(ctx) {
       api.all(path`/projects/${project.id}/drawing-disciplines`, signal).then((items) => items.forEach((d) => known.disciplines.add(d.name))),
       api.all(path`/projects/${project.id}/drawing-areas`, signal).then((items) => items.forEach((a) => known.areas.add(a.name))),
       api.all(path`/projects/${project.id}/drawing-sets`, signal).then((items) => items.forEach((s) => known.sets.set(s.name, s.date))),
-    ];
+    ].map((p) => p.catch(() => null)); // suggestions only
     try {
       const drawings = await api.all(where, signal);
       drawings.forEach(learn);
@@ -134,9 +134,16 @@ export function uploadView(ctx) {
   const saveButton = h("button", { type: "button" }, "Save as drafts");
   const publishSelected = h("button", { type: "button", class: "primary" }, "Publish selected");
   const publishAll = h("button", { type: "button" }, "Publish all");
+  const bar = h(
+    "div",
+    { class: "actions upload-actions", hidden: true },
+    access.may.publish ? h("label", { class: "select-all" }, select, " Select every file") : null,
+    saveButton,
+    access.may.publish ? [publishSelected, publishAll] : h("span", { class: "muted" }, "A Drawings admin of the project publishes drafts."),
+  );
   const updateOverall = () => {
     const live = files.map((f) => f.upload).filter((u) => u.state !== "cancelled");
-    overall.hidden = live.length === 0;
+    overall.hidden = bar.hidden = live.length === 0;
     const total = live.reduce((n, u) => n + u.total, 0);
     const loaded = live.reduce((n, u) => n + Math.min(u.loaded, u.total), 0);
     overallBar.max = Math.max(total, 1);
@@ -239,15 +246,9 @@ export function uploadView(ctx) {
       field("Received date", batch.receivedDate),
     ),
     overall,
-    access.may.publish ? h("label", { class: "select-all" }, select, " Select every file") : null,
-    cards,
+    bar,
     problem,
-    h(
-      "div",
-      { class: "actions sticky-actions" },
-      saveButton,
-      access.may.publish ? [publishSelected, publishAll] : h("span", { class: "muted" }, "A Drawings admin of the project publishes drafts."),
-    ),
+    cards,
     access.may.publish ? draftsBox : null,
   );
 
