@@ -100,6 +100,8 @@ class LocalStack:
         self._moto.start()
         os.environ.update({**LOCAL_ENVIRONMENT, "AWS_ENDPOINT_URL": self.endpoint})
         os.environ.update(self.stack.environment(self.endpoint))
+        # The console is served here, beside the API: mails link to it, company buckets let it fetch and upload.
+        os.environ.update({"APP_LINK_BASE": self.api_url, "CONSOLE_ORIGIN": self.api_url})
         self._forget_cached_settings()
         create_resources(self.stack, self.endpoint)
         self._warm()

@@ -158,7 +158,24 @@ class Stack:
         if set(value) == {"Fn::GetAtt"}:
             logical_id, attribute = value["Fn::GetAtt"]
             return self._get_att(logical_id, attribute, endpoint)
+        if set(value) == {"Fn::If"}:
+            condition, when_true, when_false = value["Fn::If"]
+            return self.resolve(when_true if self.condition(condition) else when_false, endpoint)
         return {k: self.resolve(v, endpoint) for k, v in value.items()}
+
+    def condition(self, name: str) -> bool:
+        """A condition of the template's Conditions, for this stack's parameters."""
+        return self._truth((self.doc.get("Conditions") or {})[name])
+
+    def _truth(self, value: Any) -> bool:
+        if isinstance(value, dict) and set(value) == {"Condition"}:
+            return self.condition(value["Condition"])
+        if isinstance(value, dict) and set(value) == {"Fn::Not"}:
+            return not self._truth(value["Fn::Not"][0])
+        if isinstance(value, dict) and set(value) == {"Fn::Equals"}:
+            left, right = (self.resolve(v) for v in value["Fn::Equals"])
+            return bool(str(left) == str(right))
+        raise ValueError(f"condition not understood here: {value!r}")
 
     def _sub_var(self, name: str, endpoint: str) -> Any:
         if "." in name:

@@ -443,8 +443,14 @@ def test_r38_drawings_settings_select_only_drawings_admins(drawings_world: Drawi
     assert refused.status == 422
     assert refused.error["rule"] == "R38"
     chosen = {"notification_recipients": {"mode": "selected", "user_ids": ["dr-admin2"]}}
-    assert w.api("PUT", path, "dr-admin", chosen).body == chosen
-    assert w.api("GET", path, "dr-admin2").body == chosen
+    assert w.api("PUT", path, "dr-admin", chosen).body["notification_recipients"] == chosen["notification_recipients"]
+    settings = w.api("GET", path, "dr-admin2").body
+    assert settings["notification_recipients"] == chosen["notification_recipients"]
+    # and the people who may be chosen come by name, the project's Drawings admins only
+    eligible = {e["user_id"]: e for e in settings["eligible"]}
+    assert set(eligible) == {"dr-admin", "dr-admin2"}
+    assert eligible["dr-admin2"]["roles"] == ["drawings_admin"]
+    assert eligible["dr-admin2"]["email"] == "dr-admin2@example.com"
 
 
 def test_r28_a_drawing_with_more_revisions_than_one_transaction_holds_is_deleted_whole(

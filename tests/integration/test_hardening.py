@@ -11,8 +11,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from connectability import aws
+from connectability.config import get_settings
 from connectability.db import connections as connections_db
-from connectability.domain import notifications, outbox
+from connectability.domain import messages, notifications, outbox
 from connectability.models.notifications import EventType, NotificationEvent, Side
 from tests.integration.conftest import PLATFORM_ADMIN, Api, Connected, Directory, Faults, Queues
 
@@ -176,10 +177,13 @@ def test_every_event_type_has_its_message(two: Connected) -> None:
             downstream_project_id=two.down,
             occurred_at="2026-11-23T10:00:00Z",
         )
-        subject, text, html = notifications.render(event, Side.downstream)
+        subject, text, html = messages.render(event, Side.downstream)
         assert "Harbor Tower" in subject + text
-        assert f"/projects/{two.down}/connections/con_1" in text
-        assert "<a href=" in html
+        # the link opens the console's own page for it: the connections, the review queue, the Deleted report
+        page = {"initial_sync_complete": "review", "drawings_published": "review", "drawings_deleted": "deleted"}
+        link = f"/#/project/{two.down}/{page.get(event_type.value, 'connections')}"
+        assert link in text
+        assert f'<a href="{get_settings().app_link_base}{link}">' in html
 
 
 @pytest.mark.parametrize("value", [0, 1, "yes", "true", None])

@@ -8,6 +8,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from connectability import aws
+from connectability.config import get_settings
 from connectability.domain import notifications
 from tests.integration.conftest import Connected, Queues
 
@@ -82,8 +83,10 @@ def test_r37_a_disconnect_notifies_both_sides(two: Connected, queues: Queues) ->
     )
     assert "Scope finished" in downstream.text
     assert "cannot connect again" in downstream.text
-    assert f"/projects/{two.down}/connections/{connection}" in downstream.text
-    assert f'href="https://app.connectability.example/projects/{two.down}/connections/{connection}"' in downstream.html
+    # and its link opens the console's page of the project's connections
+    link = f"{get_settings().app_link_base}/#/project/{two.down}/connections"
+    assert link in downstream.text
+    assert f'href="{link}"' in downstream.html
 
 
 def test_r38_selected_recipients_must_be_eligible_and_company_admins_can_be_added(
@@ -91,7 +94,7 @@ def test_r38_selected_recipients_must_be_eligible_and_company_admins_can_be_adde
 ) -> None:
     api = two.build.api
     path = f"/projects/{two.up}/settings/connection-manager"
-    assert api("GET", path, "apex-cm").body == {"notification_recipients": {"mode": "default", "user_ids": []}}
+    assert api("GET", path, "apex-cm").body["notification_recipients"] == {"mode": "default", "user_ids": []}
     # apex-reader is not a CM admin: refused, and nothing changes
     refused = api(
         "PUT",
@@ -105,7 +108,13 @@ def test_r38_selected_recipients_must_be_eligible_and_company_admins_can_be_adde
     assert api("GET", path, "apex-cm").body["notification_recipients"]["mode"] == "default"
     # a CM admin and a company admin outside the directory are eligible
     chosen = {"notification_recipients": {"mode": "selected", "user_ids": ["apex-cm2", "apex-admin"]}}
-    assert api("PUT", path, "apex-cm", chosen).body == chosen
+    saved = api("PUT", path, "apex-cm", chosen).body
+    assert saved["notification_recipients"] == chosen["notification_recipients"]
+    # and the answer lists them by name with why each may be chosen; the reader is not among them
+    roles = {e["user_id"]: e["roles"] for e in saved["eligible"]}
+    assert roles["apex-admin"] == ["company_admin"]
+    assert "connection_manager_admin" in roles["apex-cm2"]
+    assert "apex-reader" not in roles
     assert api("PUT", path, "apex-reader", chosen).status == 403
     two.request()
     assert mails(queues) == [("connection_requested", two.up, e) for e in emails("apex-admin", "apex-cm2")]

@@ -70,6 +70,15 @@ class Gsi2(GlobalSecondaryIndex[Any]):
     gsi2sk = UnicodeAttribute(range_key=True)
 
 
+class Gsi3(GlobalSecondaryIndex[Any]):
+    class Meta:
+        index_name = "gsi3"
+        projection = AllProjection()
+
+    gsi3pk = UnicodeAttribute(hash_key=True)
+    gsi3sk = UnicodeAttribute(range_key=True)
+
+
 class Item(Model):
     """Keys common to every item of the table."""
 
@@ -218,7 +227,7 @@ def update_item(item: Item, **changes: object) -> None:
 
 
 def page(
-    source: type[Item] | Gsi1 | Gsi2,
+    source: type[Item] | Gsi1 | Gsi2 | Gsi3,
     hash_key: str,
     range_condition: Condition | None = None,
     *,
@@ -242,19 +251,18 @@ def page(
     return items, encode_token(result.last_evaluated_key)
 
 
+_INDEXES: dict[type, str] = {Gsi1: "gsi1", Gsi2: "gsi2", Gsi3: "gsi3"}
+
+
 def _partition_of(source: object) -> str:
-    if isinstance(source, Gsi1):
-        return "gsi1pk"
-    return "gsi2pk" if isinstance(source, Gsi2) else "pk"
+    index = _INDEXES.get(type(source))
+    return f"{index}pk" if index else "pk"
 
 
 def _keys_of(source: object) -> frozenset[str]:
     """An index's LastEvaluatedKey holds the table's keys and the index's own."""
-    if isinstance(source, Gsi1):
-        return frozenset({"pk", "sk", "gsi1pk", "gsi1sk"})
-    if isinstance(source, Gsi2):
-        return frozenset({"pk", "sk", "gsi2pk", "gsi2sk"})
-    return frozenset({"pk", "sk"})
+    index = _INDEXES.get(type(source))
+    return frozenset({"pk", "sk", f"{index}pk", f"{index}sk"}) if index else frozenset({"pk", "sk"})
 
 
 def encode_token(last_key: dict[str, Any] | None) -> str | None:

@@ -37,11 +37,14 @@ class ConnectionItem(Item):
     downstream_project_id = UnicodeAttribute()
     downstream_company_id = UnicodeAttribute()
     requested_by = UnicodeAttribute()
+    requested_by_name = UnicodeAttribute(null=True)  # names as the acting user's company knew them then
     requested_at = UTCDateTimeAttribute()
     decided_by = UnicodeAttribute(null=True)
+    decided_by_name = UnicodeAttribute(null=True)
     decided_at = UTCDateTimeAttribute(null=True)
     reason = UnicodeAttribute(null=True)
     disconnected_by = UnicodeAttribute(null=True)
+    disconnected_by_name = UnicodeAttribute(null=True)
     disconnected_at = UTCDateTimeAttribute(null=True)
     disconnect_reason = UnicodeAttribute(null=True)
     initial_sync_status = UnicodeAttribute(default="not_started")
@@ -158,7 +161,10 @@ def transition(
 ) -> bool:
     """Move a connection from one status to the next, with the roles of both projects and what the change owes
     (outbox), atomically; False when another change won the race (nothing is written then)."""
-    actions = [getattr(ConnectionItem, name).set(value) for name, value in changes.items()]
+    actions = [
+        getattr(ConnectionItem, name).set(value) if value is not None else getattr(ConnectionItem, name).remove()
+        for name, value in changes.items()
+    ]
     if changes.get("status") == "active":
         actions += [ConnectionItem.gsi2pk.set(ACTIVE), ConnectionItem.gsi2sk.set(connection.connection_id)]
     elif from_status == "active":

@@ -4,9 +4,11 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
+from enum import StrEnum
 from functools import cache
 from typing import Any, TypeVar
 
@@ -22,7 +24,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from connectability.db.base import Gsi1, Gsi2, Item, Ref, condition_failed, error_code, page, retry_conflicts
+from connectability.db.base import Gsi1, Gsi2, Gsi3, Item, Ref, condition_failed, error_code, page, retry_conflicts
 from connectability.db.projects import project_key
 from connectability.db.sync_counters import SHARDS, PublishedCountItem, published_shard
 
@@ -32,7 +34,24 @@ def name_key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
+def _natural(text: str) -> str:
+    """Digits compare as numbers: A-2 before A-10 (runs of digits padded to one width)."""
+    return re.sub(r"\d+", lambda m: m.group().rjust(12, "0"), text)
+
+
+def register_keys(project_id: str, discipline_key: str, number: str) -> dict[str, str]:
+    """Where a drawing stands in its project's register: by discipline, then number in natural order. The
+    separator sorts before any character a name may hold (no control characters), so "elec" < "elec x"."""
+    return {
+        "gsi3pk": f"{project_key(project_id)}#REGISTER",
+        "gsi3sk": f"{discipline_key}\x01{_natural(name_key(number))}",
+    }
+
+
 class DrawingItem(Item):
+    register_index = Gsi3()
+    gsi3pk = UnicodeAttribute(null=True)
+    gsi3sk = UnicodeAttribute(null=True)
     drawing_id = UnicodeAttribute()
     project_id = UnicodeAttribute()
     company_id = UnicodeAttribute()
@@ -51,6 +70,12 @@ class DrawingItem(Item):
 
 class DrawingNumberItem(Item):
     drawing_id = UnicodeAttribute()
+
+
+class RevisionNumberItem(Item):
+    """Claims a revision number within its drawing: no drawing holds two revisions "1"."""
+
+    revision_id = UnicodeAttribute()
 
 
 class RevisionItem(Item):
@@ -121,6 +146,11 @@ def number_ref(project_id: str, number: str) -> Ref[DrawingNumberItem]:
     return Ref(DrawingNumberItem, project_key(project_id), f"DRAWNUM#{name_key(number)}")
 
 
+def revision_number_ref(project_id: str, drawing_id: str, revision_number: str) -> Ref[RevisionNumberItem]:
+    """The item that claims a revision number in its drawing (and names the revision that holds it)."""
+    return Ref(RevisionNumberItem, project_key(project_id), f"REVNUM#{drawing_id}#{name_key(revision_number)}")
+
+
 def revision_ref(project_id: str, revision_id: str) -> Ref[RevisionItem]:
     return Ref(RevisionItem, project_key(project_id), f"REVISION#{revision_id}")
 
@@ -134,6 +164,8 @@ def drawing_by_number(project_id: str, number: str) -> DrawingItem | None:
 @retry_conflicts
 def create_drawing(drawing: DrawingItem) -> bool:
     """Create a drawing and claim its number; False when another drawing holds the number already."""
+    for name, value in register_keys(drawing.project_id, drawing.discipline_key, drawing.number).items():
+        setattr(drawing, name, value)
     try:
         with TransactWrite(connection=connection()) as tx:
             tx.save(
@@ -181,7 +213,8 @@ def register(
     limit: int,
     next_token: str | None,
 ) -> tuple[list[DrawingItem], str | None]:
-    """A page of the project's drawings that match; pages may come back short (the filter runs after the read)."""
+    """A page of the project's drawings that match, by discipline then number; pages may come back short (the
+    filter runs after the read)."""
     condition: Condition = DrawingItem.deleted == False  # noqa: E712 - a DynamoDB condition, not a comparison
     if not with_unpublished:
         condition &= DrawingItem.current_revision_id.exists()
@@ -189,12 +222,11 @@ def register(
         condition &= DrawingItem.obsolete == False  # noqa: E712
     if area_id:
         condition &= DrawingItem.area_id == area_id
-    if discipline_key:
-        condition &= DrawingItem.discipline_key == discipline_key
+    keys = register_keys(project_id, discipline_key or "", "")
     return page(
-        DrawingItem,
-        project_key(project_id),
-        DrawingItem.sk.startswith("DRAWING#"),
+        DrawingItem.register_index,
+        keys["gsi3pk"],
+        DrawingItem.gsi3sk.startswith(keys["gsi3sk"]) if discipline_key else None,
         limit=limit,
         next_token=next_token,
         filter_condition=condition,
@@ -210,6 +242,8 @@ def edit_drawing(
 
     One transaction holds 100 items: a drawing with more revisions finishes in the following ones.
     """
+    if "discipline_key" in changes:
+        changes = changes | register_keys(drawing.project_id, changes["discipline_key"], drawing.number)
     actions = _actions(DrawingItem, changes)
     pending = [(r, a) for r, c in revisions.values() if (a := _actions(RevisionItem, c))]
     chunks = [pending[:99]] + [pending[i : i + 100] for i in range(99, len(pending), 100)]
@@ -243,6 +277,7 @@ def current_actions(revision: RevisionItem) -> list[Action]:
         DrawingItem.current_seq.set(revision.seq),
         DrawingItem.title.set(revision.title),
         DrawingItem.discipline_key.set(revision.discipline_key),
+        DrawingItem.gsi3sk.set(register_keys(revision.project_id, revision.discipline_key, revision.number)["gsi3sk"]),
         DrawingItem.area_id.set(revision.area_id) if revision.area_id else DrawingItem.area_id.remove(),
         *([DrawingItem.obsolete.set(bool(revision.obsolete))] if revision.connected else []),
     ]
@@ -256,21 +291,38 @@ def may_become_current(revision: RevisionItem) -> Condition:
 
 
 # -- revisions ------------------------------------------------------------------------------------------------
+class NewRevision(StrEnum):
+    """What became of a new revision: written, or refused because its drawing was deleted meanwhile or another
+    revision of the drawing holds its revision number."""
+
+    written = "written"
+    drawing_deleted = "drawing_deleted"
+    number_taken = "number_taken"
+
+
 @retry_conflicts
-def put_revision(revision: RevisionItem, drawing: DrawingItem, duty: Item | None = None) -> bool:
-    """Save a new revision (and the duty it leaves, if any) only while its drawing stands: False when a delete
-    committed first."""
+def put_revision(revision: RevisionItem, drawing: DrawingItem, duty: Item | None = None) -> NewRevision:
+    """Save a new revision, claiming its revision number in the drawing (and the duty it leaves, if any), only
+    while its drawing stands."""
+    claim = revision_number_ref(revision.project_id, drawing.drawing_id, revision.revision_number)
     try:
         with TransactWrite(connection=connection()) as tx:
             tx.condition_check(DrawingItem, drawing.pk, drawing.sk, condition=DrawingItem.deleted == False)  # noqa: E712
             tx.save(revision, condition=RevisionItem.pk.does_not_exist())
+            tx.save(
+                RevisionNumberItem(claim.pk, claim.sk, revision_id=revision.revision_id),
+                condition=RevisionNumberItem.pk.does_not_exist(),
+            )
             if duty is not None:
                 tx.save(duty)
     except TransactWriteError as exc:
-        if condition_failed(exc):
-            return False
-        raise
-    return True
+        if not condition_failed(exc):
+            raise
+        failed = [r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons or []]
+        if failed[2:3] == [True] and not failed[0]:
+            return NewRevision.number_taken
+        return NewRevision.drawing_deleted
+    return NewRevision.written
 
 
 def get_revision(project_id: str, revision_id: str, consistent: bool = False) -> RevisionItem | None:

@@ -25,7 +25,7 @@ from pynamodb.transactions import TransactWrite
 from connectability.config import get_settings
 from connectability.db.base import Item, condition_failed, lost_race, page, retry_conflicts
 from connectability.db.connections import ConnectionItem
-from connectability.db.drawings import DrawingItem, RevisionItem, current_actions, may_become_current
+from connectability.db.drawings import DrawingItem, RevisionItem, current_actions, may_become_current, register_keys
 from connectability.db.projects import project_key
 from connectability.db.records import AreaItem, DisciplineItem, SetItem
 from connectability.db.sync_counters import (
@@ -225,10 +225,11 @@ def write_copy(write: CopyWrite) -> Written:
             else:
                 tx.update(revision, actions=_actions(RevisionItem, write.revision), condition=_revision_as_seen(write))
             condition = _drawing_as_seen(write.drawing_seen)
-            if write.drawing and write.drawing_seen is None:
-                tx.save(_new(DrawingItem, drawing, write.drawing), condition=condition)
-            elif write.drawing:
-                tx.update(drawing, actions=_actions(DrawingItem, write.drawing), condition=condition)
+            drawn = _with_register_keys(write)
+            if drawn and write.drawing_seen is None:
+                tx.save(_new(DrawingItem, drawing, drawn), condition=condition)
+            elif drawn:
+                tx.update(drawing, actions=_actions(DrawingItem, drawn), condition=condition)
             else:
                 tx.condition_check(DrawingItem, pk, drawing.sk, condition=condition)
             for record in write.records:
@@ -257,6 +258,15 @@ def write_copy(write: CopyWrite) -> Written:
             return Written.changed
         raise
     return Written.applied
+
+
+def _with_register_keys(write: CopyWrite) -> dict[str, Any]:
+    """The drawing's changes, with its place in the register wherever its discipline is set."""
+    discipline = write.drawing.get("discipline_key")
+    number = write.drawing.get("number") or (write.drawing_seen.number if write.drawing_seen else None)
+    if discipline is None or number is None:
+        return write.drawing
+    return write.drawing | register_keys(write.project_id, discipline, number)
 
 
 def _new(model: type[ModelT], key: ModelT, values: dict[str, Any]) -> ModelT:

@@ -84,6 +84,7 @@ def request_connection(caller: Caller, downstream_id: str, body: ConnectionReque
         downstream_project_id=down.project_id,
         downstream_company_id=down.company_id,
         requested_by=caller.user_id,
+        requested_by_name=rights.caller_name(down.company_id),
         requested_at=now,
         decided_at=now if automatic else None,
         initial_sync_status="running" if automatic else "not_started",
@@ -165,7 +166,13 @@ def approve(caller: Caller, connection_id: str) -> Connection:
     _transition(
         connection,
         "pending",
-        {"status": "active", "decided_by": caller.user_id, "decided_at": now, "initial_sync_status": "running"},
+        {
+            "status": "active",
+            "decided_by": caller.user_id,
+            "decided_by_name": rights.caller_name(connection.upstream_company_id),
+            "decided_at": now,
+            "initial_sync_status": "running",
+        },
         "active",
         release_upstream=False,
         rule="R09",
@@ -184,7 +191,13 @@ def reject(caller: Caller, connection_id: str, body: RejectBody) -> Connection:
         "Only Connection Manager admins of the upstream project can reject; ask one of them.",
         rule="R09",
     )
-    changes = {"status": "rejected", "decided_by": caller.user_id, "decided_at": utcnow(), "reason": body.reason}
+    changes: dict[str, object] = {
+        "status": "rejected",
+        "decided_by": caller.user_id,
+        "decided_by_name": rights.caller_name(connection.upstream_company_id),
+        "decided_at": utcnow(),
+        "reason": body.reason,
+    }
     announce = notifications.prepare(EventType.connection_rejected, connection, [Side.downstream], reason=body.reason)
     _transition(connection, "pending", changes, "none", release_upstream=True, rule="R09", announce=announce)
     return _view(connection, rights.found)
@@ -199,7 +212,12 @@ def cancel(caller: Caller, connection_id: str) -> Connection:
         "Only Connection Manager admins of the downstream project can cancel its request.",
         rule="R15",
     )
-    changes = {"status": "cancelled", "decided_by": caller.user_id, "decided_at": utcnow()}
+    changes: dict[str, object] = {
+        "status": "cancelled",
+        "decided_by": caller.user_id,
+        "decided_by_name": rights.caller_name(connection.downstream_company_id),
+        "decided_at": utcnow(),
+    }
     _transition(connection, "pending", changes, "none", release_upstream=True, rule="R15")
     return _view(connection, rights.found)
 
@@ -209,9 +227,19 @@ def disconnect(caller: Caller, connection_id: str, body: DisconnectBody) -> Conn
     connection, rights = _visible(caller, connection_id)
     if not any(_is_cm_admin(rights, p) for p in (connection.upstream_project_id, connection.downstream_project_id)):
         raise NotPermitted("Only Connection Manager admins of either project can disconnect.", rule="R15")
-    changes = {
+    changes: dict[str, object] = {
         "status": "disconnected",
         "disconnected_by": caller.user_id,
+        "disconnected_by_name": rights.caller_name(
+            *(
+                c
+                for p, c in (
+                    (connection.upstream_project_id, connection.upstream_company_id),
+                    (connection.downstream_project_id, connection.downstream_company_id),
+                )
+                if _is_cm_admin(rights, p)
+            )
+        ),
         "disconnected_at": utcnow(),
         "disconnect_reason": body.reason,
     }
@@ -393,11 +421,14 @@ def _view(connection: ConnectionItem, names: Found | None = None) -> Connection:
         upstream=ref(connection.upstream_project_id, connection.upstream_company_id),
         downstream=ref(connection.downstream_project_id, connection.downstream_company_id),
         requested_by=connection.requested_by,
+        requested_by_name=connection.requested_by_name,
         requested_at=connection.requested_at,
         decided_by=connection.decided_by,
+        decided_by_name=connection.decided_by_name,
         decided_at=connection.decided_at,
         reason=connection.reason,
         disconnected_by=connection.disconnected_by,
+        disconnected_by_name=connection.disconnected_by_name,
         disconnected_at=connection.disconnected_at,
         disconnect_reason=connection.disconnect_reason,
         initial_sync=InitialSync(

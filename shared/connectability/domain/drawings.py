@@ -94,7 +94,13 @@ def publish(caller: Caller, project_id: str, body: PublishRequest) -> Published:
         r.drawing_id: d for r in found.values() if (d := rights.found.get(db.drawing_ref(project_id, r.drawing_id)))
     }
     gone = {d for d, drawing in drawings.items() if drawing.deleted}  # a delete still finishing: deleted already
-    not_drafts = [i for i in ids if found[i].state != RevisionState.draft.value or found[i].drawing_id in gone]
+    deleted = [i for i in ids if found[i].state == RevisionState.deleted.value or found[i].drawing_id in gone]
+    if deleted:
+        raise InvalidState(
+            f"These revisions were deleted (their drawing was deleted), so they cannot be published: "
+            f"{', '.join(deleted)}. GET /projects/{project_id}/reports/deleted-drawing-revisions lists them."
+        )
+    not_drafts = [i for i in ids if found[i].state != RevisionState.draft.value]
     if not_drafts:
         raise InvalidState(
             f"Only drafts can be published here; these are not drafts: {', '.join(not_drafts)}. "

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from html import escape
 from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -24,11 +23,12 @@ from connectability.db import notifications as notifications_db
 from connectability.db import outbox as outbox_db
 from connectability.db import projects as projects_db
 from connectability.db import settings as settings_db
+from connectability.domain import messages
 from connectability.domain.ids import new_id
 from connectability.domain.permissions import Caller, project_for
 from connectability.errors import InvalidInput, NotFound, NotPermitted
 from connectability.models.common import Level, Page, utcnow
-from connectability.models.connections import NotificationRecipients, RecipientMode, Settings
+from connectability.models.connections import EligibleRecipient, NotificationRecipients, RecipientMode, Settings
 from connectability.models.notifications import EventType, Notification, NotificationEvent, OutboxMessage, Side
 from connectability.observability import logger, metrics
 
@@ -141,8 +141,7 @@ def recipients(project_id: str, event: EventType) -> list[companies_db.CompanyUs
 # -- settings (R38) -------------------------------------------------------------------------------------------
 def get_recipient_settings(caller: Caller, project_id: str, tool: str) -> Settings:
     _require_admin(caller, project_id, tool)
-    item = settings_db.get_settings_of(project_id, tool)
-    return Settings(notification_recipients=NotificationRecipients(mode=item.mode, user_ids=list(item.user_ids)))  # type: ignore[arg-type]
+    return _settings_view(project_id, tool, settings_db.get_settings_of(project_id, tool))
 
 
 def put_recipient_settings(caller: Caller, project_id: str, tool: str, body: NotificationRecipients) -> Settings:
@@ -180,8 +179,30 @@ def put_recipient_settings(caller: Caller, project_id: str, tool: str, body: Not
             rule="R38",
             details=[{"field": "notification_recipients.user_ids", "message": "only with mode 'selected'"}],
         )
-    item = settings_db.put_settings_of(project_id, tool, body.mode.value, user_ids)
-    return Settings(notification_recipients=NotificationRecipients(mode=item.mode, user_ids=list(item.user_ids)))  # type: ignore[arg-type]
+    return _settings_view(project_id, tool, settings_db.put_settings_of(project_id, tool, body.mode.value, user_ids))
+
+
+def _settings_view(project_id: str, tool: str, item: settings_db.SettingsItem) -> Settings:
+    """The settings with the people who may be chosen (R38), by name, so nobody types a user id."""
+    admins, company_admins = eligible_user_ids(project_id, tool)
+    project = projects_db.get_project(project_id)
+    users = companies_db.company_users(project.company_id, admins | company_admins) if project else []
+    role = "connection_manager_admin" if tool == CM else "drawings_admin"
+    eligible = [
+        EligibleRecipient(
+            user_id=u.user_id,
+            name=u.name,
+            email=u.email,
+            roles=[
+                r for r, holds in ((role, u.user_id in admins), ("company_admin", u.user_id in company_admins)) if holds
+            ],
+        )
+        for u in sorted(users, key=lambda u: (u.name.casefold(), u.user_id))
+    ]
+    return Settings(
+        notification_recipients=NotificationRecipients(mode=item.mode, user_ids=list(item.user_ids)),  # type: ignore[arg-type]
+        eligible=eligible,
+    )
 
 
 def _require_admin(caller: Caller, project_id: str, tool: str) -> None:
@@ -267,7 +288,7 @@ def deliver(event: NotificationEvent) -> int:
         if not people:
             logger.info("no recipients", extra={"event": event.event, "project_id": project_id})
             continue
-        subject, text, html = render(event, side)
+        subject, text, html = messages.render(event, side)
         refused = set()
         for person in people:
             answer = _deliver(Delivery(event_id=event.event_id, to=person.email, subject=subject, text=text, html=html))
@@ -354,114 +375,3 @@ def _send(delivery: Delivery) -> dict[str, Any]:
         return {"refused": code}
     _TAKEN[(delivery.event_id, delivery.to)] = {"message_id": answer["MessageId"]}
     return {"message_id": answer["MessageId"]}
-
-
-# -- the messages ---------------------------------------------------------------------------------------------
-def render(event: NotificationEvent, side: Side) -> tuple[str, str, str]:
-    """Subject, plain text and HTML: what happened, to which projects, and what the reader can do next."""
-    projects = projects_db.get_projects([event.upstream_project_id, event.downstream_project_id])
-    companies = companies_db.get_companies(p.company_id for p in projects.values())
-
-    def label(project_id: str) -> str:
-        project = projects.get(project_id)
-        if project is None:
-            return project_id
-        company = companies.get(project.company_id)
-        return f"'{project.name}' ({company.name})" if company else f"'{project.name}'"
-
-    up, down = label(event.upstream_project_id), label(event.downstream_project_id)
-    own = event.upstream_project_id if side is Side.upstream else event.downstream_project_id
-    link = f"{get_settings().app_link_base.rstrip('/')}/projects/{own}/connections/{event.connection_id}"
-    reason = f" Reason given: {event.reason}" if event.reason else ""
-    subject, lines, action = _WORDING[event.event](side, up, down, reason, event.count or 0)
-    text = "\n\n".join([*lines, f"{action}: {link}"])
-    html = "".join(f"<p>{escape(line)}</p>" for line in lines) + f'<p><a href="{escape(link)}">{escape(action)}</a></p>'
-    return subject, text, html
-
-
-def _requested(side: Side, up: str, down: str, reason: str, count: int) -> tuple[str, list[str], str]:
-    return (
-        f"Connection requested: {down} wants the drawings of {up}",
-        [
-            f"Project {down} asked to connect to your project {up}.",
-            f"Once approved, every drawing published in {up} is copied to {down} and kept in sync.",
-        ],
-        "Approve or reject the request",
-    )
-
-
-def _rejected(side: Side, up: str, down: str, reason: str, count: int) -> tuple[str, list[str], str]:
-    return (
-        f"Connection request rejected by {up}",
-        [f"Your request to connect {down} to {up} was rejected.{reason}", "You may send a new request later."],
-        "See the request",
-    )
-
-
-def _created(side: Side, up: str, down: str, reason: str, count: int) -> tuple[str, list[str], str]:
-    if side is Side.upstream:
-        lines = [
-            f"Your project {up} is now connected to {down}.",
-            f"Every drawing published in {up} is copied to {down}; nothing flows back.",
-        ]
-    else:
-        lines = [
-            f"Your project {down} is now connected to {up}.",
-            f"Published drawings of {up} will arrive in {down} for your review before your team sees them.",
-        ]
-    return f"Projects connected: {up} to {down}", lines, "Review the connection"
-
-
-def _disabled(side: Side, up: str, down: str, reason: str, count: int) -> tuple[str, list[str], str]:
-    lines = [f"The connection from {up} to {down} was disconnected.{reason}"]
-    if side is Side.downstream:
-        lines.append(f"{down} keeps every drawing copied so far; nothing new is copied, and it cannot connect again.")
-    else:
-        lines.append(f"Drawings published in {up} are no longer copied to {down}.")
-    return f"Connection ended: {up} to {down}", lines, "See the connection"
-
-
-def _sync_complete(side: Side, up: str, down: str, reason: str, count: int) -> tuple[str, list[str], str]:
-    return (
-        f"Initial sync complete: {up} to {down}",
-        [
-            f"Every published drawing revision of {up} has been copied to {down}: {_revisions(count)}.",
-            "The copies wait for your review.",
-        ],
-        "Review the connected drawings",
-    )
-
-
-def _published(side: Side, up: str, down: str, reason: str, count: int) -> tuple[str, list[str], str]:
-    return (
-        f"{_revisions(count).capitalize()} from {up} to review",
-        [f"{_revisions(count).capitalize()} published in {up} arrived in {down}.", "They wait for your review."],
-        "Review the connected drawings",
-    )
-
-
-def _deleted(side: Side, up: str, down: str, reason: str, count: int) -> tuple[str, list[str], str]:
-    drawings = f"{count} drawing{'' if count == 1 else 's'}"
-    return (
-        f"{drawings.capitalize()} deleted in {up}",
-        [
-            f"{drawings.capitalize()} deleted in {up} left the register of {down}.",
-            "Drawings admins still find them in the Deleted Drawing Revisions report.",
-        ],
-        "See the report",
-    )
-
-
-def _revisions(count: int) -> str:
-    return f"{count} drawing revision{'' if count == 1 else 's'}"
-
-
-_WORDING = {
-    EventType.connection_requested: _requested,
-    EventType.connection_rejected: _rejected,
-    EventType.connection_created: _created,
-    EventType.connection_disabled: _disabled,
-    EventType.initial_sync_complete: _sync_complete,
-    EventType.drawings_published: _published,
-    EventType.drawings_deleted: _deleted,
-}

@@ -73,6 +73,14 @@ class Rights:
         entry = self.found.get(projects_db.entry_ref(project_id, user))
         return ProjectAccess(project, entry, membership.is_company_admin)
 
+    def caller_name(self, *company_ids: str) -> str | None:
+        """The caller's name as the first of these companies knows it (read with the rights already)."""
+        for company_id in company_ids:
+            membership = self.found.get(companies_db.company_user_ref(company_id, self.caller.user_id))
+            if membership is not None:
+                return str(membership.name)
+        return None
+
     def directory_member_of(self, project_id: str) -> ProjectAccess:
         """Directory members only; company admins see their projects too (they manage the directory)."""
         access = self.project_for(project_id)

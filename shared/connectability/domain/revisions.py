@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import partial
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -15,6 +16,7 @@ from connectability.config import get_settings
 from connectability.db import drawings as db
 from connectability.db import outbox as outbox_db
 from connectability.db import uploads as uploads_db
+from connectability.db.base import Ref, read_items
 from connectability.db.drawings import DrawingItem, RevisionItem, name_key
 from connectability.db.projects import ProjectItem
 from connectability.domain.drawing_views import day, revision_views
@@ -22,7 +24,7 @@ from connectability.domain.drawings import DRAWINGS, access_at, is_admin
 from connectability.domain.ids import new_id
 from connectability.domain.permissions import Caller, ProjectAccess, read_rights
 from connectability.domain.records import NamedRecords, find_or_make, named_area_refs, named_refs
-from connectability.errors import ConnectedDrawingReadOnly, InvalidInput, InvalidState
+from connectability.errors import AlreadyExists, ConnectedDrawingReadOnly, InvalidInput, InvalidState
 from connectability.models.common import Level, utcnow
 from connectability.models.drawings import (
     ContentType,
@@ -82,7 +84,7 @@ def create_revision(caller: Caller, project_id: str, body: RevisionCreate) -> Re
         [project_id],
         also=[upload_ref, number_ref, *named_refs(project_id, body.discipline, body.area, body.drawing_set)],
         then=lambda found: [
-            *([db.drawing_ref(project_id, number.drawing_id)] if (number := found.get(number_ref)) else []),
+            *_holder_refs(project_id, found.get(number_ref), body.revision_number),
             *named_area_refs(project_id, body.area, found),
         ],
     )
@@ -106,6 +108,10 @@ def create_revision(caller: Caller, project_id: str, body: RevisionCreate) -> Re
         raise ConnectedDrawingReadOnly(
             f"Drawing {body.number} is a connected drawing; its revisions come from the upstream project only."
         )
+    if existing is not None and (
+        held := rights.found.get(db.revision_number_ref(project_id, existing.drawing_id, body.revision_number))
+    ):
+        raise _number_taken(existing, body.revision_number, held.revision_id)
     revision_id = new_id("rev")
     if not uploads_db.claim_upload(upload, revision_id):
         raise InvalidInput(
@@ -187,9 +193,34 @@ def _new_revision(
     duty = None
     if sha256 is None:
         duty = outbox_db.file_check(project.project_id, revision.revision_id, new_id("chk"), utcnow())
-    if not db.put_revision(revision, drawing, duty):
+    written = db.put_revision(revision, drawing, duty)
+    if written is db.NewRevision.number_taken:
+        held = read_items([db.revision_number_ref(project.project_id, drawing.drawing_id, body.revision_number)])
+        claim = held.get(db.revision_number_ref(project.project_id, drawing.drawing_id, body.revision_number))
+        raise _number_taken(drawing, body.revision_number, claim.revision_id if claim else None)
+    if written is not db.NewRevision.written:
         raise InvalidState(f"Drawing {drawing.number} was deleted meanwhile; create the revision again.")
     return revision, duty
+
+
+def _holder_refs(project_id: str, number: db.DrawingNumberItem | None, revision_number: str) -> list[Ref[Any]]:
+    """The drawing that holds a number, and the claim on the revision number asked for in it."""
+    if number is None:
+        return []
+    return [
+        db.drawing_ref(project_id, number.drawing_id),
+        db.revision_number_ref(project_id, number.drawing_id, revision_number),
+    ]
+
+
+def _number_taken(drawing: DrawingItem, revision_number: str, holder: str | None) -> AlreadyExists:
+    """A drawing's revision numbers are unique: the one that holds this number is named, so it can be opened."""
+    which = f" ({holder})" if holder else ""
+    return AlreadyExists(
+        f"Drawing {drawing.number} already has a revision {revision_number}{which}; "
+        "give this one the next revision number.",
+        details=[{"field": "revision_number", "message": f"revision {revision_number} exists{which}"}],
+    )
 
 
 def request_file_check(duty: outbox_db.OutboxItem) -> bool:

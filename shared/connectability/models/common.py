@@ -28,12 +28,25 @@ def refused_character(text: str) -> tuple[int, str] | None:
     return next(((position, char) for position, char in enumerate(text) if is_control(char)), None)
 
 
+# Characters that show nothing on their own: format characters (zero-width space and joiners, word joiner...),
+# and the Hangul fillers that render as blanks. Text made of these and whitespace alone reads as empty.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
+
+
+def is_blank(text: str) -> bool:
+    """True when nothing of `text` would show: whitespace and invisible characters only (or nothing)."""
+    return all(char.isspace() or char in _BLANK_LETTERS or unicodedata.category(char) == "Cf" for char in text)
+
+
 def _no_controls(value: object) -> object:
-    """Checked before whitespace is stripped, so a control character is refused wherever it stands."""
-    if isinstance(value, str) and (found := refused_character(value)) is not None:
+    """Checked before whitespace is stripped, so a control character is refused wherever it stands. Text that
+    shows nothing (zero-width spaces alone) becomes empty, so a field refuses it as it refuses an empty one."""
+    if not isinstance(value, str):
+        return value
+    if (found := refused_character(value)) is not None:
         position, char = found
         raise ValueError(f"must not contain control characters (U+{ord(char):04X} at position {position})")
-    return value
+    return "" if is_blank(value) else value
 
 
 NoControls = BeforeValidator(_no_controls)

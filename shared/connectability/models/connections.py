@@ -56,11 +56,14 @@ class Connection(Output):
     upstream: ProjectRef
     downstream: ProjectRef
     requested_by: str
+    requested_by_name: str | None = Field(default=None, description="The requester's name, as their company knew it.")
     requested_at: datetime
     decided_by: str | None = None
+    decided_by_name: str | None = None
     decided_at: datetime | None = None
     reason: str | None = None
     disconnected_by: str | None = None
+    disconnected_by_name: str | None = None
     disconnected_at: datetime | None = None
     disconnect_reason: str | None = None
     initial_sync: InitialSync = Field(default_factory=InitialSync)
@@ -80,5 +83,18 @@ class SettingsBody(Input):
     notification_recipients: NotificationRecipients
 
 
+class EligibleRecipient(Output):
+    """Someone who may be chosen as a recipient (R38), and why: `connection_manager_admin` or `drawings_admin` of
+    the project, `company_admin` of its company."""
+
+    user_id: str
+    name: str
+    email: str
+    roles: list[str]
+
+
 class Settings(Output):
     notification_recipients: NotificationRecipients
+    eligible: list[EligibleRecipient] = Field(
+        default_factory=list, description="The people a 'selected' list may name (R38), by name."
+    )
