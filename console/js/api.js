@@ -29,11 +29,11 @@ export function query(params) {
 }
 
 export class Api {
-  constructor(baseUrl, token, onUnauthenticated = () => {}, timeoutMs = TIMEOUT_MS) {
+  constructor(baseUrl, token, onUnauthenticated = () => {}, timeoutMs = null) {
     this.baseUrl = baseUrl.replace(/\/$/, "");
     this.token = token;
     this.onUnauthenticated = onUnauthenticated;
-    this.timeoutMs = timeoutMs;
+    this.timeoutMs = timeoutMs || TIMEOUT_MS;
   }
 
   async call(method, where, body, signal) {

@@ -60,7 +60,7 @@ async function main() {
     return;
   }
   // A refused token is forgotten: the API's message says why, and the next load asks to sign in.
-  const api = new Api(config.api_url, current.token, forget);
+  const api = new Api(config.api_url, current.token, forget, config.request_timeout_ms);
   const docs = config.docs_url === undefined ? "/docs" : config.docs_url;
   fill(
     whoami,

@@ -46,18 +46,14 @@ const TOOLS = {
   "connection-manager": {
     title: "Connection Manager events",
     who: "Default: the project's Connection Manager admins. Selected: only the people ticked below.",
-    // Until the API lists who may be chosen: the directory's CM admins (company admins then need the API).
-    fallback: (entry) => entry.permissions.connection_manager === "admin",
   },
   drawings: {
     title: "Drawings events",
     who: "Default: the project's Drawings admins. Selected: only the people ticked below.",
-    fallback: (entry) => entry.permissions.drawings === "admin",
   },
 };
 
 const ROLE_NAMES = {
-  cm_admin: "Connection Manager admin",
   connection_manager_admin: "Connection Manager admin",
   drawings_admin: "Drawings admin",
   company_admin: "company admin",
@@ -74,9 +70,7 @@ function settingsForm(ctx, tool) {
     () => ctx.api.get(where, ctx.signal),
     (settings) => {
       const current = settings.notification_recipients;
-      const eligible =
-        settings.eligible ||
-        [...ctx.access.people.values()].filter(spec.fallback).map((e) => ({ user_id: e.user_id, name: e.name, email: e.email, roles: [] }));
+      const eligible = settings.eligible;
       const listed = new Set(eligible.map((p) => p.user_id));
       const mode = (value, label) => h("label", {}, h("input", { type: "radio", name: `${tool}-mode`, value, checked: current.mode === value }), ` ${label}`);
       const person = (p) =>

@@ -3,6 +3,7 @@
 import { path, query } from "./api.js";
 import { bytes, fill, h, plural, said } from "./dom.js";
 import { forgetRegister } from "./register.js";
+import { route } from "./routes.js";
 import { guessDiscipline, nextRevision, suggest } from "./sheetnames.js";
 import { thumbnail } from "./thumbs.js";
 import { act, errorBox, flash } from "./ui.js";
@@ -313,12 +314,13 @@ function fileCard(ctx, upload, known, { retry, remove, changed }) {
   const note = h("p", { class: "sheet-hint" });
   const check = h("div", { class: "check" });
   const field = (label, el) => h("div", { class: "field" }, h("label", { for: el.id }, label), el, h("span", { class: "field-error", id: `${el.id}-error` }));
+  const fieldsBox = h("div", { class: "file-fields" }, field("Number", inputs.number), field("Title", inputs.title), field("Revision", inputs.revision), field("Discipline", inputs.discipline), field("Area", inputs.area));
   const card = h(
     "article",
     { class: "file", dataset: { file: upload.file.name } },
     h("header", {}, ctx.access.may.publish ? pick : null, h("span", { class: "name" }, said(upload.file.name)), h("span", { class: "muted size" }, bytes(upload.file.size)), state, buttons),
     bar,
-    h("div", { class: "file-fields" }, field("Number", inputs.number), field("Title", inputs.title), field("Revision", inputs.revision), field("Discipline", inputs.discipline), field("Area", inputs.area)),
+    fieldsBox,
     note,
     check,
   );
@@ -356,8 +358,22 @@ function fileCard(ctx, upload, known, { retry, remove, changed }) {
       u.state === "failed" && u.failedAt !== "type" ? h("button", { type: "button", onclick: retry }, "Retry") : null,
       ["cancelled", "failed", "uploaded", "queued"].includes(u.state) ? h("button", { type: "button", class: "link", onclick: remove, "aria-label": `Remove ${u.file.name}` }, "Remove") : null,
     );
+    pick.disabled = u.state === "published";
     if (u.revision) {
       const r = u.revision;
+      // Saved: the sheet's fields as a line, with the way to its page.
+      fieldsBox.hidden = true;
+      fill(
+        note,
+        h("strong", {}, said(r.number)),
+        " ",
+        said(r.title),
+        ` · Rev ${r.revision_number} · `,
+        said(r.discipline.name),
+        r.area ? [" · ", said(r.area.name)] : null,
+        " ",
+        h("a", { href: route("project", ctx.project.id, "drawings", r.drawing_id) }, "Open the drawing"),
+      );
       const words = r.file.state === "checking" ? "being checked" : "checked";
       const thumb = r.thumbnail ? { pending: "preview being made", ready: "preview ready", unavailable: `no preview: ${r.thumbnail.reason || "unreadable"}` }[r.thumbnail.state] : null;
       fill(check, thumbnail(r, "small"), h("span", { class: pendingCheck(r) ? "muted" : "" }, `File ${words}`, thumb ? ` · ${thumb}` : ""));
