@@ -141,7 +141,9 @@ def canvas_ink(page: Page, selector: str = ".viewer canvas.base") -> dict[str, i
           const canvas = document.querySelector(selector);
           const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
           let ink = 0;
-          for (let i = 0; i < data.length; i += 4) if (data[i] < 128 && data[i + 1] < 128 && data[i + 2] < 128) ink += 1;
+          for (let i = 0; i < data.length; i += 4) {
+            if (data[i] < 128 && data[i + 1] < 128 && data[i + 2] < 128) ink += 1;
+          }
           return { ink, pixels: data.length / 4 };
         }""",
         selector,
