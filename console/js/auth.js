@@ -65,7 +65,7 @@ export async function signInView(config, onSignedIn) {
         const choose = async () => {
           try {
             const token = await localToken(config.api_url, user.user_id);
-            remember(token, `${user.name || user.user_id} (${user.user_id})`);
+            remember(token, user.name || user.user_id);
             onSignedIn();
           } catch (error) {
             fill(problem, h("div", { class: "error", role: "alert" }, error.message));

@@ -75,7 +75,7 @@ export function badge(text, kind = text) {
 
 /** "1 drawing", "3 drawings". */
 export function plural(n, one, many = `${one}s`) {
-  return `${n} ${n === 1 ? one : many}`;
+  return `${n.toLocaleString()} ${n === 1 ? one : many}`;
 }
 
 /** Natural order of drawing numbers: A-2 before A-10. */

@@ -132,6 +132,7 @@ function fields(drawing, r) {
     row("Status", r.status ? said(r.status) : "—"),
     row("Set", r.drawing_set ? [said(r.drawing_set.name), h("span", { class: "muted" }, ` · ${day(r.drawing_set.date)}`)] : "—"),
     row("File", `${r.file.content_type === "application/pdf" ? "PDF" : r.file.content_type}, ${bytes(r.file.size)}`, r.file.state === "checking" ? " · being checked" : null),
+    r.thumbnail && r.thumbnail.state === "unavailable" ? row("Preview", "None: ", said(r.thumbnail.reason || "the file could not be read")) : null,
     drawing.connected ? row("Comes from", from ? [said(from.project), " · ", said(from.company)] : "the upstream project") : null,
   );
 }
@@ -166,7 +167,7 @@ function deleteButton(ctx, drawing) {
     await act(button, async () => {
       await ctx.api.delete(path`/projects/${ctx.project.id}/drawings/${drawing.id}`);
       forgetRegister();
-      flash("ok", `${drawing.number} was deleted.`);
+      flash("ok", `${drawing.number} was deleted.`, { next: true });
       ctx.go("drawings");
     });
   });

@@ -64,7 +64,7 @@ async function main() {
   const docs = config.docs_url === undefined ? "/docs" : config.docs_url;
   fill(
     whoami,
-    h("span", { class: "signed-in" }, "Signed in as ", h("strong", { class: "user-name" }, said(current.user))),
+    h("span", { class: "signed-in" }, "Signed in as ", h("strong", { class: "user-name", title: current.userId, dataset: { user: current.userId } }, said(current.user))),
     docs ? h("a", { href: docs, target: "_blank", rel: "noopener" }, "API reference") : null,
     h("button", { class: "link", onclick: () => signOut(config) }, "Sign out"),
   );

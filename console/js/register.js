@@ -28,7 +28,7 @@ export function registerView(ctx) {
     label: "Drawings",
     key: (e) => e.key,
     height: (e) => (e.kind === "group" ? (PHONE.matches ? 44 : 40) : PHONE.matches ? 96 : 64),
-    render: (e) => (e.kind === "group" ? groupHeader(e) : row(ctx, e.drawing, e.position, e.size)),
+    render: (e) => (e.kind === "group" ? groupHeader(e) : row(ctx, e.drawing)),
   });
   signal.addEventListener("abort", () => {
     list.destroy();
@@ -45,7 +45,7 @@ export function registerView(ctx) {
     const total = state.items.length;
     fill(
       count,
-      shown.length === total ? plural(total, "sheet") : `${shown.length} of ${plural(total, "sheet")}`,
+      shown.length === total ? plural(total, "sheet") : `${shown.length.toLocaleString()} of ${plural(total, "sheet")}`,
       state.done ? null : h("span", { class: "muted" }, " · loading more…"),
     );
     if (state.done && total === 0) fill(empty, h("p", { class: "muted" }, filters.drafts ? "No drawings or drafts yet." : "No drawings are published in this project yet."));
@@ -129,7 +129,8 @@ function grouped(drawings) {
   let position = 0;
   for (const g of order) {
     g.drawings.sort((a, b) => natural(a.number, b.number));
-    entries.push({ kind: "group", key: `group:${g.name}`, name: g.name, size: g.drawings.length, focusable: false });
+    // The size is in the key: a header whose count changed is drawn again.
+    entries.push({ kind: "group", key: `group:${g.name}:${g.drawings.length}`, name: g.name, size: g.drawings.length, focusable: false });
     for (const d of g.drawings) {
       position += 1;
       entries.push({ kind: "row", key: d.id, drawing: d, position, size: drawings.length, focusable: true });
@@ -142,7 +143,7 @@ function groupHeader(e) {
   return h("div", { class: "vgroup" }, h("h3", {}, said(e.name), h("span", { class: "muted" }, ` · ${plural(e.size, "sheet")}`)));
 }
 
-function row(ctx, d, position, size) {
+function row(ctx, d) {
   const current = d.current_revision;
   const drafts = d.drafts || [];
   const shown = current || drafts[0] || null;
@@ -171,7 +172,6 @@ function row(ctx, d, position, size) {
         connectedMark(d),
         obsoleteMark(d),
         drafts.length ? h("span", { class: "mark draft" }, current ? `${plural(drafts.length, "draft")} waiting` : "Draft only") : null,
-        h("span", { class: "sr-only" }, `, ${position} of ${size}`),
       ),
     ),
   );

@@ -62,7 +62,8 @@ export function reviewView(ctx) {
       else selected.delete(r.id);
       update();
     });
-    const look = h("button", { type: "button", class: "thumb-button", "aria-label": `Preview ${r.number}` }, thumbnail(r, "small"));
+    // The thumbnail opens the preview too, for the pointer; keyboards and screen readers have the Preview button.
+    const look = h("button", { type: "button", class: "thumb-button", tabindex: "-1", "aria-hidden": "true" }, thumbnail(r, "small"));
     look.addEventListener("click", () => preview(ctx, r, publish));
     const cells = [
       h("td", { class: "pick" }, box),
@@ -72,7 +73,7 @@ export function reviewView(ctx) {
       h("td", {}, said(r.discipline ? r.discipline.name : "—")),
       h("td", {}, r.area ? said(r.area.name) : "—"),
       h("td", {}, day(r.drawing_date || r.received_date)),
-      h("td", { class: "row-actions" }, h("button", { type: "button", onclick: () => preview(ctx, r, publish) }, "Preview")),
+      h("td", { class: "row-actions" }, h("button", { type: "button", "aria-label": `Preview ${r.number}`, onclick: () => preview(ctx, r, publish) }, "Preview")),
     ];
     const labels = ["", "", "Sheet", "Revision", "Discipline", "Area", "Drawing date", ""];
     cells.forEach((td, i) => labels[i] && td.setAttribute("data-label", labels[i]));
@@ -119,7 +120,7 @@ export function reviewView(ctx) {
 /** A copy in the viewer, in a dialog, with "Publish this one". */
 function preview(ctx, r, publish) {
   const closing = new AbortController();
-  const viewer = createViewer({ label: `Preview of ${r.number}, ${r.title}`, signal: closing.signal });
+  const viewer = createViewer({ label: `Preview of ${r.number}, ${r.title}`, signal: closing.signal, tallest: 0.6 });
   const dialog = h("dialog", { class: "preview", "aria-labelledby": "preview-title" });
   const close = () => {
     closing.abort();

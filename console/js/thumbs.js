@@ -36,6 +36,13 @@ function kindOf(revision) {
   return type.replace("image/", "").toUpperCase();
 }
 
+/** A small placeholder says its reason to screen readers and on hover; a large one shows it. */
 function placeholder(cls, label, reason) {
-  return h("span", { class: `${cls} thumb-placeholder`, title: reason || null }, h("span", { class: "thumb-label" }, label), reason ? h("span", { class: "thumb-reason" }, reason) : null);
+  const small = cls.includes("thumb-small");
+  return h(
+    "span",
+    { class: `${cls} thumb-placeholder`, title: reason || null },
+    h("span", { class: "thumb-label" }, label),
+    reason ? h("span", { class: small ? "sr-only" : "thumb-reason" }, `: ${reason}`) : null,
+  );
 }

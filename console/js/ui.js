@@ -14,10 +14,13 @@ export function errorBox(error, retry = null) {
   );
 }
 
-/** A message at the top of the page; a new one replaces the one before. Errors stay until closed, successes fade. */
+/**
+ * A message at the top of the page; a new one replaces the one before. Errors stay until closed, successes fade.
+ * `next`: it is about the page the console goes to now (it stays through that one navigation).
+ */
 let fading = null;
-export function flash(kind, content) {
-  const box = kind === "error" ? errorBox(content) : h("div", { class: "ok", role: "status" }, content);
+export function flash(kind, content, { next = false } = {}) {
+  const box = kind === "error" ? errorBox(content) : h("div", { class: "ok", role: "status", dataset: next ? { keep: "1" } : null }, content);
   box.append(h("button", { class: "close", "aria-label": "Dismiss", onclick: () => box.remove() }, "×"));
   clearTimeout(fading);
   fill(document.getElementById("alerts"), box);
@@ -25,8 +28,14 @@ export function flash(kind, content) {
 }
 
 export function clearFlash() {
+  const alerts = document.getElementById("alerts");
+  const kept = alerts.querySelector("[data-keep]");
+  if (kept) {
+    delete kept.dataset.keep;
+    return;
+  }
   clearTimeout(fading);
-  fill(document.getElementById("alerts"));
+  fill(alerts);
 }
 
 /**

@@ -112,7 +112,7 @@ export function uploadView(ctx) {
     "div",
     { class: "dropzone", dataset: { drop: "files" } },
     h("p", { class: "drop-words" }, "Drop PDF sheets here"),
-    h("p", { class: "muted" }, "or"),
+    h("p", { class: "muted drop-or" }, "or"),
     h("label", { for: "file-input", class: "button primary" }, "Choose files…"),
     picker,
     h("p", { class: "muted small" }, "PDF, PNG, JPEG or TIFF, up to 5 GB each. Number and title are read from the file's name, as in “A-101 Ground floor plan.pdf”."),

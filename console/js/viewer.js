@@ -10,7 +10,7 @@ const SETTLE_MS = 140; // after the last move, the visible area is sharpened
 const TAP_PX = 8;
 const DOUBLE_TAP_MS = 320;
 
-export function createViewer({ label, signal }) {
+export function createViewer({ label, signal, tallest = 0.72 }) {
   const stage = h("div", {
     class: "stage",
     tabindex: "0",
@@ -35,7 +35,7 @@ export function createViewer({ label, signal }) {
     tool("−", "Zoom out", () => zoomBy(1 / 1.4)),
     zoomText,
     tool("+", "Zoom in", () => zoomBy(1.4)),
-    tool("Fit width", "Fit to width", () => fit("width")),
+    tool("Fit width", "Fit width", () => fit("width")),
     tool("Whole sheet", "Fit the whole sheet", () => fit("page")),
     prev,
     pageText,
@@ -195,6 +195,9 @@ export function createViewer({ label, signal }) {
     prev.disabled = n === 1;
     next.disabled = n === sheet.pageCount;
     fill(pageText, sheet.pageCount > 1 ? `Page ${n} of ${sheet.pageCount}` : "");
+    // The stage as tall as the sheet at its width (a landscape sheet on a phone wastes no screen), within bounds.
+    const tall = (box().w * size.height) / size.width + 24;
+    stage.style.height = `${Math.round(Math.min(window.innerHeight * tallest, Math.max(window.innerHeight * 0.4, tall)))}px`;
     fit(fitting || "page");
     placeMarkers();
     await renderPasses();

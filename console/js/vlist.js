@@ -73,6 +73,11 @@ export function windowedList({ render, key, height, label, focusable = "a" }) {
         nodes.set(k, node);
       }
       node.dataset.index = String(i);
+      if (entry.position) {
+        // Where the row is among the rows shown (group headers apart), as a screen reader says it.
+        node.setAttribute("aria-posinset", String(entry.position));
+        node.setAttribute("aria-setsize", String(entry.size));
+      }
       node.style.top = `${offsets[i]}px`;
       node.style.height = `${offsets[i + 1] - offsets[i]}px`;
       const place = previous ? previous.nextSibling : el.firstChild;

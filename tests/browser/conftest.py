@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, ViewportSize, expect, sync_playwright
 
 from tests.e2e.conftest import LocalStackClient, local_stack, running_stack
 
@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "console"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 pytestmark = pytest.mark.browser
 
@@ -47,14 +47,21 @@ def demo_stack() -> Iterator[LocalStackClient]:
         yield stack
 
 
-def open_page(browser: Browser, viewport: dict[str, int]) -> tuple[Page, list[str]]:
+def open_page(browser: Browser, viewport: ViewportSize) -> tuple[Page, list[str]]:
     phone = viewport["width"] < 600
-    context = browser.new_context(viewport=viewport, has_touch=phone, is_mobile=phone, device_scale_factor=1)
+    context = browser.new_context(
+        viewport=viewport, has_touch=phone, is_mobile=phone, device_scale_factor=1, locale="en-US", timezone_id="UTC"
+    )
     context.set_default_timeout(15_000)
     opened = context.new_page()
     errors: list[str] = []
     opened.on("pageerror", lambda error: errors.append(str(error)))
-    opened.on("dialog", lambda dialog: (errors.append(f"a {dialog.type} opened: {dialog.message}"), dialog.dismiss()))
+
+    def refuse(dialog: Dialog) -> None:  # no alert, confirm or prompt: the console asks in its own dialogs
+        errors.append(f"a {dialog.type} opened: {dialog.message}")
+        dialog.dismiss()
+
+    opened.on("dialog", refuse)
     return opened, errors
 
 
@@ -103,7 +110,7 @@ def sign_in(page: Page, url: str, user_id: str) -> None:
     page.evaluate("sessionStorage.clear()")
     page.goto(f"{url}/")
     page.locator(f'button[data-user="{user_id}"]').click()
-    expect(page.locator(".user-name")).to_contain_text(user_id)
+    expect(page.locator(f'.user-name[data-user="{user_id}"]')).to_be_visible()
 
 
 def open_project(page: Page, label: str, tab: str | None = None) -> None:

@@ -285,7 +285,9 @@ def test_a_long_review_queue_shows_its_count_and_asks_before_publishing_all(
 ) -> None:
     # Given 23 connected drawings waiting for review
     demo = Demo(local_stack)
-    sheets = [(f"M-{n:03d}", f"Mechanical sheet {n}", "Mechanical", None) for n in range(1, 24)]
+    sheets: list[tuple[str, str, str, str | None]] = [
+        (f"M-{n:03d}", f"Mechanical sheet {n}", "Mechanical", None) for n in range(1, 24)
+    ]
     publish_sheets(local_stack.url, local_stack.token(demo.user("gc-pm")), demo.up, sheets)
     demo.connect()
     assert local_stack.settle()["settled"] is True
