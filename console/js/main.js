@@ -10,7 +10,7 @@ import { fill, h, said } from "./dom.js";
 import { drawingView } from "./drawing.js";
 import { notificationsView } from "./notifications.js";
 import { notInDirectory } from "./project.js";
-import { registerView } from "./register.js";
+import { prefetchRegister, registerView } from "./register.js";
 import { place, route } from "./routes.js";
 import { reviewView } from "./review.js";
 import { clearFlash, errorBox, loading } from "./ui.js";
@@ -102,7 +102,10 @@ async function main() {
       if (!project) return h("p", { class: "notice" }, "This project is not one of yours, or it does not exist. Choose one of yours above.");
       const box = h("div", { class: "project-page" });
       const signal = leaving.signal;
-      if (!accessCache.has(project.id)) accessCache.set(project.id, accessTo(api, project, current.userId, signal));
+      if (!accessCache.has(project.id)) {
+        if ((here.tab || "drawings") === "drawings" && !here.sub) prefetchRegister(api, project.id, signal);
+        accessCache.set(project.id, accessTo(api, project, current.userId, signal));
+      }
       loading(
         box,
         () => accessCache.get(project.id).catch((error) => {

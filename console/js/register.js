@@ -13,6 +13,18 @@ const PAGE = 200;
 const PHONE = window.matchMedia("(max-width: 40rem)");
 const NO_AREA = "";
 let kept = null; // the last register loaded, so that "back" from a drawing is instant: {key, items, done, at, filters}
+let early = null; // the first page, asked for while the user's rights are read: {where, page}
+
+function firstPageAt(projectId, drafts) {
+  return `${path`/projects/${projectId}/drawings`}${query({ include_obsolete: true, include_drafts: drafts })}`;
+}
+
+/** Ask for the register's first page now (the page opening will want it), alongside the user's rights. */
+export function prefetchRegister(api, projectId, signal) {
+  const where = firstPageAt(projectId, false);
+  early = { where, page: api.page(where, null, PAGE, signal) };
+  early.page.catch(() => null); // a refusal is met again, and shown, by the page itself
+}
 
 export function registerView(ctx) {
   const { api, project, access, signal } = ctx;
@@ -66,12 +78,15 @@ export function registerView(ctx) {
     fill(problem);
     show();
     if (state.done) return;
-    const where = `${path`/projects/${project.id}/drawings`}${query({ include_obsolete: true, include_drafts: filters.drafts && access.may.publish })}`;
+    const where = firstPageAt(project.id, Boolean(filters.drafts && access.may.publish));
     let token = null;
+    let head = early && early.where === where ? early.page : null;
+    early = null;
     const next = async () => {
       try {
         do {
-          const page = await api.page(where, token, PAGE, signal);
+          const page = await (head || api.page(where, token, PAGE, signal));
+          head = null;
           if (mine !== loads) return;
           state.items = state.items.concat(page.items);
           token = page.next_token;
