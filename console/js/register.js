@@ -186,7 +186,8 @@ function row(ctx, d) {
         { class: "marks" },
         connectedMark(d),
         obsoleteMark(d),
-        drafts.length ? h("span", { class: "mark draft" }, current ? `${plural(drafts.length, "draft")} waiting` : "Draft only") : null,
+        drafts.length && current ? h("span", { class: "mark draft" }, `${plural(drafts.length, "draft")} waiting`) : null,
+        current ? null : h("span", { class: "mark draft" }, "Draft only"),
       ),
     ),
   );

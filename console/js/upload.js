@@ -201,14 +201,15 @@ export function uploadView(ctx) {
     }
     return saved;
   };
-  saveButton.addEventListener("click", () =>
-    act(saveButton, async () => {
+  saveButton.addEventListener("click", async () => {
+    await act(saveButton, async () => {
       const saved = await saveAll(files.filter((f) => f.upload.state === "uploaded"));
       if (saved.length) flash("ok", `${plural(saved.length, "draft")} saved. ${access.may.publish ? "Publish them when they are ready." : "A Drawings admin of the project publishes them."}`);
-    }),
-  );
-  const publish = async (button, entries) =>
-    act(
+    });
+    updateOverall(); // after act, which enables its button again
+  });
+  const publish = async (button, entries) => {
+    await act(
       button,
       async () => {
         const drafts = await saveAll(entries);
@@ -227,6 +228,8 @@ export function uploadView(ctx) {
       },
       problem,
     );
+    updateOverall();
+  };
   publishSelected.addEventListener("click", () => publish(publishSelected, files.filter((f) => f.selected())));
   publishAll.addEventListener("click", () => publish(publishAll, files.slice()));
 
@@ -330,13 +333,13 @@ function fileCard(ctx, upload, known, { retry, remove, changed }) {
     const drawing = known.byNumber.get(inputs.number.value.trim().toLowerCase());
     if (drawing) {
       const current = drawing.current_revision;
-      fill(note, `New revision of ${drawing.number}`, current ? ` (now Rev ${current.revision_number})` : " (drafts only so far)");
+      fill(note, h("span", { class: "mark arrival arrival-new_revision" }, "New revision"), ` of ${drawing.number}`, current ? ` (now Rev ${current.revision_number})` : " (drafts only so far)");
       if (!touched.has("revision") && current) inputs.revision.value = nextRevision(current.revision_number) || inputs.revision.value;
       if (!touched.has("discipline")) inputs.discipline.value = drawing.discipline.name;
       if (!touched.has("area") && drawing.area) inputs.area.value = drawing.area.name;
       if (!touched.has("title") && !inputs.title.value) inputs.title.value = drawing.title;
     } else {
-      fill(note, inputs.number.value.trim() ? "New drawing" : "");
+      fill(note, inputs.number.value.trim() ? h("span", { class: "mark arrival arrival-new_drawing" }, "New drawing") : "");
       if (!touched.has("discipline")) inputs.discipline.value = guessDiscipline(inputs.number.value, [...known.disciplines]);
     }
   };

@@ -212,16 +212,23 @@ def test_upload_publish_review_view_delete_and_a_pin_that_stays(
     page.select_option("#project", label=DOWN)
     page.locator(".vrow", has_text="A-301").get_by_role("link").click()
     expect(page.locator(".drawing .viewer")).to_have_attribute("data-state", "ready", timeout=20_000)
-    page.get_by_role("button", name="Add a note").click()
-    box = page.locator(".stage").bounding_box()
-    assert box is not None
-    point = (box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.45)
-    if desktop:
-        page.mouse.click(*point)
-    else:
-        page.touchscreen.tap(*point)
-    page.get_by_label(re.compile("Note at this point")).fill("Check the riser position here")
-    page.get_by_role("button", name="Save note").click()
+    if desktop:  # with the keyboard alone: the button, then Enter pins at the centre of the view
+        page.get_by_role("button", name="Add a note").focus()
+        page.keyboard.press("Enter")
+        expect(page.locator(".stage")).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(page.get_by_label(re.compile("Note at this point"))).to_be_focused()
+        page.keyboard.type("Check the riser position here")
+        page.keyboard.press("Tab")
+        expect(page.get_by_role("button", name="Save note")).to_be_focused()
+        page.keyboard.press("Enter")
+    else:  # with a finger: the button, then a tap on the sheet
+        page.get_by_role("button", name="Add a note").tap()
+        box = page.locator(".stage").bounding_box()
+        assert box is not None
+        page.touchscreen.tap(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.45)
+        page.get_by_label(re.compile("Note at this point")).fill("Check the riser position here")
+        page.get_by_role("button", name="Save note").tap()
 
     # Then the pin is on the sheet, and listed with the revision it was made on
     expect(page.locator(".stage .pin")).to_have_count(1)
