@@ -2,6 +2,7 @@
 // where an upstream revision was delivered (its Drawings admins), and Delete for a project's own drawing.
 import { path } from "./api.js";
 import { badge, bytes, day, fill, h, said, when } from "./dom.js";
+import { readableFailure } from "./connections.js";
 import { connectedMark, obsoleteMark, origin } from "./marks.js";
 import { notesPanel } from "./pins.js";
 import { forgetRegister } from "./register.js";
@@ -202,7 +203,8 @@ function deliveriesOf(ctx, revision) {
                   h("strong", {}, said(d.downstream.project_name)),
                   h("span", { class: "muted" }, " · ", said(d.downstream.company_name)),
                   h("div", {}, badge(DELIVERY_WORDS[d.state] || d.state, d.state), d.connection_status !== "active" ? h("span", { class: "muted" }, ` (connection ${d.connection_status})`) : null),
-                  d.error ? h("details", {}, h("summary", {}, "Why"), h("pre", {}, d.error)) : null,
+                  d.error ? h("p", { class: "failure-text" }, readableFailure(d.error)) : null,
+                  d.error ? h("details", {}, h("summary", {}, "Details"), h("pre", {}, d.error)) : null,
                 ),
               ),
             ),
