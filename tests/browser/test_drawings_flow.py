@@ -30,7 +30,6 @@ from tests.browser.conftest import (
 from tests.browser.sheets import sheet_pdf
 from tests.e2e.conftest import LocalStackClient, unique_fixture
 
-UP, DOWN = "Harbor Tower — Apex Builders", "Harbor Tower - Electrical — Volt Electric"
 SHEETS = [("A-301", "Third floor plan"), ("A-302", "Fourth floor plan"), ("S-201", "Roof framing plan")]
 
 
@@ -41,14 +40,19 @@ class World:
     def __init__(self, stack: LocalStackClient) -> None:
         demo = json.loads((ROOT / "local" / "demo.json").read_text())
         volt = demo["companies"][1]
-        volt["users"].append({"user_id": "sub-site", "email": "sub-site@volt.example", "name": "Sita Site-Engineer"})
-        volt["projects"][0]["directory"].append(
-            {"user_id": "sub-site", "connection_manager": "none", "drawings": "read_only"}
-        )
+        if not any(u["user_id"] == "sub-site" for u in volt["users"]):
+            volt["users"].append({"user_id": "sub-site", "email": "sub-site@volt.example", "name": "Sid Site-Engineer"})
+            volt["projects"][0]["directory"].append(
+                {"user_id": "sub-site", "connection_manager": "none", "drawings": "read_only"}
+            )
         fixture, self.suffix = unique_fixture(demo)
         ids = stack.seed(fixture)
         self.stack = stack
         self.up, self.down = ids["projects"][f"gc-tower-{self.suffix}"], ids["projects"][f"sub-tower-{self.suffix}"]
+        # the picker's labels: the seed may name each copy's companies apart
+        names = ids.get("company_names", {})
+        self.up_label = f"Harbor Tower — {names.get(f'gc-{self.suffix}', 'Apex Builders')}"
+        self.down_label = f"Harbor Tower - Electrical — {names.get(f'sub-{self.suffix}', 'Volt Electric')}"
         request = stack.call(
             "POST", f"/projects/{self.down}/connections", self.user("sub-pm"), json={"upstream_project_id": self.up}
         )
@@ -94,7 +98,7 @@ def test_upload_publish_review_view_delete_and_a_pin_that_stays(
 
     # Given the GC's document controller (a Drawings admin of the upstream project) on its Upload page
     sign_in(page, url, world.user("gc-pm"))
-    page.select_option("#project", label=UP)
+    page.select_option("#project", label=world.up_label)
     go(page, "Upload")
     axe(page, "upload, empty")
 
@@ -128,7 +132,7 @@ def test_upload_publish_review_view_delete_and_a_pin_that_stays(
     # When the subcontractor's Drawings admin opens the review queue, once the copies arrived
     world.settle()
     sign_in(page, url, world.user("sub-admin"))
-    page.select_option("#project", label=DOWN)
+    page.select_option("#project", label=world.down_label)
     go(page, "Review queue")
     rows = page.locator("tbody tr")
     for number, _ in SHEETS:
@@ -209,7 +213,7 @@ def test_upload_publish_review_view_delete_and_a_pin_that_stays(
 
     # When the subcontractor's project manager (Drawings standard) pins a note on that connected sheet
     sign_in(page, url, world.user("sub-pm"))
-    page.select_option("#project", label=DOWN)
+    page.select_option("#project", label=world.down_label)
     page.locator(".vrow", has_text="A-301").get_by_role("link").click()
     expect(page.locator(".drawing .viewer")).to_have_attribute("data-state", "ready", timeout=20_000)
     if desktop:  # with the keyboard alone: the button, then Enter pins at the centre of the view
@@ -238,7 +242,7 @@ def test_upload_publish_review_view_delete_and_a_pin_that_stays(
 
     # When the GC deletes another of the three
     sign_in(page, url, world.user("gc-pm"))
-    page.select_option("#project", label=UP)
+    page.select_option("#project", label=world.up_label)
     page.locator(".vrow", has_text="A-302").get_by_role("link").click()
     page.get_by_role("button", name="Delete…").click()
     confirm = page.get_by_role("dialog")
@@ -254,7 +258,7 @@ def test_upload_publish_review_view_delete_and_a_pin_that_stays(
     # and the subcontractor's admin finds it in the Deleted report
     world.settle()
     sign_in(page, url, world.user("sub-admin"))
-    page.select_option("#project", label=DOWN)
+    page.select_option("#project", label=world.down_label)
     go(page, "Deleted")
     deleted = page.locator("tbody tr", has_text="A-302")
     expect(deleted).to_have_count(1)
@@ -264,7 +268,7 @@ def test_upload_publish_review_view_delete_and_a_pin_that_stays(
 
     # When the GC adds a revision of the pinned sheet, choosing its file (the file picker) and publishing it
     sign_in(page, url, world.user("gc-pm"))
-    page.select_option("#project", label=UP)
+    page.select_option("#project", label=world.up_label)
     go(page, "Upload")
     pdf = sheet_pdf("A-301", "Third floor plan", revision="2")
     chosen: FilePayload = {"name": "A-301 Third floor plan.pdf", "mimeType": "application/pdf", "buffer": pdf}
@@ -280,7 +284,7 @@ def test_upload_publish_review_view_delete_and_a_pin_that_stays(
     # and the subcontractor's admin publishes it downstream
     world.settle()
     sign_in(page, url, world.user("sub-admin"))
-    page.select_option("#project", label=DOWN)
+    page.select_option("#project", label=world.down_label)
     go(page, "Review queue")
     expect(page.locator("tbody tr", has_text="A-301")).to_have_count(1)
     page.get_by_role("button", name="Publish all 1 waiting").click()

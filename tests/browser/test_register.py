@@ -17,7 +17,6 @@ from playwright.sync_api import Browser, Page, Route, ViewportSize, expect
 from tests.browser.conftest import DESKTOP, PHONE, axe, open_page, shot, sign_in, sized
 from tests.e2e.conftest import LocalStackClient, unique_fixture
 
-UP = "Harbor Tower — Apex Builders"
 PNG = (
     "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAYAAABytg0kAAAAFklEQVR4nGNgYGD4z8DAwMDAwMDAAAAbAAH/"
     "bvmVnAAAAABJRU5ErkJggg=="
@@ -122,7 +121,8 @@ def test_two_thousand_sheets_load_by_pages_into_a_window_of_rows(screen: Page, l
 
     # When the project's register opens
     sign_in(page, local_stack.url, f"gc-pm-{suffix}")
-    page.select_option("#project", label=UP)
+    names = ids.get("company_names", {})
+    page.select_option("#project", label=f"Harbor Tower — {names.get(f'gc-{suffix}', 'Apex Builders')}")
 
     # Then all 2,000 come, ten pages of 200, and the obsolete ones are hidden until asked for
     count = page.locator(".register .count")
