@@ -59,6 +59,7 @@ export function createViewer({ label, signal, tallest = 0.72 }) {
   let settle = 0;
   let shown = [];
   let picking = null;
+  let opening = 0;
 
   const dpr = () => window.devicePixelRatio || 1;
   const box = () => ({ w: stage.clientWidth || 1, h: stage.clientHeight || 1 });
@@ -338,12 +339,18 @@ export function createViewer({ label, signal, tallest = 0.72 }) {
     el,
     /** Open a file: `url` of the sheet (a presigned GET), its content type. */
     async open(url, contentType) {
+      cancelWork();
+      if (sheet) sheet.destroy(); // another revision: its document and worker go
+      sheet = null;
+      fitting = "page";
       el.dataset.state = "loading";
       status.hidden = false;
       fill(status, "Loading the sheet…");
+      const mine = (opening += 1);
       try {
-        sheet = await openSheet(url, contentType, (f) => fill(status, f === null ? "Loading the sheet…" : `Loading the sheet… ${Math.round(f * 100)}%`));
-        if (signal.aborted) return sheet.destroy();
+        const loaded = await openSheet(url, contentType, (f) => fill(status, f === null ? "Loading the sheet…" : `Loading the sheet… ${Math.round(f * 100)}%`));
+        if (signal.aborted || mine !== opening) return loaded.destroy(); // gone, or another file asked for since
+        sheet = loaded;
         await showPage(1);
       } catch (error) {
         el.dataset.state = "failed";

@@ -17,7 +17,12 @@ def test_request_approve_initial_sync_review_publish_and_disconnect(page: Page, 
     url = demo_stack.url
     # Given the demo, whose upstream "Harbor Tower" has published six drawings
 
-    # When Volt's project manager signs in, opens the electrical project and requests Harbor Tower
+    # When Volt's project manager signs in (the sign-in page lists every user of the directory)
+    page.goto(f"{url}/")
+    expect(page.locator("button[data-user]")).not_to_have_count(0)
+    axe(page, "sign in")
+    shot(page, "00-sign-in")
+    # opens the electrical project and requests Harbor Tower
     sign_in(page, url, "sub-pm")
     open_project(page, DOWN_LABEL, tab="Connections")
     target = page.locator(".target", has_text="Harbor Tower")
