@@ -23,6 +23,10 @@ class Demo:
         ids = stack.seed(fixture)
         self.stack = stack
         self.up, self.down = ids["projects"][f"gc-tower-{self.suffix}"], ids["projects"][f"sub-tower-{self.suffix}"]
+        # the copies' companies are named apart from other copies on the shared stack: the picker's labels
+        names = ids["company_names"]
+        self.up_label = f"Harbor Tower — {names[f'gc-{self.suffix}']}"
+        self.down_label = f"Harbor Tower - Electrical — {names[f'sub-{self.suffix}']}"
 
     def user(self, name: str) -> str:
         return f"{name}-{self.suffix}"
@@ -43,15 +47,12 @@ class Demo:
         return result
 
 
-UP, DOWN = "Harbor Tower — Apex Builders", "Harbor Tower - Electrical — Volt Electric"
-
-
 def test_an_action_the_api_refuses_shows_its_message_and_rule(page: Page, local_stack: LocalStackClient) -> None:
     # Given a pending request that the upstream's project manager has on screen
     demo = Demo(local_stack)
     connection = demo.request()
     sign_in(page, local_stack.url, demo.user("gc-pm"))
-    open_project(page, UP)
+    open_project(page, demo.up_label)
     card = page.locator(f'article[data-connection="{connection["id"]}"]')
     expect(card.locator(".badge")).to_have_text("pending")
 
@@ -71,7 +72,7 @@ def test_disconnecting_without_a_reason_names_the_missing_field(page: Page, loca
     demo = Demo(local_stack)
     demo.connect()
     sign_in(page, local_stack.url, demo.user("sub-admin"))
-    open_project(page, DOWN)
+    open_project(page, demo.down_label)
 
     # When the admin confirms a disconnect with no reason
     card = page.locator("article.connection")
@@ -89,7 +90,7 @@ def test_sections_a_user_may_not_use_say_why(page: Page, local_stack: LocalStack
     sign_in(page, local_stack.url, demo.user("gc-viewer"))
 
     # When they open the project's connections, review queue and notifications
-    open_project(page, UP)
+    open_project(page, demo.up_label)
     request = page.locator("section", has_text="Request a connection")
     expect(request.get_by_role("alert")).to_be_visible()
     refused = local_stack.call("GET", f"/projects/{demo.up}/connectable-projects", demo.user("gc-viewer")).json()
@@ -169,7 +170,7 @@ def test_sync_status_shows_its_figures_and_failures(page: Page, local_stack: Loc
 
     # When a CM admin opens the connections
     sign_in(page, local_stack.url, demo.user("sub-pm"))
-    open_project(page, DOWN)
+    open_project(page, demo.down_label)
 
     # Then every figure of R40 is there, with the failure
     figures = page.locator(".sync-status")
@@ -207,7 +208,7 @@ def test_sync_status_not_served_yet_is_said_plainly(page: Page, local_stack: Loc
 
     # When the connections are shown
     sign_in(page, local_stack.url, demo.user("sub-pm"))
-    open_project(page, DOWN)
+    open_project(page, demo.down_label)
 
     # Then the sync status says it is not available yet, and the rest of the page works
     expect(page.locator(".sync-status .unavailable")).to_have_text("Sync status is not available from this API yet.")
@@ -224,7 +225,7 @@ def test_a_long_review_queue_comes_a_page_at_a_time(page: Page, local_stack: Loc
 
     # When the downstream admin opens the review queue
     sign_in(page, local_stack.url, demo.user("sub-admin"))
-    open_project(page, DOWN, tab="Review queue")
+    open_project(page, demo.down_label, tab="Review queue")
 
     # Then it shows the first 20, and the rest on "Show more", then nothing more to show
     rows = page.locator("tbody tr")
