@@ -15,7 +15,6 @@ from types import FrameType
 
 try:
     from local import seed
-    from local.sheets import publish_sheets
     from local.stack import CannotStart, LocalStack, startup_lines
     from local.template import TEMPLATE
 except ModuleNotFoundError as missing:  # run outside the project's virtual environment
@@ -60,8 +59,7 @@ def main(argv: list[str] | None = None) -> int:
             fixture = seed.demo()
             answer = stack.seed(fixture)
             _say(f"Seeded the demo: companies {answer['companies']}, projects {answer['projects']}")
-            upstream = answer["projects"]["gc-tower"]
-            sheets = publish_sheets(stack.api_url, stack.token("gc-pm"), upstream)
+            sheets = answer["published"].get(answer["projects"]["gc-tower"], [])
             _say(f"Published {len(sheets)} drawings in Harbor Tower (gc-tower), ready to sync")
             _say("\n".join(startup_lines(stack, fixture, answer)))
         _say(f"{READY} (Ctrl-C to stop)")

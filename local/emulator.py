@@ -14,6 +14,9 @@ cost grew with the square of its size. Here a query of the table's key reads onl
 start on and already in order; index queries are left as they are. tests/unit/test_emulator.py holds its pages,
 filters and order to DynamoDB's.
 
+S3 events: S3's ObjectCreated record names the object's version and a sequencer; moto's names neither. Here
+they are added, so what reads an event reads the very version it announces, as on AWS.
+
 Receives: moto checks each message a receive takes against the queue's retention period by computing every
 attribute of the queue, message counts included, each a walk of all its messages. Here it reads the period.
 """
@@ -24,6 +27,7 @@ import bisect
 import copy
 import functools
 import threading
+import time
 import types
 from collections.abc import Callable
 from typing import Any
@@ -58,7 +62,26 @@ def install() -> None:
     from moto.sqs.models import SQSBackend
 
     SQSBackend.is_message_valid_based_on_retention_period = _retained  # type: ignore[method-assign,assignment]
+    import moto.s3.notifications as s3_notifications
+
+    s3_notifications._get_s3_event = _with_version(s3_notifications._get_s3_event)
     _installed = True
+
+
+def _with_version(make_event: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """S3's event names the object's version (in a versioned bucket) and a sequencer; moto's names neither, so a
+    reader of the event could only read whatever version is newest by then, which AWS never makes it do."""
+
+    @functools.wraps(make_event)
+    def event(event_name: str, bucket: Any, key: Any, notification_id: str) -> dict[str, Any]:
+        made = make_event(event_name, bucket, key, notification_id)
+        stored = made["Records"][0]["s3"]["object"]
+        if getattr(bucket, "is_versioned", False) and getattr(key, "version_id", None):
+            stored["versionId"] = str(key.version_id)
+        stored["sequencer"] = f"{time.time_ns():016X}"
+        return made
+
+    return event
 
 
 def _retained(backend: Any, queue_name: str, message: Any) -> bool:

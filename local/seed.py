@@ -12,12 +12,20 @@ Format (JSON; `local/demo.json` is the demo and an example):
        "projects": [{"key": "gc-tower", "name": "Harbor Tower",
                      "directory": [{"user_id": "gc-admin",          # must be a user of this company
                                     "connection_manager": "admin",  # none | read_only | standard | admin
-                                    "drawings": "admin"}]}]}]}      # both optional (default none)
+                                    "drawings": "admin"}],          # both optional (default none)
+                     "drawings": [{"number": "A-101", "title": "Ground floor plan",   # optional: published
+                                   "discipline": "Architectural", "area": "Level 1"}]}]}]}  # (area optional)
 
-A person who works for two companies is listed under both. Companies are made by the platform admin, who
+`{"demo": true}` seeds the demo itself (local/demo.json), from any folder.
+
+A project's drawings are published as real PDF sheets by its first Drawings admin in the directory, through the
+API as a user would. A company whose name another company has already gets a number after it ("Apex Builders
+2"), so a second copy of a fixture can be told apart from the first. A person who works for two companies is
+listed under both. Companies are made by the platform admin, who
 also adds their users; projects and directory entries are made by the company's first company admin, so a
 company with projects needs one. Keys and ids never collide across runs: ids are made by the server.
-The answer: {"companies": {key: id}, "projects": {key: id}, "users": [user_id, ...]}.
+The answer: {"companies": {key: id}, "company_names": {key: name}, "projects": {key: id}, "users": [user_id,
+...], "published": {project id: [revision id, ...]}}.
 """
 
 from __future__ import annotations
@@ -48,10 +56,22 @@ class FixtureEntry(_Strict):
     drawings: str = "none"
 
 
+class FixtureSheet(_Strict):
+    number: str
+    title: str
+    discipline: str
+    area: str | None = None
+
+
 class FixtureProject(_Strict):
     key: str
     name: str
     directory: list[FixtureEntry] = Field(default_factory=list)
+    drawings: list[FixtureSheet] = Field(default_factory=list)
+
+    def publisher(self) -> str | None:
+        """Who publishes the project's drawings: its first Drawings admin."""
+        return next((e.user_id for e in self.directory if e.drawings == "admin"), None)
 
 
 class FixtureCompany(_Strict):
@@ -76,8 +96,20 @@ def demo() -> dict[str, Any]:
     return result
 
 
-def apply(data: dict[str, Any]) -> dict[str, Any]:
-    """Create everything the fixture describes; raises pydantic's ValidationError, FixtureError or a domain error."""
+def unique_name(name: str, taken: set[str]) -> str:
+    """`name`, or `name 2`, `name 3`... the first not taken (and now taken)."""
+    chosen, n = name, 1
+    while chosen.casefold() in taken:
+        n += 1
+        chosen = f"{name} {n}"
+    taken.add(chosen.casefold())
+    return chosen
+
+
+def apply(data: dict[str, Any], taken: set[str] | None = None) -> dict[str, Any]:
+    """Create everything the fixture describes, companies named apart from those in `taken` (casefolded names);
+    raises pydantic's ValidationError, FixtureError or a domain error. Drawings are left to `publish` (they go
+    through the API, as a user's would)."""
     # Imported here: the domain reads settings on first use, after the stack has set the environment.
     from connectability.domain import directory
     from connectability.domain.permissions import Caller
@@ -90,16 +122,23 @@ def apply(data: dict[str, Any]) -> dict[str, Any]:
     from local.tokens import PLATFORM_ADMIN, PLATFORM_ADMIN_GROUP
 
     fixture = Fixture.model_validate(data)
+    for spec in fixture.companies:
+        for named in spec.projects:
+            if named.drawings and named.publisher() is None:
+                raise FixtureError(f"project {named.key!r} has drawings but no Drawings admin to publish them")
+    taken = taken if taken is not None else set()
     platform = Caller(PLATFORM_ADMIN, frozenset({PLATFORM_ADMIN_GROUP}), is_platform_admin=True)
     answer: dict[str, Any] = {"companies": {}, "projects": {}, "users": []}
     for spec in fixture.companies:
         company = directory.create_company(
             platform,
             CompanyCreate.model_validate(
-                spec.model_dump(include={"name", "connection_approval", "connected_drawings_beta"})
+                spec.model_dump(include={"connection_approval", "connected_drawings_beta"})
+                | {"name": unique_name(spec.name, taken)}
             ),
         )
         answer["companies"][spec.key] = company.id
+        answer.setdefault("company_names", {})[spec.key] = company.name
         for user in spec.users:
             body = CompanyUserPut.model_validate(user.model_dump(exclude={"user_id"}))
             directory.put_company_user(platform, company.id, user.user_id, body)
@@ -137,3 +176,17 @@ def memberships(data: dict[str, Any], answer: dict[str, Any]) -> list[tuple[str,
     return [
         (u.user_id, c.name, answer["companies"][c.key]) for c in Fixture.model_validate(data).companies for u in c.users
     ]
+
+
+def drawings_to_publish(
+    data: dict[str, Any], answer: dict[str, Any]
+) -> list[tuple[str, str, str, str, list[FixtureSheet]]]:
+    """(project id, publisher, project name, company name, sheets) for each project that has drawings."""
+    found = []
+    for company in Fixture.model_validate(data).companies:
+        for project in company.projects:
+            publisher = project.publisher()
+            if project.drawings and publisher is not None:
+                name = answer.get("company_names", {}).get(company.key, company.name)
+                found.append((answer["projects"][project.key], publisher, project.name, name, project.drawings))
+    return found

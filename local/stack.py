@@ -24,6 +24,8 @@ from local.gateway import Gateway, error_body
 from local.invoke import Invoker
 from local.metrics import MetricsSink
 from local.pollers import QueuePoller, ScheduleRunner, rate_seconds, scheduled_event
+from local.presigned import PresignedChecks
+from local.sheets import publish_sheets
 from local.template import REGION, TEMPLATE, Stack, create_resources, load
 from local.tokens import LIFETIME_SECONDS, PLATFORM_ADMIN, TokenIssuer
 from local.web import Web
@@ -96,8 +98,16 @@ class LocalStack:
         # An invocation that publishes no metric is normal here; Powertools would warn about each one.
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
+        import moto.moto_server.werkzeug_app as moto_app
+
+        # moto answers every origin's CORS request by default; S3 answers only a bucket's own CORS rules.
+        moto_app.DISABLE_GLOBAL_CORS = True
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.aws_port, verbose=False)
         self._moto.start()
+        server = self._moto._server  # presigned URLs are checked as S3 checks them (local/presigned.py)
+        server.app = PresignedChecks(
+            server.app, LOCAL_ENVIRONMENT["AWS_ACCESS_KEY_ID"], LOCAL_ENVIRONMENT["AWS_SECRET_ACCESS_KEY"], REGION
+        )
         os.environ.update({**LOCAL_ENVIRONMENT, "AWS_ENDPOINT_URL": self.endpoint})
         os.environ.update(self.stack.environment(self.endpoint))
         # The console is served here, beside the API: mails link to it, company buckets let it fetch and upload.
@@ -169,13 +179,76 @@ class LocalStack:
     # -- what /_local offers ---------------------------------------------------------------------------------
     def token(self, user_id: str, expires_in: int | None = None) -> str:
         lifetime = LIFETIME_SECONDS if expires_in is None else min(expires_in, LIFETIME_SECONDS)
-        return self.tokens.issue(user_id, email=self.emails.get(user_id), expires_in=lifetime)
+        email = self.emails.get(user_id)
+        if email is None:  # a user added through the API: the email their companies know
+            email = next((u["email"] for u in self.directory_users() if u["user_id"] == user_id), None)
+        return self.tokens.issue(user_id, email=email, expires_in=lifetime)
+
+    def directory_users(self) -> list[dict[str, Any]]:
+        """Every user of every company, as the table holds them now (seeded or added through the API), with the
+        names of their companies; the built-in platform admin first. For the console's sign-in on this stack."""
+        dynamodb = self._client("dynamodb")
+        table = self.stack.physical_name("AppTable")
+        companies: dict[str, str] = {}
+        users: dict[str, dict[str, Any]] = {}
+        for page in dynamodb.get_paginator("scan").paginate(
+            TableName=table,
+            FilterExpression="begins_with(pk, :company)",
+            ExpressionAttributeValues={":company": {"S": "COMPANY#"}},
+        ):
+            for item in page["Items"]:
+                if item["sk"]["S"] == "COMPANY":
+                    companies[item["pk"]["S"]] = item.get("name", {}).get("S", "")
+                elif item["sk"]["S"].startswith("USER#"):
+                    user_id = item["user_id"]["S"]
+                    user = users.setdefault(
+                        user_id, {"user_id": user_id, "name": item["name"]["S"], "email": item["email"]["S"], "pks": []}
+                    )
+                    user["pks"].append(item["pk"]["S"])
+        listed = [
+            {
+                "user_id": u["user_id"],
+                "name": u["name"],
+                "email": u["email"],
+                "companies": sorted(companies.get(pk, "") for pk in u["pks"]),
+            }
+            for u in sorted(users.values(), key=lambda u: (u["name"].casefold(), u["user_id"]))
+        ]
+        admin: dict[str, Any] = {
+            "user_id": PLATFORM_ADMIN,
+            "name": self.names[PLATFORM_ADMIN],
+            "email": None,
+            "companies": [],
+        }
+        return [admin, *listed]
 
     def seed(self, fixture: dict[str, Any]) -> dict[str, Any]:
-        answer = seeding.apply(fixture)
+        """Apply a fixture (companies named apart from the ones already here), then publish its drawings through
+        the API as their projects' Drawings admins would."""
+        taken = {c.casefold() for u in self.directory_users() for c in u["companies"]} | self._company_names()
+        answer = seeding.apply(fixture, taken)
         self.emails.update(seeding.emails(fixture))
         self.names.update(seeding.names(fixture))
+        published: dict[str, list[str]] = {}
+        for project_id, publisher, project, company, sheets in seeding.drawings_to_publish(fixture, answer):
+            rows = [(s.number, s.title, s.discipline, s.area) for s in sheets]
+            published[project_id] = publish_sheets(
+                self.api_url, self.token(publisher), project_id, rows, project=project, company=company
+            )
+        answer["published"] = published
         return answer
+
+    def _company_names(self) -> set[str]:
+        """Every company's name here (casefolded), users or not."""
+        dynamodb = self._client("dynamodb")
+        names: set[str] = set()
+        for page in dynamodb.get_paginator("scan").paginate(
+            TableName=self.stack.physical_name("AppTable"),
+            FilterExpression="begins_with(pk, :company) AND sk = :company_sk",
+            ExpressionAttributeValues={":company": {"S": "COMPANY#"}, ":company_sk": {"S": "COMPANY"}},
+        ):
+            names |= {item["name"]["S"].casefold() for item in page["Items"] if "name" in item}
+        return names
 
     def settle(self, timeout: float = SETTLE_TIMEOUT_SECONDS) -> dict[str, Any]:
         """Wait until every (non-DLQ) queue is empty and no handler runs, twice in a row to let hand-offs land.
@@ -241,6 +314,13 @@ class LocalStack:
                 return 422, error_body("validation_error", "Send {user_id, expires_in?}.", details)
             return 200, {"token": self.token(user_id, expires_in)}
         if (method, path) == ("POST", "/_local/seed"):
+            if not data:
+                return 422, error_body(
+                    "validation_error",
+                    'The body is empty: send a directory fixture (format in local/seed.py) or {"demo": true}.',
+                )
+            if data == {"demo": True}:
+                data = seeding.demo()
             try:
                 return 201, self.seed(data)
             except ValidationError as exc:
@@ -255,8 +335,7 @@ class LocalStack:
         if (method, path) == ("GET", "/_local/metrics"):
             return 200, {"totals": self.metrics.totals(), "items": list(self.metrics.items)}
         if (method, path) == ("GET", "/_local/users"):
-            items = [{"user_id": u, "name": n, "email": self.emails.get(u)} for u, n in self.names.items()]
-            return 200, {"items": items}
+            return 200, {"items": self.directory_users()}
         if (method, path) == ("GET", "/_local/outbox"):
             return 200, {"items": self.outbox()}
         if (method, path) == ("POST", "/_local/settle"):

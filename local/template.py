@@ -112,7 +112,7 @@ class Stack:
             uri = props.get("CodeUri", globals_fn.get("CodeUri"))
             if isinstance(uri, str):  # an s3:// location or a mapping is not local code
                 code.setdefault((self.root / uri).resolve(), logical_id)
-            for layer in props.get("Layers", globals_fn.get("Layers")) or []:
+            for layer in [*(globals_fn.get("Layers") or []), *(props.get("Layers") or [])]:  # SAM appends them
                 layer_id = layer.get("Ref") if isinstance(layer, dict) else None
                 content = (self.resources.get(layer_id or "", {}).get("Properties") or {}).get("ContentUri")
                 if isinstance(content, str):

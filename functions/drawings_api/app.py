@@ -22,14 +22,25 @@ from connectability.api import (
     new_api,
     respond,
 )
-from connectability.domain import drawing_deletes, drawings, markups, notifications, review, revisions, sync_status
+from connectability.domain import (
+    drawing_deletes,
+    drawings,
+    markups,
+    notifications,
+    register,
+    review,
+    revisions,
+    sync_status,
+)
 from connectability.models.common import Page
 from connectability.models.connections import Settings, SettingsBody
 from connectability.models.drawings import (
     Area,
     AreaUpdate,
     ConnectedPublishRequest,
+    Discipline,
     Drawing,
+    DrawingSet,
     DrawingUpdate,
     FileLink,
     Markup,
@@ -72,7 +83,7 @@ def list_drawings(
     limit: Limit = 50,
     next_token: NextToken = None,
 ) -> Page[Drawing]:
-    return drawings.register(
+    return register.register(
         caller_of(router), project_id, area_id, discipline, include_obsolete, include_drafts, limit, next_token
     )
 
@@ -93,6 +104,12 @@ def delete_drawing(project_id: Id, drawing_id: Id) -> Response[None]:
     return respond(204)
 
 
+@router.get("/projects/<project_id>/drawing-revisions/<revision_id>", responses=errors(403, 404))
+def get_revision(project_id: Id, revision_id: Id) -> Revision:
+    """One revision as its drawing shows it; its uploader may follow a draft's file check and thumbnail."""
+    return register.get_revision(caller_of(router), project_id, revision_id)
+
+
 @router.get("/projects/<project_id>/drawing-revisions/<revision_id>/file", responses=errors(403, 404))
 def get_file_link(project_id: Id, revision_id: Id) -> FileLink:
     return drawings.file_link(caller_of(router), project_id, revision_id)
@@ -106,7 +123,19 @@ def list_deliveries(project_id: Id, revision_id: Id, limit: Limit = 50, next_tok
 
 @router.get("/projects/<project_id>/drawing-areas", responses=errors(403, 404))
 def list_areas(project_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[Area]:
-    return drawings.list_areas(caller_of(router), project_id, limit, next_token)
+    return register.list_areas(caller_of(router), project_id, limit, next_token)
+
+
+@router.get("/projects/<project_id>/drawing-disciplines", responses=errors(403, 404))
+def list_disciplines(project_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[Discipline]:
+    """The project's own disciplines, by name, for a new revision to pick from."""
+    return register.list_disciplines(caller_of(router), project_id, limit, next_token)
+
+
+@router.get("/projects/<project_id>/drawing-sets", responses=errors(403, 404))
+def list_sets(project_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[DrawingSet]:
+    """The project's own drawing sets, by name, for a new revision to pick from."""
+    return register.list_sets(caller_of(router), project_id, limit, next_token)
 
 
 @router.patch("/projects/<project_id>/drawing-areas/<area_id>", responses=errors(403, 404, 409))

@@ -39,6 +39,8 @@ class Settings(BaseModel):
     copy_part_bytes: int = Field(default=512 * 1024**2, description="Part size of a multipart copy.")
     aws_endpoint_url: str | None = Field(default=None, description="Set only where AWS is emulated (moto).")
     file_checks_queue_url: str = Field(default="", description="Queue of files too large to hash in a request.")
+    thumbnails_queue_arn: str = Field(default="", description="Queue that company buckets notify of uploaded files.")
+    thumbnails_queue_url: str = Field(default="", description="The same queue (to retry a message soon).")
     inline_hash_max_bytes: int = Field(
         default=64 * 1024 * 1024, description="Files up to this size are hashed while the revision is created."
     )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import unicodedata
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 from urllib.parse import quote
 
 from botocore.exceptions import ClientError
@@ -18,11 +19,12 @@ from connectability.models.common import is_control
 from connectability.models.drawings import FileCheck, RevisionManifest
 
 if TYPE_CHECKING:
-    from mypy_boto3_s3.type_defs import BucketLifecycleConfigurationTypeDef
+    from mypy_boto3_s3.type_defs import BucketLifecycleConfigurationTypeDef, CORSConfigurationTypeDef
 
 URL_SECONDS = 15 * 60
 MANIFEST_PREFIX = "manifests/"
 UPLOAD_PREFIX = "uploads/"
+THUMBNAIL_PREFIX = "thumbnails/"
 CHUNK = 8 * 1024 * 1024
 # Uploads are tagged `upload=unused` by the PUT itself (the tag is part of the presigned URL) and retagged
 # `upload=used` (that object version only) when a revision takes the file. A lifecycle rule can only select by a
@@ -38,8 +40,8 @@ def bucket_name(company_id: str) -> str:
 
 
 def create_company_bucket(company_id: str) -> str:
-    """Private, encrypted, versioned, notifying the sync-events queue of manifests only, and expiring uploads
-    no revision took."""
+    """Private, encrypted, versioned, notifying the sync-events queue of manifests and the thumbnails queue of
+    uploads, expiring uploads no revision took, and open to the console's origin for its downloads and uploads."""
     s3 = aws.s3()
     name = bucket_name(company_id)
     region = s3.meta.region_name
@@ -64,10 +66,18 @@ def create_company_bucket(company_id: str) -> str:
     )
     s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
     s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration=upload_lifecycle())
+    if origin := get_settings().console_origin:
+        s3.put_bucket_cors(Bucket=name, CORSConfiguration=console_cors(origin))
     s3.put_bucket_notification_configuration(
         Bucket=name,
         NotificationConfiguration={
             "QueueConfigurations": [
+                {
+                    "Id": "uploads-to-thumbnails",
+                    "QueueArn": get_settings().thumbnails_queue_arn,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": UPLOAD_PREFIX}]}},
+                },
                 {
                     "Id": "manifests-to-sync",
                     "QueueArn": get_settings().sync_events_queue_arn,
@@ -80,7 +90,7 @@ def create_company_bucket(company_id: str) -> str:
                             ]
                         }
                     },
-                }
+                },
             ]
         },
     )
@@ -88,16 +98,35 @@ def create_company_bucket(company_id: str) -> str:
 
 
 def upload_lifecycle() -> BucketLifecycleConfigurationTypeDef:
-    """Unused uploads (and versions of them) go after UNUSED_UPLOAD_DAYS; a used one is tagged otherwise, so it
-    stays whatever PUT came after it (a later PUT to the URL makes a new, unused version on top)."""
+    """Unused uploads (and versions of them) go after UNUSED_UPLOAD_DAYS, and so do their thumbnails; a used one
+    is tagged otherwise, so it stays whatever PUT came after it (a later PUT to the URL makes a new, unused
+    version on top)."""
     return {
         "Rules": [
             {
-                "ID": "unused-uploads-expire",
+                "ID": f"unused-{prefix.rstrip('/')}-expire",
                 "Status": "Enabled",
-                "Filter": {"And": {"Prefix": UPLOAD_PREFIX, "Tags": [{"Key": UPLOAD_TAG, "Value": "unused"}]}},
+                "Filter": {"And": {"Prefix": prefix, "Tags": [{"Key": UPLOAD_TAG, "Value": "unused"}]}},
                 "Expiration": {"Days": UNUSED_UPLOAD_DAYS},
                 "NoncurrentVersionExpiration": {"NoncurrentDays": UNUSED_UPLOAD_DAYS},
+            }
+            for prefix in (UPLOAD_PREFIX, THUMBNAIL_PREFIX)
+        ]
+    }
+
+
+def console_cors(origin: str) -> CORSConfigurationTypeDef:
+    """The console reads files (its PDF viewer fetches them) and PUTs uploads straight from the browser, with the
+    headers an upload's URL signs."""
+    return {
+        "CORSRules": [
+            {
+                "ID": "console",
+                "AllowedOrigins": [origin],
+                "AllowedMethods": ["GET", "HEAD", "PUT"],
+                "AllowedHeaders": ["Content-Type", "x-amz-tagging", "Range"],
+                "ExposeHeaders": ["ETag", "Content-Length", "Content-Range", "Accept-Ranges"],
+                "MaxAgeSeconds": 600,
             }
         ]
     }
@@ -325,6 +354,33 @@ def copy_file(
     return str(done.get("VersionId") or "")
 
 
+def connected_thumbnail_key(connection_id: str, upstream_revision_id: str) -> str:
+    return f"{connected_key(connection_id, upstream_revision_id)}.thumbnail.png"
+
+
+def copy_thumbnail(source_bucket: str, source_key: str, source_version: str, bucket: str, key: str) -> str:
+    """Server-side, like the file; the copy names the version it came from, so a retry can find it. Answers the
+    copy's version."""
+    answer = aws.s3().copy_object(
+        Bucket=bucket,
+        Key=key,
+        CopySource={"Bucket": source_bucket, "Key": source_key, "VersionId": source_version},
+        MetadataDirective="REPLACE",
+        ContentType="image/png",
+        CacheControl="private, max-age=86400, immutable",
+        Metadata={"source-version": source_version},
+    )
+    return str(answer.get("VersionId") or "")
+
+
+def copied_thumbnail(bucket: str, key: str, source_version: str) -> str | None:
+    """The version of a thumbnail an earlier attempt already copied from `source_version`, if there is one."""
+    found = head(bucket, key)
+    if found is None or found.get("Metadata", {}).get("source-version") != source_version:
+        return None
+    return str(found.get("VersionId") or "")
+
+
 def copied_version(bucket: str, key: str, sha256: str) -> str | None:
     """The version of a copy an earlier attempt already made of exactly these bytes, if there is one."""
     found = head(bucket, key)
@@ -335,3 +391,98 @@ def copied_version(bucket: str, key: str, sha256: str) -> str | None:
 
 def delete_version(bucket: str, key: str, version_id: str) -> None:
     aws.s3().delete_object(Bucket=bucket, Key=key, VersionId=version_id)
+
+
+# -- thumbnails -------------------------------------------------------------------------------------------------
+def thumbnail_key(project_id: str, upload_id: str, file_version: str) -> str:
+    """Beside its upload, one per version of the file (a second PUT to an upload's URL is another file)."""
+    return f"{THUMBNAIL_PREFIX}{project_id}/{upload_id}/{file_version}.png"
+
+
+def put_thumbnail(bucket: str, key: str, png: bytes, used: bool) -> str:
+    """Store a thumbnail, tagged as its upload is (an unused upload's goes with it); answers its version."""
+    answer = aws.s3().put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=png,
+        ContentType="image/png",
+        CacheControl="private, max-age=86400, immutable",
+        Tagging=f"{UPLOAD_TAG}={'used' if used else 'unused'}",
+    )
+    return str(answer.get("VersionId") or "")
+
+
+def mark_thumbnail_used(bucket: str, key: str, version_id: str) -> None:
+    """Keep a thumbnail for good: its upload became a revision (see upload_lifecycle)."""
+    mark_upload_used(bucket, key, version_id)
+
+
+def presign_thumbnail(bucket: str, key: str, version_id: str | None) -> str:
+    """A URL for a thumbnail's PNG, valid 15 minutes."""
+    params = {"Bucket": bucket, "Key": key}
+    if version_id:
+        params["VersionId"] = version_id
+    return aws.s3().generate_presigned_url("get_object", Params=params, ExpiresIn=URL_SECONDS)
+
+
+def open_object(bucket: str, key: str, version_id: str, size: int, whole_up_to: int) -> BinaryIO:
+    """A file to read as a stream: in memory up to `whole_up_to` bytes (one GET), else read in ranges as the
+    reader seeks (a PDF reader reads its end first, then what the first page needs), so memory stays flat."""
+    if size <= whole_up_to:
+        body = aws.s3().get_object(Bucket=bucket, Key=key, VersionId=version_id)["Body"]
+        return io.BytesIO(body.read())
+    return cast(BinaryIO, RangedObject(bucket, key, version_id, size))
+
+
+class RangedObject(io.RawIOBase):
+    """A seekable, read-only view of one S3 object version, fetched in blocks by range as they are read; the most
+    recent BLOCKS blocks are kept."""
+
+    BLOCK = 1024 * 1024
+    BLOCKS = 16
+
+    def __init__(self, bucket: str, key: str, version_id: str, size: int) -> None:
+        super().__init__()
+        self.bucket, self.key, self.version_id, self.size = bucket, key, version_id, size
+        self.position = 0
+        self.blocks: dict[int, bytes] = {}
+        self.fetched = 0  # GETs made, for the benches
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.size}[whence]
+        self.position = max(0, base + offset)
+        return self.position
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        done = 0
+        while done < len(view) and self.position < self.size:
+            number, start = divmod(self.position, self.BLOCK)
+            block = self._block(number)
+            piece = block[start : start + len(view) - done]
+            view[done : done + len(piece)] = piece
+            done += len(piece)
+            self.position += len(piece)
+        return done
+
+    def _block(self, number: int) -> bytes:
+        if number not in self.blocks:
+            first = number * self.BLOCK
+            last = min(first + self.BLOCK, self.size) - 1
+            body = aws.s3().get_object(
+                Bucket=self.bucket, Key=self.key, VersionId=self.version_id, Range=f"bytes={first}-{last}"
+            )["Body"]
+            self.fetched += 1
+            if len(self.blocks) >= self.BLOCKS:
+                self.blocks.pop(next(iter(self.blocks)))
+            self.blocks[number] = bytes(body.read())
+        return self.blocks[number]

@@ -24,6 +24,10 @@ class Demo:
         ids = stack.seed(fixture)
         self.stack = stack
         self.up, self.down = ids["projects"][f"gc-tower-{self.suffix}"], ids["projects"][f"sub-tower-{self.suffix}"]
+        # the copies' companies are named apart from other copies on the shared stack: the picker's labels
+        names = ids["company_names"]
+        self.up_label = f"Harbor Tower — {names[f'gc-{self.suffix}']}"
+        self.down_label = f"Harbor Tower - Electrical — {names[f'sub-{self.suffix}']}"
 
     def user(self, name: str) -> str:
         return f"{name}-{self.suffix}"
@@ -44,15 +48,12 @@ class Demo:
         return result
 
 
-UP, DOWN = "Harbor Tower — Apex Builders", "Harbor Tower - Electrical — Volt Electric"
-
-
 def test_an_action_the_api_refuses_shows_its_message(page: Page, local_stack: LocalStackClient) -> None:
     # Given a pending request that the upstream's project manager has on screen
     demo = Demo(local_stack)
     connection = demo.request()
     sign_in(page, local_stack.url, demo.user("gc-pm"))
-    open_project(page, UP, tab="Connections")
+    open_project(page, demo.up_label, tab="Connections")
     card = page.locator(f'article[data-connection="{connection["id"]}"]')
     expect(card.locator(".badge")).to_have_text("pending")
 
@@ -72,7 +73,7 @@ def test_disconnecting_without_a_reason_names_the_missing_field(page: Page, loca
     demo = Demo(local_stack)
     demo.connect()
     sign_in(page, local_stack.url, demo.user("sub-admin"))
-    open_project(page, DOWN, tab="Connections")
+    open_project(page, demo.down_label, tab="Connections")
 
     # When the admin confirms a disconnect with no reason
     card = page.locator("article.connection")
@@ -91,14 +92,14 @@ def test_a_read_only_user_sees_only_what_they_may_use(page: Page, local_stack: L
     sign_in(page, local_stack.url, demo.user("gc-viewer"))
 
     # When they open the project
-    open_project(page, UP)
+    open_project(page, demo.up_label)
 
     # Then its pages are the register and the connections: no upload, review queue, deleted report or notifications
     expect(page.locator("nav.tabs a")).to_have_text(["Drawings", "Connections"])
     expect(page.locator(".register")).to_be_visible()
     axe(page, "register, read-only")
     # and the connections show no red box, no request card and no action, only what happened
-    open_project(page, UP, tab="Connections")
+    open_project(page, demo.up_label, tab="Connections")
     expect(page.locator("article.connection .badge")).to_have_text("active")
     expect(page.locator("article.connection")).to_contain_text("Approved by Gabriel Project-Manager")
     expect(page.get_by_role("alert")).to_have_count(0)
@@ -116,11 +117,11 @@ def test_a_company_admin_outside_the_directory_is_offered_to_join(page: Page, lo
     fixture, suffix = unique_fixture()
     tower = fixture["companies"][0]["projects"][0]
     tower["directory"] = [e for e in tower["directory"] if not e["user_id"].startswith("gc-admin")]
-    local_stack.seed(fixture)
+    ids = local_stack.seed(fixture)
     sign_in(page, local_stack.url, f"gc-admin-{suffix}")
 
     # When they open that project
-    page.select_option("#project", label=UP)
+    page.select_option("#project", label=f"Harbor Tower — {ids['company_names'][f'gc-{suffix}']}")
 
     # Then they are told how to add themselves, once, and not shown an error
     expect(page.get_by_role("heading", name="You are not in this project's directory")).to_be_visible()
@@ -202,7 +203,7 @@ def test_sync_status_shows_its_figures_and_failures(page: Page, local_stack: Loc
 
     # When a CM admin opens the connections
     sign_in(page, local_stack.url, demo.user("sub-pm"))
-    open_project(page, DOWN, tab="Connections")
+    open_project(page, demo.down_label, tab="Connections")
 
     # Then every figure of R40 is there, with the failure
     figures = page.locator(".sync-status")
@@ -243,7 +244,7 @@ def test_a_request_that_hangs_times_out_and_offers_retry(page: Page, local_stack
 
     # When the connections are shown
     sign_in(page, local_stack.url, demo.user("sub-pm"))
-    open_project(page, DOWN, tab="Connections")
+    open_project(page, demo.down_label, tab="Connections")
 
     # Then the sync status says the API did not answer, and offers Retry instead of "Loading..." for ever
     alert = page.locator(".sync-status").get_by_role("alert")
@@ -272,7 +273,7 @@ def test_the_initial_sync_bar_never_says_0_of_0(page: Page, local_stack: LocalSt
 
     # When the connections are shown
     sign_in(page, local_stack.url, demo.user("sub-pm"))
-    open_project(page, DOWN, tab="Connections")
+    open_project(page, demo.down_label, tab="Connections")
 
     # Then the bar says it is counting, and a 0 of the sync status is shown as 0
     expect(page.locator(".bar-label")).to_have_text("Counting the drawings to copy…")
@@ -294,7 +295,7 @@ def test_a_long_review_queue_shows_its_count_and_asks_before_publishing_all(
 
     # When the downstream admin opens the review queue
     sign_in(page, local_stack.url, demo.user("sub-admin"))
-    open_project(page, DOWN, tab="Review queue")
+    open_project(page, demo.down_label, tab="Review queue")
 
     # Then it counts them, lists them in number order, and "Publish all" names the count and asks first
     expect(page.locator(".summary")).to_have_text("23 copies waiting for review.")

@@ -136,8 +136,9 @@ def local_stack() -> Iterator[LocalStackClient]:
         yield client
 
 
-def unique_fixture(fixture: dict[str, Any] | None = None) -> tuple[dict[str, Any], str]:
-    """A copy of a fixture (the demo by default) whose keys and user ids end in a suffix unique to this call."""
+def unique_fixture(fixture: dict[str, Any] | None = None, drawings: bool = False) -> tuple[dict[str, Any], str]:
+    """A copy of a fixture (the demo by default) whose keys and user ids end in a suffix unique to this call;
+    without its drawings unless asked (a test publishes what it needs)."""
     if fixture is None:
         fixture = json.loads((ROOT / "local" / "demo.json").read_text())
     suffix = uuid.uuid4().hex[:8]
@@ -148,6 +149,8 @@ def unique_fixture(fixture: dict[str, Any] | None = None) -> tuple[dict[str, Any
             user["user_id"] += f"-{suffix}"
         for project in company.get("projects", []):
             project["key"] += f"-{suffix}"
+            if not drawings:
+                project.pop("drawings", None)
             for entry in project.get("directory", []):
                 entry["user_id"] += f"-{suffix}"
     return data, suffix

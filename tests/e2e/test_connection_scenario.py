@@ -20,7 +20,7 @@ def test_r16_r31_r33_r37_request_approve_disconnect_then_every_reconnect_is_refu
     assert requested.status_code == 201, requested.text
     connection = requested.json()
     assert connection["status"] == "pending"
-    assert connection["upstream"]["company_name"] == "Apex Builders"
+    assert connection["upstream"]["company_name"] == ids["company_names"][f"gc-{suffix}"]
 
     # and Apex's project manager approves it
     approved = call("POST", f"/connections/{connection['id']}/approve", gc_pm)

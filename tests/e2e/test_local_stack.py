@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 import signal
 import subprocess
@@ -37,12 +38,13 @@ def test_seeded_demo_answers_ids_and_a_company_user_reads_their_company(local_st
     assert set(ids["companies"]) == {f"gc-{sfx}", f"sub-{sfx}"}
     assert set(ids["projects"]) == {f"gc-tower-{sfx}", f"sub-tower-{sfx}"}
     assert sorted(ids["users"]) == sorted(
-        f"{u}-{sfx}" for u in ("gc-admin", "gc-pm", "gc-viewer", "sub-pm", "sub-admin")
+        f"{u}-{sfx}" for u in ("gc-admin", "gc-pm", "gc-viewer", "sub-pm", "sub-admin", "sub-site")
     )
-    # and a company user reads their company with their token
+    # and a company user reads their company with their token, named as the answer says (apart from other copies)
     answer = local_stack.call("GET", f"/companies/{ids['companies'][f'gc-{sfx}']}", user=f"gc-viewer-{sfx}")
     assert answer.status_code == 200, answer.text
-    assert answer.json()["name"] == "Apex Builders"
+    assert answer.json()["name"] == ids["company_names"][f"gc-{sfx}"]
+    assert answer.json()["name"].startswith("Apex Builders")
     assert answer.json()["connection_approval"] == "manual"
 
 
@@ -203,7 +205,15 @@ def test_demo_startup_prints_export_lines_and_one_curl_line_per_user() -> None:
         project = demo.call("GET", f"/projects/{exports['PROJECT_SUB_TOWER']}", "sub-pm")
         assert project.json()["name"] == "Harbor Tower - Electrical"
         # and every user has one line, once (sub-pm works for both companies and is listed once, with both)
-        assert [u for u, _ in users] == ["platform-admin", "gc-admin", "gc-pm", "gc-viewer", "sub-pm", "sub-admin"]
+        assert [u for u, _ in users] == [
+            "platform-admin",
+            "gc-admin",
+            "gc-pm",
+            "gc-viewer",
+            "sub-pm",
+            "sub-admin",
+            "sub-site",
+        ]
         assert dict(users)["sub-pm"] == "Apex Builders, Volt Electric"
         assert len(lines) == len(users)
         assert demo.aws_url in demo.stdout
@@ -240,3 +250,52 @@ def test_sigint_stops_the_stack_with_exit_code_0() -> None:
         assert code == 0, stack.stderr
         with pytest.raises(requests.ConnectionError):
             requests.get(f"{stack.url}/_local/outbox", timeout=2)
+
+
+def test_seeding_the_demo_again_gives_copies_named_apart_with_their_drawings(local_stack: LocalStackClient) -> None:
+    # Given the demo seeded by its short form (the README's command works from any folder)
+    first = local_stack.http.post(f"{local_stack.url}/_local/seed", json={"demo": True}, timeout=60).json()
+    second = local_stack.http.post(f"{local_stack.url}/_local/seed", json={"demo": True}, timeout=60).json()
+
+    # Then each copy's companies are named apart from the other's, and it holds the demo's published drawings
+    assert first["company_names"]["gc"] != second["company_names"]["gc"]
+    for seeded in (first, second):  # "Apex Builders", or with a number after it on a stack that holds copies
+        assert re.fullmatch(r"Apex Builders( \d+)?", seeded["company_names"]["gc"])
+    for seeded in (first, second):
+        upstream = seeded["projects"]["gc-tower"]
+        assert len(seeded["published"][upstream]) == 6
+        register = local_stack.call("GET", f"/projects/{upstream}/drawings", "gc-viewer").json()["items"]
+        assert [d["number"] for d in register] == ["A-101", "A-102", "A-201", "E-101", "E-102", "S-101"]
+    # and an empty body says it is empty, and what to send
+    empty = local_stack.http.post(f"{local_stack.url}/_local/seed", data=b"", timeout=10)
+    error = assert_error_shape(empty, 422, "validation_error")
+    assert "empty" in error["message"]
+    assert '{"demo": true}' in error["message"]
+
+
+def test_the_sign_in_list_holds_every_user_of_the_directory(local_stack: LocalStackClient) -> None:
+    # Given a company and a user added through the API, not by a fixture
+    company = local_stack.call("POST", "/companies", "platform-admin", json={"name": "Grid Mechanical"}).json()
+    user_id = f"api-user-{uuid.uuid4().hex[:8]}"
+    added = local_stack.call(
+        "PUT",
+        f"/companies/{company['id']}/users/{user_id}",
+        "platform-admin",
+        json={"email": f"{user_id}@grid.example", "name": "Uma Added-Later"},
+    )
+    assert added.status_code == 201, added.text
+
+    # When the console asks for the users to sign in as
+    users = local_stack.http.get(f"{local_stack.url}/_local/users", timeout=10).json()["items"]
+
+    # Then that user is there, by name with their company, and a token made for them carries their email
+    listed = next(u for u in users if u["user_id"] == user_id)
+    assert listed == {
+        "user_id": user_id,
+        "name": "Uma Added-Later",
+        "email": f"{user_id}@grid.example",
+        "companies": [company["name"]],
+    }
+    assert users[0]["user_id"] == "platform-admin"
+    claims = local_stack.token(user_id).split(".")[1]
+    assert f"{user_id}@grid.example" in base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)).decode()

@@ -41,7 +41,7 @@ def test_without_pythonpath_the_stack_finds_its_code_from_the_template() -> None
 
         # Then the function answers with the seeded company
         assert company.status_code == 200, company.text
-        assert company.json()["name"] == "Apex Builders"
+        assert company.json()["name"] == "Apex Builders"  # a stack of its own: no other copy to be named apart from
 
 
 def test_a_function_that_does_not_import_stops_the_start_with_a_one_line_reason(tmp_path: Path) -> None:

@@ -163,9 +163,9 @@ def over(pins: dict[str, Pin], measured: dict[str, Measured]) -> list[str]:
 ROUTES: dict[str, Pin] = {
     "GET /companies/{id}": (1, 1, "the company and the caller's membership of it, in one read"),
     "POST /companies": (
-        7,
-        7,
-        "the company; its bucket: create, versioning, encryption, public block, lifecycle, notify",
+        8,
+        8,
+        "the company; its bucket: create, versioning, encryption, public block, lifecycle, notify, CORS",
     ),
     "POST /projects/{id}/connections": (
         5,

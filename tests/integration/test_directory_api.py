@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.integration.conftest import PLATFORM_ADMIN, Api, Directory
 
 
@@ -286,21 +288,21 @@ def test_error_shape_is_the_same_everywhere(api: Api) -> None:
     assert set(answer.error) == {"code", "message", "rule", "details"}
 
 
-def test_the_console_origin_may_read_answers_and_no_other(api: Api, world: Directory) -> None:
+def test_the_console_origin_may_read_answers_and_no_other(
+    api: Api, world: Directory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given the API, told the console's origin (template.yaml: CONSOLE_ORIGIN, CloudFront's address)
-    import os
-
     from connectability.api import _console_may_read
     from connectability.config import get_settings
 
-    os.environ["CONSOLE_ORIGIN"] = "https://console.example"
+    monkeypatch.setenv("CONSOLE_ORIGIN", "https://console.example")  # put back as it was after the test
     get_settings.cache_clear()
     try:
         # When the console's browser, or another site's, reads an answer
         ours = _console_may_read({"headers": {"Origin": "https://console.example"}}, {"statusCode": 404})
         theirs = _console_may_read({"headers": {"origin": "https://elsewhere.example"}}, {"statusCode": 404})
     finally:
-        del os.environ["CONSOLE_ORIGIN"]
+        monkeypatch.undo()
         get_settings.cache_clear()
 
     # Then only the console's origin is allowed to read it

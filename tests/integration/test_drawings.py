@@ -11,12 +11,15 @@ import boto3
 import pytest
 import requests
 
+from connectability.config import get_settings
 from connectability.db import drawings as drawings_db
 from connectability.storage import bucket_name
 from tests.integration.conftest import PDF, PLATFORM_ADMIN, PNG, Api, DrawingsWorld, Queues
 
 
-def test_a_new_company_gets_a_private_encrypted_versioned_bucket_that_notifies_of_manifests_only(api: Api) -> None:
+def test_a_new_company_gets_a_private_encrypted_versioned_bucket_that_notifies_of_manifests_and_uploads(
+    api: Api,
+) -> None:
     company = api("POST", "/companies", PLATFORM_ADMIN, {"name": "Volt Electric"}).body
     s3 = boto3.client("s3")
     bucket = bucket_name(company["id"])
@@ -27,10 +30,22 @@ def test_a_new_company_gets_a_private_encrypted_versioned_bucket_that_notifies_o
     rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
     assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
     queues = s3.get_bucket_notification_configuration(Bucket=bucket)["QueueConfigurations"]
-    assert len(queues) == 1
-    assert queues[0]["QueueArn"].endswith(":connectability-local-sync-events")
-    filters = {r["Name"].lower(): r["Value"] for r in queues[0]["Filter"]["Key"]["FilterRules"]}
-    assert filters == {"prefix": "manifests/", "suffix": ".json"}
+    filters = {
+        q["QueueArn"].rsplit(":", 1)[1]: {r["Name"].lower(): r["Value"] for r in q["Filter"]["Key"]["FilterRules"]}
+        for q in queues
+    }
+    # sync hears of manifests only; the file check hears of every uploaded file (its thumbnail)
+    assert filters == {
+        "connectability-local-sync-events": {"prefix": "manifests/", "suffix": ".json"},
+        "connectability-local-thumbnails": {"prefix": "uploads/"},
+    }
+    # unused uploads and their thumbnails expire; the console's origin may GET and PUT from a browser
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert sorted(r["Filter"]["And"]["Prefix"] for r in rules) == ["thumbnails/", "uploads/"]
+    cors = s3.get_bucket_cors(Bucket=bucket)["CORSRules"]
+    assert cors[0]["AllowedOrigins"] == [get_settings().console_origin]
+    assert set(cors[0]["AllowedMethods"]) == {"GET", "HEAD", "PUT"}
+    assert "x-amz-tagging" in cors[0]["AllowedHeaders"]
 
 
 def test_upload_is_a_presigned_put_and_the_bytes_downloaded_are_the_bytes_uploaded(
@@ -508,12 +523,18 @@ def test_r23_connected_drawings_and_revisions_are_marked_so(drawings_world: Draw
     revision = drawings_db.get_revision(w.project_id, copy["id"])
     assert drawing is not None
     assert revision is not None
-    drawing.update(actions=[drawings_db.DrawingItem.connected.set(True)])
+    upstream = {"source_connection_id": "con_1", "source_project_id": w.project_id, "source_company_id": w.company_id}
+    drawing.update(
+        actions=[
+            drawings_db.DrawingItem.connected.set(True),
+            *(getattr(drawings_db.DrawingItem, name).set(value) for name, value in upstream.items()),
+        ]
+    )
     revision.update(
         actions=[
             drawings_db.RevisionItem.connected.set(True),
-            drawings_db.RevisionItem.source_connection_id.set("con_1"),
             drawings_db.RevisionItem.source_revision_id.set("rev_upstream"),
+            *(getattr(drawings_db.RevisionItem, name).set(value) for name, value in upstream.items()),
         ]
     )
     # Then the register tells them apart, down to the revision and its source
@@ -521,10 +542,17 @@ def test_r23_connected_drawings_and_revisions_are_marked_so(drawings_world: Draw
     assert (listed["A-1"]["connected"], listed["A-1"]["current_revision"]["connected"]) == (False, False)
     assert listed["A-1"]["current_revision"]["source"] is None
     assert (listed["B-1"]["connected"], listed["B-1"]["current_revision"]["connected"]) == (True, True)
-    assert listed["B-1"]["current_revision"]["source"] == {
+    # and says where it comes from, by name (here the project stands in for its own upstream)
+    where = {
         "connection_id": "con_1",
-        "upstream_revision_id": "rev_upstream",
+        "upstream_project_id": w.project_id,
+        "upstream_project_name": "Harbor Tower",
+        "upstream_company_id": w.company_id,
+        "upstream_company_name": "Apex Builders",
     }
+    assert listed["B-1"]["current_revision"]["source"] == {**where, "upstream_revision_id": "rev_upstream"}
+    assert listed["B-1"]["source"] == where
+    assert listed["A-1"]["source"] is None
     assert own["connected"] is False
 
 

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.integration.conftest import Connected, DrawingsWorld
+from tests.integration.sync_world import Sync
 
 
 def test_the_register_is_by_discipline_then_number_in_natural_order(drawings_world: DrawingsWorld) -> None:
@@ -129,3 +130,72 @@ def test_a_connection_names_the_people_who_acted_on_it(two: Connected) -> None:
     assert (ended["disconnected_by"], ended["disconnected_by_name"]) == ("volt-cm", "volt-cm")
     listed = api("GET", f"/projects/{two.down}/connections", "volt-cm").body["items"][0]
     assert (listed["requested_by_name"], listed["decided_by_name"]) == ("req", "Ana Apex")
+
+
+def test_the_register_with_drafts_carries_each_drafts_revision_for_admins_only(drawings_world: DrawingsWorld) -> None:
+    w = drawings_world
+    # Given A-1 published with a newer draft, and B-1 only drafted (twice)
+    w.published("A-1")
+    a_draft = w.revision("A-1", revision_number="2").body
+    b_first = w.revision("B-1").body
+    b_second = w.revision("B-1", revision_number="2").body
+    path = f"/projects/{w.project_id}/drawings"
+
+    # When an admin asks for the register with drafts
+    register = w.api("GET", path, "dr-admin", query={"include_drafts": "true"}).body["items"]
+
+    # Then every draft is there with its revision, newest first, in the one answer
+    listed = {d["number"]: d for d in register}
+    assert [r["id"] for r in listed["A-1"]["drafts"]] == [a_draft["id"]]
+    assert listed["A-1"]["current_revision"]["revision_number"] == "1"
+    assert [r["id"] for r in listed["B-1"]["drafts"]] == [b_second["id"], b_first["id"]]
+    assert listed["B-1"]["current_revision"] is None
+    assert listed["B-1"]["drafts"][0]["thumbnail"]["state"] == "pending"
+    # and a reader asking the same sees the published set alone, with no drafts
+    read = w.api("GET", path, "dr-reader", query={"include_drafts": "true"}).body["items"]
+    assert [(d["number"], d["drafts"]) for d in read] == [("A-1", None)]
+
+
+def test_one_revision_is_shown_as_its_drawing_is_and_a_draft_to_its_uploader(drawings_world: DrawingsWorld) -> None:
+    w = drawings_world
+    draft = w.revision("A-1", user="dr-std").body
+    path = f"/projects/{w.project_id}/drawing-revisions/{draft['id']}"
+    # the uploader follows their draft's checks; an admin sees it; a reader does not
+    mine = w.api("GET", path, "dr-std")
+    assert (mine.status, mine.body["state"], mine.body["file"]["state"]) == (200, "draft", "ready")
+    assert w.api("GET", path, "dr-admin").status == 200
+    assert w.api("GET", path, "dr-reader").status == 404
+    assert w.api("GET", path, "dr-none").status == 403
+    # once published, every reader sees it
+    assert w.publish(draft["id"]).status == 200
+    assert w.api("GET", path, "dr-reader").body["state"] == "published"
+
+
+def test_the_projects_own_disciplines_and_sets_are_listed_to_choose_from(drawings_world: DrawingsWorld) -> None:
+    w = drawings_world
+    w.published(
+        "A-1", discipline={"name": "Architectural", "position": 1}, drawing_set={"name": "IFC", "date": "2026-11-01"}
+    )
+    w.published("E-1", discipline={"name": "Electrical", "position": 3})
+    disciplines = w.api("GET", f"/projects/{w.project_id}/drawing-disciplines", "dr-reader").body["items"]
+    assert disciplines == [{"name": "Architectural", "position": 1}, {"name": "Electrical", "position": 3}]
+    sets = w.api("GET", f"/projects/{w.project_id}/drawing-sets", "dr-reader").body["items"]
+    assert sets == [{"name": "IFC", "date": "2026-11-01"}]
+    assert w.api("GET", f"/projects/{w.project_id}/drawing-sets", "dr-none").status == 403
+
+
+def test_a_copy_waiting_for_review_says_whether_it_is_a_new_sheet_or_its_next_revision(sync: Sync) -> None:
+    # Given a connection whose downstream has published E-101's first revision
+    sync.connect()
+    sync.up.published("E-101")
+    sync.pipeline.run()
+    sync.publish_all()
+    # When the upstream publishes E-101's next revision and a new sheet E-102
+    sync.up.published("E-101", revision_number="2")
+    sync.up.published("E-102")
+    sync.pipeline.run()
+    # Then the review queue tells them apart
+    assert {(r["number"], r["revision_number"], r["arrival"]) for r in sync.review()} == {
+        ("E-101", "2", "new_revision"),
+        ("E-102", "1", "new_drawing"),
+    }

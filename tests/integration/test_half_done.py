@@ -155,17 +155,20 @@ def test_unused_uploads_expire_and_used_ones_are_kept(drawings_world: DrawingsWo
 
     w = drawings_world
     s3 = boto3.client("s3")
-    # Given the company's bucket expires untaken uploads (moto keeps the rule; it does not run lifecycles)
+    # Given the company's bucket expires untaken uploads and their thumbnails (moto keeps the rules; it does not
+    # run lifecycles)
     rules = s3.get_bucket_lifecycle_configuration(Bucket=w.bucket)["Rules"]
     assert [(r["ID"], r["Status"], r["Filter"]) for r in rules] == [
         (
-            "unused-uploads-expire",
+            f"unused-{prefix}-expire",
             "Enabled",
-            {"And": {"Prefix": "uploads/", "Tags": [{"Key": "upload", "Value": "unused"}]}},
+            {"And": {"Prefix": f"{prefix}/", "Tags": [{"Key": "upload", "Value": "unused"}]}},
         )
+        for prefix in ("uploads", "thumbnails")
     ]
-    assert rules[0]["Expiration"] == {"Days": 2}
-    assert rules[0]["NoncurrentVersionExpiration"]["NoncurrentDays"] == 2
+    for rule in rules:
+        assert rule["Expiration"] == {"Days": 2}
+        assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == 2
 
     def tags(upload_id: str) -> dict[str, str]:
         upload = uploads_db.get_upload(w.project_id, upload_id)

@@ -28,7 +28,14 @@ def test_r19_r20_r21_r23_a_published_revision_arrives_for_review_with_every_fiel
     copy = review[0]
     assert copy["state"] == "pending_review"  # R21
     assert copy["connected"] is True  # R23
-    assert copy["source"] == {"connection_id": sync.connection_id, "upstream_revision_id": published["id"]}
+    assert copy["source"] == {  # R22: where it comes from, by name, for readers with no access upstream
+        "connection_id": sync.connection_id,
+        "upstream_revision_id": published["id"],
+        "upstream_project_id": sync.two.up,
+        "upstream_project_name": "Harbor Tower",
+        "upstream_company_id": sync.two.apex,
+        "upstream_company_name": "Apex Builders",
+    }
     assert {k: copy[k] for k in ("title", "revision_number", "status", "drawing_date", "received_date")} == {
         "title": "Panel schedule",
         "revision_number": "A",

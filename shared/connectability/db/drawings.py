@@ -62,6 +62,8 @@ class DrawingItem(Item):
     area_id = UnicodeAttribute(null=True)
     connected = BooleanAttribute(default=False)
     source_connection_id = UnicodeAttribute(null=True)
+    source_project_id = UnicodeAttribute(null=True)  # connected drawings: the upstream project and company
+    source_company_id = UnicodeAttribute(null=True)
     current_revision_id = UnicodeAttribute(null=True)
     current_seq = NumberAttribute(null=True)
     revision_count = NumberAttribute(default=0)
@@ -103,6 +105,8 @@ class RevisionItem(Item):
     connected = BooleanAttribute(default=False)
     source_connection_id = UnicodeAttribute(null=True)
     source_revision_id = UnicodeAttribute(null=True)
+    source_project_id = UnicodeAttribute(null=True)
+    source_company_id = UnicodeAttribute(null=True)
     obsolete = BooleanAttribute(null=True)  # connected copies: the drawing's obsolete flag, per their manifest
     synced_version = NumberAttribute(null=True)  # connected copies: the manifest version they hold
     bucket = UnicodeAttribute()
@@ -112,6 +116,13 @@ class RevisionItem(Item):
     content_type = UnicodeAttribute()
     size = NumberAttribute()
     sha256 = UnicodeAttribute(null=True)
+    thumbnail_state = UnicodeAttribute(null=True)  # none yet: pending
+    thumbnail_key = UnicodeAttribute(null=True)  # in `bucket`
+    thumbnail_version = UnicodeAttribute(null=True)
+    thumbnail_width = NumberAttribute(null=True)
+    thumbnail_height = NumberAttribute(null=True)
+    thumbnail_reason = UnicodeAttribute(null=True)
+    thumbnail_source = UnicodeAttribute(null=True)  # connected copies: the upstream thumbnail version they hold
     published_at = UTCDateTimeAttribute(null=True)
     manifest_version = NumberAttribute(default=0)
     deleted_at = UTCDateTimeAttribute(null=True)
@@ -458,6 +469,37 @@ def bump_manifest_version(project_id: str, revision_id: str) -> RevisionItem | N
         revision.update(
             actions=[RevisionItem.manifest_version.add(1)],
             condition=RevisionItem.published_at.exists() & (RevisionItem.connected != True),  # noqa: E712
+        )
+    except UpdateError as exc:
+        if error_code(exc) == "ConditionalCheckFailedException":
+            return None
+        raise
+    return revision
+
+
+THUMBNAIL_FIELDS = (
+    "thumbnail_state",
+    "thumbnail_key",
+    "thumbnail_version",
+    "thumbnail_width",
+    "thumbnail_height",
+    "thumbnail_reason",
+)
+
+
+@retry_conflicts
+def record_thumbnail(
+    project_id: str, revision_id: str, file_version: str, fields: dict[str, Any]
+) -> RevisionItem | None:
+    """Give a revision its thumbnail: only once, only for the file version it holds, never once deleted. The
+    revision as it is now, or None when it took none (another version, already given, deleted, not there)."""
+    revision = RevisionItem(project_key(project_id), f"REVISION#{revision_id}")
+    try:
+        revision.update(
+            actions=_actions(RevisionItem, {n: fields.get(n) for n in THUMBNAIL_FIELDS}),
+            condition=(RevisionItem.file_version == file_version)
+            & (RevisionItem.thumbnail_state.does_not_exist() | (RevisionItem.thumbnail_state == "pending"))
+            & (RevisionItem.state != "deleted"),
         )
     except UpdateError as exc:
         if error_code(exc) == "ConditionalCheckFailedException":

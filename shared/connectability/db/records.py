@@ -93,6 +93,30 @@ def areas(project_id: str, limit: int, next_token: str | None) -> tuple[list[Are
     return page(AreaItem, project_key(project_id), AreaItem.sk.startswith("AREA#"), limit=limit, next_token=next_token)
 
 
+def disciplines(project_id: str, limit: int, next_token: str | None) -> tuple[list[DisciplineItem], str | None]:
+    """The project's own disciplines, by name (a connected copy's, which carry their read time, are not its own)."""
+    return page(
+        DisciplineItem,
+        project_key(project_id),
+        DisciplineItem.sk.startswith("DISCIPLINE#"),
+        limit=limit,
+        next_token=next_token,
+        filter_condition=DisciplineItem.read_at.does_not_exist(),
+    )
+
+
+def sets(project_id: str, limit: int, next_token: str | None) -> tuple[list[SetItem], str | None]:
+    """The project's own drawing sets, by name."""
+    return page(
+        SetItem,
+        project_key(project_id),
+        SetItem.sk.startswith("SET#"),
+        limit=limit,
+        next_token=next_token,
+        filter_condition=SetItem.read_at.does_not_exist(),
+    )
+
+
 @retry_conflicts
 def update_area(area: AreaItem, name: str, description: str | None) -> bool:
     """Rename an area (its name moves to the new one atomically) and set its description; False if the new

@@ -11,29 +11,40 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from connectability import storage
 from connectability.db import records as records_db
 from connectability.db.base import Found, Ref, read_items
+from connectability.db.companies import company_ref
 from connectability.db.drawings import DrawingItem, RevisionItem
+from connectability.db.projects import project_ref
 from connectability.db.records import record_key
 from connectability.models.drawings import (
     Area,
     Discipline,
     Drawing,
     DrawingSet,
+    DrawingSource,
     FileInfo,
     FileState,
     Revision,
     RevisionState,
     Source,
+    Thumbnail,
+    ThumbnailState,
 )
 
 
 def revision_views(
-    project_id: str, revisions: list[RevisionItem], consistent: bool = False, records: Found | None = None
+    project_id: str,
+    revisions: list[RevisionItem],
+    consistent: bool = False,
+    records: Found | None = None,
+    links: bool = True,
 ) -> list[Revision]:
-    """`records`: the records they point at as read already (records_of), else read here."""
+    """`records`: the records they point at as read already (records_of), else read here; `links`: with the
+    thumbnails' presigned URLs (what a reader is shown; a manifest carries none)."""
     found = records if records is not None else records_of(project_id, revisions, consistent)
-    return [_revision_view(project_id, r, found) for r in revisions]
+    return [_revision_view(project_id, r, found, links) for r in revisions]
 
 
 def records_of(project_id: str, items: Iterable[DrawingItem | RevisionItem], consistent: bool = False) -> Found:
@@ -42,12 +53,14 @@ def records_of(project_id: str, items: Iterable[DrawingItem | RevisionItem], con
 
 
 def record_refs(project_id: str, item: DrawingItem | RevisionItem) -> list[Ref[Any]]:
-    """The records a drawing or revision points at."""
+    """The records a drawing or revision points at; for a connected one, its upstream project and company too."""
     refs: list[Ref[Any]] = [records_db.discipline_ref(project_id, _discipline_key(item))]
     if item.area_id:
         refs.append(records_db.area_ref(project_id, item.area_id))
     if isinstance(item, RevisionItem) and (set_key := _set_key(item)):
         refs.append(records_db.set_ref(project_id, set_key))
+    if item.connected and item.source_project_id and item.source_company_id:
+        refs += [project_ref(item.source_project_id), company_ref(item.source_company_id)]
     return refs
 
 
@@ -61,7 +74,7 @@ def _set_key(item: RevisionItem) -> str | None:
     return record_key(item.set_key, item.source_connection_id if item.connected else None)
 
 
-def _revision_view(project_id: str, r: RevisionItem, found: Found) -> Revision:
+def _revision_view(project_id: str, r: RevisionItem, found: Found, links: bool) -> Revision:
     set_key = _set_key(r)
     drawing_set = found.get(records_db.set_ref(project_id, set_key)) if set_key else None
     return Revision(
@@ -80,12 +93,13 @@ def _revision_view(project_id: str, r: RevisionItem, found: Found) -> Revision:
         discipline=_discipline_view(project_id, r, found),
         area=_area_view(project_id, r.area_id, found),
         connected=bool(r.connected),
-        source=Source(connection_id=r.source_connection_id, upstream_revision_id=r.source_revision_id)
+        source=Source(upstream_revision_id=r.source_revision_id, **_upstream(r, found))
         if r.connected and r.source_connection_id and r.source_revision_id
         else None,
         file=FileInfo(
             content_type=r.content_type, size=int(r.size), sha256=r.sha256, state=FileState(r.file_state or "ready")
         ),
+        thumbnail=thumbnail_view(r, links),
         published_at=r.published_at,
         deleted_at=r.deleted_at,
         deleted_by=r.deleted_by,
@@ -98,6 +112,9 @@ def drawing_views(
     """`records`: the records they and their current revisions point at as read already, else read here."""
     found = records if records is not None else records_of(project_id, [*drawings, *current.values()])
     revisions = {v.id: v for v in revision_views(project_id, list(current.values()), records=found)}
+    source = {
+        d.drawing_id: DrawingSource(**_upstream(d, found)) for d in drawings if d.connected and d.source_connection_id
+    }
     return [
         Drawing(
             id=d.drawing_id,
@@ -108,10 +125,39 @@ def drawing_views(
             discipline=_discipline_view(project_id, d, found),
             area=_area_view(project_id, d.area_id, found),
             connected=bool(d.connected),
+            source=source.get(d.drawing_id),
             current_revision=revisions.get(d.current_revision_id or ""),
         )
         for d in drawings
     ]
+
+
+def _upstream(item: DrawingItem | RevisionItem, found: Found) -> dict[str, Any]:
+    """Where a connected drawing or revision comes from: its connection, and the upstream project and company by
+    name as read with its records (R22: a reader needs no access upstream to know where a sheet comes from)."""
+    project = found.get(project_ref(item.source_project_id)) if item.source_project_id else None
+    company = found.get(company_ref(item.source_company_id)) if item.source_company_id else None
+    return {
+        "connection_id": item.source_connection_id,
+        "upstream_project_id": item.source_project_id,
+        "upstream_project_name": project.name if project else None,
+        "upstream_company_id": item.source_company_id,
+        "upstream_company_name": company.name if company else None,
+    }
+
+
+def thumbnail_view(r: RevisionItem, links: bool = True) -> Thumbnail:
+    """A revision's thumbnail as the API shows it: a presigned URL of a ready one (when `links`), the reason of an
+    unavailable one."""
+    state = ThumbnailState(r.thumbnail_state or ThumbnailState.pending.value)
+    ready = state is ThumbnailState.ready and r.thumbnail_key
+    return Thumbnail(
+        state=state,
+        url=storage.presign_thumbnail(r.bucket, r.thumbnail_key, r.thumbnail_version) if links and ready else None,
+        width=int(r.thumbnail_width) if r.thumbnail_width is not None else None,
+        height=int(r.thumbnail_height) if r.thumbnail_height is not None else None,
+        reason=r.thumbnail_reason if state is ThumbnailState.unavailable else None,
+    )
 
 
 def _discipline_view(project_id: str, item: DrawingItem | RevisionItem, found: Found) -> Discipline:

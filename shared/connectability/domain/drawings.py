@@ -26,7 +26,7 @@ from connectability.domain.manifests import manifests_follow
 from connectability.domain.permissions import Caller, ProjectAccess, read_rights, tool_level_at_least
 from connectability.domain.records import find_or_make, named_area_refs, named_refs
 from connectability.errors import AlreadyExists, ConnectedDrawingReadOnly, InvalidInput, InvalidState, NotFound
-from connectability.models.common import Level, Page, utcnow
+from connectability.models.common import Level, utcnow
 from connectability.models.drawings import (
     Area,
     AreaUpdate,
@@ -50,7 +50,7 @@ def is_admin(access: ProjectAccess) -> bool:
     return access.level(DRAWINGS) is Level.admin
 
 
-def _visible_states(access: ProjectAccess) -> set[str]:
+def visible_states(access: ProjectAccess) -> set[str]:
     """Drafts, copies waiting for review and deleted revisions are for Drawings admins only."""
     if is_admin(access):
         return {s.value for s in RevisionState}
@@ -115,26 +115,6 @@ def publish(caller: Caller, project_id: str, body: PublishRequest) -> Published:
 
 
 # -- reading --------------------------------------------------------------------------------------------------
-def register(
-    caller: Caller,
-    project_id: str,
-    area_id: str | None,
-    discipline: str | None,
-    include_obsolete: bool,
-    include_drafts: bool,
-    limit: int,
-    next_token: str | None,
-) -> Page[Drawing]:
-    """Each drawing with its current published revision; drawings with drafts only, for admins who ask."""
-    access = access_at(caller, project_id, Level.read_only)
-    drafts = include_drafts and is_admin(access)
-    items, token = db.register(
-        project_id, area_id, name_key(discipline) if discipline else None, include_obsolete, drafts, limit, next_token
-    )
-    current = db.get_revisions(project_id, [d.current_revision_id for d in items if d.current_revision_id])
-    return Page[Drawing](items=drawing_views(project_id, items, current), next_token=token)
-
-
 def get_drawing(caller: Caller, project_id: str, drawing_id: str) -> Drawing:
     seen = drawing_access(caller, project_id, drawing_id, Level.read_only, with_records=True)
     return _drawing_view(project_id, seen.drawing, seen.revisions, seen.found)
@@ -187,19 +167,11 @@ def drawing_access(
         revisions = queried.result()
     access = rights.tool_level_at_least(project_id, DRAWINGS, level)
     drawing = rights.found.get(ref)
-    states = _visible_states(access)
+    states = visible_states(access)
     visible = [r for r in revisions if r.state in states] if drawing else []
     if drawing is None or drawing.deleted or not visible:
         raise NotFound(f"No drawing {drawing_id} is visible to you in this project.")
     return SeenDrawing(access, drawing, visible, rights.found)
-
-
-def list_areas(caller: Caller, project_id: str, limit: int, next_token: str | None) -> Page[Area]:
-    access_at(caller, project_id, Level.read_only)
-    items, token = records_db.areas(project_id, limit, next_token)
-    return Page[Area](
-        items=[Area(id=a.area_id, name=a.name, description=a.description) for a in items], next_token=token
-    )
 
 
 def update_area(caller: Caller, project_id: str, area_id: str, body: AreaUpdate) -> Area:
@@ -241,7 +213,7 @@ def file_link(caller: Caller, project_id: str, revision_id: str) -> FileLink:
     access = rights.tool_level_at_least(project_id, DRAWINGS, Level.read_only)
     revision = rights.found.get(ref)
     drawing = rights.found.get(db.drawing_ref(project_id, revision.drawing_id)) if revision else None
-    if revision is None or _state_seen(revision, drawing) not in _visible_states(access):
+    if revision is None or _state_seen(revision, drawing) not in visible_states(access):
         raise NotFound(f"No revision {revision_id} is visible to you in this project.")
     extension = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg", "image/tiff": "tif"}
     filename = f"{revision.number}-{revision.revision_number}.{extension.get(revision.content_type, 'bin')}"

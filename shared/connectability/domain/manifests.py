@@ -23,7 +23,14 @@ from connectability.domain.drawing_views import record_refs, revision_views
 from connectability.domain.ids import new_id
 from connectability.errors import ConnectabilityError
 from connectability.models.common import utcnow
-from connectability.models.drawings import ManifestFile, Revision, RevisionManifest, RevisionState
+from connectability.models.drawings import (
+    ManifestFile,
+    ManifestThumbnail,
+    Revision,
+    RevisionManifest,
+    RevisionState,
+    ThumbnailState,
+)
 from connectability.models.sync import ManifestsDue
 from connectability.observability import logger, metrics
 
@@ -115,7 +122,7 @@ def write_manifests(
         found = read_items(
             [*drawings, *(ref for r in revisions for ref in record_refs(project_id, r))], consistent=True
         )
-        views = {v.id: v for v in revision_views(project_id, revisions, records=found)}
+        views = {v.id: v for v in revision_views(project_id, revisions, records=found, links=False)}
         manifests = [manifest_of(r, _drawing(found, project_id, r), views[r.revision_id], read_at) for r in revisions]
         keys = list(pool.map(_write, revisions, manifests))
     refused = {r.revision_id for r, key in zip(revisions, keys, strict=True) if key is None}
@@ -178,6 +185,16 @@ def manifest_of(revision: RevisionItem, drawing: DrawingItem, view: Revision, re
             size=int(revision.size),
             content_type=revision.content_type,
         ),
+        thumbnail=ManifestThumbnail(
+            state=view.thumbnail.state,
+            key=revision.thumbnail_key,
+            version_id=revision.thumbnail_version,
+            width=view.thumbnail.width,
+            height=view.thumbnail.height,
+            reason=view.thumbnail.reason,
+        )
+        if view.thumbnail.state is not ThumbnailState.pending
+        else None,
         published_at=revision.published_at,
         read_at=read_at,
         written_at=utcnow(),

@@ -9,24 +9,37 @@ from functools import partial
 from connectability.aws import together
 from connectability.db import drawings as drawings_db
 from connectability.db import sync as sync_db
+from connectability.db.base import read_items
 from connectability.db.sync import Written
 from connectability.db.sync_counters import shard_of
-from connectability.domain.drawing_views import revision_views
+from connectability.domain.drawing_views import record_refs, revision_views
 from connectability.domain.drawings import DRAWINGS
 from connectability.domain.permissions import Caller, read_rights, tool_level_at_least
 from connectability.errors import InvalidInput, InvalidState
 from connectability.models.common import Level, Page, utcnow
-from connectability.models.drawings import ConnectedPublishRequest, Published, Revision, RevisionState
+from connectability.models.drawings import Arrival, ConnectedPublishRequest, Published, Revision, RevisionState
 
 PAGE = 100
 ATTEMPTS = 5
 
 
 def review_queue(caller: Caller, project_id: str, limit: int, next_token: str | None) -> Page[Revision]:
-    """Connected copies waiting for review, by drawing number."""
+    """Connected copies waiting for review, by drawing number; each says whether it brings a new sheet or the next
+    revision of one the project has (its drawings are read with its records)."""
     tool_level_at_least(caller, project_id, DRAWINGS, Level.admin)
     items, token = sync_db.review_page(project_id, limit, next_token)
-    return Page[Revision](items=revision_views(project_id, items), next_token=token)
+    drawings = {r.drawing_id: drawings_db.drawing_ref(project_id, r.drawing_id) for r in items}
+    found = read_items([*drawings.values(), *(ref for r in items for ref in record_refs(project_id, r))])
+    views = revision_views(project_id, items, records=found)
+    for view, item in zip(views, items, strict=True):
+        view.arrival = _arrival(item, found.get(drawings[item.drawing_id]))
+    return Page[Revision](items=views, next_token=token)
+
+
+def _arrival(copy: drawings_db.RevisionItem, drawing: drawings_db.DrawingItem | None) -> Arrival:
+    """A copy of a sheet the project shows already (a published revision is current) is its next revision."""
+    current = drawing.current_revision_id if drawing is not None else None
+    return Arrival.new_revision if current and current != copy.revision_id else Arrival.new_drawing
 
 
 def publish(caller: Caller, project_id: str, body: ConnectedPublishRequest) -> Published:

@@ -19,6 +19,7 @@ from connectability.db import uploads as uploads_db
 from connectability.db.base import Ref, read_items
 from connectability.db.drawings import DrawingItem, RevisionItem, name_key
 from connectability.db.projects import ProjectItem
+from connectability.domain import thumbnails
 from connectability.domain.drawing_views import day, revision_views
 from connectability.domain.drawings import DRAWINGS, access_at, is_admin
 from connectability.domain.ids import new_id
@@ -118,6 +119,7 @@ def create_revision(caller: Caller, project_id: str, body: RevisionCreate) -> Re
             f"Upload {body.upload_id} was used by another revision meanwhile; upload the file again.",
             details=[{"field": "upload_id", "message": "already used"}],
         )
+    drawn = uploads_db.thumbnail_of(upload, file_version)  # drawn already, if the file check was first
     try:
         records = find_or_make(
             project_id,
@@ -126,11 +128,11 @@ def create_revision(caller: Caller, project_id: str, body: RevisionCreate) -> Re
             body.drawing_set,
             rights.found,
             may_change=is_admin(access),
-            # before the revision commits: a used file never expires
-            alongside=partial(storage.mark_upload_used, upload.bucket, upload.key, file_version),
+            # before the revision commits: a used file (and its thumbnail) never expires
+            alongside=partial(_keep_for_good, upload, file_version, drawn),
         )
         revision, duty = _new_revision(
-            access, caller.user_id, body, upload, revision_id, existing, file_version, sha256, records
+            access, caller.user_id, body, upload, revision_id, existing, file_version, sha256, records, drawn
         )
     except BaseException:
         uploads_db.release_upload(upload)  # nothing was committed: the upload may make a revision again
@@ -138,6 +140,11 @@ def create_revision(caller: Caller, project_id: str, body: RevisionCreate) -> Re
     if duty is not None:
         request_file_check(duty)
     return revision_views(project_id, [revision], records=records.found)[0]
+
+
+def _keep_for_good(upload: uploads_db.UploadItem, file_version: str, drawn: dict[str, Any] | None) -> None:
+    storage.mark_upload_used(upload.bucket, upload.key, file_version)
+    thumbnails.keep_for_good(upload, drawn)
 
 
 def _new_revision(
@@ -150,6 +157,7 @@ def _new_revision(
     file_version: str,
     sha256: str | None,
     records: NamedRecords,
+    drawn: dict[str, Any] | None,
 ) -> tuple[RevisionItem, outbox_db.OutboxItem | None]:
     """The drawing (a new one holds its first revision's place already), then the revision, written only if the
     drawing still stands."""
@@ -187,6 +195,7 @@ def _new_revision(
         size=upload.size,
         sha256=sha256,
         file_state=FileState.ready.value if sha256 else FileState.checking.value,
+        **{k: v for k, v in thumbnails.fields_of(drawn).items() if v is not None},
         created_by=by,
         created_at=utcnow(),
     )

@@ -22,12 +22,12 @@ from connectability.config import get_settings
 from connectability.db import sync as db
 from connectability.db import sync_counters as counters
 from connectability.db.base import Item
-from connectability.db.drawings import name_key
+from connectability.db.drawings import RevisionItem, name_key
 from connectability.db.records import AreaItem, DisciplineItem, SetItem, record_key
 from connectability.db.sync import CopyWrite, Downstream, DownstreamReads, Key, Written
 from connectability.domain import initial_sync
 from connectability.models.common import utcnow
-from connectability.models.drawings import RevisionState
+from connectability.models.drawings import RevisionManifest, RevisionState, ThumbnailState
 from connectability.models.sync import CopyJob
 from connectability.observability import logger, metrics
 
@@ -121,7 +121,8 @@ def _copy(job: CopyJob, look_first: bool, ahead: DownstreamReads) -> Copied:
         connection_id, project_id, revision_id, drawing_id, m.revision_id, [r.sk for r in records]
     )
     copied: tuple[str, str] | None = None  # (key, version) of the file for this revision
-    unused = False  # this attempt made that copy and no write refers to it yet
+    drawn: tuple[str, str] | None = None  # (key, version) of its thumbnail, when the manifest brings a new one
+    unused = False  # this attempt made those copies and no write refers to them yet
     try:
         for attempt in range(ATTEMPTS):
             seen = (ahead.view(keys) if attempt == 0 else None) or db.read_downstream(keys)
@@ -134,8 +135,12 @@ def _copy(job: CopyJob, look_first: bool, ahead: DownstreamReads) -> Copied:
             if revision is None and drawing_gone and not m.deleted:
                 return _nothing_to_write(job, seen, revision_id, look_first)  # its delete is on its way
             if copied is None and (revision is None or revision.sha256 != m.file.sha256):
-                copied, unused = _copy_file(job, look_first)
-            write = _write(job, seen, revision_id, drawing_id, records, copied)
+                copied, made_file = _copy_file(job, look_first)
+                unused = unused or made_file
+            if drawn is None and _new_thumbnail(m, revision):
+                drawn, made_thumbnail = _copy_thumbnail(job, look_first)
+                unused = unused or made_thumbnail
+            write = _write(job, seen, revision_id, drawing_id, records, copied, drawn)
             outcome = db.write_copy(write)
             ahead.wrote(write, applied=outcome is Written.applied)
             if outcome is Written.applied:
@@ -156,8 +161,10 @@ def _copy(job: CopyJob, look_first: bool, ahead: DownstreamReads) -> Copied:
         unused = False  # the job comes again, and its retry finds this copy (no file copied twice)
         raise
     finally:
-        if unused and copied is not None:
-            _take_back(job, copied)
+        if unused:
+            for taken in (copied, drawn):
+                if taken is not None:
+                    _take_back(job, taken)
 
 
 def _copy_file(job: CopyJob, look_first: bool) -> tuple[tuple[str, str], bool]:
@@ -171,6 +178,28 @@ def _copy_file(job: CopyJob, look_first: bool) -> tuple[tuple[str, str], bool]:
         return (key, version), False
     version = storage.copy_file(f.bucket, f.key, f.version_id, f.size, bucket, key, f.sha256, f.content_type)
     metrics.add_metric(name="SyncFilesCopied", unit="Count", value=1)
+    return (key, version), True
+
+
+def _new_thumbnail(m: RevisionManifest, revision: RevisionItem | None) -> bool:
+    """The manifest brings a thumbnail the downstream copy does not hold yet."""
+    thumbnail = m.thumbnail
+    if thumbnail is None or thumbnail.state is not ThumbnailState.ready or not thumbnail.key:
+        return False
+    return revision is None or revision.thumbnail_source != thumbnail.version_id
+
+
+def _copy_thumbnail(job: CopyJob, look_first: bool) -> tuple[tuple[str, str], bool]:
+    """Copy the upstream's thumbnail beside the copied file (a retry uses the copy an earlier attempt made);
+    answers the copy's (key, version) and whether this call made it."""
+    thumbnail, bucket = job.manifest.thumbnail, storage.bucket_name(job.downstream_company_id)
+    assert thumbnail is not None
+    assert thumbnail.key
+    assert thumbnail.version_id is not None
+    key = storage.connected_thumbnail_key(job.connection_id, job.manifest.revision_id)
+    if look_first and (version := storage.copied_thumbnail(bucket, key, thumbnail.version_id)) is not None:
+        return (key, version), False
+    version = storage.copy_thumbnail(job.manifest.file.bucket, thumbnail.key, thumbnail.version_id, bucket, key)
     return (key, version), True
 
 
@@ -256,6 +285,7 @@ def _write(
     drawing_id: str,
     records: list[Item],
     copied: tuple[str, str] | None,
+    drawn: tuple[str, str] | None,
 ) -> CopyWrite:
     m, now = job.manifest, utcnow()
     area_id = connected_id("area", job.connection_id, m.area.id) if m.area else None
@@ -282,6 +312,7 @@ def _write(
             "sha256": m.file.sha256,
             "file_state": "ready",
         }
+    synced |= _thumbnail_fields(m, seen.revision, drawn)
     counts: dict[str, int] = {}
     news, moment = False, time.time()
     stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -302,6 +333,8 @@ def _write(
             "connected": True,
             "source_connection_id": job.connection_id,
             "source_revision_id": m.revision_id,
+            "source_project_id": m.project_id,
+            "source_company_id": m.company_id,
             "created_by": SYNC_USER,
             "created_at": now,
             "gsi1pk": f"DRAWING#{drawing_id}",
@@ -330,6 +363,8 @@ def _write(
             "number": m.number,
             "connected": True,
             "source_connection_id": job.connection_id,
+            "source_project_id": m.project_id,
+            "source_company_id": m.company_id,
             "deleted": m.deleted,
         }
     if m.deleted and seen.drawing is not None and not seen.drawing.deleted:
@@ -356,6 +391,28 @@ def _write(
         lag=max(0.0, moment - (m.read_at or m.written_at).timestamp()),
         clear_failure=seen.failure is not None,
     )
+
+
+def _thumbnail_fields(
+    m: RevisionManifest, revision: RevisionItem | None, drawn: tuple[str, str] | None
+) -> dict[str, object]:
+    """The copy's thumbnail: the one copied for it, or why the upstream has none; unchanged otherwise."""
+    thumbnail = m.thumbnail
+    if drawn is not None and thumbnail is not None:
+        return {
+            "thumbnail_state": ThumbnailState.ready.value,
+            "thumbnail_key": drawn[0],
+            "thumbnail_version": drawn[1],
+            "thumbnail_width": thumbnail.width,
+            "thumbnail_height": thumbnail.height,
+            "thumbnail_reason": None,
+            "thumbnail_source": thumbnail.version_id,
+        }
+    if thumbnail is None or thumbnail.state is not ThumbnailState.unavailable:
+        return {}
+    if revision is None or revision.thumbnail_state != ThumbnailState.unavailable.value:
+        return {"thumbnail_state": ThumbnailState.unavailable.value, "thumbnail_reason": thumbnail.reason}
+    return {}
 
 
 def after_copies(done: Iterable[Copied]) -> None:

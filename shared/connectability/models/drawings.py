@@ -189,6 +189,17 @@ class FileInfo(Output):
     state: FileState = FileState.ready
 
 
+class StoredObject(BaseModel):
+    """An object S3 says was stored (an ObjectCreated event's record), as the domain reads it."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    bucket: str
+    key: str
+    version_id: str | None = None
+    size: int | None = None
+
+
 class FileCheck(BaseModel):
     """Version 1 of the message on the file-checks queue: hash this revision's file."""
 
@@ -200,8 +211,49 @@ class FileCheck(BaseModel):
 
 
 class Source(Output):
+    """Where a connected copy comes from (R23): its connection, the upstream revision, and the upstream project
+    and company by name, so a reader with no access upstream (R22) still sees where it comes from."""
+
     connection_id: str
     upstream_revision_id: str
+    upstream_project_id: str | None = None
+    upstream_project_name: str | None = None
+    upstream_company_id: str | None = None
+    upstream_company_name: str | None = None
+
+
+class DrawingSource(Output):
+    """Where a connected drawing comes from (R23)."""
+
+    connection_id: str
+    upstream_project_id: str | None = None
+    upstream_project_name: str | None = None
+    upstream_company_id: str | None = None
+    upstream_company_name: str | None = None
+
+
+class ThumbnailState(StrEnum):
+    pending = "pending"  # the file is being looked at
+    ready = "ready"
+    unavailable = "unavailable"  # not a readable file of its type: `reason` says why
+
+
+class Thumbnail(Output):
+    """A small image of the file's first page, made once when the file is checked."""
+
+    state: ThumbnailState
+    url: str | None = Field(default=None, description="A presigned GET of the PNG, valid 15 minutes (ready only).")
+    width: int | None = None
+    height: int | None = None
+    reason: str | None = None
+
+
+class Arrival(StrEnum):
+    """What a connected copy waiting for review brings: a sheet the project does not have yet, or the next
+    revision of one it has."""
+
+    new_drawing = "new_drawing"
+    new_revision = "new_revision"
 
 
 class Revision(Output):
@@ -220,6 +272,8 @@ class Revision(Output):
     connected: bool = False
     source: Source | None = None
     file: FileInfo
+    thumbnail: Thumbnail = Field(default_factory=lambda: Thumbnail(state=ThumbnailState.pending))
+    arrival: Arrival | None = Field(default=None, description="Copies waiting for review only.")
     published_at: datetime | None = None
     deleted_at: datetime | None = None
     deleted_by: str | None = None
@@ -234,8 +288,12 @@ class Drawing(Output):
     discipline: Discipline
     area: Area | None = None
     connected: bool = False
+    source: DrawingSource | None = None
     current_revision: Revision | None = None
     revisions: list[Revision] | None = None
+    drafts: list[Revision] | None = Field(
+        default=None, description="With include_drafts (Drawings admins): the drawing's drafts, newest first."
+    )
 
 
 class FileLink(Output):
@@ -261,6 +319,19 @@ class ManifestFile(BaseModel):
     sha256: str
     size: int
     content_type: str
+
+
+class ManifestThumbnail(BaseModel):
+    """The revision's thumbnail: a PNG beside the file in the same bucket (ready), or why there is none."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
+
+    state: ThumbnailState
+    key: str | None = None
+    version_id: str | None = None
+    width: int | None = None
+    height: int | None = None
+    reason: str | None = None
 
 
 class RevisionManifest(BaseModel):
@@ -291,6 +362,7 @@ class RevisionManifest(BaseModel):
     status: str | None
     drawing_set: DrawingSet | None
     file: ManifestFile
+    thumbnail: ManifestThumbnail | None = None  # None: not drawn yet (a later manifest brings it)
     published_at: datetime | None
     read_at: datetime | None = None  # content read after this moment: orders records shared by many revisions
     written_at: datetime
