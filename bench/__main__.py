@@ -1,7 +1,7 @@
 """`make bench`: what each operation costs in AWS calls, each function's cold start (bench/cold.py), sync's calls
 per copy and latency (bench/sync.py, bench/latency.py), a big publish (bench/publish.py), the initial sync's
-throughput against the floor and at scale (bench/throughput.py), and the console's register of 2,000 sheets in
-chromium (bench/browser.py).
+throughput against the floor and at scale (bench/throughput.py), thumbnails of sheets up to A0
+(bench/thumbnails.py), and the console's register of 2,000 sheets in chromium (bench/browser.py).
 
 AWS calls are counted on moto in-process, so the figures are exact and repeatable on a noisy machine.
 Import times are medians of fresh interpreters, reported as a ratio to a bare interpreter in the same run.
@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from bench import browser, cold, publish, sync, targets, throughput
+from bench import browser, cold, publish, sync, targets, throughput, thumbnails
 from bench.calls import Call, operation_name, wrapped_calls
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -194,12 +194,16 @@ def main() -> None:
     print()
     synced = initial_sync_throughput()
     print("\n".join(throughput.report(synced)), flush=True)
+    print()
+    drawn = thumbnails.measure()
+    print("\n".join(thumbnails.report(drawn)), flush=True)
     print(f"\nTargets, every figure from this run ({machine()})")
     rows = [
         *targets.latency_rows(waited),
         *targets.throughput_rows(synced),
         targets.publish_row(published),
         targets.cold_row(starts),
+        targets.thumbnail_row(drawn),
         targets.sync_calls(costs),
         targets.round_trips(),
     ]

@@ -11,7 +11,7 @@ import textwrap
 from dataclasses import dataclass
 from typing import Any
 
-from bench import cold, latency, sync, throughput
+from bench import cold, latency, sync, throughput, thumbnails
 
 LATENCY_P99_SECONDS = 2.0
 THROUGHPUT_RATIO = 0.70
@@ -179,3 +179,15 @@ def table(rows: list[Row]) -> list[str]:
         out.append(f"  {r.verdict:<18}{r.target:<26}{r.figure}")
         out += textwrap.wrap(r.measured, width=118, initial_indent=" " * 46, subsequent_indent=" " * 46)
     return out
+
+
+def thumbnail_row(drawn: list[thumbnails.Drawn]) -> Row:
+    """The busiest sheet's thumbnail: what a file check pays for the largest drawings (no target: reported)."""
+    busiest = max(drawn, key=lambda d: (d.detail, d.size == "A0"))
+    return Row(
+        f"thumbnail of an {busiest.size} sheet of {busiest.detail:,} strokes ({busiest.pdf_bytes / 1024:.0f} KiB PDF)",
+        f"{busiest.median_seconds * 1000:.0f} ms ({busiest.first_seconds * 1000:.0f} ms cold), "
+        f"{busiest.png_bytes / 1024:.1f} KiB PNG, peak {busiest.peak_mib:.0f} MiB",
+        "report",
+        "measured",
+    )

@@ -73,6 +73,18 @@ def _plan(width: float, height: float, rng: random.Random, rooms: int) -> list[s
     return ops
 
 
+def _detail(width: float, height: float, rng: random.Random, strokes: int) -> list[str]:
+    """Furniture, hatching and dimension ticks: `strokes` short lines of thin line work, as a busy CAD sheet has."""
+    margin, block = width * 0.06, width * 0.25
+    ops = ["0.3 0.3 0.3 RG 0.25 w\n"]
+    for _ in range(strokes):
+        x = rng.uniform(margin, width - block - margin)
+        y = rng.uniform(margin, height - margin)
+        dx, dy = rng.uniform(-6, 6), rng.uniform(-6, 6)
+        ops.append(f"{x:.1f} {y:.1f} m {x + dx:.1f} {y + dy:.1f} l S\n")
+    return [*ops, "0 0 0 RG\n"]
+
+
 def _circle(x: float, y: float, r: float) -> str:
     k = 0.5523 * r
     return (
@@ -118,23 +130,29 @@ def drawing_pdf(
     size: str = "A1",
     rooms: int = 6,
     pages: int = 1,
+    detail: int = 0,
 ) -> bytes:
-    """A sheet drawn as vector line work, with a title block naming it; `rooms` sets how busy the plan is."""
+    """A sheet drawn as vector line work, with a title block naming it; `rooms` sets how busy the plan is,
+    `detail` adds that many strokes of furniture and hatching (a large CAD export holds hundreds of thousands)."""
     width, height = SIZES[size]
     rng = random.Random(f"{number}/{revision}")  # noqa: S311 - a drawing's layout, not a secret
     contents = []
     for page in range(pages):
-        ops = _plan(width, height, rng, rooms) + _title_block(
-            width,
-            height,
-            {
-                "number": number if pages == 1 else f"{number} ({page + 1}/{pages})",
-                "title": title,
-                "project": project,
-                "company": company,
-                "revision": revision,
-                "size": size,
-            },
+        ops = (
+            _plan(width, height, rng, rooms)
+            + _detail(width, height, rng, detail)
+            + _title_block(
+                width,
+                height,
+                {
+                    "number": number if pages == 1 else f"{number} ({page + 1}/{pages})",
+                    "title": title,
+                    "project": project,
+                    "company": company,
+                    "revision": revision,
+                    "size": size,
+                },
+            )
         )
         contents.append(zlib.compress("".join(ops).encode("latin-1")))
     return _document(width, height, contents)
@@ -165,3 +183,11 @@ def _document(width: float, height: float, contents: list[bytes]) -> bytes:
     out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
     out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
     return bytes(out)
+
+
+if __name__ == "__main__":  # `python -m local.drawing_pdf A-101 "Ground floor plan" > sheet.pdf`
+    import sys
+
+    if len(sys.argv) != 3:
+        sys.exit('usage: python -m local.drawing_pdf NUMBER "TITLE" > sheet.pdf')
+    sys.stdout.buffer.write(drawing_pdf(sys.argv[1], sys.argv[2]))

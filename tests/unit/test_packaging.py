@@ -51,9 +51,41 @@ def test_layer_requirements_equal_runtime_dependencies_and_the_lock() -> None:
 
 def test_lock_file_pins_every_declared_dependency_at_its_version() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    declared = _pins(project["dependencies"] + project["optional-dependencies"]["dev"])
+    optional = project["optional-dependencies"]
+    declared = _pins(project["dependencies"] + optional["dev"] + optional["thumbnails"])
     locked = _pins((ROOT / "requirements.lock").read_text().splitlines())
     assert {name: locked.get(name) for name in declared} == declared
+
+
+def test_the_thumbnails_layer_ships_the_declared_pins_to_the_file_check_alone() -> None:
+    # PDFium and Pillow weigh megabytes of native code: only the function that draws thumbnails carries them
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    layer = _pins((ROOT / "layers/thumbnails/requirements.txt").read_text().splitlines())
+    assert layer == _pins(project["optional-dependencies"]["thumbnails"])
+    locked = _pins((ROOT / "requirements.lock").read_text().splitlines())
+    assert {name: locked.get(name) for name in layer} == layer
+    stack = load()
+    carrying = {
+        logical_id
+        for logical_id, function in stack.of_type("AWS::Serverless::Function").items()
+        if {"Ref": "ThumbnailsLayer"} in (function["Properties"].get("Layers") or [])
+    }
+    assert carrying == {"FileCheckFunction"}
+    assert {"Ref": "ThumbnailsLayer"} not in stack.doc["Globals"]["Function"]["Layers"]
+
+
+@pytest.mark.slow
+def test_the_thumbnails_layer_ships_its_pinned_packages_with_their_bytecode(tmp_path: Path) -> None:
+    assert load().resources["ThumbnailsLayer"]["Metadata"]["BuildMethod"] == "makefile"
+    build = ["make", "-s", "-C", str(ROOT / "layers/thumbnails"), "build-ThumbnailsLayer", f"ARTIFACTS_DIR={tmp_path}"]
+    subprocess.run([*build, f"PYTHON={sys.executable}", "PLATFORM="], check=True, capture_output=True)
+    site = tmp_path / "python"
+    shipped = {}
+    for info in site.glob("*.dist-info"):
+        name, version = info.name.removesuffix(".dist-info").rsplit("-", 1)
+        shipped[_distribution(name)] = version
+    assert shipped == _pins((ROOT / "layers/thumbnails/requirements.txt").read_text().splitlines())
+    _assert_every_module_has_unchecked_bytecode(site)
 
 
 def test_every_function_handler_imports_and_exists() -> None:
