@@ -10,8 +10,8 @@ import { headings, PAGE_SIZE, pagedList } from "./ui.js";
 export function deletedView(ctx) {
   const { api, project, access, signal } = ctx;
   const by = (r) => {
-    if (r.connected) return r.deleted_by_name || "the upstream project";
-    return said(nameOf(access, r.deleted_by, r.deleted_by_name));
+    if (r.connected) return "the upstream project"; // its people are not this project's to name
+    return said(nameOf(access, r.deleted_by));
   };
   return h(
     "section",

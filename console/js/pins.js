@@ -58,7 +58,7 @@ export function notesPanel(ctx, drawing, viewer, viewed) {
             "div",
             { class: "note-body" },
             said(m.data.note || "", "p"),
-            h("p", { class: "muted" }, said(nameOf(access, m.created_by, m.created_by_name)), ` · ${when(m.created_at)} · `, madeOn(m)),
+            h("p", { class: "muted" }, said(nameOf(access, m.created_by)), ` · ${when(m.created_at)} · `, madeOn(m)),
           ),
         ),
       ),

@@ -26,7 +26,7 @@ export function thumbnail(revision, size = "small") {
     return placeholder(`${cls} thumb-unavailable`, "No preview", thumb.reason || "This file has no preview.");
   }
   if (thumb && thumb.state === "pending") return placeholder(`${cls} thumb-pending`, "Preview coming", "The preview is being made.");
-  return placeholder(`${cls} thumb-none`, kindOf(revision), null);
+  return placeholder(`${cls} thumb-none`, kindOf(revision), null); // no revision to show (a drawing with drafts only)
 }
 
 function kindOf(revision) {

@@ -118,7 +118,7 @@ export class FileUpload {
         this.revision = { ...fresh, state: this.state === "published" ? "published" : fresh.state };
         this.onchange(this);
       } catch (error) {
-        if (error.status === 404 || error.status === 405) return; // an API without this route: nothing to follow
+        if (error.status === 404) return; // deleted meanwhile: nothing to follow
       }
     }
   }

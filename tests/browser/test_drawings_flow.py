@@ -123,6 +123,8 @@ def test_upload_publish_review_view_delete_and_a_pin_that_stays(
     # Then each is published, and the register lists them
     expect(page.locator("article.file[data-state=published]")).to_have_count(3, timeout=30_000)
     expect(page.locator(".ok")).to_contain_text("Published 3 drawing revisions.")
+    expect(first.locator(".check")).to_contain_text("File checked · preview ready", timeout=30_000)
+    expect(first.locator(".check img.thumb")).to_be_visible()
     step(page, "02-upload-published")
     go(page, "Drawings")
     for number, _ in SHEETS:
@@ -135,8 +137,10 @@ def test_upload_publish_review_view_delete_and_a_pin_that_stays(
     page.select_option("#project", label=world.down_label)
     go(page, "Review queue")
     rows = page.locator("tbody tr")
-    for number, _ in SHEETS:
+    for number, _ in SHEETS:  # each with its thumbnail, a new drawing to this project
         expect(rows.filter(has_text=number)).to_have_count(1)
+        expect(rows.filter(has_text=number).locator("img.thumb")).to_be_visible()
+        expect(rows.filter(has_text=number).locator(".mark.arrival")).to_have_text("New drawing")
     waiting = rows.count()
     axe(page, "review queue")
     step(page, "04-review-queue")
@@ -168,7 +172,8 @@ def test_upload_publish_review_view_delete_and_a_pin_that_stays(
     for number, title in SHEETS:
         row = page.locator(".vrow", has_text=number)
         expect(row).to_contain_text(title)
-        expect(row.locator(".mark.connected")).to_contain_text("Connected")
+        expect(row.locator(".mark.connected")).to_contain_text("Connected from Harbor Tower")
+        expect(row.locator("img.thumb")).to_be_visible()
     expect(page.get_by_role("alert")).to_have_count(0)
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     axe(page, "register, read-only downstream")
@@ -190,8 +195,8 @@ def test_upload_publish_review_view_delete_and_a_pin_that_stays(
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     axe(page, "drawing page, read-only")
     step(page, "08-drawing-read-only", full_page=not desktop)
-    if not desktop:  # the sheet's name and the viewer fill the phone's screen
-        page.locator(".drawing-head").evaluate("(head) => head.scrollIntoView()")
+    # the sheet's name, the viewer and (on a desktop) the fields fill the screen
+    page.locator(".drawing-head").evaluate("(head) => head.scrollIntoView()")
     keep_for_docs(shot(page, sized(page, "docs-drawing"), full_page=False), "viewer.png" if desktop else "phone.png")
     # the viewer answers keys and touch: zoom in, and back to the whole sheet
     zoom = page.locator(".zoom-level")
@@ -287,6 +292,7 @@ def test_upload_publish_review_view_delete_and_a_pin_that_stays(
     page.select_option("#project", label=world.down_label)
     go(page, "Review queue")
     expect(page.locator("tbody tr", has_text="A-301")).to_have_count(1)
+    expect(page.locator("tbody tr", has_text="A-301").locator(".mark.arrival")).to_have_text("New revision")
     page.get_by_role("button", name="Publish all 1 waiting").click()
     page.get_by_role("dialog").get_by_role("button", name="Publish 1").click()
     expect(page.locator(".summary")).to_have_text("Nothing is waiting for review.")
