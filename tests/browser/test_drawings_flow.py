@@ -82,6 +82,9 @@ def screen(browser: Browser, viewport: ViewportSize) -> Iterator[Page]:
 
 
 def step(page: Page, name: str, full_page: bool = True) -> None:
+    """A screenshot of the step; and at any size, the page never scrolls sideways."""
+    width = (page.viewport_size or {"width": 0})["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{name}: the page scrolls sideways"
     shot(page, sized(page, f"drawings-{name}"), full_page=full_page)
 
 
