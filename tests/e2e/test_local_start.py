@@ -48,8 +48,7 @@ def test_a_function_that_does_not_import_stops_the_start_with_a_one_line_reason(
     # Given a copy of the template whose notify handler names a module that does not exist
     text = (ROOT / "template.yaml").read_text()
     text = text.replace("CodeUri: functions/", f"CodeUri: {ROOT / 'functions'}/")
-    text = text.replace("ContentUri: shared/", f"ContentUri: {ROOT / 'shared'}/")
-    text = text.replace("ContentUri: layers/deps/", f"ContentUri: {ROOT / 'layers' / 'deps'}/")
+    text = re.sub(r"ContentUri: (\S+)", lambda m: f"ContentUri: {ROOT / m.group(1)}/", text)  # every layer
     assert "Handler: notify.app.lambda_handler" in text
     template = tmp_path / "template.yaml"
     template.write_text(text.replace("Handler: notify.app.lambda_handler", "Handler: notify.missing.lambda_handler"))
