@@ -1,5 +1,6 @@
 // Signing in. The config decides how: "local" (the local stack signs a token for any seeded user) or "cognito"
 // (the stack's user pool, through its hosted sign-in page with the authorization code flow and PKCE).
+import { TIMEOUT_MS } from "./api.js";
 import { fill, h, said } from "./dom.js";
 
 const TOKEN = "connectability.token";
@@ -49,7 +50,7 @@ export async function signInView(config, onSignedIn) {
   const filter = h("input", { type: "search", id: "user-filter", placeholder: "Name, id, email or company", autocomplete: "off" });
   let users = [];
   try {
-    const answer = await fetch(`${config.api_url}/_local/users`);
+    const answer = await fetch(`${config.api_url}/_local/users`, { signal: AbortSignal.timeout(TIMEOUT_MS) });
     users = (await answer.json()).items;
   } catch {
     list.append(h("li", { class: "muted" }, "The local stack does not answer; start it with `make dev`."));
@@ -100,6 +101,7 @@ export async function signInView(config, onSignedIn) {
 
 async function localToken(apiUrl, userId) {
   const answer = await fetch(`${apiUrl}/_local/tokens`, {
+    signal: AbortSignal.timeout(TIMEOUT_MS),
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ user_id: userId }),
@@ -138,6 +140,7 @@ export async function finishHostedSignIn(config) {
   if (config.auth.mode !== "cognito" || !code) return;
   history.replaceState(null, "", redirectUri());
   const answer = await fetch(`${config.auth.domain}/oauth2/token`, {
+    signal: AbortSignal.timeout(TIMEOUT_MS),
     method: "POST",
     headers: { "Content-Type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams({

@@ -1,7 +1,7 @@
 // The console: sign in, pick a project, and use the pages the user may use. Talks only to the public API.
 // Routes (mails link to them): #/project/<id>/<page>[/<drawing id>] and #/company/<id>.
 import { accessTo } from "./access.js";
-import { Api, path } from "./api.js";
+import { Api, path, TIMEOUT_MS } from "./api.js";
 import { finishHostedSignIn, forget, session, signInView, signOut } from "./auth.js";
 import { companyView } from "./company.js";
 import { connectionsView } from "./connections.js";
@@ -30,7 +30,7 @@ let timers = [];
 let leaving = new AbortController();
 
 async function loadConfig() {
-  const answer = await fetch("config.json", { cache: "no-store" });
+  const answer = await fetch("config.json", { cache: "no-store", signal: AbortSignal.timeout(TIMEOUT_MS) });
   if (!answer.ok) throw new Error(`The console's config.json is missing (${answer.status}).`);
   return answer.json();
 }

@@ -135,6 +135,8 @@ function storageRefusal(xhr) {
     SignatureDoesNotMatch: "Storage refused the file: the upload was not sent as signed; retry.",
     RequestTimeTooSkewed: "Storage refused the file: this device's clock is wrong.",
     EntityTooLarge: "The file is larger than storage accepts.",
+    SlowDown: "Storage is busy and asked to slow down; retry in a moment.",
+    ServiceUnavailable: "Storage is not available right now; retry in a moment.",
   };
   return words[code] || `Storage answered ${xhr.status}${code ? ` (${code})` : ""}; retry.`;
 }

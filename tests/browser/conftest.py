@@ -130,7 +130,8 @@ def drop_files(page: Page, selector: str, files: list[tuple[str, bytes]]) -> Non
           const transfer = new DataTransfer();
           for (const f of files) {
             const bytes = Uint8Array.from(atob(f.data), (c) => c.charCodeAt(0));
-            transfer.items.add(new File([bytes], f.name, { type: "application/pdf" }));
+            const type = f.name.endsWith(".pdf") ? "application/pdf" : "application/octet-stream";
+            transfer.items.add(new File([bytes], f.name, { type }));
           }
           const target = document.querySelector(selector);
           for (const type of ["dragenter", "dragover", "drop"]) {
