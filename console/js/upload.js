@@ -362,6 +362,10 @@ function fileCard(ctx, upload, known, { retry, remove, changed }) {
       ["cancelled", "failed", "uploaded", "queued"].includes(u.state) ? h("button", { type: "button", class: "link", onclick: remove, "aria-label": `Remove ${u.file.name}` }, "Remove") : null,
     );
     pick.disabled = u.state === "published";
+    const refusedKind = u.state === "failed" && u.failedAt === "type";
+    fieldsBox.hidden = refusedKind || Boolean(u.revision); // nothing to fill in for a file that cannot go
+    bar.hidden = refusedKind;
+    if (refusedKind) fill(note);
     if (u.revision) {
       const r = u.revision;
       // Saved: the sheet's fields as a line, with the way to its page.
