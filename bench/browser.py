@@ -3,7 +3,9 @@
 The sheets are made through the public API as a client would (upload, revision, then one publish of all 2,000),
 then chromium opens the register, signed in, and the page itself reports (performance.now(), from the start of the
 page load): when the first row showed, when the 2,000th sheet was loaded, and the most rows the list held in the
-DOM at any moment, while loading and then while the page is scrolled from top to bottom.
+DOM at any moment, while loading and then while the page is scrolled from top to bottom. The console's request
+deadline is raised to 3 minutes here: on a busy machine the local stack (moto) can take longer than the usual
+20 s to answer a page of 200.
 
     python -m bench.browser              (make bench runs it last; making the sheets takes a few minutes)
     python -m bench.browser --sheets 500
@@ -120,9 +122,20 @@ def measure(url: str, project: str, token: str, sheets: int) -> dict[str, Any]:
             [token],
         )
         page.add_init_script(WATCH % {"total": f"{sheets:,}"})
+        # A shared machine's local stack can take longer than the console's 20 s for a page of 200: wait for it
+        page.route(
+            "**/config.json",
+            lambda route: route.fulfill(json={"api_url": "", "auth": {"mode": "local"}, "request_timeout_ms": 180_000}),
+        )
         page.goto(f"{url}/#/project/{project}/drawings")
         page.reload()  # the address changed only its fragment: load the page afresh, signed in, watched
-        page.wait_for_function("window.__bench && window.__bench.allLoaded !== null", timeout=300_000)
+        page.wait_for_function(
+            "window.__bench && (window.__bench.allLoaded !== null || document.querySelector('.register [role=alert]'))",
+            timeout=1_200_000,
+        )
+        problem = page.locator(".register [role=alert]")
+        if problem.count():
+            raise RuntimeError(f"the register did not load: {problem.inner_text()}")
         loaded: dict[str, Any] = page.evaluate("window.__bench")
         # Then read every sheet: the page scrolled from top to bottom, a screen at a time
         height = page.evaluate("document.documentElement.scrollHeight")
