@@ -44,7 +44,7 @@ export function registerView(ctx) {
   });
   signal.addEventListener("abort", () => {
     list.destroy();
-    kept = { key: cacheKey(filters.drafts), items: state.items, done: state.done, at: Date.now(), filters: { ...filters } };
+    kept = { key: cacheKey(filters.drafts), items: state.items, done: state.done, at: Date.now(), filters: { ...filters }, scrollY: window.scrollY };
   });
 
   const controls = filterBar(ctx, filters, () => show(), () => load());
@@ -77,6 +77,7 @@ export function registerView(ctx) {
     state.done = reuse ? reuse.done : false;
     fill(problem);
     show();
+    if (reuse) requestAnimationFrame(() => window.scrollTo(0, reuse.scrollY)); // back where the reader was
     if (state.done) return;
     const where = firstPageAt(project.id, Boolean(filters.drafts && access.may.publish));
     let token = null;
