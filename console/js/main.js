@@ -125,6 +125,7 @@ async function main() {
   window.onhashchange = () => {
     clearFlash();
     render();
+    window.scrollTo(0, 0); // a new page starts at its top (the register puts its reader back where they were)
   };
   render();
 }
