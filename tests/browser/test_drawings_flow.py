@@ -7,7 +7,6 @@ Screenshots of every step: test-artifacts/console/drawings-<step>-<width>x<heigh
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 
@@ -17,7 +16,6 @@ from playwright.sync_api import Browser, FilePayload, Page, ViewportSize, expect
 from tests.browser.conftest import (
     DESKTOP,
     PHONE,
-    ROOT,
     axe,
     canvas_ink,
     drop_files,
@@ -28,43 +26,46 @@ from tests.browser.conftest import (
     sized,
 )
 from tests.browser.sheets import sheet_pdf
-from tests.e2e.conftest import LocalStackClient, unique_fixture
+from tests.e2e.conftest import LocalStackClient, running_stack
 
 SHEETS = [("A-301", "Third floor plan"), ("A-302", "Fourth floor plan"), ("S-201", "Roof framing plan")]
 
 
 class World:
-    """The demo's companies on the shared stack, with a read-only site engineer in the subcontractor's project,
-    the two projects connected."""
+    """A stack of its own seeded as `make dev` seeds it (the demo: Apex's Harbor Tower with six published sheets,
+    Volt's electrical project with a read-only site engineer), so the README's images name the demo's companies;
+    the two projects connected, the initial sync done."""
 
     def __init__(self, stack: LocalStackClient) -> None:
-        demo = json.loads((ROOT / "local" / "demo.json").read_text())
-        volt = demo["companies"][1]
-        if not any(u["user_id"] == "sub-site" for u in volt["users"]):
-            volt["users"].append({"user_id": "sub-site", "email": "sub-site@volt.example", "name": "Sid Site-Engineer"})
-            volt["projects"][0]["directory"].append(
-                {"user_id": "sub-site", "connection_manager": "none", "drawings": "read_only"}
-            )
-        fixture, self.suffix = unique_fixture(demo)
-        ids = stack.seed(fixture)
         self.stack = stack
-        self.up, self.down = ids["projects"][f"gc-tower-{self.suffix}"], ids["projects"][f"sub-tower-{self.suffix}"]
-        # the picker's labels: the seed may name each copy's companies apart
-        names = ids.get("company_names", {})
-        self.up_label = f"Harbor Tower — {names.get(f'gc-{self.suffix}', 'Apex Builders')}"
-        self.down_label = f"Harbor Tower - Electrical — {names.get(f'sub-{self.suffix}', 'Volt Electric')}"
+        self.up, self.down = demo_project(stack, "gc-tower"), demo_project(stack, "sub-tower")
+        self.up_label, self.down_label = "Harbor Tower — Apex Builders", "Harbor Tower - Electrical — Volt Electric"
         request = stack.call(
-            "POST", f"/projects/{self.down}/connections", self.user("sub-pm"), json={"upstream_project_id": self.up}
+            "POST", f"/projects/{self.down}/connections", "sub-pm", json={"upstream_project_id": self.up}
         )
         assert request.status_code == 201, request.text
-        approved = stack.call("POST", f"/connections/{request.json()['id']}/approve", self.user("gc-pm"))
+        approved = stack.call("POST", f"/connections/{request.json()['id']}/approve", "gc-pm")
         assert approved.status_code == 200, approved.text
+        self.settle()
 
-    def user(self, name: str) -> str:
-        return f"{name}-{self.suffix}"
+    @staticmethod
+    def user(name: str) -> str:
+        return name
 
     def settle(self) -> None:
         assert self.stack.settle()["settled"] is True
+
+
+def demo_project(stack: LocalStackClient, key: str) -> str:
+    """The demo's ids, as `make dev` prints them."""
+    found = re.findall(rf"^export PROJECT_{key.upper().replace('-', '_')}=(\S+)$", stack.stdout, flags=re.MULTILINE)
+    return str(found[0])
+
+
+@pytest.fixture
+def own_stack() -> Iterator[LocalStackClient]:
+    with running_stack(seed="demo") as stack:
+        yield stack
 
 
 @pytest.fixture(params=[DESKTOP, PHONE], ids=["desktop", "phone"])
@@ -94,9 +95,9 @@ def go(page: Page, tab: str) -> None:
 
 
 def test_upload_publish_review_view_delete_and_a_pin_that_stays(
-    screen: Page, local_stack: LocalStackClient, viewport: ViewportSize
+    screen: Page, own_stack: LocalStackClient, viewport: ViewportSize
 ) -> None:
-    page, world, url = screen, World(local_stack), local_stack.url
+    page, world, url = screen, World(own_stack), own_stack.url
     desktop = viewport == DESKTOP
 
     # Given the GC's document controller (a Drawings admin of the upstream project) on its Upload page
