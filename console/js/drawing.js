@@ -36,13 +36,22 @@ function page(ctx, drawing) {
   const history = h("ol", { class: "revisions" });
   const deliveries = h("div");
   const viewing = h("p", { class: "viewing", role: "status" });
+  // Where an upstream revision went: for its Drawings admins (who may not read the connections: then shown if any)
+  const showDeliveries = access.may.publish && !drawing.connected && (access.isUpstream || access.connections === null);
+  const deliveriesPanel = h("section", { class: "panel", "aria-labelledby": "deliveries-title" }, h("h3", { id: "deliveries-title" }, "Delivered to"), deliveries);
 
   const open = async (revision) => {
     viewed = revision;
     fill(details, fields(drawing, revision));
     fill(viewing, viewingLabel(drawing, revision));
     history.querySelectorAll("li").forEach((li) => li.classList.toggle("current-view", li.dataset.revision === revision.id));
-    if (access.may.publish && !drawing.connected && access.isUpstream) fill(deliveries, deliveriesOf(ctx, revision));
+    if (showDeliveries) {
+      deliveriesPanel.hidden = false;
+      const none = () => {
+        deliveriesPanel.hidden = !access.isUpstream; // in no downstream project, and not known to share: no panel
+      };
+      fill(deliveries, deliveriesOf(ctx, revision, none));
+    }
     try {
       const link = await fileLink(ctx, revision);
       await viewer.open(link.url, revision.file.content_type);
@@ -99,9 +108,7 @@ function page(ctx, drawing) {
         notesPanel(ctx, drawing, viewer, () => viewed),
         h("section", { class: "panel", "aria-labelledby": "details-title" }, h("h3", { id: "details-title" }, "Details"), details),
         h("section", { class: "panel", "aria-labelledby": "history-title" }, h("h3", { id: "history-title" }, "Revisions, newest first"), history),
-        access.may.publish && !drawing.connected && access.isUpstream
-          ? h("section", { class: "panel", "aria-labelledby": "deliveries-title" }, h("h3", { id: "deliveries-title" }, "Delivered to"), deliveries)
-          : null,
+        showDeliveries ? deliveriesPanel : null,
       ),
     ),
   );
@@ -183,7 +190,7 @@ const DELIVERY_WORDS = {
   failed: "Copy failed",
 };
 
-function deliveriesOf(ctx, revision) {
+function deliveriesOf(ctx, revision, none) {
   const box = h("div");
   loading(
     box,
@@ -192,7 +199,7 @@ function deliveriesOf(ctx, revision) {
       fill(
         box,
         items.length === 0
-          ? h("p", { class: "muted" }, `Rev ${revision.revision_number} is in no downstream project.`)
+          ? (none(), h("p", { class: "muted" }, `Rev ${revision.revision_number} is in no downstream project.`))
           : h(
               "ul",
               { class: "deliveries" },
