@@ -96,6 +96,10 @@ def axe(page: Page, where: str) -> None:
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE))
     result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with (ARTIFACTS / "axe.jsonl").open("a") as log:  # every finding, minor ones too, to read after a run
+        found = [{"id": v["id"], "impact": v["impact"], "nodes": len(v["nodes"])} for v in result["violations"]]
+        log.write(json.dumps({"where": where, "size": page.viewport_size, "violations": found}) + "\n")
     bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
     summary = [
         {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"][:5]]}
