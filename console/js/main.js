@@ -101,6 +101,7 @@ async function main() {
       const project = projects.find((p) => p.id === here.id);
       if (!project) return h("p", { class: "notice" }, "This project is not one of yours, or it does not exist. Choose one of yours above.");
       const box = h("div", { class: "project-page" });
+      const title = h("h1", {}, said(project.name), " ", h("span", { class: "muted" }, said(project.company.company_name)));
       const signal = leaving.signal;
       if (!accessCache.has(project.id)) {
         if ((here.tab || "drawings") === "drawings" && !here.sub) prefetchRegister(api, project.id, signal);
@@ -114,7 +115,7 @@ async function main() {
         }),
         (access) => fill(box, projectPage({ api, config, project, access, here, signal, render }, here)),
       );
-      return box;
+      return h("div", {}, title, box);
     }
     if (here.kind === "company" && admin.some((m) => m.company_id === here.id)) {
       return companyView({ api, config, signal: leaving.signal }, admin.find((m) => m.company_id === here.id));
@@ -156,17 +157,17 @@ function picker(projects, admin, here) {
 
 function projectPage(ctx, here) {
   const { project, access } = ctx;
-  const title = h("h1", {}, said(project.name), " ", h("span", { class: "muted" }, said(project.company.company_name)));
-  if (!access.entry) return h("div", {}, title, notInDirectory(ctx));
+  // The project's name heads the page already (body): it shows while the user's rights load.
+  if (!access.entry) return notInDirectory(ctx);
   const pages = PAGES.filter((p) => access.may[p.may]);
   if (pages.length === 0) {
-    return h("div", {}, title, h("p", { class: "notice" }, "You have no permission in this project's tools yet. A company admin can give you some."));
+    return h("p", { class: "notice" }, "You have no permission in this project's tools yet. A company admin can give you some.");
   }
   const page = pages.find((p) => p.key === here.tab);
   if (!here.tab || !page) {
     if (here.tab && PAGES.some((p) => p.key === here.tab)) {
       const allowed = pages.map((p) => p.label).join(", ");
-      return h("div", {}, title, tabs(project, pages, null), h("p", { class: "notice" }, `This page is not open to you in this project. You can use: ${allowed}.`));
+      return h("div", {}, tabs(project, pages, null), h("p", { class: "notice" }, `This page is not open to you in this project. You can use: ${allowed}.`));
     }
     history.replaceState(null, "", route("project", project.id, pages[0].key));
     return projectPage(ctx, { ...here, tab: pages[0].key });
@@ -177,7 +178,6 @@ function projectPage(ctx, here) {
   return h(
     "div",
     {},
-    title,
     project.status === "inactive" ? h("p", { class: "warning" }, "This project is inactive: it cannot be connected.") : null,
     tabs(project, pages, page.key),
     h("div", { class: "page", id: "page" }, page.view(full)),
