@@ -52,9 +52,10 @@ def counting() -> Iterator[Counter[str]]:
 def aws_calls() -> list[tuple[str, Counter[str]]]:
     from moto import mock_aws
 
-    import tests.conftest  # noqa: F401  - the environment every function reads
     from local.template import create_resources, load
-    from tests.integration.conftest import PDF, Api, Builder, DrawingsWorld, Queues
+    from local.world import PDF, Api, Builder, DrawingsWorld, Queues, set_environment
+
+    set_environment()
 
     rows: list[tuple[str, Counter[str]]] = []
 

@@ -14,7 +14,8 @@ from connectability.db import outbox as outbox_db
 from connectability.db.sync_counters import published_count
 from connectability.domain import outbox
 from connectability.models.common import utcnow
-from tests.integration.conftest import DrawingsWorld, Faults, Queues
+from local.world import DrawingsWorld, Queues
+from tests.integration.conftest import Faults
 
 
 def _later_delete_chunk(params: dict[str, Any]) -> bool:

@@ -15,7 +15,8 @@ from connectability.config import get_settings
 from connectability.db import connections as connections_db
 from connectability.domain import messages, notifications, outbox
 from connectability.models.notifications import EventType, NotificationEvent, Side
-from tests.integration.conftest import PLATFORM_ADMIN, Api, Connected, Directory, Faults, Queues
+from local.world import PLATFORM_ADMIN, Api, Queues
+from tests.integration.conftest import Connected, Directory, Faults
 
 
 def _token(key: dict[str, Any]) -> str:

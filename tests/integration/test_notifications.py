@@ -10,7 +10,8 @@ from botocore.exceptions import ClientError
 from connectability import aws
 from connectability.config import get_settings
 from connectability.domain import notifications
-from tests.integration.conftest import Connected, Queues
+from local.world import Queues
+from tests.integration.conftest import Connected
 
 QUEUE = "NotificationsQueue"
 

@@ -27,7 +27,8 @@ from connectability.db.projects import project_key
 from connectability.domain import outbox
 from connectability.models.common import utcnow
 from local.events import LambdaContext, sqs_event
-from tests.integration.conftest import PDF, SYNC_QUEUES, Connected, Pipeline
+from local.world import PDF, SYNC_QUEUES, Pipeline
+from tests.integration.conftest import Connected
 from tests.integration.sync_world import DOWN_ADMIN, UP_ADMIN, Sync, fresh_pair
 
 
