@@ -21,7 +21,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from connectability import aws
+from connectability import aws, runtime
 from connectability.config import get_settings
 from connectability.errors import InvalidInput
 
@@ -36,6 +36,17 @@ def _one_session(env_vars: Any = None) -> Session:
 
 
 pynamodb.connection.base.get_session = _one_session
+
+
+@runtime.before_snapshot
+def _models_connected() -> None:
+    """Under SnapStart: every model's connection and client made before the snapshot (PynamoDB makes them on a
+    model's first use, each about as dear as a call), from the one session, which renews them after a restore."""
+    todo: list[type[Model]] = [Item]
+    while todo:
+        model = todo.pop()
+        model._get_connection().connection.client  # noqa: B018 - made for its side effect
+        todo.extend(model.__subclasses__())
 
 
 class _SettingsBackedMeta(type):
