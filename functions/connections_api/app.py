@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from connectability import runtime
 from connectability.api import CONNECTION_MANAGER, ApiRouter, Id, Limit, NextToken, caller_of, errors, new_api, respond
-from connectability.domain import connections, notifications
+from connectability.domain import connections, notifications, recipient_settings, recipients
 from connectability.domain import sync_status as sync_status_domain
 from connectability.models.common import Page
 from connectability.models.connections import (
@@ -85,13 +85,13 @@ def reconcile_connection(
 
 @router.get("/projects/<project_id>/settings/connection-manager", responses=errors(403, 404))
 def get_cm_settings(project_id: Id) -> Settings:
-    return notifications.get_recipient_settings(caller_of(router), project_id, notifications.CM)
+    return recipient_settings.get_recipient_settings(caller_of(router), project_id, recipients.CM)
 
 
 @router.put("/projects/<project_id>/settings/connection-manager", responses=errors(403, 404))
 def put_cm_settings(project_id: Id, body: Annotated[SettingsBody, Body()]) -> Settings:
-    return notifications.put_recipient_settings(
-        caller_of(router), project_id, notifications.CM, body.notification_recipients
+    return recipient_settings.put_recipient_settings(
+        caller_of(router), project_id, recipients.CM, body.notification_recipients
     )
 
 

@@ -26,7 +26,8 @@ from connectability.domain import (
     drawing_deletes,
     drawings,
     markups,
-    notifications,
+    recipient_settings,
+    recipients,
     register,
     review,
     revisions,
@@ -70,7 +71,7 @@ def create_revision(project_id: Id, body: Annotated[RevisionCreate, Body()]) -> 
 
 @router.post("/projects/<project_id>/drawing-revisions/publish", responses=errors(403, 404, 409))
 def publish_revisions(project_id: Id, body: Annotated[PublishRequest, Body()]) -> Published:
-    return drawings.publish(caller_of(router), project_id, body)
+    return drawings.publish_drafts(caller_of(router), project_id, body)
 
 
 @router.get("/projects/<project_id>/drawings", responses=errors(403, 404))
@@ -165,18 +166,18 @@ def list_review_queue(project_id: Id, limit: Limit = 50, next_token: NextToken =
 
 @router.post("/projects/<project_id>/connected-drawings/publish", responses=errors(403, 404, 409))
 def publish_connected(project_id: Id, body: Annotated[ConnectedPublishRequest, Body()]) -> Published:
-    return review.publish(caller_of(router), project_id, body)
+    return review.publish_copies(caller_of(router), project_id, body)
 
 
 @router.get("/projects/<project_id>/settings/drawings", responses=errors(403, 404))
 def get_drawings_settings(project_id: Id) -> Settings:
-    return notifications.get_recipient_settings(caller_of(router), project_id, notifications.DRAWINGS)
+    return recipient_settings.get_recipient_settings(caller_of(router), project_id, recipients.DRAWINGS)
 
 
 @router.put("/projects/<project_id>/settings/drawings", responses=errors(403, 404))
 def put_drawings_settings(project_id: Id, body: Annotated[SettingsBody, Body()]) -> Settings:
-    return notifications.put_recipient_settings(
-        caller_of(router), project_id, notifications.DRAWINGS, body.notification_recipients
+    return recipient_settings.put_recipient_settings(
+        caller_of(router), project_id, recipients.DRAWINGS, body.notification_recipients
     )
 
 

@@ -1,4 +1,5 @@
-"""SQS sends of the sync pipeline: copy jobs, sync messages (pages, digest checks, manifests due), dead letters."""
+"""SQS sends: notification events, files to check, and the sync pipeline's copy jobs, sync messages (pages,
+digest checks, manifests due) and dead letters."""
 
 from __future__ import annotations
 
@@ -8,10 +9,22 @@ from botocore.exceptions import ClientError
 
 from connectability import aws
 from connectability.config import get_settings
+from connectability.models.drawings import FileCheck
+from connectability.models.notifications import NotificationEvent
 from connectability.models.sync import CopyJob, DigestCheck, InitialSyncPage, ManifestsDue, ReconcilePage
 
 BATCH = 10  # SendMessageBatch takes at most ten entries
 ATTEMPTS = 3
+
+
+def send_notification(event: NotificationEvent) -> None:
+    """An event for the notify function to mail."""
+    aws.sqs().send_message(QueueUrl=get_settings().notifications_queue_url, MessageBody=event.model_dump_json())
+
+
+def send_file_check(check: FileCheck) -> None:
+    """A file too large to hash within its request, for the file check to hash."""
+    aws.sqs().send_message(QueueUrl=get_settings().file_checks_queue_url, MessageBody=check.model_dump_json())
 
 
 def send_copy_jobs(jobs: Sequence[CopyJob]) -> None:

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from connectability import aws
 from connectability.config import get_settings
 from connectability.db import connections as connections_db
-from connectability.domain import messages, notifications, outbox
+from connectability.domain import messages, notification_events, notifications, outbox
 from connectability.models.notifications import EventType, NotificationEvent, Side
 from tests.integration.conftest import PLATFORM_ADMIN, Api, Connected, Directory, Faults, Queues
 
@@ -445,7 +445,7 @@ def test_a_duty_that_keeps_failing_never_blocks_the_others(two: Connected, queue
     connection = connections_db.get_connection(two.request().body["id"])
     queues.drain("NotificationsQueue")
     assert connection is not None
-    notifications.prepare(EventType.connection_requested, connection, [Side.upstream]).record.save()
+    notification_events.prepare(EventType.connection_requested, connection, [Side.upstream]).record.save()
     # When the relay runs, the younger one is sent and the broken one stays (for the age alarm)
     later = utcnow() + timedelta(minutes=1)
     assert outbox.relay_pending(now=later) == 1

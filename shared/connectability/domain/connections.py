@@ -20,7 +20,7 @@ from connectability.db.base import Found, Item, Ref, read_items
 from connectability.db.companies import company_ref
 from connectability.db.connections import ConnectionItem, role_in, role_ref
 from connectability.db.projects import ProjectItem, project_ref
-from connectability.domain import initial_sync, notifications
+from connectability.domain import initial_sync, notification_events
 from connectability.domain.ids import new_id
 from connectability.domain.permissions import Caller, Rights, company_admin_for, read_rights, tool_level_at_least
 from connectability.errors import (
@@ -90,9 +90,9 @@ def request_connection(caller: Caller, downstream_id: str, body: ConnectionReque
         initial_sync_status="running" if automatic else "not_started",
     )
     outgoing = (
-        notifications.prepare(EventType.connection_created, connection, [Side.upstream, Side.downstream])
+        notification_events.prepare(EventType.connection_created, connection, [Side.upstream, Side.downstream])
         if automatic
-        else notifications.prepare(EventType.connection_requested, connection, [Side.upstream])
+        else notification_events.prepare(EventType.connection_requested, connection, [Side.upstream])
     )
     start = initial_sync.initial_sync_duty(connection_id) if automatic else None
     if not connections_db.create(connection, outbox=[outgoing.record, *([start] if start else [])]):
@@ -176,7 +176,9 @@ def approve(caller: Caller, connection_id: str) -> Connection:
         "active",
         release_upstream=False,
         rule="R09",
-        announce=notifications.prepare(EventType.connection_created, connection, [Side.upstream, Side.downstream]),
+        announce=notification_events.prepare(
+            EventType.connection_created, connection, [Side.upstream, Side.downstream]
+        ),
         starts=start,
     )
     return _view(connection, rights.found)
@@ -198,7 +200,9 @@ def reject(caller: Caller, connection_id: str, body: RejectBody) -> Connection:
         "decided_at": utcnow(),
         "reason": body.reason,
     }
-    announce = notifications.prepare(EventType.connection_rejected, connection, [Side.downstream], reason=body.reason)
+    announce = notification_events.prepare(
+        EventType.connection_rejected, connection, [Side.downstream], reason=body.reason
+    )
     _transition(connection, "pending", changes, "none", release_upstream=True, rule="R09", announce=announce)
     return _view(connection, rights.found)
 
@@ -246,7 +250,7 @@ def disconnect(caller: Caller, connection_id: str, body: DisconnectBody) -> Conn
     if connection.initial_sync_status == "running":
         # Nothing more is copied (R17), so its progress is final: it stops where it stands.
         changes |= {"initial_sync_status": "stopped", "initial_sync_copied": initial_sync.initial_progress(connection)}
-    announce = notifications.prepare(
+    announce = notification_events.prepare(
         EventType.connection_disabled, connection, [Side.upstream, Side.downstream], reason=body.reason
     )
     _transition(connection, "active", changes, "disconnected", release_upstream=True, rule="R15", announce=announce)
@@ -359,7 +363,7 @@ def _transition(
     *,
     release_upstream: bool,
     rule: str,
-    announce: notifications.Outgoing | None = None,
+    announce: notification_events.Outgoing | None = None,
     starts: outbox_db.OutboxItem | None = None,
 ) -> None:
     """One transaction for the connection, both roles, the announcing event and the initial sync it starts;
@@ -376,12 +380,12 @@ def _transition(
     _dispatch(announce, starts)
 
 
-def _dispatch(announce: notifications.Outgoing | None, starts: outbox_db.OutboxItem | None) -> None:
+def _dispatch(announce: notification_events.Outgoing | None, starts: outbox_db.OutboxItem | None) -> None:
     """Send what a committed change owes, the announcement and the initial sync's start at once (each clears its
     own outbox record; one that fails is left to the outbox relay)."""
     sends: list[Callable[[], bool]] = []
     if announce is not None:
-        sends.append(partial(notifications.dispatch, announce))
+        sends.append(partial(notification_events.dispatch, announce))
     if starts is not None:
         sends.append(partial(initial_sync.dispatch, starts))
     together(*sends)

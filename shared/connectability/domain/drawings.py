@@ -63,7 +63,7 @@ def _state_seen(revision: RevisionItem, drawing: DrawingItem | None) -> str:
 
 
 # -- publishing -----------------------------------------------------------------------------------------------
-def publish(caller: Caller, project_id: str, body: PublishRequest) -> Published:
+def publish_drafts(caller: Caller, project_id: str, body: PublishRequest) -> Published:
     """Drafts become published (all checked before any changes); the newest becomes its drawing's current.
 
     The revisions are read with the caller's rights, their drawings with the caller's company membership."""

@@ -14,7 +14,7 @@ from connectability.db import outbox as outbox_db
 from connectability.db import sync as db
 from connectability.db import sync_counters as counters
 from connectability.db.connections import ConnectionItem
-from connectability.domain import notifications
+from connectability.domain import notification_events
 from connectability.domain.drawing_views import revision_views
 from connectability.domain.manifests import manifest_of
 from connectability.models.common import utcnow
@@ -102,9 +102,9 @@ def finish_initial_sync(connection_id: str) -> bool:
     total = int(connection.initial_sync_total or 0)
     if initial_progress(connection) < total:
         return False
-    announce = notifications.prepare(EventType.initial_sync_complete, connection, [Side.downstream], count=total)
+    announce = notification_events.prepare(EventType.initial_sync_complete, connection, [Side.downstream], count=total)
     if not counters.complete_initial_sync(connection_id, total, [announce.record]):
         return False
-    notifications.dispatch(announce)
+    notification_events.dispatch(announce)
     logger.info("initial sync complete", extra={"connection_id": connection_id, "total": total})
     return True

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from connectability.db import outbox as outbox_db
-from connectability.domain import drawing_deletes, initial_sync, manifests, notifications, revisions
+from connectability.domain import drawing_deletes, initial_sync, manifests, notification_events, revisions
 from connectability.models.common import utcnow
 from connectability.observability import logger, metrics
 
@@ -36,7 +36,7 @@ def relay_pending(now: datetime | None = None) -> int:
         elif item.kind == outbox_db.SYNC_MESSAGE:
             done += _safely(partial(initial_sync.dispatch, item), item.event_id)
         else:
-            done += _safely(partial(notifications.redispatch, item), item.event_id)
+            done += _safely(partial(notification_events.redispatch, item), item.event_id)
     for project_id, intents in due.items():
         done += _safely(partial(manifests.write_manifests, project_id, intents), project_id)
     left = outbox_db.pending(moment - RELAY_AFTER, limit=1)

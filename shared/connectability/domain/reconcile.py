@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from connectability import queues, storage
+from connectability import queues
 from connectability.db import connections as connections_db
 from connectability.db import drawings as drawings_db
 from connectability.db import sync as db
@@ -97,7 +97,7 @@ def _stuck_checks(project_id: str, revisions: list[drawings_db.RevisionItem]) ->
     stuck = [r for r in revisions if r.file_state == FileState.checking.value and r.created_at < cutoff]
     for revision in stuck:
         try:
-            storage.request_file_check(FileCheck(project_id=project_id, revision_id=revision.revision_id))
+            queues.send_file_check(FileCheck(project_id=project_id, revision_id=revision.revision_id))
         except (BotoCoreError, ClientError):
             logger.exception("file check not asked again", extra={"revision_id": revision.revision_id})
     return len(stuck)

@@ -42,7 +42,7 @@ def _arrival(copy: drawings_db.RevisionItem, drawing: drawings_db.DrawingItem | 
     return Arrival.new_revision if current and current != copy.revision_id else Arrival.new_drawing
 
 
-def publish(caller: Caller, project_id: str, body: ConnectedPublishRequest) -> Published:
+def publish_copies(caller: Caller, project_id: str, body: ConnectedPublishRequest) -> Published:
     """Publish the given copies (all checked before any changes; read with the caller's rights), or every copy
     waiting, a page at a time."""
     ids = list(dict.fromkeys(body.revision_ids or []))
@@ -54,7 +54,7 @@ def publish(caller: Caller, project_id: str, body: ConnectedPublishRequest) -> P
         token: str | None = None
         while True:
             waiting, token = sync_db.review_page(project_id, PAGE, token)
-            published += _publish(project_id, waiting)
+            published += _publish_waiting(project_id, waiting)
             if token is None:
                 return Published(published=published)
     found = {i: r for i, ref in asked.items() if (r := rights.found.get(ref))}
@@ -70,10 +70,10 @@ def publish(caller: Caller, project_id: str, body: ConnectedPublishRequest) -> P
             f"Only copies waiting for review can be published; these are not: {', '.join(not_waiting)}. "
             f"GET /projects/{project_id}/connected-drawings/review lists those that are."
         )
-    return Published(published=[i for i in ids if i in set(_publish(project_id, list(found.values())))])
+    return Published(published=[i for i in ids if i in set(_publish_waiting(project_id, list(found.values())))])
 
 
-def _publish(project_id: str, revisions: list[drawings_db.RevisionItem]) -> list[str]:
+def _publish_waiting(project_id: str, revisions: list[drawings_db.RevisionItem]) -> list[str]:
     """Waiting copies become published; the newest of each drawing becomes its current revision, with the
     synced fields it holds at that moment (a copy landing meanwhile is read again). Drawings are made current at
     once, each by its copies in turn: no two of those writes touch the same item."""

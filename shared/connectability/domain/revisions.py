@@ -11,7 +11,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from connectability import storage
+from connectability import queues, storage
 from connectability.config import get_settings
 from connectability.db import drawings as db
 from connectability.db import outbox as outbox_db
@@ -235,7 +235,7 @@ def _number_taken(drawing: DrawingItem, revision_number: str, holder: str | None
 def request_file_check(duty: outbox_db.OutboxItem) -> bool:
     """Queue the hashing of a file too large to hash within a request; the outbox relay retries a failure."""
     try:
-        storage.request_file_check(FileCheck(project_id=duty.project_id or "", revision_id=duty.revision_id or ""))
+        queues.send_file_check(FileCheck(project_id=duty.project_id or "", revision_id=duty.revision_id or ""))
     except (BotoCoreError, ClientError):
         logger.exception("file check not queued yet", extra={"revision_id": duty.revision_id})
         return False
