@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from pynamodb.attributes import ListAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import PynamoDBException
 
-from connectability.db.base import Item
+from connectability.db.base import Item, as_row
+from connectability.db.rows import Duty
 from connectability.observability import logger
 
 PARTITION = "OUTBOX"
@@ -43,48 +45,48 @@ def _sk(created_at: datetime, duty_id: str) -> str:
     return f"{created_at.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{duty_id}"
 
 
-def record(event_id: str, body: str, created_at: datetime) -> OutboxItem:
+def outbox_item(duty: Duty) -> OutboxItem:
+    """The item that records a duty, for a write of db's own (one inside a change's transaction)."""
+    return OutboxItem(
+        PARTITION,
+        _sk(duty.created_at, duty.event_id),
+        **{k: v for k, v in ((n, getattr(duty, n)) for n in _FIELDS) if v is not None},
+    )
+
+
+_FIELDS = ("kind", "event_id", "created_at", "body", "project_id", "revision_id", "revision_ids")
+
+
+def reference(duty: Duty) -> str:
+    """What names a duty in a message that hands it on (ManifestsDue): `get` finds it by this."""
+    return _sk(duty.created_at, duty.event_id)
+
+
+def record(event_id: str, body: str, created_at: datetime) -> Duty:
     """A notification event, to write inside the change's own transaction."""
-    return OutboxItem(PARTITION, _sk(created_at, event_id), event_id=event_id, body=body, created_at=created_at)
+    return Duty(kind=NOTIFICATION, event_id=event_id, body=body, created_at=created_at)
 
 
-def sync_message(duty_id: str, body: str, created_at: datetime) -> OutboxItem:
+def sync_message(duty_id: str, body: str, created_at: datetime) -> Duty:
     """A message for the sync-events queue (an initial sync to start), to write inside its change's transaction."""
-    return OutboxItem(
-        PARTITION, _sk(created_at, duty_id), kind=SYNC_MESSAGE, event_id=duty_id, body=body, created_at=created_at
-    )
+    return Duty(kind=SYNC_MESSAGE, event_id=duty_id, body=body, created_at=created_at)
 
 
-def file_check(project_id: str, revision_id: str, duty_id: str, at: datetime) -> OutboxItem:
+def file_check(project_id: str, revision_id: str, duty_id: str, at: datetime) -> Duty:
     """A file to hash, to write inside the transaction that creates its revision."""
-    return OutboxItem(
-        PARTITION,
-        _sk(at, duty_id),
-        kind=FILE_CHECK,
-        event_id=duty_id,
-        project_id=project_id,
-        revision_id=revision_id,
-        created_at=at,
-    )
+    return Duty(kind=FILE_CHECK, event_id=duty_id, project_id=project_id, revision_id=revision_id, created_at=at)
 
 
-def drawing_delete(project_id: str, drawing_id: str, by: str, at: datetime, duty_id: str) -> OutboxItem:
+def drawing_delete(project_id: str, drawing_id: str, by: str, at: datetime, duty_id: str) -> Duty:
     """The rest of a drawing's delete, to write inside the transaction that marks the drawing deleted."""
-    return OutboxItem(
-        PARTITION,
-        _sk(at, duty_id),
-        kind=DRAWING_DELETE,
-        event_id=duty_id,
-        body=json.dumps({"drawing_id": drawing_id, "by": by}),
-        project_id=project_id,
-        created_at=at,
-    )
+    body = json.dumps({"drawing_id": drawing_id, "by": by})
+    return Duty(kind=DRAWING_DELETE, event_id=duty_id, body=body, project_id=project_id, created_at=at)
 
 
-def deletes_under_way(project_id: str) -> list[OutboxItem]:
+def deletes_under_way(project_id: str) -> list[Duty]:
     """A project's drawing deletes not finished yet (the outbox stays near empty, so this reads little)."""
     condition = (OutboxItem.kind == DRAWING_DELETE) & (OutboxItem.project_id == project_id)
-    return list(OutboxItem.query(PARTITION, filter_condition=condition, consistent_read=True))
+    return [as_row(Duty, i) for i in OutboxItem.query(PARTITION, filter_condition=condition, consistent_read=True)]
 
 
 # About 4 KB an item: a publish of 2,000 revisions records its manifests in 20 items and one call, instead of
@@ -94,60 +96,56 @@ MANIFESTS_PER_DUTY = 100
 
 def intend_manifests(
     project_id: str, revision_ids: Sequence[str], new_duty_id: Callable[[], str], at: datetime
-) -> list[OutboxItem]:
+) -> list[Duty]:
     """Record, before a change, that these revisions' manifests are due."""
-    items = []
-    for start in range(0, len(revision_ids), MANIFESTS_PER_DUTY):
-        duty = new_duty_id()
-        items.append(
-            OutboxItem(
-                PARTITION,
-                _sk(at, duty),
-                kind=MANIFEST,
-                event_id=duty,
-                project_id=project_id,
-                revision_ids=list(revision_ids[start : start + MANIFESTS_PER_DUTY]),
-                created_at=at,
-            )
+    duties = [
+        Duty(
+            kind=MANIFEST,
+            event_id=new_duty_id(),
+            project_id=project_id,
+            revision_ids=list(revision_ids[start : start + MANIFESTS_PER_DUTY]),
+            created_at=at,
         )
+        for start in range(0, len(revision_ids), MANIFESTS_PER_DUTY)
+    ]
     with OutboxItem.batch_write() as batch:
-        for item in items:
-            batch.save(item)
-    return items
+        for duty in duties:
+            batch.save(outbox_item(duty))
+    return duties
 
 
-def get(sk: str) -> OutboxItem | None:
-    """A duty still pending, or None once it is done."""
+def get(reference: str) -> Duty | None:
+    """A duty still pending, by its reference, or None once it is done."""
     try:
-        return OutboxItem.get(PARTITION, sk, consistent_read=True)
+        return as_row(Duty, OutboxItem.get(PARTITION, reference, consistent_read=True))
     except OutboxItem.DoesNotExist:
         return None
 
 
-def narrow(duty: OutboxItem, revision_ids: list[str]) -> None:
+def narrow(duty: Duty, revision_ids: list[str]) -> None:
     """Keep only the manifests still due; if even that fails, the relay only writes the others again."""
-    duty.revision_ids = revision_ids
     try:
-        duty.save()
+        outbox_item(replace(duty, revision_ids=revision_ids)).save()
     except PynamoDBException:
         logger.exception("manifest duty not narrowed", extra={"event_id": duty.event_id})
 
 
-def sent(item: OutboxItem) -> None:
+def sent(duty: Duty) -> None:
     """Clear a duty done; if even that fails, the relay only does the (idempotent) duty again."""
     try:
-        item.delete()
+        outbox_item(duty).delete()
     except PynamoDBException:
-        logger.exception("outbox duty done but not cleared", extra={"event_id": item.event_id})
+        logger.exception("outbox duty done but not cleared", extra={"event_id": duty.event_id})
 
 
-def done(items: Iterable[OutboxItem]) -> None:
+def done(duties: Iterable[Duty]) -> None:
     with OutboxItem.batch_write() as batch:
-        for item in items:
-            batch.delete(item)
+        for duty in duties:
+            batch.delete(outbox_item(duty))
 
 
-def pending(older_than: datetime, limit: int = 500) -> list[OutboxItem]:
+def pending(older_than: datetime, limit: int = 500) -> list[Duty]:
     """Duties still undone that were recorded before `older_than`, oldest first."""
     stamp = older_than.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return list(OutboxItem.query(PARTITION, OutboxItem.sk < stamp, limit=limit, consistent_read=True))
+    query = OutboxItem.query(PARTITION, OutboxItem.sk < stamp, limit=limit, consistent_read=True)
+    return [as_row(Duty, i) for i in query]

@@ -15,9 +15,8 @@ from connectability import storage
 from connectability.db import records as records_db
 from connectability.db.base import Found, Ref, read_items
 from connectability.db.companies import company_ref
-from connectability.db.drawings import DrawingItem, RevisionItem
 from connectability.db.projects import project_ref
-from connectability.db.records import record_key
+from connectability.db.rows import DrawingRow, RevisionRow
 from connectability.models.drawings import (
     Area,
     Discipline,
@@ -36,7 +35,7 @@ from connectability.models.drawings import (
 
 def revision_views(
     project_id: str,
-    revisions: list[RevisionItem],
+    revisions: list[RevisionRow],
     consistent: bool = False,
     records: Found | None = None,
     links: bool = True,
@@ -47,36 +46,21 @@ def revision_views(
     return [_revision_view(project_id, r, found, links) for r in revisions]
 
 
-def records_of(project_id: str, items: Iterable[DrawingItem | RevisionItem], consistent: bool = False) -> Found:
+def records_of(project_id: str, items: Iterable[DrawingRow | RevisionRow], consistent: bool = False) -> Found:
     """The areas, disciplines and sets these drawings and revisions point at, in one read."""
     return read_items((ref for item in items for ref in record_refs(project_id, item)), consistent=consistent)
 
 
-def record_refs(project_id: str, item: DrawingItem | RevisionItem) -> list[Ref[Any]]:
+def record_refs(project_id: str, item: DrawingRow | RevisionRow) -> list[Ref[Any]]:
     """The records a drawing or revision points at; for a connected one, its upstream project and company too."""
-    refs: list[Ref[Any]] = [records_db.discipline_ref(project_id, _discipline_key(item))]
-    if item.area_id:
-        refs.append(records_db.area_ref(project_id, item.area_id))
-    if isinstance(item, RevisionItem) and (set_key := _set_key(item)):
-        refs.append(records_db.set_ref(project_id, set_key))
+    refs = records_db.record_refs(project_id, item)
     if item.connected and item.source_project_id and item.source_company_id:
         refs += [project_ref(item.source_project_id), company_ref(item.source_company_id)]
     return refs
 
 
-def _discipline_key(item: RevisionItem | DrawingItem) -> str:
-    return record_key(item.discipline_key, item.source_connection_id if item.connected else None)
-
-
-def _set_key(item: RevisionItem) -> str | None:
-    if not item.set_key:
-        return None
-    return record_key(item.set_key, item.source_connection_id if item.connected else None)
-
-
-def _revision_view(project_id: str, r: RevisionItem, found: Found, links: bool) -> Revision:
-    set_key = _set_key(r)
-    drawing_set = found.get(records_db.set_ref(project_id, set_key)) if set_key else None
+def _revision_view(project_id: str, r: RevisionRow, found: Found, links: bool) -> Revision:
+    drawing_set = records_db.set_of(found, project_id, r)
     return Revision(
         id=r.revision_id,
         drawing_id=r.drawing_id,
@@ -91,7 +75,7 @@ def _revision_view(project_id: str, r: RevisionItem, found: Found, links: bool) 
         if drawing_set
         else None,
         discipline=_discipline_view(project_id, r, found),
-        area=_area_view(project_id, r.area_id, found),
+        area=_area_view(project_id, r, found),
         connected=bool(r.connected),
         source=Source(upstream_revision_id=r.source_revision_id, **_upstream(r, found))
         if r.connected and r.source_connection_id and r.source_revision_id
@@ -107,7 +91,7 @@ def _revision_view(project_id: str, r: RevisionItem, found: Found, links: bool) 
 
 
 def drawing_views(
-    project_id: str, drawings: list[DrawingItem], current: dict[str, RevisionItem], records: Found | None = None
+    project_id: str, drawings: list[DrawingRow], current: dict[str, RevisionRow], records: Found | None = None
 ) -> list[Drawing]:
     """`records`: the records they and their current revisions point at as read already, else read here."""
     found = records if records is not None else records_of(project_id, [*drawings, *current.values()])
@@ -123,7 +107,7 @@ def drawing_views(
             title=d.title,
             obsolete=bool(d.obsolete),
             discipline=_discipline_view(project_id, d, found),
-            area=_area_view(project_id, d.area_id, found),
+            area=_area_view(project_id, d, found),
             connected=bool(d.connected),
             source=source.get(d.drawing_id),
             current_revision=revisions.get(d.current_revision_id or ""),
@@ -132,7 +116,7 @@ def drawing_views(
     ]
 
 
-def _upstream(item: DrawingItem | RevisionItem, found: Found) -> dict[str, Any]:
+def _upstream(item: DrawingRow | RevisionRow, found: Found) -> dict[str, Any]:
     """Where a connected drawing or revision comes from: its connection, and the upstream project and company by
     name as read with its records (R22: a reader needs no access upstream to know where a sheet comes from)."""
     project = found.get(project_ref(item.source_project_id)) if item.source_project_id else None
@@ -146,29 +130,29 @@ def _upstream(item: DrawingItem | RevisionItem, found: Found) -> dict[str, Any]:
     }
 
 
-def thumbnail_view(r: RevisionItem, links: bool = True) -> Thumbnail:
+def thumbnail_view(r: RevisionRow, links: bool = True) -> Thumbnail:
     """A revision's thumbnail as the API shows it: a presigned URL of a ready one (when `links`), the reason of an
     unavailable one."""
     state = ThumbnailState(r.thumbnail_state or ThumbnailState.pending.value)
-    ready = state is ThumbnailState.ready and r.thumbnail_key
+    key = r.thumbnail_key if state is ThumbnailState.ready else None
     return Thumbnail(
         state=state,
-        url=storage.presign_thumbnail(r.bucket, r.thumbnail_key, r.thumbnail_version) if links and ready else None,
+        url=storage.presign_thumbnail(r.bucket, key, r.thumbnail_version) if links and key else None,
         width=int(r.thumbnail_width) if r.thumbnail_width is not None else None,
         height=int(r.thumbnail_height) if r.thumbnail_height is not None else None,
         reason=r.thumbnail_reason if state is ThumbnailState.unavailable else None,
     )
 
 
-def _discipline_view(project_id: str, item: DrawingItem | RevisionItem, found: Found) -> Discipline:
-    record = found.get(records_db.discipline_ref(project_id, _discipline_key(item)))
+def _discipline_view(project_id: str, item: DrawingRow | RevisionRow, found: Found) -> Discipline:
+    record = records_db.discipline_of(found, project_id, item)
     if record is None:
         return Discipline(name=item.discipline_key)
     return Discipline(name=record.name, position=int(record.position) if record.position is not None else None)
 
 
-def _area_view(project_id: str, area_id: str | None, found: Found) -> Area | None:
-    record = found.get(records_db.area_ref(project_id, area_id)) if area_id else None
+def _area_view(project_id: str, item: DrawingRow | RevisionRow, found: Found) -> Area | None:
+    record = records_db.area_of(found, project_id, item)
     return Area(id=record.area_id, name=record.name, description=record.description) if record else None
 
 

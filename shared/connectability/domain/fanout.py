@@ -9,7 +9,7 @@ from urllib.parse import unquote_plus
 
 from connectability import queues, storage
 from connectability.db import connections as connections_db
-from connectability.db.connections import ConnectionItem
+from connectability.db.rows import ConnectionRow
 from connectability.domain import digests, initial_sync, manifests, reconcile
 from connectability.models.sync import CopyJob, InitialSyncPage, ManifestsDue, ReconcilePage, copy_job, sync_message
 from connectability.observability import logger
@@ -25,10 +25,10 @@ class FanOut:
     sent twice is harmless: copies are idempotent)."""
 
     def __init__(self) -> None:
-        self._downstreams: dict[str, list[ConnectionItem]] = {}
+        self._downstreams: dict[str, list[ConnectionRow]] = {}
         self.jobs: list[CopyJob] = []
 
-    def downstreams(self, project_id: str) -> list[ConnectionItem]:
+    def downstreams(self, project_id: str) -> list[ConnectionRow]:
         if project_id not in self._downstreams:
             self._downstreams[project_id] = connections_db.active_downstreams(project_id)
         return self._downstreams[project_id]

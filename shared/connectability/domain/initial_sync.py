@@ -13,7 +13,7 @@ from connectability.db import drawings as drawings_db
 from connectability.db import outbox as outbox_db
 from connectability.db import sync as db
 from connectability.db import sync_counters as counters
-from connectability.db.connections import ConnectionItem
+from connectability.db.rows import ConnectionRow, RevisionRow
 from connectability.domain import notification_events
 from connectability.domain.drawing_views import revision_views
 from connectability.domain.manifests import manifest_of
@@ -26,13 +26,13 @@ from connectability.observability import logger
 PAGE = 100  # upstream revisions per page
 
 
-def initial_sync_duty(connection_id: str) -> outbox_db.OutboxItem:
+def initial_sync_duty(connection_id: str) -> outbox_db.Duty:
     """The first page of a connection's initial sync, to commit with the change that makes it active."""
     page = InitialSyncPage(connection_id=connection_id)
     return outbox_db.sync_message(f"init-{connection_id}", page.model_dump_json(), utcnow())
 
 
-def dispatch(duty: outbox_db.OutboxItem) -> bool:
+def dispatch(duty: outbox_db.Duty) -> bool:
     """Send a committed sync message and clear its outbox record; on failure the relay sends it later."""
     try:
         queues.send_sync_message(sync_message.validate_json(duty.body))
@@ -75,7 +75,7 @@ def enqueue_initial_page(page: InitialSyncPage) -> int:
     return len(jobs)
 
 
-def manifests_of(project_id: str, revisions: list[drawings_db.RevisionItem]) -> list[RevisionManifest]:
+def manifests_of(project_id: str, revisions: list[RevisionRow]) -> list[RevisionManifest]:
     """Manifests of revisions, from their state now and the version they last took. One whose first manifest
     is still on its way is left to that manifest's own event, which reaches every active connection."""
     written = [r for r in revisions if int(r.manifest_version or 0) > 0]
@@ -87,7 +87,7 @@ def manifests_of(project_id: str, revisions: list[drawings_db.RevisionItem]) -> 
     return [manifest_of(r, drawings[r.drawing_id], views[r.revision_id], read_at) for r in written]
 
 
-def initial_progress(connection: ConnectionItem) -> int:
+def initial_progress(connection: ConnectionRow) -> int:
     """How many revisions of a running initial sync are in the downstream so far (copied of total)."""
     if connection.initial_sync_status != "running":
         return int(connection.initial_sync_copied or 0)

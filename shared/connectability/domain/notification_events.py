@@ -17,9 +17,12 @@ from connectability.observability import logger, metrics
 
 
 class ConnectionLike(Protocol):
-    connection_id: str
-    upstream_project_id: str
-    downstream_project_id: str
+    @property
+    def connection_id(self) -> str: ...
+    @property
+    def upstream_project_id(self) -> str: ...
+    @property
+    def downstream_project_id(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,7 @@ class Outgoing:
     """An event and its outbox record: commit the record with the change, then `dispatch` the event."""
 
     event: NotificationEvent
-    record: outbox_db.OutboxItem
+    record: outbox_db.Duty
 
 
 def prepare(
@@ -66,6 +69,6 @@ def dispatch(outgoing: Outgoing) -> bool:
     return True
 
 
-def redispatch(item: outbox_db.OutboxItem) -> bool:
+def redispatch(item: outbox_db.Duty) -> bool:
     """Queue an event whose first send after its commit failed (the outbox relay)."""
     return dispatch(Outgoing(NotificationEvent.model_validate_json(item.body), item))

@@ -25,7 +25,7 @@ def relay_pending(now: datetime | None = None) -> int:
     moment = now or utcnow()
     items = outbox_db.pending(moment - RELAY_AFTER)
     done = 0
-    due: dict[str, list[outbox_db.OutboxItem]] = defaultdict(list)
+    due: dict[str, list[outbox_db.Duty]] = defaultdict(list)
     for item in items:
         if item.kind == outbox_db.MANIFEST and item.project_id:
             due[item.project_id].append(item)

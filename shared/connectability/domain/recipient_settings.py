@@ -56,7 +56,7 @@ def put_recipient_settings(caller: Caller, project_id: str, tool: str, body: Not
     return _settings_view(project_id, tool, settings_db.put_settings_of(project_id, tool, body.mode.value, user_ids))
 
 
-def _settings_view(project_id: str, tool: str, item: settings_db.SettingsItem) -> Settings:
+def _settings_view(project_id: str, tool: str, item: settings_db.SettingsRow) -> Settings:
     """The settings with the people who may be chosen (R38), by name, so nobody types a user id."""
     admins, company_admins = eligible_user_ids(project_id, tool)
     project = projects_db.get_project(project_id)

@@ -38,7 +38,7 @@ def eligible_user_ids(project_id: str, tool: str) -> tuple[set[str], set[str]]:
     return admins, company_admins
 
 
-def recipients(project_id: str, event: EventType) -> list[companies_db.CompanyUserItem]:
+def recipients(project_id: str, event: EventType) -> list[companies_db.CompanyUserRow]:
     """Default: the project's directory members with admin on the event's tool; or the selected eligible users."""
     tool = tool_of(event)
     project = projects_db.get_project(project_id)

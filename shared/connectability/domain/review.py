@@ -10,8 +10,8 @@ from connectability.aws import together
 from connectability.db import drawings as drawings_db
 from connectability.db import sync as sync_db
 from connectability.db.base import read_items
+from connectability.db.rows import DrawingRow, RevisionRow
 from connectability.db.sync import Written
-from connectability.db.sync_counters import shard_of
 from connectability.domain.drawing_views import record_refs, revision_views
 from connectability.domain.drawings import DRAWINGS
 from connectability.domain.permissions import Caller, read_rights, tool_level_at_least
@@ -36,7 +36,7 @@ def review_queue(caller: Caller, project_id: str, limit: int, next_token: str | 
     return Page[Revision](items=views, next_token=token)
 
 
-def _arrival(copy: drawings_db.RevisionItem, drawing: drawings_db.DrawingItem | None) -> Arrival:
+def _arrival(copy: RevisionRow, drawing: DrawingRow | None) -> Arrival:
     """A copy of a sheet the project shows already (a published revision is current) is its next revision."""
     current = drawing.current_revision_id if drawing is not None else None
     return Arrival.new_revision if current and current != copy.revision_id else Arrival.new_drawing
@@ -73,27 +73,25 @@ def publish_copies(caller: Caller, project_id: str, body: ConnectedPublishReques
     return Published(published=[i for i in ids if i in set(_publish_waiting(project_id, list(found.values())))])
 
 
-def _publish_waiting(project_id: str, revisions: list[drawings_db.RevisionItem]) -> list[str]:
+def _publish_waiting(project_id: str, revisions: list[RevisionRow]) -> list[str]:
     """Waiting copies become published; the newest of each drawing becomes its current revision, with the
     synced fields it holds at that moment (a copy landing meanwhile is read again). Drawings are made current at
     once, each by its copies in turn: no two of those writes touch the same item."""
     now, published = utcnow(), []
     for revision in sorted(revisions, key=lambda r: (r.drawing_id, r.seq)):
-        if sync_db.publish_copy(revision, now, shard_of(revision.revision_id)):
+        if sync_db.publish_copy(revision, now):
             published.append(revision)
     drawings = drawings_db.get_drawings(project_id, {r.drawing_id for r in published}, consistent=True)
-    by_drawing: dict[str, list[drawings_db.RevisionItem]] = defaultdict(list)
+    by_drawing: dict[str, list[RevisionRow]] = defaultdict(list)
     for revision in published:
         by_drawing[revision.drawing_id].append(revision)
     together(*(partial(_make_current, project_id, drawings.get(d), copies) for d, copies in by_drawing.items()))
     return [r.revision_id for r in published]
 
 
-def _make_current(
-    project_id: str, drawing: drawings_db.DrawingItem | None, copies: list[drawings_db.RevisionItem]
-) -> None:
+def _make_current(project_id: str, drawing: DrawingRow | None, copies: list[RevisionRow]) -> None:
     for revision in copies:
-        current: drawings_db.RevisionItem | None = revision
+        current: RevisionRow | None = revision
         for _ in range(ATTEMPTS):
             if drawing is None or current is None:
                 break

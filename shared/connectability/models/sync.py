@@ -37,9 +37,12 @@ class CopyJob(_Message):
 
 
 class Downstream(Protocol):
-    connection_id: str
-    downstream_project_id: str
-    downstream_company_id: str
+    @property
+    def connection_id(self) -> str: ...
+    @property
+    def downstream_project_id(self) -> str: ...
+    @property
+    def downstream_company_id(self) -> str: ...
 
 
 def copy_job(
