@@ -4,6 +4,7 @@ project's, so no downstream edit reaches a synced field through them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
@@ -11,9 +12,10 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from connectability.db.base import Found, Item, Ref, as_row, condition_failed, page, ref, retry_conflicts, written
+from connectability.db.companies import company_ref
 from connectability.db.drawings import connection
-from connectability.db.projects import project_key
-from connectability.db.rows import AreaNameRow, AreaRow, DisciplineRow, DrawingRow, RevisionRow, SetRow
+from connectability.db.projects import project_key, project_ref
+from connectability.db.rows import AreaNameRow, AreaRow, DisciplineRow, DrawingRow, RevisionRow, RowRecords, SetRow
 from connectability.models.drawings import name_key
 
 
@@ -69,35 +71,33 @@ def set_ref(project_id: str, name: str, connection_id: str | None = None) -> Ref
 
 
 def record_refs(project_id: str, row: DrawingRow | RevisionRow) -> list[Ref[Any]]:
-    """The records a drawing or revision points at: its discipline, area and (a revision's) set; a connected one's
-    are its connection's own."""
+    """What a drawing or revision points at (records_for): its discipline, area and (a revision's) set, a
+    connected one's being its connection's own; for a connected one, the upstream project and company too."""
     source = row.source_connection_id if row.connected else None
     refs: list[Ref[Any]] = [discipline_ref(project_id, row.discipline_key, source)]
     if row.area_id:
         refs.append(area_ref(project_id, row.area_id))
     if isinstance(row, RevisionRow) and row.set_key:
         refs.append(set_ref(project_id, row.set_key, source))
+    if row.connected and row.source_project_id and row.source_company_id:
+        refs += [project_ref(row.source_project_id), company_ref(row.source_company_id)]
     return refs
 
 
-def discipline_of(found: Found, project_id: str, row: DrawingRow | RevisionRow) -> DisciplineRow | None:
-    """The discipline a drawing or revision points at, as read in `found`."""
-    return found.get(
-        discipline_ref(project_id, row.discipline_key, row.source_connection_id if row.connected else None)
-    )
+def records_for(found: Found, project_id: str, rows: Iterable[DrawingRow | RevisionRow]) -> list[RowRecords]:
+    """What each of these drawings and revisions points at (record_refs), as read in `found`, in their order."""
+    return [_records(found, project_id, row) for row in rows]
 
 
-def area_of(found: Found, project_id: str, row: DrawingRow | RevisionRow) -> AreaRow | None:
-    """The area a drawing or revision points at, as read in `found`; None if none."""
-    return found.get(area_ref(project_id, row.area_id)) if row.area_id else None
-
-
-def set_of(found: Found, project_id: str, revision: RevisionRow) -> SetRow | None:
-    """The drawing set a revision points at, as read in `found`; None if none."""
-    if not revision.set_key:
-        return None
-    return found.get(
-        set_ref(project_id, revision.set_key, revision.source_connection_id if revision.connected else None)
+def _records(found: Found, project_id: str, row: DrawingRow | RevisionRow) -> RowRecords:
+    source = row.source_connection_id if row.connected else None
+    set_key = row.set_key if isinstance(row, RevisionRow) else None
+    return RowRecords(
+        discipline=found.get(discipline_ref(project_id, row.discipline_key, source)),
+        area=found.get(area_ref(project_id, row.area_id)) if row.area_id else None,
+        drawing_set=found.get(set_ref(project_id, set_key, source)) if set_key else None,
+        source_project=found.get(project_ref(row.source_project_id)) if row.source_project_id else None,
+        source_company=found.get(company_ref(row.source_company_id)) if row.source_company_id else None,
     )
 
 

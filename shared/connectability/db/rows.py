@@ -304,3 +304,15 @@ class FailureRow:
     upstream_revision_id: str
     error: str
     at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RowRecords:
+    """What a drawing or revision points at, as read with it: its discipline, area and (a revision's) set; for a
+    connected one, the upstream project and company it comes from (their names)."""
+
+    discipline: DisciplineRow | None = None
+    area: AreaRow | None = None
+    drawing_set: SetRow | None = None
+    source_project: ProjectRow | None = None
+    source_company: CompanyRow | None = None

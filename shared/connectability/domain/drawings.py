@@ -22,7 +22,7 @@ from connectability.db import publishing as publishing_db
 from connectability.db import records as records_db
 from connectability.db.base import Found, Ref
 from connectability.db.rows import DrawingRow, RevisionRow
-from connectability.domain.drawing_views import day, drawing_views, record_refs, revision_views
+from connectability.domain.drawing_views import day, drawing_views, revision_views
 from connectability.domain.manifests import manifests_follow
 from connectability.domain.permissions import Caller, ProjectAccess, read_rights, tool_level_at_least
 from connectability.domain.records import find_or_make, named_area_refs, named_refs
@@ -165,7 +165,10 @@ def drawing_access(
             items: list[DrawingRow | RevisionRow] = []
             if drawing is not None and with_records:
                 items = [drawing, *queried.result()]
-            return [*(r for item in items for r in record_refs(project_id, item)), *(then(found) if then else [])]
+            return [
+                *(r for item in items for r in records_db.record_refs(project_id, item)),
+                *(then(found) if then else []),
+            ]
 
         rights = read_rights(caller, [project_id], also=[ref, *also], then=second)
         revisions = queried.result()

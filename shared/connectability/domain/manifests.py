@@ -17,9 +17,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from connectability import aws, queues, storage
 from connectability.db import drawings as db
 from connectability.db import outbox as outbox_db
+from connectability.db import records as records_db
 from connectability.db.base import Found, read_items
 from connectability.db.rows import DrawingRow, RevisionRow
-from connectability.domain.drawing_views import record_refs, revision_views
+from connectability.domain.drawing_views import revision_views
 from connectability.domain.ids import new_id
 from connectability.errors import ConnectabilityError
 from connectability.models.common import utcnow
@@ -120,7 +121,7 @@ def write_manifests(
         read_at = utcnow()  # after every version was taken, before any content is read
         drawings = [db.drawing_ref(project_id, d) for d in dict.fromkeys(r.drawing_id for r in revisions)]
         found = read_items(
-            [*drawings, *(ref for r in revisions for ref in record_refs(project_id, r))], consistent=True
+            [*drawings, *(ref for r in revisions for ref in records_db.record_refs(project_id, r))], consistent=True
         )
         views = {v.id: v for v in revision_views(project_id, revisions, records=found, links=False)}
         manifests = [manifest_of(r, _drawing(found, project_id, r), views[r.revision_id], read_at) for r in revisions]

@@ -8,11 +8,12 @@ from functools import partial
 
 from connectability.aws import together
 from connectability.db import drawings as drawings_db
+from connectability.db import records as records_db
 from connectability.db import sync as sync_db
 from connectability.db.base import read_items
 from connectability.db.rows import DrawingRow, RevisionRow
 from connectability.db.sync import Written
-from connectability.domain.drawing_views import record_refs, revision_views
+from connectability.domain.drawing_views import revision_views
 from connectability.domain.drawings import DRAWINGS
 from connectability.domain.permissions import Caller, read_rights, tool_level_at_least
 from connectability.errors import InvalidInput, InvalidState
@@ -29,7 +30,7 @@ def review_queue(caller: Caller, project_id: str, limit: int, next_token: str | 
     tool_level_at_least(caller, project_id, DRAWINGS, Level.admin)
     items, token = sync_db.review_page(project_id, limit, next_token)
     drawings = {r.drawing_id: drawings_db.drawing_ref(project_id, r.drawing_id) for r in items}
-    found = read_items([*drawings.values(), *(ref for r in items for ref in record_refs(project_id, r))])
+    found = read_items([*drawings.values(), *(ref for r in items for ref in records_db.record_refs(project_id, r))])
     views = revision_views(project_id, items, records=found)
     for view, item in zip(views, items, strict=True):
         view.arrival = _arrival(item, found.get(drawings[item.drawing_id]))
