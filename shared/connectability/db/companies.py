@@ -8,7 +8,7 @@ from datetime import datetime
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist
 
-from connectability.db.base import Changes, Gsi1, Item, Ref, as_row, ref, update_fields, written
+from connectability.db.base import Changes, Gsi1, Item, Ref, as_row, page, ref, update_fields, written
 from connectability.db.rows import CompanyRow, CompanyUserRow
 from connectability.errors import AlreadyExists
 
@@ -110,10 +110,16 @@ def delete_company_user(company_id: str, user_id: str) -> None:
     CompanyUserItem(company_key(company_id), f"USER#{user_id}").delete()
 
 
-def companies_of_user(user_id: str) -> list[CompanyUserRow]:
-    """Every company membership of a user (one identity in several companies, R01)."""
-    query = CompanyUserItem.gsi1.query(f"USER#{user_id}", CompanyUserItem.gsi1sk.startswith("COMPANY#"))
-    return [as_row(CompanyUserRow, u) for u in query]
+def memberships_page(user_id: str, limit: int, next_token: str | None) -> tuple[list[CompanyUserRow], str | None]:
+    """A page of a user's company memberships (one identity in several companies, R01), and the next's token."""
+    items, token = page(
+        CompanyUserItem.gsi1,
+        f"USER#{user_id}",
+        CompanyUserItem.gsi1sk.startswith("COMPANY#"),
+        limit=limit,
+        next_token=next_token,
+    )
+    return [as_row(CompanyUserRow, u) for u in items], token
 
 
 def company_users(company_id: str, user_ids: Iterable[str]) -> list[CompanyUserRow]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from connectability import storage
 from connectability.db import companies as companies_db
 from connectability.db import projects as projects_db
+from connectability.db.rows import DirectoryEntryRow
 from connectability.domain.ids import new_id
 from connectability.domain.permissions import (
     Caller,
@@ -48,16 +49,16 @@ def get_company(caller: Caller, company_id: str) -> Company:
     return Company.model_validate(company)
 
 
-def my_companies(caller: Caller) -> Page[Membership]:
-    """The caller's own companies, by name; a user belongs to a handful, so one page holds them all."""
-    memberships = companies_db.companies_of_user(caller.user_id)
+def my_companies(caller: Caller, limit: int = 50, next_token: str | None = None) -> Page[Membership]:
+    """The caller's own companies, a page at a time, each page by name (a user belongs to a handful)."""
+    memberships, token = companies_db.memberships_page(caller.user_id, limit, next_token)
     found = companies_db.get_companies(m.company_id for m in memberships)
     items = [
         Membership(company_id=m.company_id, company_name=found[m.company_id].name, is_company_admin=m.is_company_admin)
         for m in memberships
         if m.company_id in found
     ]
-    return Page[Membership](items=sorted(items, key=lambda m: (m.company_name, m.company_id)))
+    return Page[Membership](items=sorted(items, key=lambda m: (m.company_name, m.company_id)), next_token=token)
 
 
 def update_company(caller: Caller, company_id: str, body: CompanyUpdate) -> Company:
@@ -141,7 +142,18 @@ def list_directory(caller: Caller, project_id: str, limit: int, next_token: str 
     return Page[DirectoryEntry](items=items, next_token=token)
 
 
-def _entry_out(entry: projects_db.DirectoryEntryRow, name: str | None, email: str | None) -> DirectoryEntry:
+def get_directory_entry(caller: Caller, project_id: str, user_id: str) -> DirectoryEntry:
+    """One user's entry (a client reads the caller's own to know what to offer): for directory members and the
+    company's admins; 404 when the user is not in the directory."""
+    access = directory_member_of(caller, project_id)
+    entry = access.entry if user_id == caller.user_id else projects_db.get_entry(project_id, user_id)
+    if entry is None:
+        raise NotFound(f"{user_id} is not in the directory of project {project_id}.")
+    users = companies_db.company_users(access.project.company_id, [user_id])
+    return _entry_out(entry, users[0].name if users else None, users[0].email if users else None)
+
+
+def _entry_out(entry: DirectoryEntryRow, name: str | None, email: str | None) -> DirectoryEntry:
     return DirectoryEntry(
         project_id=entry.project_id,
         user_id=entry.user_id,
