@@ -1,7 +1,8 @@
 """`make bench`: what each operation costs in AWS calls, each function's cold start (bench/cold.py), sync's calls
 per copy and latency (bench/sync.py, bench/latency.py), a big publish (bench/publish.py), the initial sync's
 throughput against the floor and at scale (bench/throughput.py), thumbnails of sheets up to A0
-(bench/thumbnails.py), and the console's register of 2,000 sheets in chromium (bench/browser.py).
+(bench/thumbnails.py), the outbox's writes per partition as projects grow and the relay's cost of its partitions
+(bench/outbox.py), and the console's register of 2,000 sheets in chromium (bench/browser.py).
 
 AWS calls are counted on moto in-process, so the figures are exact and repeatable on a noisy machine.
 Import times are medians of fresh interpreters, reported as a ratio to a bare interpreter in the same run.
@@ -23,7 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from bench import browser, cold, publish, sync, targets, throughput, thumbnails
+from bench import browser, cold, outbox, publish, sync, targets, throughput, thumbnails
 from bench.calls import Call, operation_name, wrapped_calls
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -208,6 +209,8 @@ def main() -> None:
         targets.round_trips(),
     ]
     print("\n".join(targets.table(rows)))
+    print()
+    print("\n".join(outbox.report(outbox.measure())), flush=True)
     print()
     print("\n".join(browser.report(browser.run(REGISTER))), flush=True)
 

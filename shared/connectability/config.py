@@ -45,6 +45,13 @@ class Settings(BaseModel):
         default=64 * 1024 * 1024, description="Files up to this size are hashed while the revision is created."
     )
     console_origin: str = Field(default="", description="The console's origin, allowed to call the API (CORS).")
+    outbox_shards: int = Field(
+        default=8,
+        ge=1,
+        le=100,
+        description="Partitions of the outbox (about 1,000 writes a second each); raise it as changes grow, and "
+        "lower it only once the outbox is empty.",
+    )
     max_body_bytes: int = Field(default=256 * 1024, description="Request bodies above this answer 413.")
 
 

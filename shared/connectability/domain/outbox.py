@@ -39,8 +39,8 @@ def relay_pending(now: datetime | None = None) -> int:
             done += _safely(partial(notification_events.redispatch, item), item.event_id)
     for project_id, intents in due.items():
         done += _safely(partial(manifests.write_manifests, project_id, intents), project_id)
-    left = outbox_db.pending(moment - RELAY_AFTER, limit=1)
-    oldest = (moment - left[0].created_at).total_seconds() if left else 0.0
+    left = outbox_db.oldest_pending(moment - RELAY_AFTER, items)
+    oldest = (moment - left.created_at).total_seconds() if left else 0.0
     metrics.add_metric(name="OutboxOldestAgeSeconds", unit="Seconds", value=oldest)
     if done:
         logger.warning("relayed what a change left undone", extra={"count": done})
