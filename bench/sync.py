@@ -39,7 +39,15 @@ NOTIFYING_MODULES = frozenset(
     }
 )
 NOTIFYING_FUNCTIONS = frozenset({"check_digest", "send_digest_checks"})
-QUEUES = (("SyncEventsQueue", "fan-out"), ("CopyJobsQueue", "copy"), ("NotificationsQueue", "notifications"))
+QUEUES = (
+    ("ManifestsDueQueue", "fan-out"),
+    ("SyncEventsQueue", "fan-out"),
+    ("InitialSyncPagesQueue", "fan-out"),
+    ("ReconcilePagesQueue", "fan-out"),
+    ("CopyJobsQueue", "copy"),
+    ("DigestChecksQueue", "fan-out"),
+    ("NotificationsQueue", "notifications"),
+)
 
 
 def _for_notifications(frame: FrameType | None) -> bool:

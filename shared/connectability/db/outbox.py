@@ -1,7 +1,7 @@
 """The outbox: what a change owes the world, recorded with (or before) the change, done after it, then removed.
 
-Its kinds: a notification event to queue, a manifest to write for a revision, a file to check, a message
-for sync (an initial sync to start), and the rest of a drawing's delete (more revisions than one transaction
+Its kinds: a notification event to queue, a manifest to write for a revision, a file to check, an initial
+sync to start (its first page), and the rest of a drawing's delete (more revisions than one transaction
 holds). If the work after the change fails, or the function dies first, the record stays and the relay does
 the work later; consumers are idempotent (notify per event and recipient, sync per manifest version, a delete
 skips what it moved), so doing it twice is harmless. Nothing is lost.
@@ -97,7 +97,7 @@ def record(event_id: str, body: str, created_at: datetime) -> Duty:
 
 
 def sync_message(duty_id: str, body: str, created_at: datetime) -> Duty:
-    """A message for the sync-events queue (an initial sync to start), to write inside its change's transaction."""
+    """An initial sync's first page (its connection became active), to write inside its change's transaction."""
     return Duty(kind=SYNC_MESSAGE, event_id=duty_id, body=body, created_at=created_at)
 
 

@@ -20,7 +20,7 @@ from connectability.domain.manifests import manifest_of
 from connectability.models.common import utcnow
 from connectability.models.drawings import RevisionManifest
 from connectability.models.notifications import EventType, Side
-from connectability.models.sync import InitialSyncPage, copy_job, sync_message
+from connectability.models.sync import InitialSyncPage, copy_job
 from connectability.observability import logger
 
 PAGE = 100  # upstream revisions per page
@@ -35,7 +35,7 @@ def initial_sync_duty(connection_id: str) -> outbox_db.Duty:
 def dispatch(duty: outbox_db.Duty) -> bool:
     """Send a committed sync message and clear its outbox record; on failure the relay sends it later."""
     try:
-        queues.send_sync_message(sync_message.validate_json(duty.body))
+        queues.send_initial_sync_page(InitialSyncPage.model_validate_json(duty.body))
     except (BotoCoreError, ClientError):
         logger.exception("sync message not queued yet", extra={"event_id": duty.event_id})
         return False
@@ -58,7 +58,7 @@ def enqueue_initial_page(page: InitialSyncPage) -> int:
     if (connection.initial_sync_cursor or "") != page.cursor:
         # Delivered again after its page counted (it may have died before asking for the next one): ask for
         # the page the connection stands at. A page asked for twice counts once, by the cursor's condition.
-        queues.send_sync_message(
+        queues.send_initial_sync_page(
             InitialSyncPage(connection_id=page.connection_id, cursor=connection.initial_sync_cursor or "")
         )
         return 0
@@ -70,7 +70,7 @@ def enqueue_initial_page(page: InitialSyncPage) -> int:
         if next_cursor is None:
             finish_initial_sync(page.connection_id)
         else:
-            queues.send_sync_message(InitialSyncPage(connection_id=page.connection_id, cursor=next_cursor))
+            queues.send_initial_sync_page(InitialSyncPage(connection_id=page.connection_id, cursor=next_cursor))
     logger.info("initial sync page enqueued", extra={"connection_id": page.connection_id, "jobs": len(jobs)})
     return len(jobs)
 

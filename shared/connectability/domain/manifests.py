@@ -71,7 +71,7 @@ def manifests_follow(project_id: str, revisions: Iterable[RevisionRow]) -> Itera
 
 
 def hand_off(project_id: str, duties: list[outbox_db.Duty], versions_taken: Collection[str]) -> None:
-    """More manifests than one wave of writes are written by the sync-events queue's function, one message per
+    """More manifests than one wave of writes are written by sync_fanout from the manifests-due queue, one message per
     duty, so a set of thousands answers in seconds and its duties are written side by side; if the messages
     cannot be sent, the outbox relay writes them."""
     messages = [

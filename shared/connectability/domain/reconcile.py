@@ -35,7 +35,7 @@ def start(connection: ConnectionRow) -> bool:
     run_id = new_id("rec")
     if not connections_db.start_reconcile(connection.connection_id, run_id, utcnow()):
         return False
-    queues.send_sync_message(ReconcilePage(connection_id=connection.connection_id, run_id=run_id))
+    queues.send_reconcile_page(ReconcilePage(connection_id=connection.connection_id, run_id=run_id))
     return True
 
 
@@ -71,7 +71,7 @@ def reconcile_page(page: ReconcilePage) -> int:
     ):
         return len(repairs)
     if next_cursor is not None:
-        queues.send_sync_message(
+        queues.send_reconcile_page(
             ReconcilePage(connection_id=page.connection_id, run_id=page.run_id, cursor=next_cursor)
         )
     else:
