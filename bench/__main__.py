@@ -20,34 +20,17 @@ import sys
 import tempfile
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from bench import browser, cold, outbox, publish, sync, targets, throughput, thumbnails
-from bench.calls import Call, operation_name, wrapped_calls
+from bench.calls import counting
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PUBLISH_SET = 2000  # revisions in one publish (making 2,000 drafts on moto takes about two minutes)
 THROUGHPUT = (2000, 5)  # initial sync: revisions x downstreams, against the floor
 SCALE = (500, 2000, 10000)  # initial sync into one downstream at growing sizes (bench.throughput --scale N ...)
 REGISTER = 2000  # published sheets in the console's register, in chromium
-
-
-@contextmanager
-def counting() -> Iterator[Counter[str]]:
-    """Count every AWS API call any botocore client makes (boto3 and PynamoDB alike)."""
-    calls: Counter[str] = Counter()
-
-    def counter(real: Call) -> Call:
-        def counted(client: Any, operation: str, params: Any) -> Any:
-            calls[operation_name(client, operation)] += 1
-            return real(client, operation, params)
-
-        return counted
-
-    with wrapped_calls(counter):
-        yield calls
 
 
 def aws_calls() -> list[tuple[str, Counter[str]]]:

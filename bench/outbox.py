@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-from bench.calls import Call, operation_name, wrapped_calls
+from bench.calls import Call, counting, operation_name, wrapped_calls
 
 PROJECTS = (100, 1000, 10000)
 CHANGES_PER_MINUTE = 6  # per project, at peak
@@ -125,22 +125,13 @@ def relay_calls(shards: int, waiting: int) -> Counter[str]:
     class Connection:
         connection_id, upstream_project_id, downstream_project_id = "con_1", "prj_up", "prj_down"
 
-    calls: Counter[str] = Counter()
-
-    def counting(real: Call) -> Call:
-        def counted(client: Any, operation: str, params: Any) -> Any:
-            calls[operation_name(client, operation)] += 1
-            return real(client, operation, params)
-
-        return counted
-
     with _shards(shards), mock_aws():
         reset_clients()
         create_resources(load())
         for _ in range(waiting):
             outgoing = notification_events.prepare(EventType.connection_requested, Connection(), [Side.upstream])
             outbox_db.outbox_item(outgoing.record).save()
-        with wrapped_calls(counting), contextlib.redirect_stdout(io.StringIO()):  # the relay's own log lines
+        with counting() as calls, contextlib.redirect_stdout(io.StringIO()):  # the relay's own log lines
             relay_pending(now=utcnow() + timedelta(minutes=1))
     reset_clients()
     return calls
