@@ -13,9 +13,12 @@ import boto3
 import pytest
 
 from connectability.db import connections as connections_db
+from connectability.db import drawing_deletes as deletes_db
+from connectability.db import drawings as drawings_db
 from connectability.db import sync as sync_db
 from connectability.db import sync_counters
-from tests.integration.conftest import Answer, Connected, Faults
+from connectability.domain import drawing_deletes as deletes
+from tests.integration.conftest import Answer, Connected, DrawingsWorld, Faults
 from tests.integration.sync_world import DOWN_ADMIN, UP_ADMIN, VIEWER, Sync, storage_bucket
 
 
@@ -445,3 +448,52 @@ def test_r28_a_delete_landing_between_a_new_revisions_read_and_write_keeps_it_ou
     assert sync.review() == []
     counted = figures(sync)
     assert (counted["copied"], counted["pending_review"], counted["failed"]) == (0, 0, 0)
+
+
+# -- R28 upstream: a publish's read of the drawing (deleted?) and its transaction's conditions --------------------
+def test_r28_a_draft_of_a_drawing_whose_delete_is_finishing_is_not_published(
+    drawings_world: DrawingsWorld, faults: Faults, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = drawings_world
+    # Given A-1 with revision 1 published and revision 2 a draft, whose delete takes two transactions
+    monkeypatch.setattr(deletes_db, "FIRST_CHUNK", 1)
+    first = w.published("A-1")
+    draft = w.revision("A-1", revision_number="2").body
+    answers: list[Answer] = []
+    writes: list[int] = []
+
+    def publish_the_draft() -> None:
+        writes.append(faults.calls["TransactWriteItems"])
+        answers.append(w.publish(draft["id"]))
+        writes.append(faults.calls["TransactWriteItems"])
+
+    # When an admin publishes revision 2 after the delete's first transaction and before it finished
+    held = hold(monkeypatch, deletes, "finish_delete", publish_the_draft)
+    assert w.api("DELETE", f"/projects/{w.project_id}/drawings/{first['drawing_id']}", "dr-admin").status == 204
+    # Then the publish's early check (the drawing is deleted) refuses it before any write
+    assert len(held) == 1
+    assert refusal(answers[0])[:2] == (409, "invalid_state"), answers[0].body
+    assert writes[1] == writes[0], "the write was tried: the early check let it through"
+    report = w.api("GET", f"/projects/{w.project_id}/reports/deleted-drawing-revisions", "dr-admin").body["items"]
+    assert sorted((r["revision_number"], r["state"]) for r in report) == [("1", "deleted"), ("2", "deleted")]
+    assert w.manifest_versions(draft["id"]) == []
+
+
+def test_r28_a_delete_landing_between_a_publishs_read_and_write_leaves_nothing_published(
+    drawings_world: DrawingsWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = drawings_world
+    # Given A-1 with revision 1 published and revision 2 a draft
+    first = w.published("A-1")
+    draft = w.revision("A-1", revision_number="2").body
+    path = f"/projects/{w.project_id}/drawings/{first['drawing_id']}"
+    # When the drawing is deleted after the publish of revision 2 has read it (standing) and before it writes
+    held = hold(monkeypatch, drawings_db, "publish_many", lambda: w.api("DELETE", path, "dr-admin"))
+    answer = w.publish(draft["id"])
+    # Then the publish's write refuses it: nothing is published, both revisions are deleted, none is announced
+    assert len(held) == 1
+    assert (answer.status, answer.body) == (200, {"published": []})
+    report = w.api("GET", f"/projects/{w.project_id}/reports/deleted-drawing-revisions", "dr-admin").body["items"]
+    assert sorted((r["revision_number"], r["state"]) for r in report) == [("1", "deleted"), ("2", "deleted")]
+    assert w.api("GET", f"/projects/{w.project_id}/drawings", "dr-reader").body["items"] == []
+    assert w.manifest_versions(draft["id"]) == []
