@@ -21,6 +21,10 @@ ARTIFACTS = ROOT / "test-artifacts" / "console"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 pytestmark = pytest.mark.browser
+# How long an action or an expectation waits for the page before it fails, saying what it saw: long, because a
+# loaded machine serves the local stack slowly (not wrongly), and each returns as soon as the page is right.
+WAIT_MS = 60_000
+expect.set_options(timeout=WAIT_MS)
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +47,7 @@ def demo_stack() -> Iterator[LocalStackClient]:
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 860})
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(WAIT_MS)
     opened = context.new_page()
     errors: list[str] = []
     opened.on("pageerror", lambda error: errors.append(str(error)))

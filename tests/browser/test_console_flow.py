@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import open_project, shot, sign_in
+from tests.browser.conftest import WAIT_MS, open_project, shot, sign_in
 from tests.e2e.conftest import LocalStackClient
 
 UP_LABEL = "Harbor Tower — Apex Builders"
@@ -43,7 +43,7 @@ def test_request_approve_initial_sync_review_publish_and_disconnect(page: Page, 
     # Then it is active, and the initial sync's bar fills up to every published drawing
     expect(card.locator(".badge")).to_have_text("active")
     expect(card).to_contain_text("Approved by gc-pm")
-    expect(card.locator(".bar-label")).to_have_text("Initial sync complete: 6 of 6 copied", timeout=30_000)
+    expect(card.locator(".bar-label")).to_have_text("Initial sync complete: 6 of 6 copied", timeout=3 * WAIT_MS)
     expect(card.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "6")
     # and the sync status says so, or says plainly that this API has no sync status yet
     expect(card.locator(".sync-status h3")).to_have_text("Sync status")
