@@ -19,6 +19,7 @@ from connectability.domain import sync as sync_domain
 from connectability.domain.notifications import outbox
 from connectability.models.sync import DigestCheck
 from tests.integration.sync_world import DOWN_ADMIN, UP_ADMIN, Sync
+from tests.integration.test_guards_alone import hold
 
 
 class Clock:
@@ -110,6 +111,12 @@ def test_r39_a_burst_landing_over_time_is_mailed_once_with_its_full_count(sync: 
     assert sum(int(s.news_published or 0) for s in sync_counters.counter_shards(sync.connection_id)) == 0
 
 
+def connect_and_page(sync: Sync) -> None:
+    """The downstream asks, the upstream approves, and the initial sync's first (only) page runs."""
+    sync.connect()
+    sync.pipeline.queues.drain("SyncEventsQueue")
+
+
 def _initial_sync_outcome(sync: Sync) -> dict[str, Any]:
     return {
         "initial_sync": sync.connection()["initial_sync"],
@@ -128,22 +135,9 @@ def test_r29_r34_a_connection_made_while_an_upstream_delete_is_finishing_complet
     sync.up.published("E-2", revision_number="2")
     sync.pipeline.run()
 
-    def connect_and_page() -> None:
-        sync.connect()
-        sync.pipeline.queues.drain("SyncEventsQueue")  # its first (and only) page: E-2's revision 2 still published
-
     # When the connection is made, and its initial sync pages, after E-2's delete committed its first transaction
-    # and before it finished
-    real = deletes.finish_delete
-    held: list[Any] = []
-
-    def finishing(duty: Any) -> bool:
-        monkeypatch.setattr(deletes, "finish_delete", real)
-        held.append(duty)
-        connect_and_page()
-        return real(duty)
-
-    monkeypatch.setattr(deletes, "finish_delete", finishing)
+    # and before it finished (E-2's revision 2 still published then)
+    held = hold(monkeypatch, deletes, "finish_delete", lambda: connect_and_page(sync))
     assert sync.api("DELETE", f"/projects/{sync.two.up}/drawings/{e2['drawing_id']}", UP_ADMIN).status == 204
     sync.pipeline.run()
     # Then the initial sync completes: its total is the copies it made (E-1), and R34 is mailed once
@@ -162,19 +156,9 @@ def test_r29_r34_a_connection_made_while_a_first_manifest_is_on_its_way_complete
     # Given E-1 published upstream, and E-2 being published
     sync.up.published("E-1")
     sync.pipeline.run()
-    real = manifests.write_manifests
-    held: list[Any] = []
-
-    def written_after_connecting(*args: Any, **kwargs: Any) -> int:
-        monkeypatch.setattr(manifests, "write_manifests", real)
-        held.append(args)
-        sync.connect()
-        sync.pipeline.queues.drain("SyncEventsQueue")  # its initial-sync page, E-2 published, its manifest not
-        return real(*args, **kwargs)
-
     # When the connection is made, and its initial sync pages, after E-2's publish committed and before its
     # manifest is written (whose event then reaches the connection, active by then)
-    monkeypatch.setattr(manifests, "write_manifests", written_after_connecting)
+    held = hold(monkeypatch, manifests, "write_manifests", lambda: connect_and_page(sync))
     sync.up.published("E-2")
     sync.pipeline.run()
     # Then the initial sync completes: its total is the copies made (each once), and R34 is mailed once
