@@ -238,14 +238,28 @@ def outcome(sync: Sync) -> dict[str, Any]:
     status = sync.api("GET", f"/connections/{sync.connection_id}/sync-status", DOWN_ADMIN).body
     copies = [r for r in RevisionItem.query(project_key(sync.two.down)) if getattr(r, "connected", False)]
     states = Counter(r.state for r in copies)
-    mails = Counter((m[0], m[1] == sync.two.down) for m in sync.mails() if m[1] in (sync.two.up, sync.two.down))
     return {
         "state": sync.state(),
         "copies per upstream revision": Counter(Counter(r.source_revision_id for r in copies).values()),
         "counters": (status["copied"], status["pending_review"], status["published_downstream"], status["failed"]),
         "recount": (states["pending_review"] + states["published"], states["pending_review"], states["published"], 0),
-        "mails": sorted(mails.items()),
+        "mails": sorted(told(sync).items()),
     }
+
+
+DIGESTS = ("drawings_published", "drawings_deleted")
+
+
+def told(sync: Sync) -> Counter[tuple[str, bool]]:
+    """By event and side (downstream: True): how many messages were sent, and for a digest of news how many
+    revisions or drawings its messages told of. A burst is one digest, or two when a copy retried after a fault
+    lands after the first one went out (how long a retry takes is the machine's): what must equal the fault-free
+    run is what each side was told, every piece of news once, and every other mail once."""
+    found: Counter[tuple[str, bool]] = Counter()
+    for event, project, subject in sync.mails():
+        if project in (sync.two.up, sync.two.down):
+            found[(event, project == sync.two.down)] += int(subject.split(" ", 1)[0]) if event in DIGESTS else 1
+    return found
 
 
 def points(total: int) -> list[int]:
