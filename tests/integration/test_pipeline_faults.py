@@ -250,6 +250,14 @@ def outcome(sync: Sync) -> dict[str, Any]:
 DIGESTS = ("drawings_published", "drawings_deleted")
 
 
+def never_held(told: list[tuple[tuple[str, bool], int]]) -> list[tuple[tuple[str, bool], int]]:
+    """What the downstream is told when E-2's publish died after its commit: its manifest waits for the outbox
+    relay, so E-2 is deleted upstream before the downstream heard of it, and neither its publish nor its delete
+    is news there (one revision fewer published, no deletion)."""
+    fewer = {("drawings_published", True): 1}
+    return [(key, n - fewer.get(key, 0)) for key, n in told if key != ("drawings_deleted", True)]
+
+
 def told(sync: Sync) -> Counter[tuple[str, bool]]:
     """By event and side (downstream: True): how many messages were sent, and for a digest of news how many
     revisions or drawings its messages told of. A burst is one digest, or two when a copy retried after a fault
@@ -308,7 +316,7 @@ def test_every_fault_point_of_the_pipeline_ends_exact(
         held_before_delete = scenario(sync, injector)
         heal(sync)
         got = outcome(sync)
-        mails = [m for m in expected["mails"] if held_before_delete or m[0] != ("drawings_deleted", True)]
+        mails = expected["mails"] if held_before_delete else never_held(expected["mails"])
         where = f"fault {kind} at call {at} ({injector.fired}); {fault_rotation.chosen()}"
         assert got["state"] == expected["state"], where
         assert got["copies per upstream revision"] == expected["copies per upstream revision"], where
