@@ -97,7 +97,7 @@ bench: $(VENV)/.installed
 load: $(VENV)/.installed  ## a bounded load run on the local stack (ARGS="--seconds 180 --pairs 8"); make test runs 12 s
 	$(BIN)/python -m bench.load $(ARGS)
 
-faults: $(VENV)/.installed  ## every AWS call of the pipeline scenario failed in turn (make test tries eight)
+faults: $(VENV)/.installed  ## every AWS call of the pipeline scenario failed in turn (make test tries the day's seventh)
 	FAULT_POINTS=all $(BIN)/python -m pytest -q -s -p no:logging tests/integration/test_pipeline_faults.py
 
 clean:
