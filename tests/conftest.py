@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from local import emulator
 from local.template import REGION, load
 
@@ -24,3 +26,10 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 # moto copies whole tables for each transaction item; the emulator's journal gives the same answers in less time.
 emulator.install()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The IAM proof records every call a function makes in any test, and proves them all at the end."""
+    from tests.iam.plugin import IamProof
+
+    config.pluginmanager.register(IamProof(config), "iam-proof")

@@ -15,6 +15,7 @@ from connectability.aws import reset_clients
 from connectability.config import get_settings
 from local.events import LambdaContext, api_event
 from local.template import Stack, create_resources, load
+from tests.iam.record import invoked
 
 PLATFORM_ADMIN = "platform-admin"
 
@@ -75,8 +76,9 @@ class Api:
         return Answer(response["statusCode"], json.loads(raw) if raw else None, response.get("headers") or {})
 
     def handler(self, function: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+        """The function's handler; its AWS calls are recorded as the function's (tests/iam)."""
         module, name = self.stack.functions[function].handler.rsplit(".", 1)
-        return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+        return invoked(function, getattr(importlib.import_module(module), name))
 
 
 @pytest.fixture
