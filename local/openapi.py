@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from connectability import retries
 from local.template import Stack, load
 
 TITLE = "Connectability"
@@ -69,12 +70,41 @@ def build(stack: Stack | None = None) -> dict[str, Any]:
         for schema_name, schema in part.get("components", {}).get("schemas", {}).items():
             if schemas.setdefault(schema_name, schema) != schema:
                 raise ValueError(f"two functions define schema {schema_name} differently (one is {name})")
+    for operations in paths.values():
+        for method, operation in operations.items():
+            if method.upper() in retries.METHODS:
+                _safe_retries(operation)
     document["info"] = {**document.get("info", {}), "description": DESCRIPTION}
     document["tags"] = TAGS
     document["paths"] = dict(sorted(paths.items()))
     document["components"] = {"schemas": dict(sorted(schemas.items())), "securitySchemes": SECURITY}
     document["security"] = [{"bearer": []}]
     return document
+
+
+def _safe_retries(operation: dict[str, Any]) -> None:
+    """R43: every POST, PUT and PATCH takes an Idempotency-Key (read by the API's resolver for every such route,
+    so it is documented here once rather than in each handler's signature), and may answer its two refusals."""
+    operation.setdefault("parameters", []).append(
+        {
+            "name": retries.HEADER,
+            "in": "header",
+            "required": False,
+            "description": (
+                "Makes a retry safe (R43): the same key with the same request within 24 hours gets the first "
+                "answer again (with `Idempotent-Replayed: true`) and changes nothing. A new unique value, such "
+                "as a UUID, for each new request."
+            ),
+            "schema": {"type": "string", "minLength": 1, "maxLength": retries.MAX_KEY, "pattern": "^[ -~]+$"},
+        }
+    )
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    responses = operation["responses"]
+    conflict = "A rule forbids it in the current state; or `request_in_progress`: this key's request still runs"
+    responses["409"] = {"description": conflict, "content": error}
+    responses["422"]["description"] = (
+        "Invalid fields; or `idempotency_key_reused`: this key was used by another request"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -60,16 +60,29 @@ router = ApiRouter(DRAWINGS)
 
 @router.post("/projects/<project_id>/drawing-uploads", responses=errors(403, 404, ok=201))
 def create_upload(project_id: Id, body: Annotated[UploadRequest, Body()]) -> Response[Upload]:
+    """Ask for an upload: a presigned S3 PUT for one file (Drawings standard and above).
+
+    PUT the file to `url` with exactly the `headers` listed (they are signed), within 15 minutes; then create the
+    revision with its `upload_id`. PDF, PNG, JPEG or TIFF, up to 5 GB."""
     return respond(201, revisions.create_upload(caller_of(router), project_id, body))
 
 
 @router.post("/projects/<project_id>/drawing-revisions", responses=errors(403, 404, 409, ok=201))
 def create_revision(project_id: Id, body: Annotated[RevisionCreate, Body()]) -> Response[Revision]:
+    """Create a draft revision from an uploaded file (Drawings standard and above).
+
+    A known drawing number makes the next revision of that drawing; a new one makes a new drawing. The file is
+    checked (its size and type by its bytes) and hashed; its thumbnail follows. Refused (409) when the drawing
+    already has that revision number, or is a connected drawing (R24)."""
     return respond(201, revisions.create_revision(caller_of(router), project_id, body))
 
 
 @router.post("/projects/<project_id>/drawing-revisions/publish", responses=errors(403, 404, 409))
 def publish_revisions(project_id: Id, body: Annotated[PublishRequest, Body()]) -> Published:
+    """Publish drafts (Drawings admins), up to 2,000 in one call.
+
+    All are checked before any changes; each drawing's newest revision becomes its current one, and sync copies
+    them to every connected downstream project (R19)."""
     return drawings.publish(caller_of(router), project_id, body)
 
 
@@ -83,6 +96,11 @@ def list_drawings(
     limit: Limit = 50,
     next_token: NextToken = None,
 ) -> Page[Drawing]:
+    """The register: the project's drawings with their current published revisions (Drawings read_only and above).
+
+    By discipline, then drawing number. Filters: area, discipline (its name), obsolete drawings; Drawings admins may
+    ask for the drawings with drafts (`include_drafts`), each with its `drafts`. A connected drawing says where it
+    comes from (R22, R23)."""
     return register.register(
         caller_of(router), project_id, area_id, discipline, include_obsolete, include_drafts, limit, next_token
     )
@@ -90,91 +108,147 @@ def list_drawings(
 
 @router.get("/projects/<project_id>/drawings/<drawing_id>", responses=errors(403, 404))
 def get_drawing(project_id: Id, drawing_id: Id) -> Drawing:
+    """Read a drawing with its revisions (Drawings read_only and above).
+
+    Its fields (R20), current revision and every revision the caller may see, oldest first: published ones for
+    everyone, drafts and copies waiting for review for Drawings admins."""
     return drawings.get_drawing(caller_of(router), project_id, drawing_id)
 
 
 @router.patch("/projects/<project_id>/drawings/<drawing_id>", responses=errors(403, 404, 409))
 def update_drawing(project_id: Id, drawing_id: Id, body: Annotated[DrawingUpdate, Body()]) -> Drawing:
+    """Edit a drawing (Drawings admins).
+
+    Title, obsolete, discipline, area and set, and its current revision's status and dates. A connected drawing's
+    synced fields cannot be edited here (R24); changes to a published drawing reach every connected project (R25)."""
     return drawings.update_drawing(caller_of(router), project_id, drawing_id, body)
 
 
 @router.delete("/projects/<project_id>/drawings/<drawing_id>", responses=errors(403, 404, 409, ok=204))
 def delete_drawing(project_id: Id, drawing_id: Id) -> Response[None]:
+    """Delete a drawing and all its revisions (Drawings admins).
+
+    It leaves the register; its revisions go to the Deleted Drawing Revisions report, and connected projects lose it
+    too (R28)."""
     drawing_deletes.delete_drawing(caller_of(router), project_id, drawing_id)
     return respond(204)
 
 
 @router.get("/projects/<project_id>/drawing-revisions/<revision_id>", responses=errors(403, 404))
 def get_revision(project_id: Id, revision_id: Id) -> Revision:
-    """One revision as its drawing shows it; its uploader may follow a draft's file check and thumbnail."""
+    """Read one revision (as its drawing shows it; a draft to its uploader too).
+
+    For following a fresh upload: its file check (`file.state`) and its thumbnail."""
     return register.get_revision(caller_of(router), project_id, revision_id)
 
 
 @router.get("/projects/<project_id>/drawing-revisions/<revision_id>/file", responses=errors(403, 404))
 def get_file_link(project_id: Id, revision_id: Id) -> FileLink:
+    """A link to download a revision's file (Drawings read_only and above).
+
+    A presigned S3 GET, valid 15 minutes, of the very bytes the revision recorded, saved under the drawing's number
+    and revision. Drafts and copies waiting for review: Drawings admins."""
     return drawings.file_link(caller_of(router), project_id, revision_id)
 
 
 @router.get("/projects/<project_id>/drawing-revisions/<revision_id>/deliveries", responses=errors(403, 404))
 def list_deliveries(project_id: Id, revision_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[Delivery]:
-    """Delivery receipts (R40): which downstream projects hold this revision, and in which state."""
+    """Delivery receipts of an upstream revision (Drawings admins, R40).
+
+    For each connected downstream project: whether the revision is waiting, waiting for review, published or
+    deleted there, or failed (with the reason), and the copy's id."""
     return sync_status.deliveries(caller_of(router), project_id, revision_id, limit, next_token)
 
 
 @router.get("/projects/<project_id>/drawing-areas", responses=errors(403, 404))
 def list_areas(project_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[Area]:
+    """List the project's drawing areas (Drawings read_only and above).
+
+    The project's own areas and those that came with a connected project's drawings (those change only upstream)."""
     return register.list_areas(caller_of(router), project_id, limit, next_token)
 
 
 @router.get("/projects/<project_id>/drawing-disciplines", responses=errors(403, 404))
 def list_disciplines(project_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[Discipline]:
-    """The project's own disciplines, by name, for a new revision to pick from."""
+    """List the project's own disciplines (Drawings read_only and above).
+
+    By name, with their positions: pick one for a new revision, or name a new one."""
     return register.list_disciplines(caller_of(router), project_id, limit, next_token)
 
 
 @router.get("/projects/<project_id>/drawing-sets", responses=errors(403, 404))
 def list_sets(project_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[DrawingSet]:
-    """The project's own drawing sets, by name, for a new revision to pick from."""
+    """List the project's own drawing sets (Drawings read_only and above).
+
+    By name, with their dates: pick one for a new revision, or name a new one."""
     return register.list_sets(caller_of(router), project_id, limit, next_token)
 
 
 @router.patch("/projects/<project_id>/drawing-areas/<area_id>", responses=errors(403, 404, 409))
 def update_area(project_id: Id, area_id: Id, body: Annotated[AreaUpdate, Body()]) -> Area:
+    """Rename an area or change its description (Drawings admins).
+
+    Every drawing in it shows the change, and connected projects receive it (R25). A connected area changes only
+    upstream (R24)."""
     return drawings.update_area(caller_of(router), project_id, area_id, body)
 
 
 @router.post("/projects/<project_id>/drawings/<drawing_id>/markups", responses=errors(403, 404, ok=201))
 def add_markup(project_id: Id, drawing_id: Id, body: Annotated[MarkupCreate, Body()]) -> Response[Markup]:
+    """Add a markup to a drawing's revision (Drawings standard and above, R27).
+
+    `data` is a JSON object of at most 64 KiB (a pinned note, for example). Markups stay in this project: they are
+    never copied, and they stay when a new upstream revision arrives."""
     return respond(201, markups.add_markup(caller_of(router), project_id, drawing_id, body))
 
 
 @router.get("/projects/<project_id>/drawings/<drawing_id>/markups", responses=errors(403, 404))
 def list_markups(project_id: Id, drawing_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[Markup]:
+    """List a drawing's markups (Drawings read_only and above, R27).
+
+    Every markup of the drawing, on any of its revisions, oldest first: they stay when a newer revision arrives."""
     return markups.list_markups(caller_of(router), project_id, drawing_id, limit, next_token)
 
 
 @router.get("/projects/<project_id>/reports/deleted-drawing-revisions", responses=errors(403, 404))
 def list_deleted_revisions(project_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[Revision]:
+    """The Deleted Drawing Revisions report (Drawings admins, R28).
+
+    Every revision of a deleted drawing, newest deletion first, with when and by whom; a drawing deleted upstream
+    appears here in each connected project."""
     return drawing_deletes.deleted_report(caller_of(router), project_id, limit, next_token)
 
 
 @router.get("/projects/<project_id>/connected-drawings/review", responses=errors(403, 404))
 def list_review_queue(project_id: Id, limit: Limit = 50, next_token: NextToken = None) -> Page[Revision]:
+    """List the connected copies waiting for review (Drawings admins, R21).
+
+    Each says whether it brings a new drawing or the next revision of one the project has (`arrival`)."""
     return review.review_queue(caller_of(router), project_id, limit, next_token)
 
 
 @router.post("/projects/<project_id>/connected-drawings/publish", responses=errors(403, 404, 409))
 def publish_connected(project_id: Id, body: Annotated[ConnectedPublishRequest, Body()]) -> Published:
+    """Publish connected copies waiting for review: some by id, or all (Drawings admins, R21).
+
+    Once published, every reader of the project sees them (R22)."""
     return review.publish(caller_of(router), project_id, body)
 
 
 @router.get("/projects/<project_id>/settings/drawings", responses=errors(403, 404))
 def get_drawings_settings(project_id: Id) -> Settings:
+    """Read who is mailed of drawings events (Drawings admins, R38).
+
+    Initial sync complete, drawings published upstream, drawings deleted upstream (R34-R36). `eligible` lists the
+    people who may be chosen, by name."""
     return notifications.get_recipient_settings(caller_of(router), project_id, notifications.DRAWINGS)
 
 
 @router.put("/projects/<project_id>/settings/drawings", responses=errors(403, 404))
 def put_drawings_settings(project_id: Id, body: Annotated[SettingsBody, Body()]) -> Settings:
+    """Set who is mailed of drawings events (Drawings admins, R38).
+
+    `default` mails the project's Drawings admins; `selected` mails only the Drawings admins named."""
     return notifications.put_recipient_settings(
         caller_of(router), project_id, notifications.DRAWINGS, body.notification_recipients
     )

@@ -19,6 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict
 from pynamodb.exceptions import PynamoDBException
 
+from connectability import retries
 from connectability.config import get_settings
 from connectability.domain.permissions import Caller
 from connectability.errors import ConnectabilityError, InvalidInput, MalformedJson, PayloadTooLarge, Unauthenticated
@@ -109,7 +110,8 @@ _ROUTE = inspect.signature(Router.route)
 
 
 class ApiRouter(Router):
-    """A Router whose operations carry their API's one tag and, as operationId, their handler's name.
+    """A Router whose operations carry their API's one tag and, as operationId, their handler's name; the first
+    line of the handler's docstring is the operation's summary, the rest its description.
 
     So a client generated from the OpenAPI document groups calls by API (`connection_manager.approve_connection`)
     instead of one `default` module of names like `approve_connections__connection_id__approve_post`.
@@ -125,6 +127,9 @@ class ApiRouter(Router):
         def register(func: Any) -> Any:
             named = {**arguments, "tags": arguments.get("tags") or [self.tag]}
             named["operation_id"] = arguments.get("operation_id") or func.__name__
+            summary, _, description = inspect.cleandoc(func.__doc__ or "").partition("\n")
+            named["summary"] = arguments.get("summary") or summary.strip() or None
+            named["description"] = arguments.get("description") or description.strip() or None
             return Router.route(**named)(func)
 
         return register
@@ -154,7 +159,8 @@ class RestApi(APIGatewayRestResolver):
     """Powertools' REST resolver that refuses oversized bodies (413) before validation reads them."""
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return _console_may_read(event, self._answer(event, context))
+        answer = retries.answer_once(event, context, lambda: self._answer(event, context))
+        return _console_may_read(event, answer)
 
     def _answer(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         body = event.get("body") or ""

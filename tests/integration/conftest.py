@@ -60,6 +60,7 @@ class Api:
         user: str | None,
         body: Any = None,
         query: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Answer:
         matched = self.stack.match(method, path.split("?")[0])
         assert matched, f"template.yaml has no route {method} {path}"
@@ -69,7 +70,9 @@ class Api:
             claims = {"sub": user, "token_use": "id"}
             if user == PLATFORM_ADMIN:
                 claims["cognito:groups"] = "platform-admins"
-        event = api_event(method, route.path, path, claims=claims, body=body, query=query, path_parameters=params)
+        event = api_event(
+            method, route.path, path, claims=claims, body=body, query=query, headers=headers, path_parameters=params
+        )
         handler = self.handler(route.function)
         response = handler(event, LambdaContext(route.function))
         raw = response.get("body")

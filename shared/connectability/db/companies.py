@@ -8,7 +8,7 @@ from datetime import datetime
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError
 
-from connectability.db.base import Gsi1, Item, Ref, error_code
+from connectability.db.base import Gsi1, Item, Ref, error_code, page
 from connectability.errors import AlreadyExists
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
@@ -116,9 +116,15 @@ def delete_company_user(company_id: str, user_id: str) -> None:
     CompanyUserItem(company_key(company_id), f"USER#{user_id}").delete()
 
 
-def companies_of_user(user_id: str) -> list[CompanyUserItem]:
-    """Every company membership of a user (one identity in several companies, R01)."""
-    return list(CompanyUserItem.gsi1.query(f"USER#{user_id}", CompanyUserItem.gsi1sk.startswith("COMPANY#")))
+def memberships_page(user_id: str, limit: int, next_token: str | None) -> tuple[list[CompanyUserItem], str | None]:
+    """A page of a user's company memberships (one identity in several companies, R01), and the next's token."""
+    return page(
+        CompanyUserItem.gsi1,
+        f"USER#{user_id}",
+        CompanyUserItem.gsi1sk.startswith("COMPANY#"),
+        limit=limit,
+        next_token=next_token,
+    )
 
 
 def company_users(company_id: str, user_ids: Iterable[str]) -> list[CompanyUserItem]:

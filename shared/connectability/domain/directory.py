@@ -49,16 +49,16 @@ def get_company(caller: Caller, company_id: str) -> Company:
     return Company.model_validate(company)
 
 
-def my_companies(caller: Caller) -> Page[Membership]:
-    """The caller's own companies, by name; a user belongs to a handful, so one page holds them all."""
-    memberships = companies_db.companies_of_user(caller.user_id)
+def my_companies(caller: Caller, limit: int = 50, next_token: str | None = None) -> Page[Membership]:
+    """The caller's own companies, a page at a time, each page by name (a user belongs to a handful)."""
+    memberships, token = companies_db.memberships_page(caller.user_id, limit, next_token)
     found = companies_db.get_companies(m.company_id for m in memberships)
     items = [
         Membership(company_id=m.company_id, company_name=found[m.company_id].name, is_company_admin=m.is_company_admin)
         for m in memberships
         if m.company_id in found
     ]
-    return Page[Membership](items=sorted(items, key=lambda m: (m.company_name, m.company_id)))
+    return Page[Membership](items=sorted(items, key=lambda m: (m.company_name, m.company_id)), next_token=token)
 
 
 def update_company(caller: Caller, company_id: str, body: CompanyUpdate) -> Company:

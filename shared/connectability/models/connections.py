@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from connectability.models.common import Input, Output, Reason
 
@@ -19,18 +19,28 @@ class ConnectionStatus(StrEnum):
 
 
 class ConnectionRequest(Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"upstream_project_id": "prj_01a23fc39f193e8e8240cc"}]})
+
     upstream_project_id: str = Field(min_length=1, max_length=64)
 
 
 class NoBody(Input):
     """For actions that take no fields: an empty object or no body; anything else is refused (422)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{}]})
+
 
 class RejectBody(Input):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "We are not using connected drawings on this project."}]}
+    )
+
     reason: Reason | None = None
 
 
 class DisconnectBody(Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "Electrical scope finished."}]})
+
     reason: Reason
 
 
@@ -80,6 +90,12 @@ class NotificationRecipients(Input):
 
 
 class SettingsBody(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"notification_recipients": {"mode": "selected", "user_ids": ["gc-pm", "gc-admin"]}}]
+        }
+    )
+
     notification_recipients: NotificationRecipients
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from connectability.models.common import Email, Flag, Input, Level, Name, Output
 
@@ -21,12 +21,20 @@ class ProjectStatus(StrEnum):
 
 
 class CompanyCreate(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"name": "Apex Builders", "connection_approval": "manual", "connected_drawings_beta": False}]
+        }
+    )
+
     name: Name
     connection_approval: ConnectionApproval = ConnectionApproval.manual
     connected_drawings_beta: Flag = False
 
 
 class CompanyUpdate(Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"connection_approval": "automatic"}]})
+
     name: Name | None = None
     connection_approval: ConnectionApproval | None = None
     connected_drawings_beta: Flag | None = None
@@ -41,6 +49,12 @@ class Company(Output):
 
 
 class CompanyUserPut(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"email": "sam@volt.example", "name": "Sam Project-Manager", "is_company_admin": False}]
+        }
+    )
+
     email: Email
     name: Name
     is_company_admin: Flag = False
@@ -63,10 +77,14 @@ class Membership(Output):
 
 
 class ProjectCreate(Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Harbor Tower"}]})
+
     name: Name
 
 
 class ProjectUpdate(Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "inactive"}]})
+
     name: Name | None = None
     status: ProjectStatus | None = None
 
@@ -85,6 +103,10 @@ class Permissions(Input):
 
 
 class DirectoryEntryPut(Input):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"permissions": {"connection_manager": "admin", "drawings": "read_only"}}]}
+    )
+
     permissions: Permissions = Field(default_factory=Permissions)
 
 

@@ -50,6 +50,12 @@ class RevisionState(StrEnum):
 
 
 class UploadRequest(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"filename": "A-101 Ground floor plan.pdf", "content_type": "application/pdf", "size": 482113}]
+        }
+    )
+
     filename: Filename
     content_type: ContentType
     size: Count = Field(gt=0, le=MAX_UPLOAD_BYTES, description="Bytes; at most 5 GB.")
@@ -74,6 +80,10 @@ class AreaIn(Input):
 
 
 class AreaUpdate(Input):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "Level 1", "description": "Ground floor, lobby and retail"}]}
+    )
+
     name: Name | None = None
     description: Description | None = None
 
@@ -84,6 +94,24 @@ class DrawingSetIn(Input):
 
 
 class RevisionCreate(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "upload_id": "upl_01a23fc3a2d9e1b7c4f0aa",
+                    "number": "A-101",
+                    "title": "Ground floor plan",
+                    "revision_number": "1",
+                    "status": "For construction",
+                    "discipline": {"name": "Architectural", "position": 1},
+                    "area": {"name": "Level 1"},
+                    "drawing_date": "2026-11-02",
+                    "drawing_set": {"name": "Issued for construction", "date": "2026-11-01"},
+                }
+            ]
+        }
+    )
+
     upload_id: str = Field(min_length=1, max_length=64)
     number: Number
     title: Title
@@ -97,6 +125,10 @@ class RevisionCreate(Input):
 
 
 class PublishRequest(Input):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"revision_ids": ["rev_01a23fc3a2d9e1b7c4f0ab", "rev_01a23fc3a2d9e1b7c4f0ac"]}]}
+    )
+
     revision_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
         min_length=1, max_length=2000, description="Up to 2,000 revisions (a whole drawing set) in one call."
     )
@@ -104,6 +136,8 @@ class PublishRequest(Input):
 
 class ConnectedPublishRequest(Input):
     """Either the copies to publish, or `all: true` for every copy waiting for review."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"all": True}]})
 
     revision_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] | None = Field(
         default=None, min_length=1, max_length=500
@@ -124,6 +158,10 @@ class Published(Output):
 class DrawingUpdate(Input):
     """Every field optional; `area: null` takes the drawing out of its area."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"title": "Ground floor plan, revised", "obsolete": False}]}
+    )
+
     title: Title | None = None
     obsolete: Flag | None = None
     discipline: DisciplineIn | None = None
@@ -135,6 +173,17 @@ class DrawingUpdate(Input):
 
 
 class MarkupCreate(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "revision_id": "rev_01a23fc3a2d9e1b7c4f0ab",
+                    "data": {"kind": "pin", "page": 1, "x": 0.42, "y": 0.31, "note": "Check this door swing"},
+                }
+            ]
+        }
+    )
+
     revision_id: str = Field(min_length=1, max_length=64)
     data: dict[str, Any]
 
