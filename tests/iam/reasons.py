@@ -33,6 +33,31 @@ class Reason:
 
 REASONS: list[Reason] = [
     Reason(
+        "Powertools idempotency reads a stored record with GetItem when DynamoDB's answer to its conditional put "
+        "does not carry the record; DynamoDB's (and moto's) answers carry it, so the suite never sees that read.",
+        action="dynamodb:getitem",
+        resource="*-idempotency",
+    ),
+    Reason(
+        "A manifest that names no file version (RevisionManifest's file.version_id is optional) is copied from the "
+        "current version, which S3 authorizes as s3:GetObject; every manifest the suite writes names its version.",
+        function="SyncCopyFunction",
+        action="s3:getobject",
+        resource="*/uploads/*",
+    ),
+    Reason(
+        "A copy above 5 GB is made in parts, and a part that fails aborts the upload (storage.copy_file); the "
+        "suite's multipart copies all succeed.",
+        function="SyncCopyFunction",
+        action="s3:abortmultipartupload",
+    ),
+    Reason(
+        "A thumbnail drawn while its upload's revision is still being written comes back within seconds "
+        "(queues.retry_soon); the suite does not reach that race through the function's handler.",
+        function="FileCheckFunction",
+        action="sqs:changemessagevisibility",
+    ),
+    Reason(
         "Lambda writes the function's logs with its role (SAM adds this policy to every function).",
         policy="arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
     ),

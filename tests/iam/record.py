@@ -14,7 +14,8 @@ from __future__ import annotations
 import concurrent.futures
 import contextvars
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,6 +92,18 @@ def invoked(function: str, handler: Callable[[dict[str, Any], Any], Any]) -> Cal
             CURRENT.reset(token)
 
     return run
+
+
+@contextmanager
+def acting_as(function: str | None) -> Iterator[None]:
+    """Calls made inside are `function`'s: a test that drives a function's domain entry point directly (the
+    outbox relay's, with a clock of its choosing) makes them as that function would; None: the harness's own
+    calls (a queue drained from inside a handler, as Lambda's poller would), which are no function's."""
+    token = CURRENT.set(function)
+    try:
+        yield
+    finally:
+        CURRENT.reset(token)
 
 
 _installed = False
