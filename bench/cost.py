@@ -434,10 +434,8 @@ def month(
             reads, n = n * revisions / SHEETS, n * math.ceil(revisions / 100)
         bill.add("Lambda requests", unit.invocations * n * price("lambda_request"))
         bill.add("Lambda GB-seconds (arm64)", unit.gb_seconds * reads * price("lambda_gb_second_arm64"))
-        bill.add(
-            "DynamoDB reads and writes",
-            reads * (unit.read_units * price("dynamodb_read_unit") + unit.write_units * price("dynamodb_write_unit")),
-        )
+        bill.add("DynamoDB reads", reads * unit.read_units * price("dynamodb_read_unit"))
+        bill.add("DynamoDB writes", n * unit.write_units * price("dynamodb_write_unit"))
         bill.add("S3 requests", n * (unit.s3_put * price("s3_put_request") + unit.s3_get * price("s3_get_request")))
         bill.add("SQS requests", n * unit.sqs * price("sqs_request"))
         bill.add("SES mails", n * unit.mails * price("ses_mail"))
@@ -516,7 +514,8 @@ def report(invocations: dict[str, list[Invocation]], counts: dict[str, int], w: 
         f"  - each active user opens the register {w.register_views_per_user_day} times and downloads "
         f"{w.downloads_per_user_day} files a working day, {w.working_days} days a month; the console loads twice a day",
         f"  - {w.connections} connections reconciled every hour, each upstream holding the year's revisions "
-        f"(measured on {SHEETS}: reads and Lambda time scaled in proportion, messages and invocations per page of 100)",
+        f"(measured on {SHEETS}: reads and Lambda time scaled in proportion, writes, messages and invocations per "
+        "page of 100)",
         f"  - Lambda time = own CPU time x (1,769 MB / memory), plus a round trip per call: {LATENCY_MS} ms, and "
         f"{COPY_MS_PER_MB} ms per MB copied; {COLD_STARTS_PER_FUNCTION_MONTH} cold starts per function a month of "
         f"{INIT_SECONDS} s at 512 MB",

@@ -13,6 +13,7 @@ queue's resource policy, with the bucket's ARN and the account as S3 sends them.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,6 +89,11 @@ class Report:
         return out
 
 
+def _shape(resource: str) -> str:
+    """A resource with its ids (ours, S3's version ids) blanked: the kind of thing a request touched."""
+    return re.sub(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}|[0-9a-f]{12,}", "*", resource)
+
+
 def _listed(value: object) -> list[str]:
     if value is None:
         return []
@@ -111,6 +117,7 @@ def prove(recorded: Recorded, stack_name: str, least_privilege: bool = True, tem
     roles = function_roles(stack_name, template)
     report = Report(least_privilege_checked=least_privilege)
     by_function: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    denied: dict[tuple[str, str, str, str], list[str]] = {}
     for (function, action, resource, why), test in sorted(recorded.requests.items()):
         by_function[function].append((action, resource))
         report.requests += 1
@@ -120,7 +127,10 @@ def prove(recorded: Recorded, stack_name: str, least_privilege: bool = True, tem
         decision = decide((s.document for s in roles[function]), action, resource)
         if decision != ALLOW:
             because = f" - {why}" if why else ""
-            report.denied.append(f"{function}: {action} on {resource}{because} [{decision}; first in {test}]")
+            line = f"{function}: {action} on {resource}{because} [{decision}; first in {test}]"
+            denied.setdefault((function, action, _shape(resource), why), []).append(line)
+    for lines in denied.values():  # one line per kind of denial, however many resources it hit
+        report.denied.append(lines[0] + (f" (and {len(lines) - 1} more like it)" if len(lines) > 1 else ""))
     report.functions = len(by_function)
     report.unmapped = [
         f"{function}: {operation} [first in {test}]"
