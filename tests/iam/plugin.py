@@ -9,6 +9,7 @@ when a call would be denied or, on a run of the whole suite, a grant is neither 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -59,8 +60,11 @@ class IamProof:
         from tests.iam.proof import prove
 
         least = self.whole_suite() and session.testsfailed == 0
+        begun = time.perf_counter()
         report = prove(recorded, load().name, least_privilege=least)
-        self.lines = report.lines()
+        took = time.perf_counter() - begun
+        spent = f"(recording took {recorded.seconds:.1f} s of the test processes' time; the proof {took:.1f} s)"
+        self.lines = [*report.lines(), spent]
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         (ARTIFACTS / "calls.json").write_text(json.dumps(recorded.dump(), indent=1))
         (ARTIFACTS / "report.txt").write_text("\n".join(self.lines) + "\n")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextvars
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,15 +44,18 @@ class Recorded:
     unmapped: dict[tuple[str, str], str] = field(default_factory=dict)
     # (function, bucket, queue ARN) → test: the S3 → SQS notifications a bucket was given
     notifications: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    seconds: float = 0.0  # spent recording, every process together
 
-    def dump(self) -> dict[str, list[list[str]]]:
+    def dump(self) -> dict[str, Any]:
         return {
             "requests": [[*key, test] for key, test in sorted(self.requests.items())],
             "unmapped": [[*key, test] for key, test in sorted(self.unmapped.items())],
             "notifications": [[*key, test] for key, test in sorted(self.notifications.items())],
+            "seconds": self.seconds,
         }
 
-    def merge(self, dumped: dict[str, list[list[str]]]) -> None:
+    def merge(self, dumped: dict[str, Any]) -> None:
+        self.seconds += float(dumped.get("seconds", 0.0))
         for name, target in (
             ("requests", self.requests),
             ("unmapped", self.unmapped),
@@ -66,6 +70,16 @@ RECORDED = Recorded()
 
 def record(
     function: str, service: str, operation: str, params: dict[str, Any], region: str, error: str | None, why: str = ""
+) -> None:
+    begun = time.perf_counter()
+    try:
+        _record(function, service, operation, params, region, error, why)
+    finally:
+        RECORDED.seconds += time.perf_counter() - begun
+
+
+def _record(
+    function: str, service: str, operation: str, params: dict[str, Any], region: str, error: str | None, why: str
 ) -> None:
     test = _test_id()
     try:
