@@ -1,9 +1,9 @@
 """The IAM proof as part of every pytest run: record in each process, merge, prove once at the end.
 
 Under xdist each worker records its own calls and hands them to the controller with its other output; the
-controller (or the one process of a run without xdist) merges them, writes them to
-test-artifacts/iam/calls.json (and the report beside it), proves them against the roles and fails the session
-when a call would be denied or, on a run of the whole suite, a grant is neither used nor explained.
+controller (or the one process of a run without xdist) merges them, writes them to test-artifacts/iam/calls.json
+(calls-partial.json for a run of some tests) with the report beside it, proves them against the roles and fails
+the session when a call would be denied or, on a run of the whole suite, a grant is neither used nor explained.
 """
 
 from __future__ import annotations
@@ -66,8 +66,9 @@ class IamProof:
         spent = f"(recording took {recorded.seconds:.1f} s of the test processes' time; the proof {took:.1f} s)"
         self.lines = [*report.lines(), spent]
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        (ARTIFACTS / "calls.json").write_text(json.dumps(recorded.dump(), indent=1))
-        (ARTIFACTS / "report.txt").write_text("\n".join(self.lines) + "\n")
+        name = "" if self.whole_suite() else "-partial"  # a partial run leaves the whole suite's record alone
+        (ARTIFACTS / f"calls{name}.json").write_text(json.dumps(recorded.dump(), indent=1))
+        (ARTIFACTS / f"report{name}.txt").write_text("\n".join(self.lines) + "\n")
         if not report.passed:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
