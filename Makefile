@@ -20,7 +20,7 @@ export SAM_CLI_TELEMETRY := 0
 # sam build for python3.13 needs that interpreter: use pyenv's where the machine has one.
 PY313 := $(shell command -v pyenv >/dev/null 2>&1 && pyenv versions --bare 2>/dev/null | grep -m1 '^3\.13')
 
-.PHONY: browser dev test lint typecheck scan redrive smoke cost unit integration e2e openapi build bench faults load clean
+.PHONY: browser console-dist dev test lint typecheck scan redrive smoke cost unit integration e2e openapi build bench faults load clean
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,10 +28,19 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(BIN)/python -m pip install -q -r requirements.lock
 	touch $@
 
-# Swagger UI for the API reference at /docs, pinned by package-lock.json (scripts off: none is needed).
+# Swagger UI for the API reference at /docs, pdf.js for the console's viewer, axe-core for the browser tests;
+# pinned by package-lock.json (scripts off: none is needed).
 node_modules/.installed: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
+
+# The console as the cloud's bucket serves it: console/ and the pdf.js files its viewer loads (nothing else of npm).
+PDFJS := node_modules/pdfjs-dist
+console-dist: node_modules/.installed  ## writes .console/: the console and its vendor/pdfjs/ files, ready for `aws s3 sync`
+	rm -rf .console && mkdir -p .console/vendor/pdfjs/build
+	cp -r console/. .console/
+	cp $(PDFJS)/build/pdf.min.mjs $(PDFJS)/build/pdf.worker.min.mjs .console/vendor/pdfjs/build/
+	cp -r $(PDFJS)/cmaps $(PDFJS)/standard_fonts $(PDFJS)/wasm $(PDFJS)/iccs $(PDFJS)/LICENSE .console/vendor/pdfjs/
 
 # The browser tests drive Debian's chromium (Playwright cannot download its own browser on every machine).
 CHROMIUM ?= /usr/bin/chromium

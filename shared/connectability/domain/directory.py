@@ -143,6 +143,17 @@ def list_directory(caller: Caller, project_id: str, limit: int, next_token: str 
     return Page[DirectoryEntry](items=items, next_token=token)
 
 
+def get_directory_entry(caller: Caller, project_id: str, user_id: str) -> DirectoryEntry:
+    """One user's entry (a client reads the caller's own to know what to offer): for directory members and the
+    company's admins; 404 when the user is not in the directory."""
+    access = directory_member_of(caller, project_id)
+    entry = access.entry if user_id == caller.user_id else projects_db.get_entry(project_id, user_id)
+    if entry is None:
+        raise NotFound(f"{user_id} is not in the directory of project {project_id}.")
+    users = companies_db.company_users(access.project.company_id, [user_id])
+    return _entry_out(entry, users[0].name if users else None, users[0].email if users else None)
+
+
 def _entry_out(entry: projects_db.DirectoryEntryItem, name: str | None, email: str | None) -> DirectoryEntry:
     return DirectoryEntry(
         project_id=entry.project_id,
