@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import pytest
+
 from local import emulator
 from local.template import REGION, load
 
@@ -37,3 +39,10 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(chosen())
         for name, value in (p for r in ran for p in r.user_properties):
             terminalreporter.write_line(f"{name}: {value}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The IAM proof records every call a function makes in any test, and proves them all at the end."""
+    from tests.iam.plugin import IamProof
+
+    config.pluginmanager.register(IamProof(config), "iam-proof")

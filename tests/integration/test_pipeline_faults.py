@@ -25,11 +25,10 @@ from botocore.exceptions import ClientError, ReadTimeoutError
 
 from connectability.db.drawings import RevisionItem
 from connectability.db.projects import project_key
-from connectability.domain import outbox
 from connectability.models.common import utcnow
 from local.events import LambdaContext, sqs_event
 from tests.integration import fault_rotation
-from tests.integration.conftest import PDF, SYNC_QUEUES, Connected, Pipeline
+from tests.integration.conftest import PDF, SYNC_QUEUES, Connected, Pipeline, relay_as_scheduled
 from tests.integration.sync_world import DOWN_ADMIN, UP_ADMIN, Sync, fresh_pair
 
 
@@ -225,9 +224,9 @@ def _create(sync: Sync, injector: Injector, number: str, fields: dict[str, Any])
 
 def heal(sync: Sync) -> None:
     """What AWS does next: the outbox relay runs every minute; reconcile runs every hour."""
-    outbox.relay_pending(utcnow() + timedelta(minutes=2))
+    relay_as_scheduled(utcnow() + timedelta(minutes=2))
     settle(sync.pipeline)
-    outbox.relay_pending(utcnow() + timedelta(minutes=2))  # what a relayed duty left (a failed send)
+    relay_as_scheduled(utcnow() + timedelta(minutes=2))  # what a relayed duty left (a failed send)
     settle(sync.pipeline)
     assert sync.api("POST", f"/connections/{sync.connection_id}/reconcile", DOWN_ADMIN).status == 202
     settle(sync.pipeline)
