@@ -8,6 +8,7 @@ from connectability import aws
 from connectability.config import get_settings
 
 THROTTLED = frozenset({"Throttling", "ThrottlingException", "TooManyRequestsException", "ServiceUnavailable"})
+SERVER_FAILED = frozenset({"InternalFailure", "InternalError", "InternalServerError"})  # SES's side, not the message
 
 
 class Throttled(Exception):
@@ -37,5 +38,7 @@ def send(to: str, subject: str, text: str, html: str) -> str:
         code = exc.response.get("Error", {}).get("Code", "")
         if code in THROTTLED:
             raise Throttled(f"SES throttled the message to {to}") from exc
+        if code in SERVER_FAILED or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
+            raise  # SES failed, not the message: the event is retried (its idempotency record is released)
         raise Refused(code) from exc
     return answer["MessageId"]
