@@ -11,6 +11,7 @@ import pytest
 from connectability.db import drawing_deletes as deletes_db
 from connectability.db import drawings as drawings_db
 from connectability.db import outbox as outbox_db
+from connectability.db import publishing as publishing_db
 from connectability.db import sync_counters
 from connectability.domain import drawing_deletes as deletes
 from tests.integration.conftest import Answer, DrawingsWorld
@@ -38,7 +39,7 @@ def test_r28_a_delete_half_done_between_a_publishs_read_and_write_publishes_noth
 
     # When the delete's first transaction commits after a publish of revision 2 has read its drawing (standing)
     # and before the publish writes
-    held = hold(monkeypatch, drawings_db, "publish_many", delete_first_part)
+    held = hold(monkeypatch, publishing_db, "publish_many", delete_first_part)
     answer = w.publish(draft["id"])
     [duty] = left
     assert finish(duty)  # the relay finishes the delete
@@ -65,7 +66,7 @@ def test_r14_r40_two_admins_publishing_one_older_draft_at_once_publish_it_once(
     second: list[Answer] = []
     # When a second Drawings admin publishes it between the first's read (a draft) and the first's write
     held = hold(
-        monkeypatch, drawings_db, "publish_many", lambda: second.append(w.publish(older["id"], user="dr-admin2"))
+        monkeypatch, publishing_db, "publish_many", lambda: second.append(w.publish(older["id"], user="dr-admin2"))
     )
     first = w.publish(older["id"])
     # Then the first's write is refused: published once, counted once (the figure sync status shows upstream),
