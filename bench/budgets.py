@@ -64,6 +64,11 @@ MORE_ROUTES: dict[str, Pin] = {
         8,
         "2 reads (rights, the area; its revisions meanwhile); 1 transaction; manifests: 5",
     ),
+    "POST /projects/{id}/connected-drawings/publish (3 ids)": (
+        9,
+        8,
+        "2 reads (rights, the copies); per copy a transaction, in turn; drawings; made current at once",
+    ),
     "POST /projects/{id}/connected-drawings/publish (3, all)": (
         10,
         8,

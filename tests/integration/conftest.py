@@ -12,6 +12,7 @@ from moto import mock_aws
 
 from connectability.aws import reset_clients
 from connectability.config import get_settings
+from local.acting import acting_as
 from local.template import Stack, create_resources, load
 from local.world import PLATFORM_ADMIN, Answer, Api, Builder, DrawingsWorld, Pipeline, Queues
 
@@ -205,3 +206,11 @@ def faults(monkeypatch: pytest.MonkeyPatch) -> Faults:
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", call)
     return injected
+
+
+def relay_as_scheduled(now: Any) -> int:
+    """The outbox relay's work at `now` (a clock moved on), its calls made as the relay function's (tests/iam)."""
+    from connectability.domain import outbox
+
+    with acting_as("OutboxRelayFunction"):
+        return outbox.relay_pending(now=now)
