@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from connectability import aws
 from connectability.config import get_settings
+from connectability.db import base as db_base
 from connectability.db import connections as connections_db
 from connectability.domain import messages, notification_events, notifications
 from connectability.models.notifications import EventType, NotificationEvent, Side
@@ -68,7 +69,7 @@ class _ConflictOnce:
     """DynamoDB's answer when another transaction writes one of the items at the same moment."""
 
     def __init__(self) -> None:
-        self.client = connections_db._connection().client
+        self.client = db_base.low().client
         self.real = self.client._make_api_call
         self.fired = False
 

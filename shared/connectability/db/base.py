@@ -42,17 +42,6 @@ def _one_session(env_vars: Any = None) -> Session:
 pynamodb.connection.base.get_session = _one_session
 
 
-@runtime.before_snapshot
-def _models_connected() -> None:
-    """Under SnapStart: every model's connection and client made before the snapshot (PynamoDB makes them on a
-    model's first use, each about as dear as a call), from the one session, which renews them after a restore."""
-    todo: list[type[Model]] = [Item]
-    while todo:
-        model = todo.pop()
-        model._get_connection().connection.client  # noqa: B018 - made for its side effect
-        todo.extend(model.__subclasses__())
-
-
 class _SettingsBackedMeta(type):
     """Resolve the table name from settings at each use, so nothing is read from the environment at import."""
 
@@ -183,16 +172,26 @@ def _batch_get(keys: list[Key], consistent: bool) -> list[dict[str, Any]]:
         table: {"Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in keys], "ConsistentRead": consistent}
     }
     while request:
-        answer = _low().client.batch_get_item(RequestItems=request)  # type: ignore[attr-defined]
+        answer = low().client.batch_get_item(RequestItems=request)  # type: ignore[attr-defined]
         found += answer.get("Responses", {}).get(table, [])
         request = answer.get("UnprocessedKeys") or {}
     return found
 
 
 @cache
-def _low() -> Connection:
-    """One low-level connection for reads of several models at once, made on first use and reused."""
+def low() -> Connection:
+    """The process's one low-level connection, for transactions and reads of several models at once: made on first
+    use and reused (each connection has a client of its own, about as dear to make as a call)."""
     return Connection(max_pool_connections=aws.AT_ONCE)
+
+
+@runtime.before_snapshot
+def _connected() -> None:
+    """Under SnapStart: PynamoDB's clients made before the snapshot, not by a restored environment's first calls:
+    the models' (every model shares the first connection made of its table, Item's here) and the low-level one's.
+    The one session renews them after each restore."""
+    Item._get_connection().connection.client  # noqa: B018 - made for its side effect
+    low().client  # noqa: B018
 
 
 def error_code(exc: PynamoDBException) -> str | None:
