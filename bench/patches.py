@@ -115,11 +115,14 @@ def quartiles(values: list[float]) -> tuple[float, float, float]:
     return q1, q2, q3
 
 
-def savings(samples: Samples, variant: str, of: Callable[[cold.Seconds], float], floor: bool) -> list[float]:
-    """Per run and function: (variant - as shipped), as a share of that run's floor (or in ms)."""
+def savings(
+    samples: Samples, variant: str, of: Callable[[cold.Seconds], float], floor: bool, only: str | None = None
+) -> list[float]:
+    """Per run and function (or `only` that function): (variant - as shipped), as a share of that run's floor (or
+    in ms)."""
     found = []
     for (name, module), taken in samples.rows.items():
-        if name != variant:
+        if name != variant or only not in (None, module):
             continue
         shipped = samples.rows[(MAIN, module)]
         for n, (without_patch, with_patch) in enumerate(zip(taken, shipped, strict=True)):
@@ -147,6 +150,12 @@ def report(imports: Samples, first: Samples | None, runs: int, first_runs: int, 
         ]
         q1, q2, q3 = quartiles(ratios)
         lines.append(f"    {q2:5.2f}x ({q1:.2f}-{q3:.2f})  {variant}")
+    modules = sorted({m for _, m in imports.rows})
+    shipped = {
+        m: statistics.median(wall(s) / wall(imports.floor[n]) for n, s in enumerate(imports.rows[(MAIN, m)]))
+        for m in modules
+    }
+    lines.append("    as shipped, by function: " + ", ".join(f"{m.split('.')[0]} {r:.2f}x" for m, r in shipped.items()))
     lines.append("  saving of each patch (without it minus with it), run by run and function by function:")
     for variant in variants[1:]:
         w1, w2, w3 = quartiles(savings(imports, variant, wall, floor=True))
@@ -157,6 +166,13 @@ def report(imports: Samples, first: Samples | None, runs: int, first_runs: int, 
         if first is not None:
             f1, f2, f3 = quartiles(savings(first, variant, wall, floor=False))
             lines.append(f"    first call: {f2:+.1f} ms ({f1:+.1f} to {f3:+.1f})")
+        by_function = []
+        for m in modules:
+            saved = f"{statistics.median(savings(imports, variant, wall, floor=True, only=m)):+.0%}"
+            if first is not None:
+                saved += f" {statistics.median(savings(first, variant, wall, floor=False, only=m)):+.0f} ms"
+            by_function.append(f"{m.split('.')[0]} {saved}")
+        lines.append("    by function (import, median; first call): " + ", ".join(by_function))
         lines.append(f"      {variant}")
     return lines
 
