@@ -176,10 +176,10 @@ with mock_aws():  # which gives credentials of its own: the init's are set insid
     # The SnapStart init: the API functions' modules (each is one function's init; one process here)
     import directory_api.app, drawings_api.app
     from connectability import aws
-    # Lambda's runtime: the hooks registered, then the before-snapshot ones run
+    # Lambda's runtime: the hooks registered, then the before-snapshot ones run (the last registered first)
     assert snapshot_restore_py.get_before_snapshot() and snapshot_restore_py.get_after_restore()
     if sys.argv[1] == "prepared":
-        for hook, args, kwargs in snapshot_restore_py.get_before_snapshot():
+        for hook, args, kwargs in reversed(snapshot_restore_py.get_before_snapshot()):  # Lambda's order
             hook(*args, **kwargs)
     # What a snapshot could hold besides: credentials resolved and a connection open (none of ours do this in init)
     aws.s3().generate_presigned_url("get_object", Params={"Bucket": "b", "Key": "k"})
