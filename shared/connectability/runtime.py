@@ -14,6 +14,10 @@ import gc
 import os
 import random
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 SNAPSTART = "snap-start"  # AWS_LAMBDA_INITIALIZATION_TYPE of an init that ends in a snapshot
 Step = Callable[[], None]
@@ -81,14 +85,20 @@ def _hook() -> None:
 
 def _build_models() -> None:
     """Every pydantic model of ours imported so far, built now (those with defer_build are built on first use)."""
+    for model in models():
+        if not model.__pydantic_complete__:
+            model.model_rebuild(force=True)
+
+
+def models() -> set[type[BaseModel]]:
+    """Every pydantic model of ours (connectability's) imported so far."""
     from pydantic import BaseModel
 
-    found, todo = set(), [BaseModel]
+    found: set[type[BaseModel]] = set()
+    todo = [BaseModel]
     while todo:
         for model in todo.pop().__subclasses__():
             if model not in found:
                 found.add(model)
                 todo.append(model)
-    for model in found:
-        if model.__module__.startswith("connectability.") and not model.__pydantic_complete__:
-            model.model_rebuild(force=True)
+    return {model for model in found if model.__module__.startswith("connectability.")}

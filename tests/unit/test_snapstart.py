@@ -125,15 +125,9 @@ import snapshot_restore_py
 
 def unbuilt():
     # Our pydantic models not built yet (defer_build leaves a model to its first use)
-    from pydantic import BaseModel
+    from connectability import runtime
 
-    found, todo = set(), [BaseModel]
-    while todo:
-        for model in todo.pop().__subclasses__():
-            if model not in found:
-                found.add(model)
-                todo.append(model)
-    return {m.__qualname__ for m in found if m.__module__.startswith("connectability.") and not m.__pydantic_complete__}
+    return {m.__qualname__ for m in runtime.models() if not m.__pydantic_complete__}
 
 
 def restore(n, hooked):
