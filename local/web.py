@@ -3,7 +3,9 @@
 - `/` and any file of `console/` at its own path: the console, as the cloud's bucket would serve it;
 - `/config.json`: the console's config for this stack (the same origin, local sign-in through /_local/tokens);
 - `/openapi.json`: the OpenAPI document generated from the code (built once, on first request);
-- `/docs`: Swagger UI over that document, with assets from npm's swagger-ui-dist (`make dev` installs it).
+- `/docs`: Swagger UI over that document, with assets from npm's swagger-ui-dist (`make dev` installs it);
+- `/vendor/pdfjs/...`: the files of npm's pdfjs-dist that the console's sheet viewer loads (its build, the
+  worker, CMaps, standard fonts, wasm decoders and ICC profiles), as `make console-dist` copies them for the cloud.
 
 Only GET and HEAD of paths that no API route matches come here, so the API's routes cannot be shadowed.
 """
@@ -21,6 +23,11 @@ from local.template import ROOT
 CONSOLE = ROOT / "console"
 SWAGGER = ROOT / "node_modules" / "swagger-ui-dist"
 SWAGGER_FILES = {"swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "favicon-32x32.png"}
+PDFJS = ROOT / "node_modules" / "pdfjs-dist"
+# What the viewer needs of pdfjs-dist, and nothing else of node_modules: these files, and these folders' files.
+PDFJS_FILES = {"build/pdf.min.mjs", "build/pdf.worker.min.mjs", "LICENSE"}
+PDFJS_FOLDERS = ("cmaps/", "standard_fonts/", "wasm/", "iccs/")
+KINDS = {".mjs": "text/javascript", ".wasm": "application/wasm", ".bcmap": "application/octet-stream"}
 Answer = tuple[int, dict[str, Any], bytes]
 
 DOCS_PAGE = """<!doctype html>
@@ -55,8 +62,8 @@ DOCS_INIT = """window.ui = SwaggerUIBundle({
 class Web:
     """Static answers for the gateway; `answer` gives None when the path is not one of them."""
 
-    def __init__(self, console: Path = CONSOLE, swagger: Path = SWAGGER) -> None:
-        self.console, self.swagger = console, swagger
+    def __init__(self, console: Path = CONSOLE, swagger: Path = SWAGGER, pdfjs: Path = PDFJS) -> None:
+        self.console, self.swagger, self.pdfjs = console, swagger, pdfjs
         self._openapi: bytes | None = None
         self._lock = threading.Lock()
 
@@ -77,7 +84,17 @@ class Web:
                 message = "Swagger UI is not installed: run `make dev` (it runs `npm ci`), then reload."
                 return _bytes(503, "text/plain; charset=utf-8", message.encode())
             return _file(self.swagger / name)
+        if path.startswith("/vendor/pdfjs/"):
+            return self.pdfjs_file(path.removeprefix("/vendor/pdfjs/"))
         return _file(_inside(self.console, "index.html" if path == "/" else path.lstrip("/")))
+
+    def pdfjs_file(self, name: str) -> Answer | None:
+        if name not in PDFJS_FILES and not name.startswith(PDFJS_FOLDERS):
+            return None
+        if not self.pdfjs.is_dir():
+            message = "pdf.js is not installed: run `make dev` (it runs `npm ci`), then reload."
+            return _bytes(503, "text/plain; charset=utf-8", message.encode())
+        return _file(_inside(self.pdfjs, name))
 
     def openapi(self) -> bytes:
         with self._lock:
@@ -104,7 +121,7 @@ def _inside(folder: Path, relative: str) -> Path | None:
 def _file(path: Path | None) -> Answer | None:
     if path is None:
         return None
-    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    kind = KINDS.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     if kind.startswith("text/") or kind.endswith(("javascript", "json")):
         kind += "; charset=utf-8"
     return _bytes(200, kind, path.read_bytes())

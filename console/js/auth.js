@@ -1,6 +1,7 @@
 // Signing in. The config decides how: "local" (the local stack signs a token for any seeded user) or "cognito"
 // (the stack's user pool, through its hosted sign-in page with the authorization code flow and PKCE).
-import { h } from "./dom.js";
+import { TIMEOUT_MS } from "./api.js";
+import { fill, h, said } from "./dom.js";
 
 const TOKEN = "connectability.token";
 const USER = "connectability.user";
@@ -8,7 +9,9 @@ const VERIFIER = "connectability.pkce";
 
 export function session() {
   const token = sessionStorage.getItem(TOKEN);
-  return token ? { token, user: sessionStorage.getItem(USER) || claims(token).email || claims(token).sub } : null;
+  if (!token) return null;
+  const who = claims(token);
+  return { token, userId: who.sub, user: sessionStorage.getItem(USER) || who.email || who.sub };
 }
 
 export function forget() {
@@ -31,8 +34,8 @@ export function claims(token) {
   }
 }
 
-/** The sign-in screen for the configured mode; resolves once signed in (the page then reloads its view). */
-export async function signInView(config, onSignedIn, showError) {
+/** The sign-in screen for the configured mode; calls `onSignedIn` once signed in (the page then reloads its view). */
+export async function signInView(config, onSignedIn) {
   if (config.auth.mode === "cognito") {
     return h(
       "section",
@@ -43,38 +46,62 @@ export async function signInView(config, onSignedIn, showError) {
     );
   }
   const list = h("ul", { class: "users" });
+  const problem = h("div", { class: "problem" });
+  const filter = h("input", { type: "search", id: "user-filter", placeholder: "Name, id, email or company", autocomplete: "off" });
+  let users = [];
   try {
-    const answer = await fetch(`${config.api_url}/_local/users`);
-    const users = (await answer.json()).items;
-    for (const user of users) {
-      const choose = async () => {
-        try {
-          const token = await localToken(config.api_url, user.user_id);
-          remember(token, `${user.name} (${user.user_id})`);
-          onSignedIn();
-        } catch (error) {
-          showError(error);
-        }
-      };
-      list.append(
-        h("li", {}, h("button", { class: "user", onclick: choose, dataset: { user: user.user_id } },
-          h("strong", {}, user.name), h("span", { class: "muted" }, ` ${user.user_id}`))),
-      );
-    }
+    const answer = await fetch(`${config.api_url}/_local/users`, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+    users = (await answer.json()).items;
   } catch {
     list.append(h("li", { class: "muted" }, "The local stack does not answer; start it with `make dev`."));
   }
+  const show = () => {
+    const words = filter.value.trim().toLowerCase();
+    const shown = users.filter((u) =>
+      [u.name, u.user_id, u.email, ...(u.companies || [])].some((t) => t && String(t).toLowerCase().includes(words)),
+    );
+    fill(
+      list,
+      shown.map((user) => {
+        const choose = async () => {
+          try {
+            const token = await localToken(config.api_url, user.user_id);
+            remember(token, user.name || user.user_id);
+            onSignedIn();
+          } catch (error) {
+            fill(problem, h("div", { class: "error", role: "alert" }, error.message));
+          }
+        };
+        return h(
+          "li",
+          {},
+          h(
+            "button",
+            { class: "user", onclick: choose, dataset: { user: user.user_id } },
+            h("strong", {}, said(user.name || user.user_id)),
+            h("span", { class: "muted" }, ` ${user.user_id}`),
+            user.companies && user.companies.length ? h("span", { class: "companies muted" }, said(user.companies.join(", "))) : null,
+          ),
+        );
+      }),
+    );
+  };
+  filter.addEventListener("input", show);
+  if (users.length) show();
   return h(
     "section",
     { class: "card signin" },
     h("h1", {}, "Sign in"),
-    h("p", {}, "Local stack: pick any seeded user. In the cloud this is the user pool's sign-in page."),
+    h("p", {}, "Local stack: pick any user of the directory. In the cloud this is the user pool's sign-in page."),
+    users.length > 8 ? h("p", { class: "filter" }, h("label", { for: "user-filter" }, "Find a user "), filter) : null,
+    problem,
     list,
   );
 }
 
 async function localToken(apiUrl, userId) {
   const answer = await fetch(`${apiUrl}/_local/tokens`, {
+    signal: AbortSignal.timeout(TIMEOUT_MS),
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ user_id: userId }),
@@ -113,6 +140,7 @@ export async function finishHostedSignIn(config) {
   if (config.auth.mode !== "cognito" || !code) return;
   history.replaceState(null, "", redirectUri());
   const answer = await fetch(`${config.auth.domain}/oauth2/token`, {
+    signal: AbortSignal.timeout(TIMEOUT_MS),
     method: "POST",
     headers: { "Content-Type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams({

@@ -129,6 +129,15 @@ def put_directory_entry(project_id: Id, user_id: UserId, body: Annotated[Directo
     return directory.put_directory_entry(caller_of(projects), project_id, user_id, body)
 
 
+@projects.get("/projects/<project_id>/directory/<user_id>", responses=errors(404))
+def get_directory_entry(project_id: Id, user_id: UserId) -> DirectoryEntry:
+    """Read one user's directory entry (directory members and the company's admins).
+
+    A client reads the signed-in user's own entry to know what to offer them; 404 when the user is not in the
+    project's directory."""
+    return directory.get_directory_entry(caller_of(projects), project_id, user_id)
+
+
 @projects.delete("/projects/<project_id>/directory/<user_id>", responses=errors(403, 404, ok=204))
 def remove_directory_entry(project_id: Id, user_id: UserId) -> Response[None]:
     """Remove a user from a project's directory (company admins).

@@ -308,3 +308,26 @@ def test_the_console_origin_may_read_answers_and_no_other(
     # Then only the console's origin is allowed to read it
     assert ours["headers"]["Access-Control-Allow-Origin"] == "https://console.example"
     assert "headers" not in theirs
+
+
+def test_one_directory_entry_is_read_by_the_projects_people_only(api: Api, world: Directory) -> None:
+    # Given a member added to the project, and a user of the company who is not in its directory
+    for user, level in (("member", "read_only"), ("outsider", None)):
+        api(
+            "PUT",
+            f"/companies/{world.company_id}/users/{user}",
+            world.admin,
+            {"email": f"{user}@x.example", "name": user.title()},
+        )
+        if level:
+            entry = {"permissions": {"connection_manager": "none", "drawings": level}}
+            api("PUT", f"/projects/{world.project_id}/directory/{user}", world.admin, entry)
+    path = f"/projects/{world.project_id}/directory"
+    # Then a member reads their own entry, with their name, and a company admin reads anyone's
+    mine = api("GET", f"{path}/member", "member")
+    assert mine.status == 200
+    assert (mine.body["name"], mine.body["permissions"]["drawings"]) == ("Member", "read_only")
+    assert api("GET", f"{path}/member", world.admin).status == 200
+    # and someone not in the directory is told so; an outsider of the project reads nothing
+    assert api("GET", f"{path}/outsider", world.admin).status == 404
+    assert api("GET", f"{path}/member", "outsider").status == 404
