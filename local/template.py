@@ -133,6 +133,8 @@ class Stack:
         for key in ("TableName", "QueueName", "BucketName"):
             if key in props:
                 return str(self.resolve(props[key]))
+        if resource.get("Type") == "AWS::Events::EventBus":
+            return str(self.resolve(props["Name"]))
         return f"{self.name}-{logical_id}"
 
     def queue_url(self, logical_id: str, endpoint: str) -> str:
@@ -204,6 +206,11 @@ class Stack:
         resource = self.resources[logical_id]
         kind = resource["Type"]
         name = self.physical_name(logical_id)
+        if attribute == "Arn" and kind == "AWS::Events::EventBus":
+            return f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{name}"
+        if attribute == "Arn" and kind == "AWS::Events::Rule":
+            bus = self.resolve(resource["Properties"].get("EventBusName", "default"))
+            return f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{bus}/{name}"
         if attribute == "Arn":
             service = {
                 "AWS::SQS::Queue": "sqs",
@@ -330,6 +337,27 @@ def create_resources(stack: Stack, endpoint: str | None = None) -> None:
         sqs.create_queue(QueueName=stack.physical_name(logical_id), Attributes=attributes)
     for logical_id in stack.of_type("AWS::S3::Bucket"):
         s3.create_bucket(Bucket=stack.physical_name(logical_id))
+    _create_buses(stack, kwargs)
     ses = boto3.client("ses", **kwargs)
     for identity in stack.of_type("AWS::SES::EmailIdentity").values():
         ses.verify_email_identity(EmailAddress=str(stack.resolve(identity["Properties"]["EmailIdentity"])))
+
+
+def _create_buses(stack: Stack, kwargs: dict[str, Any]) -> None:
+    """Event buses and their rules to SQS queues (moto delivers a matching event to the queue, as EventBridge)."""
+    import json
+
+    import boto3
+
+    events = boto3.client("events", **kwargs)
+    for logical_id in stack.of_type("AWS::Events::EventBus"):
+        events.create_event_bus(Name=stack.physical_name(logical_id))
+    for logical_id, rule in stack.of_type("AWS::Events::Rule").items():
+        props = stack.resolve(rule["Properties"], kwargs.get("endpoint_url") or "")
+        if "EventPattern" not in props:
+            continue  # schedules run as the local stack's own timers
+        bus = props.get("EventBusName", "default")
+        name = stack.physical_name(logical_id)
+        events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(props["EventPattern"]))
+        targets = [{"Id": t["Id"], "Arn": t["Arn"]} for t in props.get("Targets", [])]
+        events.put_targets(Rule=name, EventBusName=bus, Targets=targets)

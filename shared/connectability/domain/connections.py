@@ -91,7 +91,9 @@ def request_connection(caller: Caller, downstream_id: str, body: ConnectionReque
     outgoing = (
         notification_events.prepare(EventType.connection_created, connection, [Side.upstream, Side.downstream])
         if automatic
-        else notification_events.prepare(EventType.connection_requested, connection, [Side.upstream])
+        else notification_events.prepare(
+            EventType.connection_requested, connection, [Side.upstream], actor_name=connection.requested_by_name
+        )
     )
     start = initial_sync.initial_sync_duty(connection_id) if automatic else None
     if not connections_db.create(connection, outbox=[outgoing.record, *([start] if start else [])]):
@@ -162,13 +164,14 @@ def approve(caller: Caller, connection_id: str) -> Connection:
         _check_connectable(down, up, rights.found)
     now = utcnow()
     start = initial_sync.initial_sync_duty(connection.connection_id)  # R29: committed with the approval, never lost
+    name = rights.caller_name(connection.upstream_company_id)
     connection = _transition(
         connection,
         "pending",
         {
             "status": "active",
             "decided_by": caller.user_id,
-            "decided_by_name": rights.caller_name(connection.upstream_company_id),
+            "decided_by_name": name,
             "decided_at": now,
             "initial_sync_status": "running",
         },
@@ -176,7 +179,7 @@ def approve(caller: Caller, connection_id: str) -> Connection:
         release_upstream=False,
         rule="R09",
         announce=notification_events.prepare(
-            EventType.connection_created, connection, [Side.upstream, Side.downstream]
+            EventType.connection_created, connection, [Side.upstream, Side.downstream], actor_name=name
         ),
         starts=start,
     )
@@ -200,7 +203,11 @@ def reject(caller: Caller, connection_id: str, body: RejectBody) -> Connection:
         "reason": body.reason,
     }
     announce = notification_events.prepare(
-        EventType.connection_rejected, connection, [Side.downstream], reason=body.reason
+        EventType.connection_rejected,
+        connection,
+        [Side.downstream],
+        reason=body.reason,
+        actor_name=str(changes["decided_by_name"] or "") or None,
     )
     connection = _transition(
         connection, "pending", changes, "none", release_upstream=True, rule="R09", announce=announce
@@ -223,7 +230,13 @@ def cancel(caller: Caller, connection_id: str) -> Connection:
         "decided_by_name": rights.caller_name(connection.downstream_company_id),
         "decided_at": utcnow(),
     }
-    connection = _transition(connection, "pending", changes, "none", release_upstream=True, rule="R15")
+    # Nobody is mailed (no side listed); the event is told on the bus (R44) through the same outbox.
+    announce = notification_events.prepare(
+        EventType.connection_cancelled, connection, [], actor_name=str(changes["decided_by_name"] or "") or None
+    )
+    connection = _transition(
+        connection, "pending", changes, "none", release_upstream=True, rule="R15", announce=announce
+    )
     return _view(connection, rights.found)
 
 
@@ -252,7 +265,11 @@ def disconnect(caller: Caller, connection_id: str, body: DisconnectBody) -> Conn
         # Nothing more is copied (R17), so its progress is final: it stops where it stands.
         changes |= {"initial_sync_status": "stopped", "initial_sync_copied": initial_sync.initial_progress(connection)}
     announce = notification_events.prepare(
-        EventType.connection_disabled, connection, [Side.upstream, Side.downstream], reason=body.reason
+        EventType.connection_disabled,
+        connection,
+        [Side.upstream, Side.downstream],
+        reason=body.reason,
+        actor_name=str(changes["disconnected_by_name"] or "") or None,
     )
     connection = _transition(
         connection, "active", changes, "disconnected", release_upstream=True, rule="R15", announce=announce

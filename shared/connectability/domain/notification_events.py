@@ -23,6 +23,10 @@ class ConnectionLike(Protocol):
     def upstream_project_id(self) -> str: ...
     @property
     def downstream_project_id(self) -> str: ...
+    @property
+    def upstream_company_id(self) -> str: ...
+    @property
+    def downstream_company_id(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ def prepare(
     *,
     reason: str | None = None,
     count: int | None = None,
+    actor_name: str | None = None,
 ) -> Outgoing:
     message = NotificationEvent(
         event_id=new_id("evt"),
@@ -48,6 +53,9 @@ def prepare(
         sides=sides,
         upstream_project_id=connection.upstream_project_id,
         downstream_project_id=connection.downstream_project_id,
+        upstream_company_id=connection.upstream_company_id,
+        downstream_company_id=connection.downstream_company_id,
+        actor_name=actor_name,
         reason=reason,
         count=count,
         occurred_at=utcnow(),

@@ -13,6 +13,7 @@ from connectability.db import sync as sync_db
 from connectability.db.base import read_items
 from connectability.db.rows import DrawingRow, RevisionRow
 from connectability.db.sync import Written
+from connectability.domain import bus_events
 from connectability.domain.drawing_views import revision_views
 from connectability.domain.drawings import DRAWINGS
 from connectability.domain.permissions import Caller, read_rights, tool_level_at_least
@@ -49,13 +50,16 @@ def publish_copies(caller: Caller, project_id: str, body: ConnectedPublishReques
     ids = list(dict.fromkeys(body.revision_ids or []))
     asked = {i: drawings_db.revision_ref(project_id, i) for i in ids}
     rights = read_rights(caller, [project_id], also=asked.values())
-    rights.tool_level_at_least(project_id, DRAWINGS, Level.admin)
+    company_id = rights.tool_level_at_least(project_id, DRAWINGS, Level.admin).project.company_id
     if body.all:
         published: list[str] = []
         token: str | None = None
         while True:
             waiting, token = sync_db.review_page(project_id, PAGE, token)
-            published += _publish_waiting(project_id, waiting)
+            told = bus_events.copies_published(project_id, company_id, [r.revision_id for r in waiting], caller.user_id)
+            page_done = _publish_waiting(project_id, waiting)
+            bus_events.tell_published(told, page_done)
+            published += page_done
             if token is None:
                 return Published(published=published)
     found = {i: r for i, ref in asked.items() if (r := rights.found.get(ref))}
@@ -71,8 +75,11 @@ def publish_copies(caller: Caller, project_id: str, body: ConnectedPublishReques
             f"Only copies waiting for review can be published; these are not: {', '.join(not_waiting)}. "
             f"GET /projects/{project_id}/connected-drawings/review lists those that are."
         )
+    told = bus_events.copies_published(project_id, company_id, ids, caller.user_id)
     done = set(_publish_waiting(project_id, list(found.values())))
-    return Published(published=[i for i in ids if i in done])
+    published_ids = [i for i in ids if i in done]
+    bus_events.tell_published(told, published_ids)
+    return Published(published=published_ids)
 
 
 def _publish_waiting(project_id: str, revisions: list[RevisionRow]) -> list[str]:

@@ -19,6 +19,7 @@ class EventType(StrEnum):
     drawings_published = "drawings_published"  # R35
     drawings_deleted = "drawings_deleted"  # R36
     connection_disabled = "connection_disabled"  # R37
+    connection_cancelled = "connection_cancelled"  # R15: nobody is mailed; it is told on the bus only (R44)
 
 
 class Side(StrEnum):
@@ -38,6 +39,8 @@ class NotificationEvent(BaseModel):
     sides: list[Side]
     upstream_project_id: str
     downstream_project_id: str
+    upstream_company_id: str | None = None  # whom the fact concerns on the bus (R44); older events lack them
+    downstream_company_id: str | None = None
     actor_name: str | None = None
     reason: str | None = None
     count: int | None = None
