@@ -7,9 +7,6 @@ import time
 from collections import Counter
 from typing import Any
 
-import pytest
-
-from local.template import Stack
 from tests.integration.bus_world import Bus, validate
 from tests.integration.conftest import SYNC_QUEUES, Connected, DrawingsWorld, Faults, Pipeline
 from tests.integration.sync_world import DOWN_ADMIN, UP_ADMIN, Sync, sync_of
@@ -41,11 +38,6 @@ def run_before(pipeline: Pipeline, stop: str, timeout: float = 120.0) -> None:
             return
         assert time.monotonic() < deadline, f"the pipeline did not settle before {stop}; left: {left}"
         time.sleep(0.2)
-
-
-@pytest.fixture
-def bus(stack: Stack, pipeline: Pipeline) -> Bus:
-    return Bus(stack)
 
 
 def test_r44_every_kind_of_fact_is_on_the_bus_once_and_valid_against_its_schema(
@@ -99,7 +91,7 @@ def test_r44_every_kind_of_fact_is_on_the_bus_once_and_valid_against_its_schema(
 
 
 def test_r44_a_fact_is_told_once_when_every_sync_event_comes_twice_and_out_of_order(
-    two: Connected, pipeline: Pipeline, stack: Stack
+    two: Connected, pipeline: Pipeline, bus: Bus
 ) -> None:
     def story(sync: Sync, badly: bool) -> list[dict[str, Any]]:
         sync.connect()
@@ -118,7 +110,6 @@ def test_r44_a_fact_is_told_once_when_every_sync_event_comes_twice_and_out_of_or
         sync.pipeline.run()
         return [e["detail"] for e in bus.events() if sync.two.down in e["detail"]["project_ids"]]
 
-    bus = Bus(stack)
     good = story(sync_of(two, pipeline), badly=False)
     down2 = two.downstream_project("Harbor Tower - Electrical 2")
     up2 = two.upstream_project("Harbor Tower 2")
