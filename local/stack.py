@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from local import seed as seeding
 from local.gateway import Gateway, error_body
+from local.integrations import BusLog, webhook_deliveries
 from local.invoke import Invoker
 from local.metrics import MetricsSink
 from local.pollers import QueuePoller, ScheduleRunner, rate_seconds, scheduled_event
@@ -41,6 +42,8 @@ LOCAL_ENVIRONMENT = {
     "POWERTOOLS_METRICS_DISABLED": "false",
     # A digest of news is mailed once none came for this long: 30 s in AWS, a few seconds here.
     "SYNC_DIGEST_QUIET_SECONDS": "2",
+    # Webhooks may reach a receiver on this machine over plain http (never in AWS): the README's walk-through.
+    "WEBHOOK_ALLOW_LOOPBACK": "true",
 }
 SETTLE_TIMEOUT_SECONDS = 60.0
 
@@ -114,6 +117,7 @@ class LocalStack:
         os.environ.update({"APP_LINK_BASE": self.api_url, "CONSOLE_ORIGIN": self.api_url})
         self._forget_cached_settings()
         create_resources(self.stack, self.endpoint)
+        self.bus_log = BusLog(self._client("sqs"), self._client("events"), self.stack)
         self._warm()
         self._gateway = Gateway(
             self.stack.routes, self.invoker, self.tokens, self.local_api, self.host, self.api_port, Web().answer
@@ -338,6 +342,11 @@ class LocalStack:
             return 200, {"items": self.directory_users()}
         if (method, path) == ("GET", "/_local/outbox"):
             return 200, {"items": self.outbox()}
+        if (method, path) == ("GET", "/_local/events"):
+            return 200, {"items": self.bus_log.events()}
+        if (method, path) == ("GET", "/_local/webhooks"):
+            table = self.stack.physical_name("AppTable")
+            return 200, {"items": webhook_deliveries(self._client("dynamodb"), table)}
         if (method, path) == ("POST", "/_local/settle"):
             timeout = data.get("timeout", SETTLE_TIMEOUT_SECONDS)
             if not isinstance(timeout, int | float) or isinstance(timeout, bool):
