@@ -29,13 +29,19 @@ def create_webhook(company_id: Id, body: Annotated[WebhookCreate, Body()]) -> Re
 
 @router.get(BASE, responses=errors(403, 404))
 def list_webhooks(company_id: Id) -> Page[Webhook]:
-    """List a company's webhook endpoints (company admins): enabled or disabled, and why."""
+    """List a company's webhook endpoints (company admins).
+
+    Each with its URL, event types, and whether it is enabled; one disabled after 24 hours of failed deliveries
+    says why in `disabled_reason`. Secrets are never listed."""
     return webhooks.list_for_company(caller_of(router), company_id)
 
 
 @router.get(f"{BASE}/<webhook_id>", responses=errors(403, 404))
 def get_webhook(company_id: Id, webhook_id: WebhookId) -> Webhook:
-    """Read one webhook endpoint (company admins)."""
+    """Read one webhook endpoint (company admins).
+
+    Its URL, event types, description, whether it is enabled (and why not), and until when a rotated-out secret
+    still signs deliveries. The secret itself is shown only when made (create, rotate-secret)."""
     return webhooks.get(caller_of(router), company_id, webhook_id)
 
 
@@ -50,7 +56,10 @@ def update_webhook(company_id: Id, webhook_id: WebhookId, body: Annotated[Webhoo
 
 @router.delete(f"{BASE}/<webhook_id>", responses=errors(403, 404, ok=204))
 def delete_webhook(company_id: Id, webhook_id: WebhookId) -> Response[None]:
-    """Delete a webhook endpoint (company admins); deliveries waiting for it are dropped."""
+    """Delete a webhook endpoint (company admins).
+
+    It receives nothing more: deliveries still waiting for it (retries included) are dropped when their turn
+    comes. Its delivery log goes with it."""
     webhooks.delete(caller_of(router), company_id, webhook_id)
     return respond(204)
 
@@ -77,6 +86,8 @@ def test_webhook(company_id: Id, webhook_id: WebhookId) -> WebhookDelivery:
 def list_webhook_deliveries(
     company_id: Id, webhook_id: WebhookId, limit: Limit = 50, next_token: NextToken = None
 ) -> Page[WebhookDelivery]:
-    """A webhook's delivery log, newest first (company admins): every attempt with its status, time and response
-    code, kept 30 days."""
+    """List a webhook's deliveries, newest first (company admins).
+
+    Every attempt, with its event, status (`delivered`, `retrying`, `failed` for good), time, the endpoint's
+    response code or why no answer came; kept 30 days. Pages of up to 200 (`limit`), the next with `next_token`."""
     return webhooks.deliveries(caller_of(router), company_id, webhook_id, limit, next_token)

@@ -2,23 +2,21 @@
 put on the bus; none is lost, and each keeps its id however often it is told.
 
 Two ways in. The facts that are also mailed (connection changes, an initial sync completed, a burst of copies
-landed or of upstream deletes) already travel as notification events through the outbox and the notify
-function: notify puts each on the bus, once per event id. The others (copies published downstream, a copy
-failing for good, a reconcile's repairs) are outbox duties of their own, put on the bus right after their change
-and by the relay if that fails.
+landed or of upstream deletes) are notification events, committed through the outbox with their change: their
+dispatch queues the event for notify and puts its fact on the bus at once (notification_events.dispatch). The
+others (a request cancelled, copies published downstream, a copy failing for good, a reconcile's repairs) are
+outbox duties of their own, put on the bus right after their change, and by the relay if that fails.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from connectability import aws, bus
-from connectability.config import get_settings
+from connectability import bus
 from connectability.db import drawings as drawings_db
 from connectability.db import outbox as outbox_db
 from connectability.db import projects as projects_db
@@ -31,13 +29,12 @@ from connectability.models.sync import CopyJob
 from connectability.observability import logger, metrics
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+    pass
 
 _TOLD_AS = {
     EventType.connection_requested: EventKind.connection_requested,
     EventType.connection_created: EventKind.connection_approved,
     EventType.connection_rejected: EventKind.connection_rejected,
-    EventType.connection_cancelled: EventKind.connection_cancelled,
     EventType.connection_disabled: EventKind.connection_disconnected,
     EventType.initial_sync_complete: EventKind.initial_sync_completed,
     EventType.drawings_published: EventKind.copies_landed,
@@ -147,51 +144,21 @@ def retell(duty: outbox_db.Duty) -> bool:
     return tell([Fact(event, duty)])
 
 
-# -- told by notify, once per event id --------------------------------------------------------------------------
-def tell_notification(event: NotificationEvent) -> None:
-    """Put the fact a notification event tells on the bus, at most once per event id (Powertools idempotency):
-    notify may see the event twice, and the bus should not hear it twice."""
-    _tell_once()(told=of_notification(event).model_dump(mode="json"))
-
-
-@cache
-def idempotency_config() -> IdempotencyConfig:
-    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
-
-    return IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=14 * 24 * 3600)
-
-
-@cache
-def _tell_once() -> Any:
-    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, idempotent_function
-
-    store = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table_name, boto3_client=aws.dynamodb())
-    return idempotent_function(data_keyword_argument="told", persistence_store=store, config=idempotency_config())(_put)
-
-
-def _put(told: dict[str, Any]) -> bool:
-    bus.put([BusEvent.model_validate(told)])
-    return True
-
-
 # -- the facts of their own, one function each ----------------------------------------------------------------------
 def copies_published(project_id: str, company_id: str, revision_ids: Sequence[str], by: str) -> Fact:
-    """Recorded before the publish writes, naming every copy asked for: the request tells it with the copies
-    published; if the request dies, the relay tells it with those published by then (`retell`)."""
-    fact_ = fact(
+    """Naming every copy asked for; its duty is committed with the first copy published. The request tells it
+    with the copies published; if the request dies, the relay tells it with those published by then."""
+    return fact(
         EventKind.copies_published,
         [company_id],
         [project_id],
         {"project_id": project_id, "revision_ids": list(revision_ids), "published_by": by},
     )
-    record(fact_)
-    return fact_
 
 
 def tell_published(fact_: Fact, published: Sequence[str]) -> None:
     if not published:
-        outbox_db.sent(fact_.duty)
-        return
+        return  # nothing was published, so its duty was never written
     event = fact_.event.model_copy(update={"data": {**fact_.event.data, "revision_ids": list(published)}})
     tell([Fact(event, fact_.duty)])
 
@@ -228,6 +195,23 @@ def copy_failed(job: CopyJob, error: str) -> None:
     )
     record(fact_)
     tell([fact_])
+
+
+def connection_fact(kind: EventKind, connection: ConnectionRow, *, actor_name: str | None) -> Fact:
+    """A connection change told on the bus alone (nobody is mailed of it), to commit with the change."""
+    return fact(
+        kind,
+        [connection.upstream_company_id, connection.downstream_company_id],
+        [connection.upstream_project_id, connection.downstream_project_id],
+        {
+            "connection_id": connection.connection_id,
+            "upstream_project_id": connection.upstream_project_id,
+            "upstream_company_id": connection.upstream_company_id,
+            "downstream_project_id": connection.downstream_project_id,
+            "downstream_company_id": connection.downstream_company_id,
+            "actor_name": actor_name,
+        },
+    )
 
 
 def reconcile_repaired(connection: ConnectionRow, run_id: str, checked: int, repairs: int) -> None:

@@ -57,9 +57,7 @@ def publish_copies(caller: Caller, project_id: str, body: ConnectedPublishReques
         while True:
             waiting, token = sync_db.review_page(project_id, PAGE, token)
             told = bus_events.copies_published(project_id, company_id, [r.revision_id for r in waiting], caller.user_id)
-            page_done = _publish_waiting(project_id, waiting)
-            bus_events.tell_published(told, page_done)
-            published += page_done
+            published += _publish_waiting(project_id, waiting, told)
             if token is None:
                 return Published(published=published)
     found = {i: r for i, ref in asked.items() if (r := rights.found.get(ref))}
@@ -76,26 +74,31 @@ def publish_copies(caller: Caller, project_id: str, body: ConnectedPublishReques
             f"GET /projects/{project_id}/connected-drawings/review lists those that are."
         )
     told = bus_events.copies_published(project_id, company_id, ids, caller.user_id)
-    done = set(_publish_waiting(project_id, list(found.values())))
-    published_ids = [i for i in ids if i in done]
-    bus_events.tell_published(told, published_ids)
-    return Published(published=published_ids)
+    done = set(_publish_waiting(project_id, list(found.values()), told))
+    return Published(published=[i for i in ids if i in done])
 
 
-def _publish_waiting(project_id: str, revisions: list[RevisionRow]) -> list[str]:
+def _publish_waiting(project_id: str, revisions: list[RevisionRow], told: bus_events.Fact) -> list[str]:
     """Waiting copies become published; the newest of each drawing becomes its current revision, with the
     synced fields it holds at that moment (a copy landing meanwhile is read again). Drawings are made current at
-    once, each by its copies in turn: no two of those writes touch the same item."""
-    now, published = utcnow(), []
+    once, each by its copies in turn: no two of those writes touch the same item. The copies.published fact
+    (R44) is committed with the first copy published, and told while the drawings are made current."""
+    now, published, owed = utcnow(), [], [told.duty]
     for revision in sorted(revisions, key=lambda r: (r.drawing_id, r.seq)):
-        if sync_db.publish_copy(revision, now):
+        if sync_db.publish_copy(revision, now, owed):
             published.append(revision)
+            owed = []
+    ids = [r.revision_id for r in published]
+    together(partial(_make_all_current, project_id, published), partial(bus_events.tell_published, told, ids))
+    return ids
+
+
+def _make_all_current(project_id: str, published: list[RevisionRow]) -> None:
     drawings = drawings_db.get_drawings(project_id, {r.drawing_id for r in published}, consistent=True)
     by_drawing: dict[str, list[RevisionRow]] = defaultdict(list)
     for revision in published:
         by_drawing[revision.drawing_id].append(revision)
     together(*(partial(_make_current, project_id, drawings.get(d), copies) for d, copies in by_drawing.items()))
-    return [r.revision_id for r in published]
 
 
 def _make_current(project_id: str, drawing: DrawingRow | None, copies: list[RevisionRow]) -> None:

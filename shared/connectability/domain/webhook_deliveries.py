@@ -133,9 +133,9 @@ def _give_up(webhook: WebhookRow, row: WebhookDeliveryRow) -> None:
     subject = f"Webhook disabled: {webhook.url}"
     text = (
         f"The webhook {webhook.url} of {company.name if company else webhook.company_id} was disabled: "
-        f"{reason}\n\nFix the endpoint, turn it back on (PATCH /companies/{webhook.company_id}/webhooks/"
-        f"{webhook.webhook_id} with enabled: true), then ask for the failed deliveries to be sent again "
-        "(make redrive QUEUE=webhook-deliveries)."
+        f"{reason}\n\nFix the endpoint, then turn it back on in the console's company page (or with "
+        "PATCH /companies/{company_id}/webhooks/{webhook_id} and enabled: true), and ask for the failed "
+        f"deliveries to be sent again (make redrive QUEUE=webhook-deliveries). Webhook id: {webhook.webhook_id}."
     )
     _mail_admins(webhook.company_id, subject, text)
 

@@ -19,7 +19,6 @@ class EventType(StrEnum):
     drawings_published = "drawings_published"  # R35
     drawings_deleted = "drawings_deleted"  # R36
     connection_disabled = "connection_disabled"  # R37
-    connection_cancelled = "connection_cancelled"  # R15: nobody is mailed; it is told on the bus only (R44)
 
 
 class Side(StrEnum):
