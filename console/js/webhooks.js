@@ -211,7 +211,7 @@ function deliveries(ctx, at) {
             h("td", {}, when(d.at)),
             h("td", {}, h("code", {}, d.event_type)),
             h("td", {}, badge(d.status), d.attempt > 1 ? h("span", { class: "muted small" }, ` attempt ${d.attempt}`) : null),
-            h("td", {}, d.response_code ?? "—", d.error ? h("div", { class: "muted small" }, said(d.error)) : null),
+            h("td", { class: "response" }, d.response_code ?? "—", d.error ? h("div", { class: "muted small" }, said(d.error)) : null),
           ),
         empty: "Nothing was delivered to it yet.",
         head: headings(["Time", "Event", "Status", "Response"]),

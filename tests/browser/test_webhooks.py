@@ -87,8 +87,15 @@ def register(page: Page, url: str, types: list[str], description: str = "") -> N
 
 
 def fits(page: Page, where: str) -> None:
+    """No sideways scrolling (else say which elements stick out), and nothing serious for axe."""
     width = page.viewport_size["width"] if page.viewport_size else 0
-    assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{where} scrolls sideways"
+    wide = page.evaluate(
+        """(width) => document.documentElement.scrollWidth <= width ? [] : [...document.querySelectorAll("body *")]
+          .filter((el) => el.getBoundingClientRect().right > width)
+          .map((el) => `${el.tagName.toLowerCase()}.${el.className}: ${el.textContent.slice(0, 60)}`)""",
+        width,
+    )
+    assert not wide, f"{where} scrolls sideways: {wide[-5:]}"
     axe(page, where)
 
 
@@ -207,21 +214,44 @@ def test_webhooks_fit_a_phone(browser: Browser, demo_stack: LocalStackClient, re
     page, errors = opened(browser, PHONE, demo_stack)
     try:
         fits(page, "company page on a phone")
-        # When they register an endpoint and send it a test
+        # When they register an endpoint
         register(page, receiver.url, ["copies.landed"], "ERP")
         hook = page.locator("article.webhook", has_text=receiver.url)
-        receiver.secret = hook.locator(".secret-value").inner_text()
+        secret = hook.locator(".secret-value").inner_text()
         # Then the secret's panel fits the screen
         fits(page, "webhook secret on a phone")
         shot(page, sized(page, "webhooks-phone-secret"))
+
+        # When they send a test before their receiver knows the secret
+        hook.get_by_role("button", name="Send a test").click()
+        # Then the page says it failed, with the code the receiver answered
+        expect(hook.locator(".outcome")).to_contain_text("Test failed: The endpoint answered 401")
+        expect(hook.locator(".outcome .badge")).to_have_text("failed")
+        # and once the receiver has the secret, a test is delivered
+        receiver.secret = secret
         hook.get_by_role("button", name="Send a test").click()
         expect(hook.locator(".outcome")).to_contain_text("Test delivered")
-        # and the delivery log is a card per delivery, each field labelled
+        assert [ok for ok, _ in receiver.seen] == [False, True]
+        # and the delivery log is a card per delivery, newest first, each field labelled
         hook.locator("summary", has_text="Last deliveries").click()
-        expect(hook.locator(".deliveries tbody tr")).to_have_count(1)
-        expect(hook.locator(".deliveries td[data-label=Status]")).to_be_visible()
+        rows = hook.locator(".deliveries tbody tr")
+        expect(rows.locator(".badge")).to_have_text(["delivered", "failed"])
+        expect(rows.nth(1).locator("td[data-label=Response]")).to_contain_text("401")
         fits(page, "webhook deliveries on a phone")
         shot(page, sized(page, "webhooks-phone-deliveries"))
+
+        # When the endpoint has had more deliveries than a page holds (19 more tests, through the API)
+        webhook_id = hook.get_attribute("data-webhook")
+        for _ in range(19):
+            sent = demo_stack.call("POST", f"/companies/{company_id(page)}/webhooks/{webhook_id}/test", ADMIN)
+            assert sent.status_code == 200, sent.text  # delivered or not: the log has one more either way
+        page.reload()
+        hook.locator("summary", has_text="Last deliveries").click()
+        # Then the log shows a page of them, and the rest on request
+        expect(rows).to_have_count(20)
+        hook.get_by_role("button", name="Show more").click()
+        expect(rows).to_have_count(21)
+        expect(rows.last.locator(".badge")).to_have_text("failed")  # the oldest: the one the receiver refused
         hook.get_by_role("button", name="Delete").click()
         page.get_by_role("button", name="Delete webhook").click()
         expect(hook).to_have_count(0)
