@@ -71,12 +71,11 @@ function endpoint(ctx, where, hook, secret, changed) {
     fill(info, state(hook, titleId));
     fill(toggle, hook.enabled ? "Turn off" : "Turn on");
   };
+  const test = h("button", { type: "button" }, "Send a test");
   const revealed = (value, rotated) => {
-    fill(secretBox, secretPanel(value, rotated, hook));
+    fill(secretBox, secretPanel(value, rotated, hook, () => test.focus()));
     secretBox.querySelector(".secret").focus();
   };
-
-  const test = h("button", { type: "button" }, "Send a test");
   test.onclick = async () => {
     fill(problem);
     fill(outcome, h("span", { class: "muted" }, "Sending a test event…"));
@@ -160,7 +159,7 @@ function state(hook, titleId) {
 }
 
 /** A secret, this once: to copy now, with a plain warning that it will not be shown again. */
-function secretPanel(secret, rotated, hook) {
+function secretPanel(secret, rotated, hook, done) {
   const id = `secret-${hook.id}`;
   const value = h("code", { class: "secret-value", id }, secret);
   const copied = h("span", { class: "copied", role: "status" });
@@ -181,7 +180,7 @@ function secretPanel(secret, rotated, hook) {
     h("p", {}, h("strong", {}, "Copy it now: it will not be shown again."), " Your receiver checks each delivery's ", h("code", {}, "Connectability-Signature"), " with it."),
     h("div", { class: "secret-line" }, value, copy),
     copied,
-    h("button", { type: "button", onclick: () => panel.remove() }, "I have copied it"),
+    h("button", { type: "button", onclick: () => (panel.remove(), done()) }, "I have copied it"),
   );
   return panel;
 }

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
+from connectability.models.events import EventKind
 from tests.browser.conftest import DESKTOP, PHONE, axe, keep_for_docs, open_page, shot, sign_in, sized
 from tests.e2e.conftest import LocalStackClient, free_port
 
@@ -105,15 +106,18 @@ def test_r45_a_company_admin_manages_a_webhook_in_the_console(
     # Given Volt's company admin on the company's page
     page, errors = opened(browser, DESKTOP, demo_stack)
     try:
+        # Then the form offers every event type of the bus (webhook.test is only sent by "Send a test")
+        offered = page.locator("form.webhook-form input[name=event_types]")
+        bus = [k.value for k in EventKind if k is not EventKind.webhook_test]
+        assert offered.evaluate_all("inputs => inputs.map((i) => i.value)") == bus
+
         # When they register an endpoint on this machine for two event types, by keyboard
         register(page, receiver.url, ["copies.landed", "initial_sync.completed"], "ERP: new sheets to review")
 
         # Then it is listed, enabled, with what it receives
         hook = page.locator("article.webhook", has_text=receiver.url)
         expect(hook.locator(".badge")).to_have_text("enabled")
-        expect(hook.locator(".event-types li")).to_have_text(
-            ["initial_sync.completed", "copies.landed"]
-        )  # in the bus's order
+        expect(hook.locator(".event-types li")).to_have_text(["initial_sync.completed", "copies.landed"])  # bus order
         expect(hook).to_contain_text("ERP: new sheets to review")
         # and its secret shows once, with a warning, focused, and the copy button puts it on the clipboard
         panel = hook.locator(".secret")
@@ -127,8 +131,9 @@ def test_r45_a_company_admin_manages_a_webhook_in_the_console(
         receiver.secret = secret
         axe(page, "webhook registered, its secret shown")
         shot(page, sized(page, "webhooks-01-registered"))
-        panel.get_by_role("button", name="I have copied it").click()
+        panel.get_by_role("button", name="I have copied it").press("Enter")
         expect(hook.locator(".secret")).to_have_count(0)
+        expect(hook.get_by_role("button", name="Send a test")).to_be_focused()  # the keyboard goes on from there
 
         # When they come back to the page, the secret is nowhere on it
         page.reload()
@@ -197,6 +202,9 @@ def test_r45_a_company_admin_manages_a_webhook_in_the_console(
         expect(hook.get_by_role("button", name="Turn on")).to_be_visible()
         assert listed(demo_stack, page)[0]["enabled"] is False
         shot(page, sized(page, "webhooks-04-off"))
+        hook.get_by_role("button", name="Turn on").click()
+        expect(hook.locator(".badge").first).to_have_text("enabled")
+        assert listed(demo_stack, page)[0]["enabled"] is True
 
         # When they delete it, confirming, it is gone from the page and from the API
         hook.get_by_role("button", name="Delete").click()
