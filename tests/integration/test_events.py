@@ -126,3 +126,26 @@ def test_r44_a_fact_is_told_once_when_every_sync_event_comes_twice_and_out_of_or
     assert len({e["id"] for e in bad}) == len(bad)
     for event in bad:
         validate(event)
+
+
+def test_r44_a_fact_whose_telling_failed_is_told_by_the_outbox_relay(sync: Sync, bus: Bus, faults: Faults) -> None:
+    from datetime import timedelta
+
+    from connectability.models.common import utcnow
+    from tests.integration.conftest import relay_as_scheduled
+
+    # Given copies waiting downstream, published while EventBridge fails the request's telling of it
+    sync.connect()
+    sync.up.published("E-1")
+    sync.up.published("E-2")
+    sync.pipeline.run()
+    faults.fail("PutEvents", times=1)  # the request's one put
+    published = sync.publish_all()
+    assert len(published) == 2
+    assert [e for e in bus.details() if e["type"] == "copies.published"] == []
+    # When the outbox relay runs
+    assert relay_as_scheduled(utcnow() + timedelta(minutes=1)) == 1
+    # Then the fact is on the bus, once, naming the copies published
+    [told] = [e for e in bus.details() if e["type"] == "copies.published"]
+    assert sorted(told["data"]["revision_ids"]) == sorted(published)
+    assert relay_as_scheduled(utcnow() + timedelta(minutes=2)) == 0
