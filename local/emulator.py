@@ -19,6 +19,8 @@ they are added, so what reads an event reads the very version it announces, as o
 
 Receives: moto checks each message a receive takes against the queue's retention period by computing every
 attribute of the queue, message counts included, each a walk of all its messages. Here it reads the period.
+
+AWS's limits that moto forgives are refused too (local/limits.py, installed with this).
 """
 
 from __future__ import annotations
@@ -65,6 +67,9 @@ def install() -> None:
     import moto.s3.notifications as s3_notifications
 
     s3_notifications._get_s3_event = _with_version(s3_notifications._get_s3_event)
+    from local import limits
+
+    limits.install()
     _installed = True
 
 
