@@ -1,11 +1,13 @@
 """The local stack's parts on their own: the gateway's answers for failing functions and huge bodies, the SQS
-poller's deletes and retries, schedules and tokens. Functions here are stand-ins wired by a tiny template."""
+poller's deletes, retries (when the queue's visibility timeout ends, or a stated share of it), batching windows
+and batches side by side, schedules and tokens. Functions here are stand-ins wired by a tiny template."""
 
 from __future__ import annotations
 
 import json
 import socket
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +17,6 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local import pollers
 from local.gateway import Gateway
 from local.invoke import Invoker
 from local.pollers import QueuePoller, rate_seconds
@@ -145,16 +146,16 @@ def sqs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.setattr(pollers, "RETRY_SECONDS", 0)  # kept messages come back at once
     with mock_aws():
         yield boto3.client("sqs", region_name=REGION)
 
 
-def make_queue(sqs: Any, max_receives: int = 2) -> tuple[str, str]:
+def make_queue(sqs: Any, max_receives: int = 2, visibility: int = 30) -> tuple[str, str]:
     dlq = sqs.create_queue(QueueName="work-dlq")["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receives})
-    url = sqs.create_queue(QueueName="work", Attributes={"RedrivePolicy": redrive})["QueueUrl"]
+    attributes = {"RedrivePolicy": redrive, "VisibilityTimeout": str(visibility)}
+    url = sqs.create_queue(QueueName="work", Attributes=attributes)["QueueUrl"]
     return url, dlq
 
 
@@ -197,7 +198,8 @@ def test_a_raising_function_keeps_the_batch_until_it_goes_to_the_dlq(sqs: Any) -
     def handler(function: str, event: dict[str, Any]) -> None:
         raise RuntimeError("broken")
 
-    poller = QueuePoller(sqs, QueueSource("Work", "WorkFunction", 10, True), url, handler)
+    # (a failed message coming back at once: the least share of the queue's timeout there is)
+    poller = QueuePoller(sqs, QueueSource("Work", "WorkFunction", 10, True), url, handler, visibility_scale=1e-9)
 
     # When it polls until the queue is empty
     deadline = time.monotonic() + 10
@@ -207,6 +209,119 @@ def test_a_raising_function_keeps_the_batch_until_it_goes_to_the_dlq(sqs: Any) -
     # Then nothing was deleted: the message went to the DLQ
     assert count(sqs, url) == 0
     assert count(sqs, dlq) == 1
+
+
+def _visible_at(url: str) -> float:
+    """When moto makes the queue's one message visible again (epoch seconds)."""
+    from moto.sqs.models import sqs_backends
+
+    [message] = sqs_backends["123456789012"][REGION].queues[url.rsplit("/", 1)[-1]]._messages
+    return float(message.visible_at) / 1000
+
+
+def _failing(function: str, event: dict[str, Any]) -> dict[str, Any]:
+    return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in event["Records"]]}
+
+
+@pytest.mark.parametrize(("scale", "back_after"), [(1.0, 40), (0.25, 10)], ids=["as the queue says", "a quarter"])
+def test_a_failed_message_comes_back_when_its_visibility_timeout_ends(sqs: Any, scale: float, back_after: int) -> None:
+    # Given a queue whose visibility timeout is 40 s, a message, and a function that fails it
+    url, _ = make_queue(sqs, visibility=40)
+    sqs.send_message(QueueUrl=url, MessageBody="fails")
+    poller = QueuePoller(sqs, QueueSource("Work", "WorkFunction", 10, True), url, _failing, visibility_scale=scale)
+
+    # When the poller hands it over once
+    before = time.time()
+    assert poller.poll_once(wait_seconds=0) == 1
+    after = time.time()
+
+    # Then it stays invisible until the timeout ends (or the stated share of it), counted from its receive
+    assert before + back_after - 1 <= _visible_at(url) <= after + back_after + 1
+    assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages", []) == []
+
+
+def test_a_failed_message_comes_back_when_its_function_said(sqs: Any) -> None:
+    # Given a function that asks for its failed message again in 2 s (as file_check does for a thumbnail)
+    url, _ = make_queue(sqs, visibility=40)
+    sqs.send_message(QueueUrl=url, MessageBody="soon")
+
+    def soon(function: str, event: dict[str, Any]) -> dict[str, Any]:
+        for record in event["Records"]:
+            sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=2)
+        return _failing(function, event)
+
+    # When the poller hands it over, its visibility as the template says
+    before = time.time()
+    QueuePoller(sqs, QueueSource("Work", "WorkFunction", 10, True), url, soon).poll_once(wait_seconds=0)
+
+    # Then the function's own choice stands
+    assert before + 1 <= _visible_at(url) <= time.time() + 3
+
+
+@pytest.mark.parametrize(("window", "sizes"), [(5, [3]), (0, [1, 2])], ids=["a window", "no window"])
+def test_a_batching_window_waits_for_the_batch_to_fill(sqs: Any, window: int, sizes: list[int]) -> None:
+    # Given a source of batches of 3, and a queue holding one message when the poller receives
+    url, _ = make_queue(sqs)
+    sqs.send_message(QueueUrl=url, MessageBody="first")
+    batches: list[int] = []
+    source = QueueSource("Work", "WorkFunction", 3, True, batching_window=window)
+    poller = QueuePoller(sqs, source, url, lambda _, event: batches.append(len(event["Records"])))
+    receive, sent = poller._receive, []
+
+    def two_more_arrive_after_the_first_receive(count: int, wait: int) -> list[dict[str, Any]]:
+        got = receive(count, wait)
+        if not sent:
+            sent.append(True)
+            for body in ("second", "third"):
+                sqs.send_message(QueueUrl=url, MessageBody=body)
+        return got
+
+    poller._receive = two_more_arrive_after_the_first_receive  # type: ignore[method-assign]
+
+    # When it polls until the queue is empty
+    while count(sqs, url):
+        poller.poll_once(wait_seconds=0)
+
+    # Then with a window the batch waited for the two that came meanwhile; without, the first went alone
+    assert batches == sizes
+
+
+def test_batches_of_one_queue_run_side_by_side_up_to_its_concurrency(sqs: Any) -> None:
+    # Given 40 messages, batches of 10, a poller that may run 2 at once, and a function whose first two batches
+    # wait for each other
+    url, _ = make_queue(sqs)
+    for start in range(0, 40, 10):
+        sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(n), "MessageBody": str(start + n)} for n in range(10)])
+    meet, lock = threading.Barrier(2, timeout=20), threading.Lock()
+    running, most, met = [0], [0], []
+
+    def handler(function: str, event: dict[str, Any]) -> None:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+            first_two = len(met) < 2
+            met.append(len(event["Records"]))
+        if first_two:
+            meet.wait()
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+
+    poller = QueuePoller(sqs, QueueSource("Work", "WorkFunction", 10, True), url, handler, concurrency=2)
+
+    # When it runs until every message is taken
+    poller.start()
+    deadline = time.monotonic() + 60
+    while (count(sqs, url) or running[0]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    poller.stopping.set()
+    poller.join(timeout=10)
+
+    # Then the first two batches ran at once, never a third beside them, and every message was handed over once
+    assert not meet.broken
+    assert most[0] == 2
+    assert sum(met) == 40
+    assert count(sqs, url) == 0
 
 
 QUEUES_TEMPLATE = """
