@@ -90,7 +90,7 @@ def test_literal_segments_win_over_path_parameters(gateway: tuple[Gateway, str])
 
     # Then each goes where API Gateway sends it, with decoded parameters and every query value
     assert special[0] == item[0] == 200
-    assert item[1]["X-Fn"] == "EchoFunction"
+    assert item[1]["X-Fn"] == "connectability-local-EchoFunction"  # its FunctionName, as the context names it
     assert CALLS[0]["resource"] == "/things/special"
     assert CALLS[1]["resource"] == "/things/{thing_id}"
     assert CALLS[1]["pathParameters"] == {"thing_id": "a b"}
@@ -368,9 +368,11 @@ def test_settle_watches_consumed_queues_and_schedules_run_on_request(tmp_path: P
     status, answer = stack.local_api("POST", "/_local/schedules/ReconcileFunction", b"")
     unknown, _ = stack.local_api("POST", "/_local/schedules/NoSuchFunction", b"")
 
+    stack.stop()
+
     # Then only the consumed work queue is watched, and the function ran with a scheduled event
     assert watched == ["WorkQueue"]
     assert stack.stack.schedules[0].expression == "rate(5 minutes)"
     assert status == 200
-    assert answer["result"] == {"detail_type": "Scheduled Event", "function": "ReconcileFunction"}
+    assert answer["result"] == {"detail_type": "Scheduled Event", "function": "connectability-local-ReconcileFunction"}
     assert unknown == 404
