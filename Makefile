@@ -20,7 +20,7 @@ export SAM_CLI_TELEMETRY := 0
 # sam build for python3.13 needs that interpreter: use pyenv's where the machine has one.
 PY313 := $(shell command -v pyenv >/dev/null 2>&1 && pyenv versions --bare 2>/dev/null | grep -m1 '^3\.13')
 
-.PHONY: browser console-dist dev test lint typecheck scan redrive unit integration e2e openapi build bench faults load clean
+.PHONY: browser console-dist dev test lint typecheck scan redrive smoke cost unit integration e2e openapi build bench faults load clean
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -77,6 +77,14 @@ redrive: $(VENV)/.installed  ## dead letters back to their queues; the local sta
 		AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-$(REGION)},) \
 		$(BIN)/python -m ops.redrive $(QUEUE) --stack $(STACK) $(if $(ENDPOINT),--endpoint $(ENDPOINT),)
 
+# make smoke: the deployed stack named STACK (your AWS credentials and region), or the local stack of `make dev`.
+LOCAL_API ?= http://127.0.0.1:3000
+smoke: $(VENV)/.installed  ## one drawing end to end right after sam deploy: make smoke STACK=<name> (make dev's stack without STACK)
+	$(BIN)/python -m ops.smoke --stack $(STACK) $(if $(filter connectability-local,$(STACK)),--local $(LOCAL_API),)
+
+cost: $(VENV)/.installed  ## dollars a month for the README's workload, from calls measured on moto and bench/prices.py
+	$(BIN)/python -m bench.cost
+
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -97,7 +105,7 @@ bench: $(VENV)/.installed
 load: $(VENV)/.installed  ## a bounded load run on the local stack (ARGS="--seconds 180 --pairs 8"); make test runs 12 s
 	$(BIN)/python -m bench.load $(ARGS)
 
-faults: $(VENV)/.installed  ## every AWS call of the pipeline scenario failed in turn (make test tries eight)
+faults: $(VENV)/.installed  ## every AWS call of the pipeline scenario failed in turn (make test tries the day's seventh)
 	FAULT_POINTS=all $(BIN)/python -m pytest -q -s -p no:logging tests/integration/test_pipeline_faults.py
 
 clean:

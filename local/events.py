@@ -22,12 +22,13 @@ def api_event(
     headers: dict[str, str] | None = None,
     path_parameters: dict[str, str] | None = None,
     stage: str = "local",
+    request_id: str | None = None,
 ) -> dict[str, Any]:
     """A REST API proxy event; `claims` land where the Cognito authorizer puts them."""
     if body is not None and not isinstance(body, str):
         body = json.dumps(body)
     all_headers = {"Content-Type": "application/json", **(headers or {})}
-    request_id = str(uuid.uuid4())
+    request_id = request_id or str(uuid.uuid4())
     return {
         "resource": resource,
         "path": path,

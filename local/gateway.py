@@ -15,6 +15,7 @@ import re
 import sys
 import threading
 import traceback
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -110,7 +111,15 @@ class Gateway:
     def handle(
         self, method: str, target: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, Any], bytes]:
-        """One request → (status, headers, body); never raises."""
+        """One request → (status, headers, body), with API Gateway's request id header on every answer (the
+        function's event carries the same id); never raises."""
+        request_id = str(uuid.uuid4())
+        status, answer_headers, data = self._handle(method, target, headers, body, request_id)
+        return status, {**answer_headers, "x-amzn-RequestId": request_id}, data
+
+    def _handle(
+        self, method: str, target: str, headers: dict[str, str], body: bytes, request_id: str
+    ) -> tuple[int, dict[str, Any], bytes]:
         url = urlsplit(target)
         path = unquote(url.path) or "/"
         if path == "/_local" or path.startswith("/_local/"):
@@ -144,6 +153,7 @@ class Gateway:
             query={k: v[-1] for k, v in query.items()},
             headers=headers,
             path_parameters=params,
+            request_id=request_id,
         )
         event["isBase64Encoded"] = encoded
         if query:

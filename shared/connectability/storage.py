@@ -7,7 +7,7 @@ import io
 import json
 import unicodedata
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, BinaryIO, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, Final, cast
 from urllib.parse import quote
 
 from botocore.exceptions import ClientError
@@ -277,6 +277,10 @@ def write_manifest(bucket: str, manifest: RevisionManifest) -> str:
 
 
 CONNECTED_PREFIX = "connected/"  # copies from an upstream land here: outside manifests/, so never a sync trigger
+# A copy carries none of its source's tags (an upload's `upload=used` means nothing under connected/, which no
+# lifecycle rule selects). Copying them, S3's default, would also ask for s3:GetObjectVersionTagging on the
+# upstream file and s3:PutObjectTagging on the copy.
+COPIES_UNTAGGED: Final = "REPLACE"
 
 
 class UnknownManifest(ValueError):
@@ -326,7 +330,14 @@ def copy_file(
     settings = get_settings()
     described = {"ContentType": content_type, "Metadata": {"sha256": sha256}}
     if size <= settings.multipart_copy_bytes:
-        answer = s3.copy_object(Bucket=bucket, Key=key, CopySource=source, MetadataDirective="REPLACE", **described)  # type: ignore[arg-type]
+        answer = s3.copy_object(
+            Bucket=bucket,
+            Key=key,
+            CopySource=source,  # type: ignore[arg-type]
+            MetadataDirective="REPLACE",
+            TaggingDirective=COPIES_UNTAGGED,
+            **described,  # type: ignore[arg-type]
+        )
         return str(answer.get("VersionId") or "")
     upload = s3.create_multipart_upload(Bucket=bucket, Key=key, **described)["UploadId"]  # type: ignore[arg-type]
     try:
@@ -366,6 +377,7 @@ def copy_thumbnail(source_bucket: str, source_key: str, source_version: str, buc
         Key=key,
         CopySource={"Bucket": source_bucket, "Key": source_key, "VersionId": source_version},
         MetadataDirective="REPLACE",
+        TaggingDirective=COPIES_UNTAGGED,
         ContentType="image/png",
         CacheControl="private, max-age=86400, immutable",
         Metadata={"source-version": source_version},

@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import axe, keep_for_docs, open_project, shot, sign_in
+from tests.browser.conftest import WAIT_MS, axe, keep_for_docs, open_project, shot, sign_in
 from tests.e2e.conftest import LocalStackClient
 
 UP_LABEL = "Harbor Tower — Apex Builders"
@@ -48,7 +48,7 @@ def test_request_approve_initial_sync_review_publish_and_disconnect(page: Page, 
     # Then it is active, and the initial sync's bar fills up to every published drawing
     expect(card.locator(".badge")).to_have_text("active")
     expect(card).to_contain_text("Approved by Gabriel Project-Manager")
-    expect(card.locator(".bar-label")).to_have_text("Initial sync complete: 6 of 6 copied", timeout=30_000)
+    expect(card.locator(".bar-label")).to_have_text("Initial sync complete: 6 of 6 copied", timeout=3 * WAIT_MS)
     expect(card.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "6")
     # and the sync status says so
     expect(card.locator(".sync-status h3")).to_have_text("Sync status")

@@ -112,7 +112,7 @@ def test_upload_publish_review_view_delete_and_a_pin_that_stays(
     # Then each goes to storage with its own progress, and number and title come from the file's name
     files = page.locator("article.file")
     expect(files).to_have_count(3)
-    expect(page.locator("article.file[data-state=uploaded]")).to_have_count(3, timeout=30_000)
+    expect(page.locator("article.file[data-state=uploaded]")).to_have_count(3)
     first = page.locator('article.file[data-file="A-301 Third floor plan.pdf"]')
     expect(first.get_by_label("Number")).to_have_value("A-301")
     expect(first.get_by_label("Title")).to_have_value("Third floor plan")
@@ -125,9 +125,9 @@ def test_upload_publish_review_view_delete_and_a_pin_that_stays(
     page.get_by_role("button", name="Publish all 3").click()
 
     # Then each is published, and the register lists them
-    expect(page.locator("article.file[data-state=published]")).to_have_count(3, timeout=30_000)
+    expect(page.locator("article.file[data-state=published]")).to_have_count(3)
     expect(page.locator(".ok")).to_contain_text("Published 3 drawing revisions.")
-    expect(first.locator(".check")).to_contain_text("File checked · preview ready", timeout=30_000)
+    expect(first.locator(".check")).to_contain_text("File checked · preview ready")
     expect(first.locator(".check img.thumb")).to_be_visible()
     step(page, "02-upload-published")
     go(page, "Drawings")
@@ -152,7 +152,7 @@ def test_upload_publish_review_view_delete_and_a_pin_that_stays(
     # and previews one in the viewer
     rows.filter(has_text="A-301").get_by_role("button", name="Preview A-301").click()
     dialog = page.get_by_role("dialog")
-    expect(dialog.locator(".viewer")).to_have_attribute("data-state", "ready", timeout=20_000)
+    expect(dialog.locator(".viewer")).to_have_attribute("data-state", "ready")
     assert canvas_ink(page, "dialog .viewer canvas.base")["ink"] > 500
     axe(page, "review queue, preview")
     step(page, "05-review-preview", full_page=False)
@@ -190,7 +190,7 @@ def test_upload_publish_review_view_delete_and_a_pin_that_stays(
 
     # Then its fields are there and the viewer draws the sheet (its canvas holds drawn pixels)
     viewer = page.locator(".drawing .viewer")
-    expect(viewer).to_have_attribute("data-state", "ready", timeout=20_000)
+    expect(viewer).to_have_attribute("data-state", "ready")
     assert canvas_ink(page)["ink"] > 500
     expect(page.locator(".fields")).to_contain_text("Third floor plan")
     expect(page.locator(".drawing-head .mark.connected")).to_be_visible()
@@ -224,7 +224,7 @@ def test_upload_publish_review_view_delete_and_a_pin_that_stays(
     sign_in(page, url, world.user("sub-pm"))
     page.select_option("#project", label=world.down_label)
     page.locator(".vrow", has_text="A-301").get_by_role("link").click()
-    expect(page.locator(".drawing .viewer")).to_have_attribute("data-state", "ready", timeout=20_000)
+    expect(page.locator(".drawing .viewer")).to_have_attribute("data-state", "ready")
     if desktop:  # with the keyboard alone: the button, then Enter pins at the centre of the view
         page.get_by_role("button", name="Add a note").focus()
         page.keyboard.press("Enter")
@@ -283,12 +283,12 @@ def test_upload_publish_review_view_delete_and_a_pin_that_stays(
     chosen: FilePayload = {"name": "A-301 Third floor plan.pdf", "mimeType": "application/pdf", "buffer": pdf}
     page.set_input_files("#file-input", files=[chosen])
     card = page.locator("article.file")
-    expect(card).to_have_attribute("data-state", "uploaded", timeout=30_000)
+    expect(card).to_have_attribute("data-state", "uploaded")
     expect(card.locator(".sheet-hint")).to_have_text("New revision of A-301 (now Rev 1)")
     expect(card.get_by_label("Revision")).to_have_value("2")
     step(page, "12-upload-new-revision")
     page.get_by_role("button", name="Publish all 1").click()
-    expect(card).to_have_attribute("data-state", "published", timeout=30_000)
+    expect(card).to_have_attribute("data-state", "published")
 
     # and the subcontractor's admin publishes it downstream
     world.settle()
@@ -305,7 +305,7 @@ def test_upload_publish_review_view_delete_and_a_pin_that_stays(
     go(page, "Drawings")
     page.locator(".vrow", has_text="A-301").get_by_role("link").click()
     expect(page.locator(".viewing")).to_have_text("Showing Rev 2 (current)")
-    expect(page.locator(".drawing .viewer")).to_have_attribute("data-state", "ready", timeout=20_000)
+    expect(page.locator(".drawing .viewer")).to_have_attribute("data-state", "ready")
     expect(page.locator(".stage .pin")).to_have_count(1)
     expect(page.locator(".notes li")).to_contain_text("made on Rev 1")
     expect(page.locator(".revisions li")).to_have_count(2)

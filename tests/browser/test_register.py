@@ -126,7 +126,7 @@ def test_two_thousand_sheets_load_by_pages_into_a_window_of_rows(screen: Page, l
 
     # Then all 2,000 come, ten pages of 200, and the obsolete ones are hidden until asked for
     count = page.locator(".register .count")
-    expect(count).to_have_text("1,960 of 2,000 sheets", timeout=30_000)
+    expect(count).to_have_text("1,960 of 2,000 sheets")
     assert asked == [200] * 10
     # grouped by discipline in position order (none last), numbers in natural order within each
     groups = page.locator(".vgroup h3")

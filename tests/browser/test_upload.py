@@ -54,7 +54,7 @@ def test_retry_cancel_a_refused_kind_then_drafts(page: Page, local_stack: LocalS
     shot(page, "upload-retry-and-cancel")
     axe(page, "upload, failures")
     first.get_by_role("button", name="Retry").click()
-    expect(first).to_have_attribute("data-state", "uploaded", timeout=30_000)
+    expect(first).to_have_attribute("data-state", "uploaded")
     # and the held one is cancelled while on its way
     held.get_by_role("button", name="Cancel").click()
     expect(held.locator(".state")).to_have_text("Cancelled")
@@ -95,7 +95,7 @@ def test_a_standard_user_uploads_but_does_not_publish(page: Page, local_stack: L
 
     # Then it uploads, can be saved as a draft, and nothing offers to publish it
     card = page.locator("article.file")
-    expect(card).to_have_attribute("data-state", "uploaded", timeout=30_000)
+    expect(card).to_have_attribute("data-state", "uploaded")
     expect(card.get_by_label("Discipline")).to_have_value("Electrical")
     expect(page.get_by_role("button", name=re.compile("Publish"))).to_have_count(0)
     expect(page.locator(".upload-actions")).to_contain_text("A Drawings admin of the project publishes drafts.")

@@ -188,6 +188,8 @@ def test_every_operation_of_the_generated_client_answers_as_documented(
         body=body("DirectoryEntryPut", entry),
     )
     call("directory", "list_directory", "gc-admin", project_id=annex.id)
+    got = call("directory", "get_directory_entry", "gc-admin", project_id=annex.id, user_id=user)
+    assert got.permissions.drawings == "read_only"
     call("directory", "remove_directory_entry", "gc-admin", project_id=annex.id, user_id=user)
     call("directory", "remove_company_user", "gc-admin", company_id=gc, user_id=user)
     assert company.id

@@ -268,6 +268,11 @@ MORE_ROUTES: dict[str, Pin] = {
         8,
         "2 reads (rights, the area; its revisions meanwhile); 1 transaction; manifests: 5",
     ),
+    "POST /projects/{id}/connected-drawings/publish (3 ids)": (
+        9,
+        8,
+        "2 reads (rights, the copies); per copy a transaction, in turn; drawings; made current at once",
+    ),
     "POST /projects/{id}/connected-drawings/publish (3, all)": (
         10,
         8,
@@ -285,6 +290,11 @@ def test_more_api_routes_make_no_more_calls_than_today(sync: Sync, counted: Coun
     pipeline.run()
     sync.connect()
     pipeline.run()
+    by_id = [c["id"] for c in sync.review()]  # published by id below; the "all" publish takes the next three
+    assert len(by_id) == 3
+    for n in range(3, 6):
+        up.published(f"E-{n}")
+    pipeline.run()
     connection, drawing, revision = sync.connection_id, sheets[0]["drawing_id"], sheets[0]["id"]
     area = api("GET", f"/projects/{two.up}/drawing-areas", UP_ADMIN).body["items"][0]["id"]
     rejected = two.request(down=two.downstream_project("Harbor Tower - Lighting")).body["id"]
@@ -299,6 +309,9 @@ def test_more_api_routes_make_no_more_calls_than_today(sync: Sync, counted: Coun
         "PATCH /projects/{id}/drawing-areas/{id} (3 published)": lambda: api(
             "PATCH", f"/projects/{two.up}/drawing-areas/{area}", UP_ADMIN, {"description": "Ground floor"}
         ),
+        "POST /projects/{id}/connected-drawings/publish (3 ids)": lambda: sync.down(
+            "POST", "/connected-drawings/publish", body={"revision_ids": by_id}
+        ),
         "POST /projects/{id}/connected-drawings/publish (3, all)": lambda: sync.down(
             "POST", "/connected-drawings/publish", body={"all": True}
         ),
@@ -309,10 +322,14 @@ def test_more_api_routes_make_no_more_calls_than_today(sync: Sync, counted: Coun
         ),
     }
     counts: dict[str, Measured] = {}
+    answered: dict[str, Any] = {}
     for name, route in routes.items():
         answers: list[Any] = []
         counts[name] = counted.during(lambda route=route, answers=answers: answers.append(route()))
         assert answers[0].status < 300, (name, answers[0].body)
+        answered[name] = answers[0].body
+    assert answered["POST /projects/{id}/connected-drawings/publish (3 ids)"] == {"published": by_id}
+    assert len(answered["POST /projects/{id}/connected-drawings/publish (3, all)"]["published"]) == 3
     assert not over(MORE_ROUTES, counts)
     assert set(MORE_ROUTES) == set(counts)
 

@@ -12,9 +12,8 @@ from connectability.db import drawing_deletes as deletes_db
 from connectability.db import drawings as drawings_db
 from connectability.db import outbox as outbox_db
 from connectability.db.sync_counters import published_count
-from connectability.domain import outbox
 from connectability.models.common import utcnow
-from tests.integration.conftest import DrawingsWorld, Faults, Queues
+from tests.integration.conftest import DrawingsWorld, Faults, Queues, relay_as_scheduled
 
 
 def _later_delete_chunk(params: dict[str, Any]) -> bool:
@@ -75,14 +74,14 @@ def test_r28_a_delete_failing_after_its_first_transaction_shows_whole_and_the_re
     assert published_count(w.project_id) == _recount(w.project_id)  # the count follows what was moved
 
     # And the relay finishes it: every revision deleted, once, and the count equals a recount
-    assert outbox.relay_pending(utcnow() + timedelta(minutes=5)) >= 1
+    assert relay_as_scheduled(utcnow() + timedelta(minutes=5)) >= 1
     states = drawings_db.get_revisions(w.project_id, ids, consistent=True)
     assert {r.state for r in states.values()} == {"deleted"}
     assert outbox_db.deletes_under_way(w.project_id) == []
     assert published_count(w.project_id) == _recount(w.project_id) == 1
     _every_reader_sees_it_deleted(w, a1_id, ids, published, second_part)
     # a second run finds nothing to do, and counts nothing twice
-    outbox.relay_pending(utcnow() + timedelta(minutes=5))
+    relay_as_scheduled(utcnow() + timedelta(minutes=5))
     assert published_count(w.project_id) == _recount(w.project_id) == 1
     assert w.api("GET", f"/projects/{w.project_id}/drawings/{drawing_id}", "dr-reader").status == 200
 
@@ -116,7 +115,7 @@ def test_r28_a_delete_whose_finishing_read_fails_answers_204_and_the_relay_finis
     assert len(outbox_db.deletes_under_way(w.project_id)) == 1
 
     # And the relay finishes it
-    assert outbox.relay_pending(utcnow() + timedelta(minutes=5)) >= 1
+    assert relay_as_scheduled(utcnow() + timedelta(minutes=5)) >= 1
     states = drawings_db.get_revisions(w.project_id, ids, consistent=True)
     assert {r.state for r in states.values()} == {"deleted"}
     assert outbox_db.deletes_under_way(w.project_id) == []

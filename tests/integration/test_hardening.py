@@ -13,9 +13,9 @@ from botocore.exceptions import ClientError
 from connectability import aws
 from connectability.config import get_settings
 from connectability.db import connections as connections_db
-from connectability.domain import messages, notifications, outbox
+from connectability.domain import messages, notifications
 from connectability.models.notifications import EventType, NotificationEvent, Side
-from tests.integration.conftest import PLATFORM_ADMIN, Api, Connected, Directory, Faults, Queues
+from tests.integration.conftest import PLATFORM_ADMIN, Api, Connected, Directory, Faults, Queues, relay_as_scheduled
 
 
 def _token(key: dict[str, Any]) -> str:
@@ -254,7 +254,7 @@ def test_an_event_whose_send_failed_is_relayed_later_and_delivered_once(
     assert len(outbox_db.pending(later)) == 1
     # When the relay runs (twice, as a schedule may)
     relay = queues.api.handler("OutboxRelayFunction")
-    assert outbox.relay_pending(now=later) == 1
+    assert relay_as_scheduled(later) == 1
     assert relay({}, LambdaContext("OutboxRelayFunction")) == {"relayed": 0}
     # Then the event went out once, and the upstream CM admins got one message each
     assert outbox_db.pending(later) == []
@@ -313,7 +313,7 @@ def test_a_manifest_that_s3_refused_is_written_by_the_relay(
     # When the relay runs
     later = utcnow() + timedelta(minutes=1)
     assert [i.revision_ids for i in outbox_db.pending(later)] == [[revision["id"]]]
-    assert outbox.relay_pending(now=later) == 1
+    assert relay_as_scheduled(later) == 1
     # Then the manifest is there, written once (the refused attempt used up a version: versions only grow,
     # with gaps), and nothing is left to do
     assert w.manifest(revision["id"])["title"] == "Plan A-1"
@@ -347,7 +347,7 @@ def test_when_s3_refuses_one_manifest_of_a_set_only_that_one_stays_due(
     later = utcnow() + timedelta(minutes=1)
     assert [i.revision_ids for i in outbox_db.pending(later)] == [[ids[1]]]
     # And the relay writes it and nothing else again
-    assert outbox.relay_pending(now=later) == 1
+    assert relay_as_scheduled(later) == 1
     assert [len(w.manifest_versions(i)) for i in ids] == [1, 1, 1]
     assert outbox_db.pending(later) == []
 
@@ -448,7 +448,7 @@ def test_a_duty_that_keeps_failing_never_blocks_the_others(two: Connected, queue
     notifications.prepare(EventType.connection_requested, connection, [Side.upstream]).record.save()
     # When the relay runs, the younger one is sent and the broken one stays (for the age alarm)
     later = utcnow() + timedelta(minutes=1)
-    assert outbox.relay_pending(now=later) == 1
+    assert relay_as_scheduled(later) == 1
     assert [i.event_id for i in outbox_db.pending(later)] == ["evt_broken"]
     assert len(queues.peek("NotificationsQueue")) == 1
 
@@ -472,7 +472,7 @@ def test_a_file_check_that_could_not_be_queued_is_queued_by_the_relay(
     monkeypatch.setattr(sqs, "send_message", real)
     assert revision.status == 201
     assert queues.peek("FileChecksQueue") == []
-    assert outbox.relay_pending(now=utcnow() + timedelta(minutes=1)) == 1
+    assert relay_as_scheduled(utcnow() + timedelta(minutes=1)) == 1
     assert [m["revision_id"] for m in queues.peek("FileChecksQueue")] == [revision.body["id"]]
     assert outbox_db.pending(utcnow() + timedelta(minutes=1)) == []
 

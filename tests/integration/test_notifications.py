@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 from connectability import aws
 from connectability.config import get_settings
 from connectability.domain import notifications
-from tests.integration.conftest import Connected, Queues
+from tests.integration.conftest import Connected, Faults, Queues
 
 QUEUE = "NotificationsQueue"
 
@@ -228,3 +228,19 @@ def test_r39_a_mail_sent_whose_record_could_not_be_closed_is_not_sent_again(
     assert not queues.peek(QUEUE)
     assert sent_count() == 2
     assert sorted(m.to[0] for m in notifications.outbox()) == emails("apex-cm", "apex-cm2")
+
+
+def test_r39_a_mail_ses_failed_to_send_with_a_server_error_is_sent_on_the_retry(
+    two: Connected, queues: Queues, faults: Faults
+) -> None:
+    # Given SES fails the first message with a server error (its side, not the message's)
+    faults.fail("SendEmail", times=1, code="InternalFailure")
+    two.request()
+    # When the notify function runs once, the record is reported failed and stays on the queue
+    first = queues.drain(QUEUE, rounds=1)
+    assert faults.rules[0][1] == 0  # the failure happened
+    assert first[0]["batchItemFailures"]
+    # Then the retry sends every message, each once
+    queues.drain(QUEUE)
+    assert sorted(m.to[0] for m in notifications.outbox()) == emails("apex-cm", "apex-cm2")
+    assert sent_count() == 2

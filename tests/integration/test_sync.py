@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from connectability.config import get_settings
-from tests.integration.conftest import PDF, Connected, DrawingsWorld, Pipeline
+from tests.integration.conftest import PDF, Connected, DrawingsWorld, Pipeline, relay_as_scheduled
 from tests.integration.sync_world import DOWN_ADMIN, FULL, UP_ADMIN, VIEWER, Sync, storage_bucket
 
 
@@ -94,7 +94,7 @@ def test_r19_a_set_whose_hand_off_fails_is_written_by_the_relay(sync: Sync, monk
 
     from connectability import aws
     from connectability.db import outbox as outbox_db
-    from connectability.domain import manifests, outbox
+    from connectability.domain import manifests
     from connectability.models.common import utcnow
 
     monkeypatch.setattr(outbox_db, "MANIFESTS_PER_DUTY", 2)
@@ -114,7 +114,7 @@ def test_r19_a_set_whose_hand_off_fails_is_written_by_the_relay(sync: Sync, monk
     assert sync.pipeline.take("SyncEventsQueue") == []
     # When the relay runs, the manifests are written and every revision arrives
     later = utcnow() + timedelta(minutes=1)
-    assert outbox.relay_pending(now=later) == 3
+    assert relay_as_scheduled(later) == 3
     sync.pipeline.run()
     assert sorted(r["number"] for r in sync.review()) == ["E-0", "E-1", "E-2"]
     assert outbox_db.pending(later) == []

@@ -46,6 +46,7 @@ CM_EVENTS = frozenset(
     }
 )
 THROTTLED = frozenset({"Throttling", "ThrottlingException", "TooManyRequestsException", "ServiceUnavailable"})
+SERVER_FAILED = frozenset({"InternalFailure", "InternalError", "InternalServerError"})  # SES's side, not the message
 
 
 class ConnectionLike(Protocol):
@@ -370,6 +371,8 @@ def _send(delivery: Delivery) -> dict[str, Any]:
         code = exc.response.get("Error", {}).get("Code", "")
         if code in THROTTLED:
             raise DeliveryDeferred(f"SES throttled the message to {delivery.to}") from exc
+        if code in SERVER_FAILED or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
+            raise  # SES failed, not the message: the event is retried (its idempotency record is released)
         logger.error("SES refused a message", extra={"to": delivery.to, "code": code})
         _TAKEN[(delivery.event_id, delivery.to)] = {"refused": code}
         return {"refused": code}

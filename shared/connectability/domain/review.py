@@ -70,7 +70,8 @@ def publish(caller: Caller, project_id: str, body: ConnectedPublishRequest) -> P
             f"Only copies waiting for review can be published; these are not: {', '.join(not_waiting)}. "
             f"GET /projects/{project_id}/connected-drawings/review lists those that are."
         )
-    return Published(published=[i for i in ids if i in set(_publish(project_id, list(found.values())))])
+    done = set(_publish(project_id, list(found.values())))
+    return Published(published=[i for i in ids if i in done])
 
 
 def _publish(project_id: str, revisions: list[drawings_db.RevisionItem]) -> list[str]:
