@@ -49,6 +49,7 @@ class Counts:
     running: int = 0  # invocations inside an environment now
     most_at_once: int = 0
     invocations: int = 0
+    overlapping: int = 0  # invocations that began while another of this function ran
     cold_starts: int = 0
     errors: int = 0
     timeouts: int = 0
@@ -78,6 +79,7 @@ class Ledger:
     def running(self, function: str) -> Iterator[None]:
         counts = self._counts[function]
         with self._lock:
+            counts.overlapping += counts.running > 0
             counts.running += 1
             counts.invocations += 1
             counts.most_at_once = max(counts.most_at_once, counts.running)

@@ -86,6 +86,7 @@ def test_invocations_of_one_function_run_side_by_side_each_in_its_own_environmen
     assert len({a["pid"] for a in answers}) == 3
     seen = counts(stack, "MeetA")
     assert (seen["most_at_once"], seen["invocations"], seen["cold_starts"], seen["running"]) == (3, 3, 3, 0)
+    assert seen["overlapping"] == 2  # the second and the third began while another ran
     assert stack.invoker.in_flight == 0
 
 
@@ -112,7 +113,7 @@ def test_a_function_never_runs_more_at_once_than_its_reserved_concurrency(stack:
     # Then the second waited for the first's environment: they never met, and it never ran twice at once
     assert sorted(a["met"] for a in answers) == [1, 2]
     assert answers[0]["pid"] == answers[1]["pid"]
-    assert counts(stack, "Lone")["most_at_once"] == 1
+    assert (counts(stack, "Lone")["most_at_once"], counts(stack, "Lone")["overlapping"]) == (1, 0)
 
 
 def test_an_invocation_past_its_timeout_is_stopped_and_fails(stack: LocalStack) -> None:
