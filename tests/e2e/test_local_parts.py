@@ -376,3 +376,41 @@ def test_settle_watches_consumed_queues_and_schedules_run_on_request(tmp_path: P
     assert status == 200
     assert answer["result"] == {"detail_type": "Scheduled Event", "function": "connectability-local-ReconcileFunction"}
     assert unknown == 404
+
+
+@pytest.mark.parametrize(
+    ("options", "refusal"),
+    [
+        (["--visibility-scale", "2"], "it makes retries faster, never slower"),
+        (["--visibility-scale", "0"], "0 is not above 0"),
+        (["--concurrency", "0"], "0 is not above 0"),
+    ],
+    ids=["slower retries", "no visibility", "no concurrency"],
+)
+def test_the_stack_refuses_options_that_would_make_it_kinder_than_aws_or_stall_it(
+    options: list[str], refusal: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from local.__main__ import main
+
+    # When the stack is started with one
+    with pytest.raises(SystemExit) as stopped:
+        main(options)
+
+    # Then it says why and does not start
+    assert stopped.value.code == 2
+    assert refusal in capsys.readouterr().err
+
+
+def test_the_start_says_how_functions_run_and_when_failed_messages_come_back() -> None:
+    # Given the product's template, a local cap of 3, and failed messages back after a hundredth of their timeout
+    stack = LocalStack(concurrency=3, visibility_scale=0.01)
+
+    # When it says how it runs
+    lines = stack.runtime_lines()
+
+    # Then each function's cap is the lower of the local one and its reserved concurrency, and each queue's
+    # timeout is named with what it becomes
+    reserved = {n: f.reserved_concurrency for n, f in stack.stack.functions.items() if f.reserved_concurrency}
+    assert stack.caps() == {n: min(3, reserved.get(n, 3)) for n in stack.stack.functions}
+    assert "up to 3 of one function at once" in lines[0]
+    assert "connectability-local-copy-jobs 5400 s -> 54 s" in lines[1]
