@@ -1,7 +1,8 @@
 """`make bench`: what each operation costs in AWS calls, each function's cold start (bench/cold.py), sync's calls
 per copy and latency (bench/sync.py, bench/latency.py), a big publish (bench/publish.py), the initial sync's
 throughput against the floor and at scale (bench/throughput.py), thumbnails of sheets up to A0
-(bench/thumbnails.py), and the console's register of 2,000 sheets in chromium (bench/browser.py).
+(bench/thumbnails.py), the outbox's writes per partition as projects grow and the relay's cost of its partitions
+(bench/outbox.py), and the console's register of 2,000 sheets in chromium (bench/browser.py).
 
 AWS calls are counted on moto in-process, so the figures are exact and repeatable on a noisy machine.
 Import times are medians of fresh interpreters, reported as a ratio to a bare interpreter in the same run.
@@ -19,34 +20,17 @@ import sys
 import tempfile
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
-from bench import browser, cold, publish, sync, targets, throughput, thumbnails
-from bench.calls import Call, operation_name, wrapped_calls
+from bench import browser, cold, outbox, publish, sync, targets, throughput, thumbnails
+from bench.calls import counting
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PUBLISH_SET = 2000  # revisions in one publish (making 2,000 drafts on moto takes about two minutes)
 THROUGHPUT = (2000, 5)  # initial sync: revisions x downstreams, against the floor
 SCALE = (500, 2000, 10000)  # initial sync into one downstream at growing sizes (bench.throughput --scale N ...)
 REGISTER = 2000  # published sheets in the console's register, in chromium
-
-
-@contextmanager
-def counting() -> Iterator[Counter[str]]:
-    """Count every AWS API call any botocore client makes (boto3 and PynamoDB alike)."""
-    calls: Counter[str] = Counter()
-
-    def counter(real: Call) -> Call:
-        def counted(client: Any, operation: str, params: Any) -> Any:
-            calls[operation_name(client, operation)] += 1
-            return real(client, operation, params)
-
-        return counted
-
-    with wrapped_calls(counter):
-        yield calls
 
 
 def aws_calls() -> list[tuple[str, Counter[str]]]:
@@ -208,6 +192,8 @@ def main() -> None:
         targets.round_trips(),
     ]
     print("\n".join(targets.table(rows)))
+    print()
+    print("\n".join(outbox.report(outbox.measure())), flush=True)
     print()
     print("\n".join(browser.report(browser.run(REGISTER))), flush=True)
 

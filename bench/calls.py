@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -25,3 +26,19 @@ def wrapped_calls(wrap: Callable[[Call], Call]) -> Iterator[None]:
         yield
     finally:
         botocore.client.BaseClient._make_api_call = real  # type: ignore[attr-defined]
+
+
+@contextmanager
+def counting() -> Iterator[Counter[str]]:
+    """Count every AWS API call any botocore client makes (boto3 and PynamoDB alike)."""
+    calls: Counter[str] = Counter()
+
+    def counter(real: Call) -> Call:
+        def counted(client: Any, operation: str, params: Any) -> Any:
+            calls[operation_name(client, operation)] += 1
+            return real(client, operation, params)
+
+        return counted
+
+    with wrapped_calls(counter):
+        yield calls

@@ -118,13 +118,13 @@ def publish_big_set(revisions: int = 2000, latency: float = LATENCY) -> dict[str
         assert answer.status == 200, answer.body
         assert len(answer.body["published"]) == revisions
         # The duties handed off: the fan-out function's invocations, one batch each as its poller would send
-        handed = pipeline.take("SyncEventsQueue")
-        source = next(s for s in stack.queue_sources if s.queue == "SyncEventsQueue")
+        handed = pipeline.take("ManifestsDueQueue")
+        source = next(s for s in stack.queue_sources if s.queue == "ManifestsDueQueue")
         fanout = api.handler(source.function)
         invocations = []
         for start in range(0, len(handed), source.batch_size):
             with Meter(latency) as invocation:
-                event = sqs_event(stack.physical_name("SyncEventsQueue"), handed[start : start + source.batch_size])
+                event = sqs_event(stack.physical_name("ManifestsDueQueue"), handed[start : start + source.batch_size])
                 assert not fanout(event, LambdaContext(source.function))["batchItemFailures"]
             invocations.append(invocation)
         versions: Counter[str] = Counter()

@@ -29,9 +29,25 @@ REVISIONS = 10
 DOWNSTREAMS = 3
 OPERATIONS = ("publish", "edit title", "delete", "initial sync")
 # What a step of the pipeline is for: the function the message reached, unless notification code made the call.
-NOTIFYING_MODULES = frozenset({"connectability.domain.notifications", "notify.app"})
+NOTIFYING_MODULES = frozenset(
+    {
+        "connectability.domain.notification_events",
+        "connectability.domain.recipients",
+        "connectability.domain.mailing",
+        "connectability.domain.notifications",
+        "notify.app",
+    }
+)
 NOTIFYING_FUNCTIONS = frozenset({"check_digest", "send_digest_checks"})
-QUEUES = (("SyncEventsQueue", "fan-out"), ("CopyJobsQueue", "copy"), ("NotificationsQueue", "notifications"))
+QUEUES = (
+    ("ManifestsDueQueue", "fan-out"),
+    ("SyncEventsQueue", "fan-out"),
+    ("InitialSyncPagesQueue", "fan-out"),
+    ("ReconcilePagesQueue", "fan-out"),
+    ("CopyJobsQueue", "copy"),
+    ("DigestChecksQueue", "fan-out"),
+    ("NotificationsQueue", "notifications"),
+)
 
 
 def _for_notifications(frame: FrameType | None) -> bool:

@@ -41,10 +41,10 @@ HELD = 0.008
 TRACE_EVERY = 10  # invocations traced for memory: every 10th of each function (tracing slows moto many times)
 UP_ADMIN, REQUESTER = "gc-pm", "sub-pm"
 FANOUT, COPY = "SyncFanoutFunction", "SyncCopyFunction"
-QUEUES = (("SyncEventsQueue", FANOUT), ("CopyJobsQueue", COPY))
+QUEUES = (("SyncEventsQueue", FANOUT), ("InitialSyncPagesQueue", FANOUT), ("CopyJobsQueue", COPY))
 # One fan-out batch, then every copy job it queued: Lambda's pollers run side by side and copies keep up, so the
 # copy queue holds a page or so, not the whole initial sync (moto's SQS walks its queue on every receive).
-BATCHES_PER_TURN = {"SyncEventsQueue": 1}
+BATCHES_PER_TURN = {"SyncEventsQueue": 1, "InitialSyncPagesQueue": 1}
 
 
 @dataclass

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from connectability import runtime
 from connectability.api import CONNECTION_MANAGER, ApiRouter, Id, Limit, NextToken, caller_of, errors, new_api, respond
-from connectability.domain import connections, notifications
+from connectability.domain import connections, notifications, recipient_settings, recipients
 from connectability.domain import sync_status as sync_status_domain
 from connectability.models.common import Page
 from connectability.models.connections import (
@@ -125,7 +125,7 @@ def get_cm_settings(project_id: Id) -> Settings:
 
     Connection requested, rejected, created and disconnected (R31-R33, R37). `eligible` lists the people who may be
     chosen, by name."""
-    return notifications.get_recipient_settings(caller_of(router), project_id, notifications.CM)
+    return recipient_settings.get_recipient_settings(caller_of(router), project_id, recipients.CM)
 
 
 @router.put("/projects/<project_id>/settings/connection-manager", responses=errors(403, 404))
@@ -134,8 +134,8 @@ def put_cm_settings(project_id: Id, body: Annotated[SettingsBody, Body()]) -> Se
 
     `default` mails the project's CM admins; `selected` mails only the users named, who must be CM admins of the
     project or admins of its company."""
-    return notifications.put_recipient_settings(
-        caller_of(router), project_id, notifications.CM, body.notification_recipients
+    return recipient_settings.put_recipient_settings(
+        caller_of(router), project_id, recipients.CM, body.notification_recipients
     )
 
 

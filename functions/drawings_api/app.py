@@ -26,7 +26,8 @@ from connectability.domain import (
     drawing_deletes,
     drawings,
     markups,
-    notifications,
+    recipient_settings,
+    recipients,
     register,
     review,
     revisions,
@@ -83,7 +84,7 @@ def publish_revisions(project_id: Id, body: Annotated[PublishRequest, Body()]) -
 
     All are checked before any changes; each drawing's newest revision becomes its current one, and sync copies
     them to every connected downstream project (R19)."""
-    return drawings.publish(caller_of(router), project_id, body)
+    return drawings.publish_drafts(caller_of(router), project_id, body)
 
 
 @router.get("/projects/<project_id>/drawings", responses=errors(403, 404))
@@ -232,7 +233,7 @@ def publish_connected(project_id: Id, body: Annotated[ConnectedPublishRequest, B
     """Publish connected copies waiting for review: some by id, or all (Drawings admins, R21).
 
     Once published, every reader of the project sees them (R22)."""
-    return review.publish(caller_of(router), project_id, body)
+    return review.publish_copies(caller_of(router), project_id, body)
 
 
 @router.get("/projects/<project_id>/settings/drawings", responses=errors(403, 404))
@@ -241,7 +242,7 @@ def get_drawings_settings(project_id: Id) -> Settings:
 
     Initial sync complete, drawings published upstream, drawings deleted upstream (R34-R36). `eligible` lists the
     people who may be chosen, by name."""
-    return notifications.get_recipient_settings(caller_of(router), project_id, notifications.DRAWINGS)
+    return recipient_settings.get_recipient_settings(caller_of(router), project_id, recipients.DRAWINGS)
 
 
 @router.put("/projects/<project_id>/settings/drawings", responses=errors(403, 404))
@@ -249,8 +250,8 @@ def put_drawings_settings(project_id: Id, body: Annotated[SettingsBody, Body()])
     """Set who is mailed of drawings events (Drawings admins, R38).
 
     `default` mails the project's Drawings admins; `selected` mails only the Drawings admins named."""
-    return notifications.put_recipient_settings(
-        caller_of(router), project_id, notifications.DRAWINGS, body.notification_recipients
+    return recipient_settings.put_recipient_settings(
+        caller_of(router), project_id, recipients.DRAWINGS, body.notification_recipients
     )
 
 

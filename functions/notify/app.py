@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from connectability import runtime
-from connectability.domain import notifications
+from connectability.domain import mailing
 from connectability.models.notifications import NotificationEvent
 from connectability.observability import logger, metrics, tracer
 
@@ -19,14 +19,14 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 @tracer.capture_method
 def handle_record(record: SQSRecord) -> int:
     """A failure here (SES throttling included) leaves this record on the queue; the others of the batch go on."""
-    return notifications.deliver(NotificationEvent.model_validate_json(record.body))
+    return mailing.deliver(NotificationEvent.model_validate_json(record.body))
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
-    notifications.idempotency_config().register_lambda_context(context)
+    mailing.idempotency_config().register_lambda_context(context)
     return process_partial_response(event=event, record_handler=handle_record, processor=processor, context=context)
 
 

@@ -26,8 +26,11 @@ class Settings(BaseModel):
     mail_sender: str = Field(default="no-reply@connectability.example", description="SES From address.")
     platform_admin_group: str = Field(default="platform-admins", description="Cognito group of platform admins.")
     sync_events_queue_arn: str = Field(default="", description="Queue that company buckets notify of manifests.")
-    sync_events_queue_url: str = Field(default="", description="The same queue: initial-sync pages, digest checks.")
     sync_events_dlq_url: str = Field(default="", description="Where a manifest no retry can read is parked.")
+    manifests_due_queue_url: str = Field(default="", description="Queue of the manifests a big change hands off.")
+    initial_sync_pages_queue_url: str = Field(default="", description="Queue of initial-sync pages, one at a time.")
+    reconcile_pages_queue_url: str = Field(default="", description="Queue of reconcile pages, one at a time.")
+    digest_checks_queue_url: str = Field(default="", description="Queue of delayed checks of a connection's news.")
     copy_jobs_queue_url: str = Field(default="", description="Queue of copy jobs, one per change and connection.")
     copy_jobs_dlq_url: str = Field(default="", description="Copy jobs that failed ten times (reconcile reports them).")
     sync_digest_quiet_seconds: int = Field(
@@ -45,6 +48,13 @@ class Settings(BaseModel):
         default=64 * 1024 * 1024, description="Files up to this size are hashed while the revision is created."
     )
     console_origin: str = Field(default="", description="The console's origin, allowed to call the API (CORS).")
+    outbox_shards: int = Field(
+        default=8,
+        ge=1,
+        le=100,
+        description="Partitions of the outbox (about 1,000 writes a second each); raise it as changes grow, and "
+        "lower it only once the outbox is empty.",
+    )
     max_body_bytes: int = Field(default=256 * 1024, description="Request bodies above this answer 413.")
 
 

@@ -1,17 +1,33 @@
-"""SQS sends of the sync pipeline: copy jobs, sync messages (pages, digest checks, manifests due), dead letters."""
+"""SQS sends: notification events, files to check, and the sync pipeline's messages, each kind on its queue (copy
+jobs, initial-sync and reconcile pages, digest checks, manifests due), and dead letters."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
+from urllib.parse import quote_plus
 
 from botocore.exceptions import ClientError
 
 from connectability import aws
 from connectability.config import get_settings
+from connectability.models.drawings import FileCheck, StoredObject
+from connectability.models.notifications import NotificationEvent
 from connectability.models.sync import CopyJob, DigestCheck, InitialSyncPage, ManifestsDue, ReconcilePage
 
 BATCH = 10  # SendMessageBatch takes at most ten entries
 ATTEMPTS = 3
+
+
+def send_notification(event: NotificationEvent) -> None:
+    """An event for the notify function to mail."""
+    aws.sqs().send_message(QueueUrl=get_settings().notifications_queue_url, MessageBody=event.model_dump_json())
+
+
+def send_file_check(check: FileCheck) -> None:
+    """A file too large to hash within its request, for the file check to hash."""
+    aws.sqs().send_message(QueueUrl=get_settings().file_checks_queue_url, MessageBody=check.model_dump_json())
 
 
 def send_copy_jobs(jobs: Sequence[CopyJob]) -> None:
@@ -22,37 +38,53 @@ def send_copy_jobs(jobs: Sequence[CopyJob]) -> None:
         _send_batch(url, [j.model_dump_json() for j in jobs[start : start + BATCH]])
 
 
-def send_sync_message(
-    message: InitialSyncPage | ReconcilePage | DigestCheck | ManifestsDue, delay_seconds: int = 0
-) -> None:
-    aws.sqs().send_message(
-        QueueUrl=get_settings().sync_events_queue_url,
-        MessageBody=message.model_dump_json(),
-        DelaySeconds=max(0, min(delay_seconds, 900)),
-    )
+def send_initial_sync_page(page: InitialSyncPage) -> None:
+    aws.sqs().send_message(QueueUrl=get_settings().initial_sync_pages_queue_url, MessageBody=page.model_dump_json())
+
+
+def send_reconcile_page(page: ReconcilePage) -> None:
+    aws.sqs().send_message(QueueUrl=get_settings().reconcile_pages_queue_url, MessageBody=page.model_dump_json())
 
 
 def send_manifests_due(messages: Sequence[ManifestsDue]) -> None:
     """Ten per call; raises if some are still refused after ATTEMPTS (their duties stay for the relay)."""
     bodies = [m.model_dump_json() for m in messages]
     for start in range(0, len(bodies), BATCH):
-        _send_batch(get_settings().sync_events_queue_url, bodies[start : start + BATCH])
+        _send_batch(get_settings().manifests_due_queue_url, bodies[start : start + BATCH])
 
 
 def send_digest_checks(connection_ids: Sequence[str], delay_seconds: int) -> None:
     """One delayed check per connection with news, in batches of ten."""
     bodies = [DigestCheck(connection_id=c).model_dump_json() for c in connection_ids]
     for start in range(0, len(bodies), BATCH):
-        _send_batch(get_settings().sync_events_queue_url, bodies[start : start + BATCH], delay_seconds)
+        _send_batch(get_settings().digest_checks_queue_url, bodies[start : start + BATCH], delay_seconds)
 
 
-def dead_letter(body: str, reason: str) -> None:
-    """Park a message that no retry can fix in the sync-events DLQ (alarmed), with the reason beside it."""
+def park_manifest_event(stored: StoredObject, reason: str) -> None:
+    """Park the event of a manifest no retry can read in the sync-events DLQ (alarmed), with the reason beside it:
+    an S3 event naming that one object, as S3 sent it, so a redrive hands it to the fan-out again."""
+    record = {
+        "eventSource": "aws:s3",
+        "eventName": "ObjectCreated:Put",
+        "s3": {
+            "bucket": {"name": stored.bucket},
+            "object": {
+                "key": quote_plus(stored.key, safe="/"),
+                **({"versionId": stored.version_id} if stored.version_id else {}),
+                **({"size": stored.size} if stored.size is not None else {}),
+            },
+        },
+    }
     aws.sqs().send_message(
         QueueUrl=get_settings().sync_events_dlq_url,
-        MessageBody=body,
+        MessageBody=json.dumps({"Records": [record]}),
         MessageAttributes={"reason": {"DataType": "String", "StringValue": reason[:1000]}},
     )
+
+
+def queue_name(url_or_arn: str) -> str:
+    """A queue's name, from its URL or its ARN."""
+    return re.split(r"[/:]", url_or_arn)[-1]
 
 
 def _send_batch(url: str, bodies: list[str], delay_seconds: int = 0) -> None:

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from connectability import aws
 from connectability.config import get_settings
 from connectability.models.common import is_control
-from connectability.models.drawings import FileCheck, RevisionManifest
+from connectability.models.drawings import RevisionManifest
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import BucketLifecycleConfigurationTypeDef, CORSConfigurationTypeDef
@@ -252,11 +252,6 @@ def sha256_of(bucket: str, key: str, version_id: str) -> str:
     for chunk in iter(lambda: body.read(CHUNK), b""):
         digest.update(chunk)
     return digest.hexdigest()
-
-
-def request_file_check(check: FileCheck) -> None:
-    """Queue the hashing of a file too large to hash within a request."""
-    aws.sqs().send_message(QueueUrl=get_settings().file_checks_queue_url, MessageBody=check.model_dump_json())
 
 
 def manifest_key(project_id: str, revision_id: str) -> str:

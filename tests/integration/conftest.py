@@ -367,7 +367,15 @@ def small_inline_hash(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     get_settings.cache_clear()
 
 
-SYNC_QUEUES = ("SyncEventsQueue", "CopyJobsQueue", "NotificationsQueue")
+SYNC_QUEUES = (
+    "ManifestsDueQueue",
+    "SyncEventsQueue",
+    "InitialSyncPagesQueue",
+    "ReconcilePagesQueue",
+    "CopyJobsQueue",
+    "DigestChecksQueue",
+    "NotificationsQueue",
+)
 
 
 class Pipeline:

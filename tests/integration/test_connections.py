@@ -385,7 +385,7 @@ def test_r17_a_disconnect_leaves_every_drawing_the_downstream_had(two: Connected
     own = downstream.published("E-001", user="volt-cm")
     drawing = drawings_db.get_drawing(two.down, copy["drawing_id"])
     assert drawing is not None
-    drawing.update(actions=[drawings_db.DrawingItem.connected.set(True)])
+    drawings_db.drawing_at(two.down, drawing.drawing_id).update(actions=[drawings_db.DrawingItem.connected.set(True)])
     # When the connection is disconnected
     assert api("POST", f"/connections/{connection}/disconnect", "apex-cm", {"reason": "Done"}).status == 200
     # Then the downstream keeps both, readable and downloadable by its users, and the copy stays marked

@@ -438,7 +438,9 @@ def test_r24_connected_drawings_cannot_be_edited_or_deleted_here(drawings_world:
     # Given the drawing is a connected copy (as sync marks them)
     drawing = drawings_db.get_drawing(w.project_id, revision["drawing_id"])
     assert drawing is not None
-    drawing.update(actions=[drawings_db.DrawingItem.connected.set(True)])
+    drawings_db.drawing_at(w.project_id, drawing.drawing_id).update(
+        actions=[drawings_db.DrawingItem.connected.set(True)]
+    )
     path = f"/projects/{w.project_id}/drawings/{revision['drawing_id']}"
     for method, body in (("PATCH", {"title": "Mine"}), ("DELETE", None)):
         answer = w.api(method, path, "dr-admin", body)
@@ -524,13 +526,13 @@ def test_r23_connected_drawings_and_revisions_are_marked_so(drawings_world: Draw
     assert drawing is not None
     assert revision is not None
     upstream = {"source_connection_id": "con_1", "source_project_id": w.project_id, "source_company_id": w.company_id}
-    drawing.update(
+    drawings_db.drawing_at(w.project_id, drawing.drawing_id).update(
         actions=[
             drawings_db.DrawingItem.connected.set(True),
             *(getattr(drawings_db.DrawingItem, name).set(value) for name, value in upstream.items()),
         ]
     )
-    revision.update(
+    drawings_db.revision_at(w.project_id, revision.revision_id).update(
         actions=[
             drawings_db.RevisionItem.connected.set(True),
             drawings_db.RevisionItem.source_revision_id.set("rev_upstream"),

@@ -54,7 +54,7 @@ def test_r28_a_delete_failing_after_its_first_transaction_shows_whole_and_the_re
     ids = [w.revision("A-1", revision_number=str(n)).body["id"] for n in range(total)]
     published = ids[1:-2]  # ids[0] and the last two stay drafts; the last six fall in the second transaction
     assert w.publish(*published).status == 200
-    queues.drain("SyncEventsQueue")  # a set this big has its manifests written by the fan-out function
+    queues.drain("ManifestsDueQueue")  # a set this big has its manifests written by the fan-out function
     other = w.published("B-1")
     drawing_id = w.api("GET", f"/projects/{w.project_id}/drawings/{other['drawing_id']}", "dr-admin").body["id"]
     a1 = w.api("GET", f"/projects/{w.project_id}/drawings", "dr-admin").body["items"]
@@ -67,7 +67,7 @@ def test_r28_a_delete_failing_after_its_first_transaction_shows_whole_and_the_re
     second_part = ids[deletes_db.FIRST_CHUNK :]
     left = drawings_db.get_revisions(w.project_id, second_part, consistent=True)
     assert {r.state for r in left.values()} == {"published", "draft"}  # the failure happened: not moved yet
-    queues.drain("SyncEventsQueue")  # the delete's manifests, handed off like the publish's
+    queues.drain("ManifestsDueQueue")  # the delete's manifests, handed off like the publish's
 
     # Then every reader sees it deleted, whole
     _every_reader_sees_it_deleted(w, a1_id, ids, published, second_part)

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from connectability import aws
 from connectability.config import get_settings
 from connectability.db import connections as connections_db
-from connectability.domain import messages, notifications
+from connectability.domain import messages, notification_events, notifications
 from connectability.models.notifications import EventType, NotificationEvent, Side
 from tests.integration.conftest import PLATFORM_ADMIN, Api, Connected, Directory, Faults, Queues, relay_as_scheduled
 
@@ -441,11 +441,13 @@ def test_a_duty_that_keeps_failing_never_blocks_the_others(two: Connected, queue
     from connectability.models.common import utcnow
 
     # Given an old duty that can never be done, and a younger event whose first send failed
-    outbox_db.record("evt_broken", "{not an event", utcnow() - timedelta(minutes=5)).save()
+    outbox_db.outbox_item(outbox_db.record("evt_broken", "{not an event", utcnow() - timedelta(minutes=5))).save()
     connection = connections_db.get_connection(two.request().body["id"])
     queues.drain("NotificationsQueue")
     assert connection is not None
-    notifications.prepare(EventType.connection_requested, connection, [Side.upstream]).record.save()
+    outbox_db.outbox_item(
+        notification_events.prepare(EventType.connection_requested, connection, [Side.upstream]).record
+    ).save()
     # When the relay runs, the younger one is sent and the broken one stays (for the age alarm)
     later = utcnow() + timedelta(minutes=1)
     assert relay_as_scheduled(later) == 1

@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 from connectability import aws
 from connectability.config import get_settings
-from connectability.domain import notifications
+from connectability.domain import mailing, notifications
 from tests.integration.conftest import Connected, Faults, Queues
 
 QUEUE = "NotificationsQueue"
@@ -217,11 +217,11 @@ def test_r39_a_mail_sent_whose_record_could_not_be_closed_is_not_sent_again(
         return real_call(client, operation, params)
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", throttled_once)
-    notifications._send_once.cache_clear()  # a store built in an earlier test's account
+    mailing._send_once.cache_clear()  # a store built in an earlier test's account
     two.request()
     # When the notify function runs
     first = queues.drain(QUEUE)
-    notifications._send_once.cache_clear()
+    mailing._send_once.cache_clear()
     # Then the event is done, every recipient has one message, and the log has them all
     assert throttled
     assert not any(answer["batchItemFailures"] for answer in first)

@@ -69,19 +69,19 @@ def test_r19_a_set_too_big_for_one_request_is_handed_off_and_each_revision_arriv
     ids = [sync.up.revision(f"E-{n}").body["id"] for n in range(5)]
     # When the set is published in one call
     assert sync.up.publish(*ids).body == {"published": ids}
-    # Then it answered before writing any manifest: each duty went to the sync-events queue, its versions taken
-    handed = sync.pipeline.take("SyncEventsQueue")
+    # Then it answered before writing any manifest: each duty went to the manifests-due queue, its versions taken
+    handed = sync.pipeline.take("ManifestsDueQueue")
     bodies = [json.loads(m["Body"]) for m in handed]
     assert sorted(len(b["versions_taken"]) for b in bodies) == [1, 2, 2]
     assert sorted(r for b in bodies for r in b["versions_taken"]) == sorted(ids)
     assert all(sync.up.manifest_versions(i) == [] for i in ids)
     # And once the queue's function has them, every revision reaches the downstream, once
-    sync.pipeline.deliver("SyncEventsQueue", handed)
+    sync.pipeline.deliver("ManifestsDueQueue", handed)
     sync.pipeline.run()
     assert sorted(r["number"] for r in sync.review()) == [f"E-{n}" for n in range(5)]
     assert [sync.up.manifest_versions(i) for i in ids] == [[1]] * 5
     # And a message delivered again finds its duty done and writes nothing
-    sync.pipeline.deliver("SyncEventsQueue", handed)
+    sync.pipeline.deliver("ManifestsDueQueue", handed)
     sync.pipeline.run()
     assert [sync.up.manifest_versions(i) for i in ids] == [[1]] * 5
     assert len(sync.review()) == 5
@@ -111,7 +111,7 @@ def test_r19_a_set_whose_hand_off_fails_is_written_by_the_relay(sync: Sync, monk
     monkeypatch.setattr(sqs, "send_message_batch", refused)
     assert sync.up.publish(*ids).body == {"published": ids}
     monkeypatch.setattr(sqs, "send_message_batch", real)
-    assert sync.pipeline.take("SyncEventsQueue") == []
+    assert sync.pipeline.take("ManifestsDueQueue") == []
     # When the relay runs, the manifests are written and every revision arrives
     later = utcnow() + timedelta(minutes=1)
     assert relay_as_scheduled(later) == 3
@@ -384,10 +384,10 @@ def test_r29_r34_initial_sync_copies_every_published_revision_with_visible_progr
     sync.pipeline.run()
     started = sync.connect()
     assert started["initial_sync"] == {"status": "running", "total": 0, "copied": 0}
-    for page in sync.pipeline.take("SyncEventsQueue"):  # the first page, delivered twice: counted once
-        sync.pipeline.deliver("SyncEventsQueue", [page, page])
-    while sync.pipeline.waiting("SyncEventsQueue"):
-        sync.pipeline.queues.drain("SyncEventsQueue")
+    for page in sync.pipeline.take("InitialSyncPagesQueue"):  # the first page, delivered twice: counted once
+        sync.pipeline.deliver("InitialSyncPagesQueue", [page, page])
+    while sync.pipeline.waiting("InitialSyncPagesQueue"):
+        sync.pipeline.queues.drain("InitialSyncPagesQueue")
     progress = sync.connection()["initial_sync"]
     assert progress == {"status": "running", "total": 5, "copied": 0}
     jobs = sync.pipeline.take("CopyJobsQueue")
@@ -442,9 +442,9 @@ def test_r39_a_digest_check_delivered_twice_mails_once(sync: Sync) -> None:
     import time
 
     time.sleep(1.2)  # the quiet second passes; the delayed check is now visible
-    checks = sync.pipeline.take("SyncEventsQueue")
+    checks = sync.pipeline.take("DigestChecksQueue")
     assert [json.loads(c["Body"])["kind"] for c in checks] == ["digest_check"]
-    sync.pipeline.deliver("SyncEventsQueue", checks * 3)
+    sync.pipeline.deliver("DigestChecksQueue", checks * 3)
     sync.pipeline.run()
     assert [m[0] for m in sync.mails()].count("drawings_published") == 1
 

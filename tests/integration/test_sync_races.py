@@ -95,7 +95,7 @@ def test_r17_r29_a_disconnect_during_the_initial_sync_stops_it_where_it_stands(s
         sync.up.published(f"E-{n}")
     sync.pipeline.run()
     sync.connect()
-    sync.pipeline.queues.drain("SyncEventsQueue")  # the first page: three jobs queued
+    sync.pipeline.queues.drain("InitialSyncPagesQueue")  # the first page: three jobs queued
     [job, *rest] = sync.pipeline.take("CopyJobsQueue")
     sync.pipeline.deliver("CopyJobsQueue", [job])  # one lands
     ended = sync.api("POST", f"/connections/{sync.connection_id}/disconnect", DOWN_ADMIN, {"reason": "done"})
@@ -117,16 +117,16 @@ def test_r29_an_initial_sync_page_asked_for_again_after_a_failed_send_loses_no_p
         sync.up.published(f"E-{n}")
     sync.pipeline.run()
     sync.connect()
-    real, failed = initial_sync.queues.send_sync_message, []
+    real, failed = initial_sync.queues.send_initial_sync_page, []
 
-    def next_page_send_fails_once(message: Any, delay_seconds: int = 0) -> None:
+    def next_page_send_fails_once(message: Any) -> None:
         if isinstance(message, InitialSyncPage) and message.cursor and not failed:
             failed.append(message)
             throttled()
-        real(message, delay_seconds)
+        real(message)
 
-    monkeypatch.setattr(initial_sync.queues, "send_sync_message", next_page_send_fails_once)
-    [answer] = sync.pipeline.queues.drain("SyncEventsQueue", rounds=1)
+    monkeypatch.setattr(initial_sync.queues, "send_initial_sync_page", next_page_send_fails_once)
+    [answer] = sync.pipeline.queues.drain("InitialSyncPagesQueue", rounds=1)
     assert answer["batchItemFailures"]  # the first page counted, then asking for the next failed
     assert sync.up.publish(draft["id"]).status == 200  # and the page it covered changes meanwhile
     sync.pipeline.run()

@@ -107,6 +107,14 @@ def test_the_import_contracts_hold_every_function_of_the_template() -> None:
     assert set(thin["source_modules"]) == functions
 
 
+def test_mypy_checks_every_function_of_the_template() -> None:
+    """`make typecheck` checks the packages pyproject.toml names: a function added to template.yaml and not to
+    them would ship unchecked."""
+    packages = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]["packages"])
+    functions = {spec.handler.split(".")[0] for spec in load().functions.values()}
+    assert functions - packages == set()
+
+
 def test_globals_run_python313_on_arm64_with_tracing() -> None:
     globals_fn = load().doc["Globals"]["Function"]
     assert globals_fn["Runtime"] == "python3.13"

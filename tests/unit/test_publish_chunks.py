@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from connectability.db.drawings import TRANSACTION_ITEMS, RevisionItem, _publish_chunks
+from connectability.db.drawings import RevisionItem
+from connectability.db.publishing import TRANSACTION_ITEMS, _publish_chunks
 from connectability.db.sync_counters import SHARDS
 
 

@@ -10,20 +10,24 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache, partial, wraps
-from typing import Any, Generic, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 
 import pynamodb.connection.base
 from botocore.session import Session
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PynamoDBException, QueryError, TransactWriteError
+from pynamodb.exceptions import PynamoDBException, QueryError
 from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from connectability import aws
 from connectability.config import get_settings
 from connectability.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -90,14 +94,23 @@ class Item(Model):
 
 
 ItemT = TypeVar("ItemT", bound=Item)
+RowT = TypeVar("RowT")
+DataT = TypeVar("DataT", bound="DataclassInstance")
 Key = tuple[str, str]  # (pk, sk)
+Changes = dict[str, Any]  # fields of a row to set on its item; None removes one
+
+
+def as_row(row: type[DataT], item: Item) -> DataT:
+    """An item as the domain sees it: a plain, frozen row of the fields it names (connectability.db.rows)."""
+    return row(**{name: getattr(item, name) for name in row.__dataclass_fields__})
 
 
 @dataclass(frozen=True)
-class Ref(Generic[ItemT]):
-    """One item's key, and the model it is read as."""
+class Ref(Generic[RowT]):
+    """One item's key, the model it is read as, and the row it is given to the domain as."""
 
-    model: type[ItemT]
+    model: type[Item]
+    row: Callable[[Any], RowT]
     pk: str
     sk: str
 
@@ -106,23 +119,28 @@ class Ref(Generic[ItemT]):
         return self.pk, self.sk
 
 
-class Found:
-    """Items read together (read_items), by key; an item that does not exist is not here."""
+def ref(model: type[ItemT], row: type[DataT], pk: str, sk: str) -> Ref[DataT]:
+    """A Ref whose item is read as a plain row of its fields."""
+    return Ref(model, partial(as_row, row), pk, sk)
 
-    def __init__(self, items: dict[Key, Item] | None = None) -> None:
-        self._items = dict(items or {})
+
+class Found:
+    """Items read together (read_items), as rows, by key; an item that does not exist is not here."""
+
+    def __init__(self, found: dict[Key, tuple[type[Item], Any]] | None = None) -> None:
+        self._found = dict(found or {})
 
     @classmethod
-    def of(cls, items: Iterable[Item | None]) -> Found:
-        """Items at hand (just written, say), as if read."""
-        return cls({(i.pk, i.sk): i for i in items if i is not None})
+    def of(cls, rows: Iterable[tuple[Ref[Any], Any]]) -> Found:
+        """Rows at hand (just written, say), with the refs they would be read by, as if read."""
+        return cls({r.key: (r.model, row) for r, row in rows if row is not None})
 
-    def get(self, ref: Ref[ItemT]) -> ItemT | None:
-        item = self._items.get(ref.key)
-        return item if isinstance(item, ref.model) else None
+    def get(self, ref: Ref[RowT]) -> RowT | None:
+        model, row = self._found.get(ref.key, (None, None))
+        return row if model is ref.model else None
 
     def __or__(self, other: Found) -> Found:
-        return Found({**self._items, **other._items})
+        return Found({**self._found, **other._found})
 
 
 BATCH_GET_KEYS = 100  # DynamoDB's limit per BatchGetItem
@@ -132,19 +150,23 @@ def read_items(refs: Iterable[Ref[Any]], *, consistent: bool = False) -> Found:
     """The items of these keys, of any aggregates, that exist: one BatchGetItem (per 100 keys, made together)
     instead of a GetItem each, one after another. `consistent`: strongly consistent (as strong as each read it
     replaces, or stronger)."""
-    wanted: dict[Key, type[Item]] = {ref.key: ref.model for ref in refs}
-    keys = list(wanted)
-    chunks = [keys[start : start + BATCH_GET_KEYS] for start in range(0, len(keys), BATCH_GET_KEYS)]
-    found: dict[Key, Item] = {}
-    for raws in aws.together(*(partial(_batch_get, chunk, consistent) for chunk in chunks)):
-        for raw in raws:
-            key = raw["pk"]["S"], raw["sk"]["S"]
-            found[key] = wanted[key].from_raw_data(raw)
+    wanted: dict[Key, Ref[Any]] = {r.key: r for r in refs}
+    found: dict[Key, tuple[type[Item], Any]] = {}
+    for raw in batch_get(list(wanted), consistent=consistent):
+        r = wanted[raw["pk"]["S"], raw["sk"]["S"]]
+        found[r.key] = (r.model, r.row(r.model.from_raw_data(raw)))
     return Found(found)
 
 
+def batch_get(keys: list[Key], *, consistent: bool) -> list[dict[str, Any]]:
+    """The raw items of these keys that exist, of any models: BatchGetItems of up to 100 keys, made together; keys
+    DynamoDB left unprocessed are asked for again. The one BatchGetItem loop of the table."""
+    keys = list(dict.fromkeys(keys))
+    chunks = [keys[start : start + BATCH_GET_KEYS] for start in range(0, len(keys), BATCH_GET_KEYS)]
+    return [raw for raws in aws.together(*(partial(_batch_get, c, consistent) for c in chunks)) for raw in raws]
+
+
 def _batch_get(keys: list[Key], consistent: bool) -> list[dict[str, Any]]:
-    """The items of up to 100 keys that exist, raw; keys DynamoDB left unprocessed are asked for again."""
     table, found = get_settings().table_name, []
     request: dict[str, Any] = {
         table: {"Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in keys], "ConsistentRead": consistent}
@@ -169,12 +191,12 @@ def error_code(exc: PynamoDBException) -> str | None:
     return response.get("Error", {}).get("Code") if isinstance(response, dict) else None
 
 
-def lost_race(exc: TransactWriteError) -> bool:
+def lost_race(exc: PynamoDBException) -> bool:
     """The transaction was refused because of another change: a condition no longer held, or another transaction
     held one of its items. The caller decides again from a read; any other refusal is a fault."""
     return error_code(exc) == "TransactionCanceledException" and any(
         r is not None and r.code in ("ConditionalCheckFailed", "TransactionConflict")
-        for r in exc.cancellation_reasons or []
+        for r in getattr(exc, "cancellation_reasons", None) or []
     )
 
 
@@ -216,14 +238,28 @@ def retry_conflicts(write: Callable[P, R]) -> Callable[P, R]:
 CONFLICT_ATTEMPTS = 4
 
 
-def update_item(item: Item, **changes: object) -> None:
-    """Set only the given attributes (an UpdateItem), so concurrent edits of other fields are not lost."""
-    if not changes:
-        return
-    model = type(item)
-    item.update(
-        actions=[getattr(model, name).set(value) for name, value in changes.items()], condition=model.pk.exists()
-    )
+def written(write: Callable[[], object], refused: Callable[[PynamoDBException], bool] | None = None) -> bool:
+    """Make a conditional write: True when it was applied, False when DynamoDB refused it because another change
+    won the race (`refused`: by default, a condition no longer held); any other error is raised."""
+    try:
+        write()
+    except PynamoDBException as exc:
+        if (refused or condition_failed)(exc):
+            return False
+        raise
+    return True
+
+
+def actions(model: type[Item], changes: Changes) -> list[Action]:
+    """The update of an item of `model` that sets each field to its value; None removes it."""
+    return [getattr(model, n).set(v) if v is not None else getattr(model, n).remove() for n, v in changes.items()]
+
+
+def update_fields(item: Item, changes: Changes) -> None:
+    """Set only the given fields of an item that exists (an UpdateItem), so concurrent edits of other fields are not
+    lost; the item then holds all of what the table holds."""
+    if changes:
+        item.update(actions=actions(type(item), changes), condition=type(item).pk.exists())
 
 
 def page(

@@ -6,20 +6,23 @@ role items (README, "Architecture"): `downstream_state` and `upstream_count` of 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from functools import cache
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from connectability.db.base import Found, Gsi2, Item, Ref, error_code, lost_race, page
+from connectability.db.base import Changes, Found, Gsi2, Item, Ref, actions, as_row, lost_race, page, ref, written
 from connectability.db.companies import company_key
+from connectability.db.outbox import Duty, outbox_item
 from connectability.db.projects import project_key
+from connectability.db.rows import ConnectionRow, RoleRow
 
 ACTIVE = "ACTIVE_CONNECTIONS"
 
@@ -83,36 +86,36 @@ def _role(project_id: str) -> RoleItem:
     return RoleItem(project_key(project_id), "ROLE", project_id=project_id)
 
 
-def get_connection(connection_id: str) -> ConnectionItem | None:
+def get_connection(connection_id: str) -> ConnectionRow | None:
     """Read strongly: a state change must start from the connection as it is, not as a replica last saw it."""
     try:
-        return ConnectionItem.get(*_connection_key(connection_id), consistent_read=True)
+        return as_row(ConnectionRow, ConnectionItem.get(*_connection_key(connection_id), consistent_read=True))
     except DoesNotExist:
         return None
 
 
-def role_ref(project_id: str) -> Ref[RoleItem]:
-    return Ref(RoleItem, project_key(project_id), "ROLE")
+def role_ref(project_id: str) -> Ref[RoleRow]:
+    return ref(RoleItem, RoleRow, project_key(project_id), "ROLE")
 
 
-def role_in(found: Found, project_id: str) -> RoleItem:
-    """A project's role item as read (read strongly: the request's checks start from it); a project that never
-    took part in a connection has the default role."""
-    return found.get(role_ref(project_id)) or _role(project_id)
+def role_in(found: Found, project_id: str) -> RoleRow:
+    """A project's role as read (read strongly: the request's checks start from it); a project that never took
+    part in a connection has the default role."""
+    return found.get(role_ref(project_id)) or RoleRow(project_id=project_id)
 
 
-def get_roles(project_ids: list[str]) -> dict[str, RoleItem]:
-    """Role items of projects; a project that never took part in a connection has the default role."""
+def get_roles(project_ids: list[str]) -> dict[str, RoleRow]:
+    """Roles of projects; a project that never took part in a connection has the default role."""
     keys = [(project_key(p), "ROLE") for p in set(project_ids)]
-    found = {r.project_id: r for r in RoleItem.batch_get(keys, consistent_read=True)}
-    return {p: found.get(p) or _role(p) for p in project_ids}
+    found = {r.project_id: as_row(RoleRow, r) for r in RoleItem.batch_get(keys, consistent_read=True)}
+    return {p: found.get(p) or RoleRow(project_id=p) for p in project_ids}
 
 
 def _free_downstream() -> Condition:
     return RoleItem.downstream_state.does_not_exist() | (RoleItem.downstream_state == "none")
 
 
-def create(connection: ConnectionItem, outbox: list[Item]) -> bool:
+def create(connection: ConnectionRow, outbox: list[Duty]) -> bool:
     """Request (R11, R13, R16): one transaction, so two racing requests cannot both pass the role conditions;
     False when another change won the race (nothing is written then).
 
@@ -120,13 +123,15 @@ def create(connection: ConnectionItem, outbox: list[Item]) -> bool:
     """
     up, down = connection.upstream_project_id, connection.downstream_project_id
     state = connection.status
+    item = ConnectionItem(*_connection_key(connection.connection_id), **_fields_of(connection))
     if state == "active":
-        connection.gsi2pk, connection.gsi2sk = ACTIVE, connection.connection_id
-    try:
+        item.gsi2pk, item.gsi2sk = ACTIVE, connection.connection_id
+
+    def write() -> None:
         with TransactWrite(connection=_connection()) as tx:
-            tx.save(connection, condition=ConnectionItem.pk.does_not_exist())
+            tx.save(item, condition=ConnectionItem.pk.does_not_exist())
             for duty in outbox:
-                tx.save(duty)
+                tx.save(outbox_item(duty))
             tx.update(
                 _role(down),
                 actions=[
@@ -144,39 +149,44 @@ def create(connection: ConnectionItem, outbox: list[Item]) -> bool:
             )
             for key in _link_keys(connection):
                 tx.save(LinkItem(*key, connection_id=connection.connection_id))
-    except TransactWriteError as exc:
-        if lost_race(exc):
-            return False
-        raise
-    return True
+
+    return written(write, lost_race)
+
+
+def _fields_of(connection: ConnectionRow) -> dict[str, Any]:
+    fields = ((name, getattr(connection, name)) for name in ConnectionRow.__dataclass_fields__)
+    return {name: value for name, value in fields if value is not None}
 
 
 def transition(
-    connection: ConnectionItem,
+    connection: ConnectionRow,
     from_status: str,
-    changes: dict[str, Any],
+    changes: Changes,
     downstream_state: str,
     release_upstream: bool,
-    outbox: list[Item],
-) -> bool:
+    outbox: list[Duty],
+) -> ConnectionRow | None:
     """Move a connection from one status to the next, with the roles of both projects and what the change owes
-    (outbox), atomically; False when another change won the race (nothing is written then)."""
-    actions = [
-        getattr(ConnectionItem, name).set(value) if value is not None else getattr(ConnectionItem, name).remove()
-        for name, value in changes.items()
-    ]
+    (outbox), atomically; the connection as the change left it, or None when another change won the race
+    (nothing is written then)."""
+    update = actions(ConnectionItem, changes)
     if changes.get("status") == "active":
-        actions += [ConnectionItem.gsi2pk.set(ACTIVE), ConnectionItem.gsi2sk.set(connection.connection_id)]
+        update += [ConnectionItem.gsi2pk.set(ACTIVE), ConnectionItem.gsi2sk.set(connection.connection_id)]
     elif from_status == "active":
-        actions += [ConnectionItem.gsi2pk.remove(), ConnectionItem.gsi2sk.remove()]
+        update += [ConnectionItem.gsi2pk.remove(), ConnectionItem.gsi2sk.remove()]
     down_actions: list[Action] = [RoleItem.downstream_state.set(downstream_state)]
     if downstream_state == "none":
         down_actions.append(RoleItem.downstream_connection_id.remove())
-    try:
+
+    def write() -> None:
         with TransactWrite(connection=_connection()) as tx:
-            tx.update(connection, actions=actions, condition=ConnectionItem.status == from_status)
+            tx.update(
+                ConnectionItem(*_connection_key(connection.connection_id)),
+                actions=update,
+                condition=ConnectionItem.status == from_status,
+            )
             for duty in outbox:
-                tx.save(duty)
+                tx.save(outbox_item(duty))
             tx.update(
                 _role(connection.downstream_project_id),
                 actions=down_actions,
@@ -184,16 +194,13 @@ def transition(
             )
             if release_upstream:
                 tx.update(_role(connection.upstream_project_id), actions=[RoleItem.upstream_count.add(-1)])
-    except TransactWriteError as exc:
-        if lost_race(exc):
-            return False
-        raise
-    for name, value in changes.items():
-        setattr(connection, name, value)
-    return True
+
+    if not written(write, lost_race):
+        return None
+    return replace(connection, **changes)
 
 
-def _link_keys(connection: ConnectionItem) -> list[tuple[str, str]]:
+def _link_keys(connection: ConnectionRow) -> list[tuple[str, str]]:
     sk = f"CONNECTION#{connection.connection_id}"
     keys = {
         (project_key(connection.upstream_project_id), sk),
@@ -206,17 +213,17 @@ def _link_keys(connection: ConnectionItem) -> list[tuple[str, str]]:
 
 def _connections_under(
     pk: str, limit: int, next_token: str | None, consistent: bool = False
-) -> tuple[list[ConnectionItem], str | None]:
+) -> tuple[list[ConnectionRow], str | None]:
     links, token = page(LinkItem, pk, LinkItem.sk.startswith("CONNECTION#"), limit=limit, next_token=next_token)
     ids = [link.connection_id for link in links]
     keys = [_connection_key(i) for i in ids]
     found = {c.connection_id: c for c in ConnectionItem.batch_get(keys, consistent_read=consistent)} if ids else {}
-    return [found[i] for i in ids if i in found], token
+    return [as_row(ConnectionRow, found[i]) for i in ids if i in found], token
 
 
-def active_downstreams(upstream_project_id: str) -> list[ConnectionItem]:
+def active_downstreams(upstream_project_id: str) -> list[ConnectionRow]:
     """The active connections in which this project is the upstream: where its published drawings go (R12)."""
-    found: list[ConnectionItem] = []
+    found: list[ConnectionRow] = []
     token: str | None = None
     while True:
         # Read strongly: a connection approved a moment ago must get this manifest's copy.
@@ -226,31 +233,24 @@ def active_downstreams(upstream_project_id: str) -> list[ConnectionItem]:
             return found
 
 
-def active_connections(limit: int, next_token: str | None) -> tuple[list[ConnectionItem], str | None]:
+def active_connections(limit: int, next_token: str | None) -> tuple[list[ConnectionRow], str | None]:
     """A page of every active connection (the sparse index holds only those)."""
-    return page(ConnectionItem.active_index, ACTIVE, limit=limit, next_token=next_token)
+    items, token = page(ConnectionItem.active_index, ACTIVE, limit=limit, next_token=next_token)
+    return [as_row(ConnectionRow, c) for c in items], token
 
 
 def start_reconcile(connection_id: str, run_id: str, at: datetime) -> bool:
     """Begin a reconcile run: its counters start at zero; an older run still paging stops counting."""
     connection = ConnectionItem(*_connection_key(connection_id))
-    try:
-        connection.update(
-            actions=[
-                ConnectionItem.reconcile_run_id.set(run_id),
-                ConnectionItem.reconcile_started_at.set(at),
-                ConnectionItem.reconcile_finished_at.remove(),
-                ConnectionItem.reconcile_checked.set(0),
-                ConnectionItem.reconcile_repairs.set(0),
-                ConnectionItem.reconcile_stuck_checking.set(0),
-            ],
-            condition=ConnectionItem.status == "active",
-        )
-    except UpdateError as exc:
-        if error_code(exc) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    update: list[Action] = [
+        ConnectionItem.reconcile_run_id.set(run_id),
+        ConnectionItem.reconcile_started_at.set(at),
+        ConnectionItem.reconcile_finished_at.remove(),
+        ConnectionItem.reconcile_checked.set(0),
+        ConnectionItem.reconcile_repairs.set(0),
+        ConnectionItem.reconcile_stuck_checking.set(0),
+    ]
+    return written(lambda: connection.update(actions=update, condition=ConnectionItem.status == "active"))
 
 
 def record_reconcile_page(
@@ -258,27 +258,21 @@ def record_reconcile_page(
 ) -> bool:
     """Count one page into its run; False when a newer run started meanwhile (this one stops)."""
     connection = ConnectionItem(*_connection_key(connection_id))
-    actions: list[Action] = [
+    update: list[Action] = [
         ConnectionItem.reconcile_checked.add(checked),
         ConnectionItem.reconcile_repairs.add(repairs),
         ConnectionItem.reconcile_stuck_checking.add(stuck),
     ]
     if finished_at is not None:
-        actions.append(ConnectionItem.reconcile_finished_at.set(finished_at))
-    try:
-        connection.update(actions=actions, condition=ConnectionItem.reconcile_run_id == run_id)
-    except UpdateError as exc:
-        if error_code(exc) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+        update.append(ConnectionItem.reconcile_finished_at.set(finished_at))
+    return written(lambda: connection.update(actions=update, condition=ConnectionItem.reconcile_run_id == run_id))
 
 
-def project_connections(project_id: str, limit: int, next_token: str | None) -> tuple[list[ConnectionItem], str | None]:
+def project_connections(project_id: str, limit: int, next_token: str | None) -> tuple[list[ConnectionRow], str | None]:
     return _connections_under(project_key(project_id), limit, next_token)
 
 
-def company_connections(company_id: str, limit: int, next_token: str | None) -> tuple[list[ConnectionItem], str | None]:
+def company_connections(company_id: str, limit: int, next_token: str | None) -> tuple[list[ConnectionRow], str | None]:
     return _connections_under(company_key(company_id), limit, next_token)
 
 

@@ -10,18 +10,24 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from connectability.db.base import Item, condition_failed, retry_conflicts
+from connectability.db.base import condition_failed, retry_conflicts
 from connectability.db.drawings import (
     CHUNK_ATTEMPTS,
     DrawingItem,
     DrawingNumberItem,
     RevisionItem,
     connection,
+    deleted_keys,
+    drawing_at,
     get_revisions,
-    name_key,
+    revision_at,
     revisions_of,
 )
+from connectability.db.outbox import outbox_item
+from connectability.db.projects import project_key
+from connectability.db.rows import DrawingRow, Duty, RevisionRow
 from connectability.db.sync_counters import SHARDS, PublishedCountItem, published_shard
+from connectability.models.drawings import name_key
 from connectability.observability import logger
 
 # A delete's first transaction holds the drawing, its number, the duty to finish, SHARDS counter shards and
@@ -31,7 +37,7 @@ LATER_CHUNK = 100 - SHARDS
 
 
 def start_delete(
-    drawing: DrawingItem, revisions: list[RevisionItem], by: str, at: datetime, duty: Item | None = None
+    drawing: DrawingRow, revisions: list[RevisionRow], by: str, at: datetime, duty: Duty | None = None
 ) -> bool:
     """Mark the drawing deleted, free its number and move its first FIRST_CHUNK revisions to the deleted report,
     in one transaction; with more revisions, `duty` (saved in the same transaction) says the rest is owed.
@@ -42,7 +48,7 @@ def start_delete(
     return _delete_chunks(drawing, [revisions[:FIRST_CHUNK]], by, at, opening=True, duty=duty)
 
 
-def finish_delete(drawing: DrawingItem, by: str, at: datetime) -> bool:
+def finish_delete(drawing: DrawingRow, by: str, at: datetime) -> bool:
     """Move the revisions a started delete left to the deleted report, LATER_CHUNK per transaction; each counts
     the published ones it moves out of the project's count. Safe to run again: moved ones are skipped. False
     (logged) when DynamoDB failed meanwhile: what was moved stays moved, the rest waits for another run."""
@@ -56,18 +62,17 @@ def finish_delete(drawing: DrawingItem, by: str, at: datetime) -> bool:
 
 
 def _delete_chunks(
-    drawing: DrawingItem,
-    chunks: list[list[RevisionItem]],
+    drawing: DrawingRow,
+    chunks: list[list[RevisionRow]],
     by: str,
     at: datetime,
     opening: bool = False,
-    duty: Item | None = None,
+    duty: Duty | None = None,
 ) -> bool:
-    stamp = at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     for chunk in chunks:
         for _ in range(CHUNK_ATTEMPTS):
             try:
-                _delete_chunk(drawing, chunk, duty, by=by, at=at, stamp=stamp, first=opening)
+                _delete_chunk(drawing, chunk, duty, by=by, at=at, first=opening)
                 break
             except TransactWriteError as exc:
                 reasons = exc.cancellation_reasons or []
@@ -86,35 +91,34 @@ def _delete_chunks(
 
 @retry_conflicts
 def _delete_chunk(
-    drawing: DrawingItem,
-    chunk: list[RevisionItem],
-    duty: Item | None,
-    *,
-    first: bool,
-    by: str,
-    at: datetime,
-    stamp: str,
+    drawing: DrawingRow, chunk: list[RevisionRow], duty: Duty | None, *, first: bool, by: str, at: datetime
 ) -> None:
+    project_id, pk = drawing.project_id, project_key(drawing.project_id)
     with TransactWrite(connection=connection()) as tx:
         if first:
-            tx.update(drawing, actions=[DrawingItem.deleted.set(True)], condition=DrawingItem.deleted == False)  # noqa: E712
-            tx.delete(DrawingNumberItem(drawing.pk, f"DRAWNUM#{name_key(drawing.number)}"))
+            tx.update(
+                drawing_at(project_id, drawing.drawing_id),
+                actions=[DrawingItem.deleted.set(True)],
+                condition=DrawingItem.deleted == False,  # noqa: E712
+            )
+            tx.delete(DrawingNumberItem(pk, f"DRAWNUM#{name_key(drawing.number)}"))
             if duty is not None:
-                tx.save(duty)
+                tx.save(outbox_item(duty))
         unpublished: Counter[str] = Counter()
         for revision in chunk:
+            listed = deleted_keys(project_id, at, revision.revision_id)
             tx.update(
-                revision,
+                revision_at(project_id, revision.revision_id),
                 actions=[
                     RevisionItem.state.set("deleted"),
                     RevisionItem.deleted_at.set(at),
                     RevisionItem.deleted_by.set(by),
-                    RevisionItem.gsi2pk.set(f"{drawing.pk}#DELETED"),
-                    RevisionItem.gsi2sk.set(f"{stamp}#{revision.revision_id}"),
+                    RevisionItem.gsi2pk.set(listed["gsi2pk"]),
+                    RevisionItem.gsi2sk.set(listed["gsi2sk"]),
                 ],
                 condition=RevisionItem.state == revision.state,
             )
             if revision.state == "published" and not revision.connected:
-                unpublished[published_shard(drawing.project_id, revision.revision_id).sk] += 1
+                unpublished[published_shard(project_id, revision.revision_id).sk] += 1
         for sk, count in sorted(unpublished.items()):
-            tx.update(PublishedCountItem(drawing.pk, sk), actions=[PublishedCountItem.published.add(-count)])
+            tx.update(PublishedCountItem(pk, sk), actions=[PublishedCountItem.published.add(-count)])

@@ -1,11 +1,11 @@
 """The drawing aggregate: drawings and their revisions, under their project's partition. The records they share
-(areas, disciplines, sets) are in db.records; deletes, uploads and markups have modules of their own.
+(areas, disciplines, sets) are in db.records; publishing is in db.publishing; deletes, uploads and markups have
+modules of their own.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
@@ -19,19 +19,30 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from connectability.db.base import Gsi1, Gsi2, Gsi3, Item, Ref, condition_failed, error_code, page, retry_conflicts
+from connectability.db.base import (
+    Changes,
+    Gsi1,
+    Gsi2,
+    Gsi3,
+    Item,
+    Ref,
+    actions,
+    as_row,
+    condition_failed,
+    page,
+    ref,
+    retry_conflicts,
+    written,
+)
+from connectability.db.outbox import Duty, outbox_item
 from connectability.db.projects import project_key
-from connectability.db.sync_counters import SHARDS, PublishedCountItem, published_shard
-
-
-def name_key(name: str) -> str:
-    """Names identify areas, disciplines, sets and drawing numbers regardless of case and spacing."""
-    return " ".join(name.split()).casefold()
+from connectability.db.rows import DrawingNumberRow, DrawingRow, RevisionNumberRow, RevisionRow
+from connectability.models.drawings import name_key
 
 
 def _natural(text: str) -> str:
@@ -46,6 +57,22 @@ def register_keys(project_id: str, discipline_key: str, number: str) -> dict[str
         "gsi3pk": f"{project_key(project_id)}#REGISTER",
         "gsi3sk": f"{discipline_key}\x01{_natural(name_key(number))}",
     }
+
+
+def review_keys(project_id: str, number: str, seq: int, revision_id: str) -> dict[str, str]:
+    """Where a connected copy waiting for review is listed (gsi2): by drawing number, then revision."""
+    return {"gsi2pk": f"{project_key(project_id)}#REVIEW", "gsi2sk": f"{name_key(number)}#{seq:06d}#{revision_id}"}
+
+
+def deleted_keys(project_id: str, deleted_at: datetime, revision_id: str) -> dict[str, str]:
+    """Where a deleted revision is listed (gsi2, the Deleted Drawing Revisions report): newest first."""
+    stamp = deleted_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return {"gsi2pk": f"{project_key(project_id)}#DELETED", "gsi2sk": f"{stamp}#{revision_id}"}
+
+
+def drawing_keys(drawing_id: str, seq: int) -> dict[str, str]:
+    """Where a revision is listed among its drawing's (gsi1), oldest first."""
+    return {"gsi1pk": f"DRAWING#{drawing_id}", "gsi1sk": f"REV#{seq:06d}"}
 
 
 class DrawingItem(Item):
@@ -131,7 +158,50 @@ class RevisionItem(Item):
     created_at = UTCDateTimeAttribute()
 
 
-_T = TypeVar("_T", bound=Item)
+def _values(row: DrawingRow | RevisionRow) -> dict[str, Any]:
+    """A row's fields that hold a value, for the item that stores it."""
+    return {name: value for name in row.__dataclass_fields__ if (value := getattr(row, name)) is not None}
+
+
+def drawing_item(drawing: DrawingRow) -> DrawingItem:
+    """The item of a drawing, in its place in the register."""
+    return DrawingItem(
+        project_key(drawing.project_id),
+        f"DRAWING#{drawing.drawing_id}",
+        **(_values(drawing) | register_keys(drawing.project_id, drawing.discipline_key, drawing.number)),
+    )
+
+
+def revision_item(revision: RevisionRow) -> RevisionItem:
+    """The item of a revision, listed with its drawing's (and, waiting for review or deleted, in those lists)."""
+    indexes: dict[str, Any] = drawing_keys(revision.drawing_id, revision.seq)
+    if revision.state == "pending_review":
+        indexes |= review_keys(revision.project_id, revision.number, revision.seq, revision.revision_id)
+    elif revision.state == "deleted" and revision.deleted_at is not None:
+        indexes |= deleted_keys(revision.project_id, revision.deleted_at, revision.revision_id)
+    return RevisionItem(
+        project_key(revision.project_id), f"REVISION#{revision.revision_id}", **(_values(revision) | indexes)
+    )
+
+
+def _drawing_key(project_id: str, drawing_id: str) -> tuple[str, str]:
+    return project_key(project_id), f"DRAWING#{drawing_id}"
+
+
+def _revision_key(project_id: str, revision_id: str) -> tuple[str, str]:
+    return project_key(project_id), f"REVISION#{revision_id}"
+
+
+def drawing_at(project_id: str, drawing_id: str) -> DrawingItem:
+    """A drawing's key, to write to."""
+    return DrawingItem(*_drawing_key(project_id, drawing_id))
+
+
+def revision_at(project_id: str, revision_id: str) -> RevisionItem:
+    """A revision's key, to write to."""
+    return RevisionItem(*_revision_key(project_id, revision_id))
+
+
 # Tries of a transaction whose items another request changed between the read and the write.
 CHUNK_ATTEMPTS = 3
 
@@ -141,77 +211,78 @@ def connection() -> Connection:
     return Connection()
 
 
-def get_item(model: type[_T], project_id: str, sk: str) -> _T | None:
+def drawing_ref(project_id: str, drawing_id: str) -> Ref[DrawingRow]:
+    return ref(DrawingItem, DrawingRow, *_drawing_key(project_id, drawing_id))
+
+
+def number_ref(project_id: str, number: str) -> Ref[DrawingNumberRow]:
+    """Who holds a drawing number in its project."""
+    return ref(DrawingNumberItem, DrawingNumberRow, project_key(project_id), f"DRAWNUM#{name_key(number)}")
+
+
+def revision_number_ref(project_id: str, drawing_id: str, revision_number: str) -> Ref[RevisionNumberRow]:
+    """Who holds a revision number in its drawing."""
+    sk = f"REVNUM#{drawing_id}#{name_key(revision_number)}"
+    return ref(RevisionNumberItem, RevisionNumberRow, project_key(project_id), sk)
+
+
+def revision_ref(project_id: str, revision_id: str) -> Ref[RevisionRow]:
+    return ref(RevisionItem, RevisionRow, *_revision_key(project_id, revision_id))
+
+
+_T = TypeVar("_T", bound=Item)
+
+
+def _get(model: type[_T], key: tuple[str, str], consistent: bool = False) -> _T | None:
     try:
-        return model.get(project_key(project_id), sk)
+        return model.get(*key, consistent_read=consistent)
     except DoesNotExist:
         return None
 
 
-def drawing_ref(project_id: str, drawing_id: str) -> Ref[DrawingItem]:
-    return Ref(DrawingItem, project_key(project_id), f"DRAWING#{drawing_id}")
-
-
-def number_ref(project_id: str, number: str) -> Ref[DrawingNumberItem]:
-    """The item that claims a drawing number in its project (and names the drawing that holds it)."""
-    return Ref(DrawingNumberItem, project_key(project_id), f"DRAWNUM#{name_key(number)}")
-
-
-def revision_number_ref(project_id: str, drawing_id: str, revision_number: str) -> Ref[RevisionNumberItem]:
-    """The item that claims a revision number in its drawing (and names the revision that holds it)."""
-    return Ref(RevisionNumberItem, project_key(project_id), f"REVNUM#{drawing_id}#{name_key(revision_number)}")
-
-
-def revision_ref(project_id: str, revision_id: str) -> Ref[RevisionItem]:
-    return Ref(RevisionItem, project_key(project_id), f"REVISION#{revision_id}")
-
-
 # -- drawings -------------------------------------------------------------------------------------------------
-def drawing_by_number(project_id: str, number: str) -> DrawingItem | None:
-    lookup = get_item(DrawingNumberItem, project_id, f"DRAWNUM#{name_key(number)}")
+def drawing_by_number(project_id: str, number: str) -> DrawingRow | None:
+    lookup = _get(DrawingNumberItem, (project_key(project_id), f"DRAWNUM#{name_key(number)}"))
     return get_drawing(project_id, lookup.drawing_id) if lookup else None
 
 
 @retry_conflicts
-def create_drawing(drawing: DrawingItem) -> bool:
+def create_drawing(drawing: DrawingRow) -> bool:
     """Create a drawing and claim its number; False when another drawing holds the number already."""
-    for name, value in register_keys(drawing.project_id, drawing.discipline_key, drawing.number).items():
-        setattr(drawing, name, value)
-    try:
+    pk = project_key(drawing.project_id)
+
+    def write() -> None:
         with TransactWrite(connection=connection()) as tx:
             tx.save(
-                DrawingNumberItem(drawing.pk, f"DRAWNUM#{name_key(drawing.number)}", drawing_id=drawing.drawing_id),
+                DrawingNumberItem(pk, f"DRAWNUM#{name_key(drawing.number)}", drawing_id=drawing.drawing_id),
                 condition=DrawingNumberItem.pk.does_not_exist(),
             )
-            tx.save(drawing, condition=DrawingItem.pk.does_not_exist())
-    except TransactWriteError as exc:
-        if condition_failed(exc):
-            return False
-        raise
-    return True
+            tx.save(drawing_item(drawing), condition=DrawingItem.pk.does_not_exist())
+
+    return written(write)
 
 
-def get_drawing(project_id: str, drawing_id: str) -> DrawingItem | None:
-    return get_item(DrawingItem, project_id, f"DRAWING#{drawing_id}")
+def get_drawing(project_id: str, drawing_id: str) -> DrawingRow | None:
+    found = _get(DrawingItem, _drawing_key(project_id, drawing_id))
+    return as_row(DrawingRow, found) if found else None
 
 
-def get_drawings(project_id: str, drawing_ids: Iterable[str], consistent: bool = False) -> dict[str, DrawingItem]:
-    keys = [(project_key(project_id), f"DRAWING#{d}") for d in set(drawing_ids)]
-    return {d.drawing_id: d for d in DrawingItem.batch_get(keys, consistent_read=consistent)} if keys else {}
+def get_drawings(project_id: str, drawing_ids: Iterable[str], consistent: bool = False) -> dict[str, DrawingRow]:
+    keys = [_drawing_key(project_id, d) for d in set(drawing_ids)]
+    found = DrawingItem.batch_get(keys, consistent_read=consistent) if keys else []
+    return {d.drawing_id: as_row(DrawingRow, d) for d in found}
 
 
 @retry_conflicts
-def next_seq(drawing: DrawingItem) -> int | None:
+def next_seq(project_id: str, drawing_id: str) -> int | None:
     """The next revision's position within its drawing: an atomic counter, so racing uploads never share one.
 
     None when the drawing was deleted meanwhile.
     """
-    try:
-        drawing.update(actions=[DrawingItem.revision_count.add(1)], condition=DrawingItem.deleted == False)  # noqa: E712
-    except UpdateError as exc:
-        if error_code(exc) == "ConditionalCheckFailedException":
-            return None
-        raise
+    drawing = drawing_at(project_id, drawing_id)
+    update: list[Action] = [DrawingItem.revision_count.add(1)]
+    if not written(lambda: drawing.update(actions=update, condition=DrawingItem.deleted == False)):  # noqa: E712
+        return None
     return int(drawing.revision_count)
 
 
@@ -223,7 +294,7 @@ def register(
     with_unpublished: bool,
     limit: int,
     next_token: str | None,
-) -> tuple[list[DrawingItem], str | None]:
+) -> tuple[list[DrawingRow], str | None]:
     """A page of the project's drawings that match, by discipline then number; pages may come back short (the
     filter runs after the read)."""
     condition: Condition = DrawingItem.deleted == False  # noqa: E712 - a DynamoDB condition, not a comparison
@@ -234,7 +305,7 @@ def register(
     if area_id:
         condition &= DrawingItem.area_id == area_id
     keys = register_keys(project_id, discipline_key or "", "")
-    return page(
+    items, token = page(
         DrawingItem.register_index,
         keys["gsi3pk"],
         DrawingItem.gsi3sk.startswith(keys["gsi3sk"]) if discipline_key else None,
@@ -242,31 +313,31 @@ def register(
         next_token=next_token,
         filter_condition=condition,
     )
+    return [as_row(DrawingRow, d) for d in items], token
 
 
 @retry_conflicts
-def edit_drawing(
-    drawing: DrawingItem, changes: dict[str, Any], revisions: dict[str, tuple[RevisionItem, dict[str, Any]]]
-) -> bool:
-    """Set the changed fields of a drawing and of its revisions together (None removes a field); False when the
-    drawing was deleted meanwhile.
+def edit_drawing(drawing: DrawingRow, changes: Changes, revisions: dict[str, Changes]) -> bool:
+    """Set the changed fields of a drawing and of its revisions (by id) together (None removes a field); False when
+    the drawing was deleted meanwhile.
 
     One transaction holds 100 items: a drawing with more revisions finishes in the following ones.
     """
     if "discipline_key" in changes:
         changes = changes | register_keys(drawing.project_id, changes["discipline_key"], drawing.number)
-    actions = _actions(DrawingItem, changes)
-    pending = [(r, a) for r, c in revisions.values() if (a := _actions(RevisionItem, c))]
+    update = actions(DrawingItem, changes)
+    pending = [(revision_at(drawing.project_id, r), a) for r, c in revisions.items() if (a := actions(RevisionItem, c))]
     chunks = [pending[:99]] + [pending[i : i + 100] for i in range(99, len(pending), 100)]
     for n, chunk in enumerate(chunks):
         try:
             with TransactWrite(connection=connection()) as tx:
                 if n == 0:
                     condition = DrawingItem.deleted == False  # noqa: E712
-                    if actions:
-                        tx.update(drawing, actions=actions, condition=condition)
+                    key = _drawing_key(drawing.project_id, drawing.drawing_id)
+                    if update:
+                        tx.update(DrawingItem(*key), actions=update, condition=condition)
                     else:
-                        tx.condition_check(DrawingItem, drawing.pk, drawing.sk, condition=condition)
+                        tx.condition_check(DrawingItem, *key, condition=condition)
                 for revision, revision_actions in chunk:
                     tx.update(revision, actions=revision_actions, condition=RevisionItem.state != "deleted")
         except TransactWriteError as exc:
@@ -274,31 +345,6 @@ def edit_drawing(
                 return False
             raise
     return True
-
-
-def _actions(model: type[DrawingItem] | type[RevisionItem], changes: dict[str, Any]) -> list[Action]:
-    """Set each attribute to its value; None removes it."""
-    return [getattr(model, n).set(v) if v is not None else getattr(model, n).remove() for n, v in changes.items()]
-
-
-def current_actions(revision: RevisionItem) -> list[Action]:
-    """What a drawing takes from the revision that becomes its current one."""
-    return [
-        DrawingItem.current_revision_id.set(revision.revision_id),
-        DrawingItem.current_seq.set(revision.seq),
-        DrawingItem.title.set(revision.title),
-        DrawingItem.discipline_key.set(revision.discipline_key),
-        DrawingItem.gsi3sk.set(register_keys(revision.project_id, revision.discipline_key, revision.number)["gsi3sk"]),
-        DrawingItem.area_id.set(revision.area_id) if revision.area_id else DrawingItem.area_id.remove(),
-        *([DrawingItem.obsolete.set(bool(revision.obsolete))] if revision.connected else []),
-    ]
-
-
-def may_become_current(revision: RevisionItem) -> Condition:
-    """The drawing stands, and this revision is newer than its current one."""
-    return (DrawingItem.deleted == False) & (  # noqa: E712 - a DynamoDB condition
-        DrawingItem.current_seq.does_not_exist() | (DrawingItem.current_seq < revision.seq)
-    )
 
 
 # -- revisions ------------------------------------------------------------------------------------------------
@@ -312,20 +358,24 @@ class NewRevision(StrEnum):
 
 
 @retry_conflicts
-def put_revision(revision: RevisionItem, drawing: DrawingItem, duty: Item | None = None) -> NewRevision:
-    """Save a new revision, claiming its revision number in the drawing (and the duty it leaves, if any), only
+def put_revision(revision: RevisionRow, duty: Duty | None = None) -> NewRevision:
+    """Save a new revision, claiming its revision number in its drawing (and the duty it leaves, if any), only
     while its drawing stands."""
-    claim = revision_number_ref(revision.project_id, drawing.drawing_id, revision.revision_number)
+    claim = revision_number_ref(revision.project_id, revision.drawing_id, revision.revision_number)
     try:
         with TransactWrite(connection=connection()) as tx:
-            tx.condition_check(DrawingItem, drawing.pk, drawing.sk, condition=DrawingItem.deleted == False)  # noqa: E712
-            tx.save(revision, condition=RevisionItem.pk.does_not_exist())
+            tx.condition_check(
+                DrawingItem,
+                *_drawing_key(revision.project_id, revision.drawing_id),
+                condition=DrawingItem.deleted == False,  # noqa: E712
+            )
+            tx.save(revision_item(revision), condition=RevisionItem.pk.does_not_exist())
             tx.save(
                 RevisionNumberItem(claim.pk, claim.sk, revision_id=revision.revision_id),
                 condition=RevisionNumberItem.pk.does_not_exist(),
             )
             if duty is not None:
-                tx.save(duty)
+                tx.save(outbox_item(duty))
     except TransactWriteError as exc:
         if not condition_failed(exc):
             raise
@@ -336,145 +386,41 @@ def put_revision(revision: RevisionItem, drawing: DrawingItem, duty: Item | None
     return NewRevision.written
 
 
-def get_revision(project_id: str, revision_id: str, consistent: bool = False) -> RevisionItem | None:
-    try:
-        return RevisionItem.get(project_key(project_id), f"REVISION#{revision_id}", consistent_read=consistent)
-    except DoesNotExist:
-        return None
+def get_revision(project_id: str, revision_id: str, consistent: bool = False) -> RevisionRow | None:
+    found = _get(RevisionItem, _revision_key(project_id, revision_id), consistent)
+    return as_row(RevisionRow, found) if found else None
 
 
-def get_revisions(project_id: str, revision_ids: Iterable[str], consistent: bool = False) -> dict[str, RevisionItem]:
-    keys = [(project_key(project_id), f"REVISION#{r}") for r in set(revision_ids)]
-    return {r.revision_id: r for r in RevisionItem.batch_get(keys, consistent_read=consistent)} if keys else {}
+def get_revisions(project_id: str, revision_ids: Iterable[str], consistent: bool = False) -> dict[str, RevisionRow]:
+    keys = [_revision_key(project_id, r) for r in set(revision_ids)]
+    found = RevisionItem.batch_get(keys, consistent_read=consistent) if keys else []
+    return {r.revision_id: as_row(RevisionRow, r) for r in found}
 
 
-def revisions_of(drawing_id: str) -> list[RevisionItem]:
+def revisions_of(drawing_id: str) -> list[RevisionRow]:
     """Every revision of a drawing, oldest first."""
-    return list(RevisionItem.gsi1.query(f"DRAWING#{drawing_id}", RevisionItem.gsi1sk.startswith("REV#")))
-
-
-@retry_conflicts
-def publish(revision: RevisionItem, at: datetime) -> bool:
-    """Draft to published in one transaction with its count and, if it is the newest, its drawing's current
-    revision; False if it was not a draft any more, or its drawing was deleted (a concurrent publish or delete).
-    A drawing that changed between the read and the write is read again."""
-    for _ in range(CHUNK_ATTEMPTS):
-        try:
-            drawing = DrawingItem.get(revision.pk, f"DRAWING#{revision.drawing_id}", consistent_read=True)
-        except DrawingItem.DoesNotExist:
-            return False
-        if drawing.deleted:
-            return False  # a delete still finishing owns its revisions
-        try:
-            _publish_chunk([revision], {revision.drawing_id: drawing}, at)
-        except TransactWriteError as exc:
-            if not condition_failed(exc):
-                raise
-            reasons = exc.cancellation_reasons or []
-            if any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons[1:]):
-                return False  # not a draft any more
-            continue  # the drawing changed meanwhile
-        return True
-    return False
-
-
-def publish_many(revisions: list[RevisionItem], drawings: dict[str, DrawingItem], at: datetime) -> list[RevisionItem]:
-    """Publish drafts in transactions of up to a hundred items: the revisions, their drawings (each made current
-    by its newest revision of the chunk when that is newer than the current one), the count's shards. A chunk
-    is whole or nothing, so a publish that dies half-way leaves no revision published with its drawing behind;
-    a set of thousands takes tens of round trips. A chunk that lost a race to another change goes one by one.
-    Answers the revisions this call published. `drawings`: as read before, by id."""
-    published: list[RevisionItem] = []
-    for chunk in _publish_chunks(revisions):
-        try:
-            _publish_chunk(chunk, drawings, at)
-            published += chunk
-        except TransactWriteError as exc:
-            if not condition_failed(exc):
-                raise
-            published += [r for r in chunk if publish(r, at)]
-    return published
-
-
-def _publish_chunks(revisions: list[RevisionItem]) -> list[list[RevisionItem]]:
-    room = TRANSACTION_ITEMS - SHARDS  # every shard of the count may be touched
-    chunks: list[list[RevisionItem]] = [[]]
-    drawings: set[str] = set()
-    for revision in revisions:
-        if len(chunks[-1]) + 1 + len(drawings | {revision.drawing_id}) > room:  # with this revision
-            chunks.append([])
-            drawings = set()
-        chunks[-1].append(revision)
-        drawings.add(revision.drawing_id)
-    return [c for c in chunks if c]
-
-
-@retry_conflicts
-def _publish_chunk(chunk: list[RevisionItem], drawings: dict[str, DrawingItem], at: datetime) -> None:
-    """Drawings first (one item each), then the revisions, then the count's shards."""
-    pk = chunk[0].pk
-    newest: dict[str, RevisionItem] = {}
-    for revision in chunk:
-        if revision.seq > getattr(newest.get(revision.drawing_id), "seq", -1):
-            newest[revision.drawing_id] = revision
-    with TransactWrite(connection=connection()) as tx:
-        for drawing_id, revision in sorted(newest.items()):
-            drawing = drawings.get(drawing_id)
-            if drawing is not None and (drawing.current_seq is None or drawing.current_seq < revision.seq):
-                tx.update(drawing, actions=current_actions(revision), condition=may_become_current(revision))
-            else:  # an older revision than the current one: published, the drawing left as it is
-                tx.condition_check(DrawingItem, pk, f"DRAWING#{drawing_id}", condition=DrawingItem.deleted == False)  # noqa: E712
-        counts: Counter[str] = Counter()
-        for revision in chunk:
-            tx.update(revision, actions=publish_actions(revision, at), condition=RevisionItem.state == "draft")
-            counts[published_shard(revision.project_id, revision.revision_id).sk] += 1
-        for sk, count in sorted(counts.items()):
-            tx.update(PublishedCountItem(pk, sk), actions=[PublishedCountItem.published.add(count)])
-
-
-TRANSACTION_ITEMS = 100
-
-
-def publish_actions(revision: RevisionItem, at: datetime) -> list[Action]:
-    """Published at `at`, and its first manifest version taken in the same write: nothing can change the
-    revision between the two, so the manifest read after it is at least as new as its version says."""
-    actions: list[Action] = [RevisionItem.state.set("published"), RevisionItem.published_at.set(at)]
-    if not revision.connected:
-        actions.append(RevisionItem.manifest_version.add(1))
-    return actions
+    query = RevisionItem.gsi1.query(f"DRAWING#{drawing_id}", RevisionItem.gsi1sk.startswith("REV#"))
+    return [as_row(RevisionRow, r) for r in query]
 
 
 @retry_conflicts
 def record_sha256(project_id: str, revision_id: str, sha256: str) -> bool:
     """The file check's result; False when the revision was not waiting for one (already checked, or gone)."""
-    revision = RevisionItem(project_key(project_id), f"REVISION#{revision_id}")
-    try:
-        revision.update(
-            actions=[RevisionItem.sha256.set(sha256), RevisionItem.file_state.set("ready")],
-            condition=RevisionItem.file_state == "checking",
-        )
-    except UpdateError as exc:
-        if error_code(exc) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    revision = revision_at(project_id, revision_id)
+    update: list[Action] = [RevisionItem.sha256.set(sha256), RevisionItem.file_state.set("ready")]
+    return written(lambda: revision.update(actions=update, condition=RevisionItem.file_state == "checking"))
 
 
 @retry_conflicts
-def bump_manifest_version(project_id: str, revision_id: str) -> RevisionItem | None:
+def bump_manifest_version(project_id: str, revision_id: str) -> RevisionRow | None:
     """Take the next manifest version of a published, non-connected revision, and the revision as it is now
     (the update's own answer, so nothing read later can be older than the version). None: nothing to write."""
-    revision = RevisionItem(project_key(project_id), f"REVISION#{revision_id}")
-    try:
-        revision.update(
-            actions=[RevisionItem.manifest_version.add(1)],
-            condition=RevisionItem.published_at.exists() & (RevisionItem.connected != True),  # noqa: E712
-        )
-    except UpdateError as exc:
-        if error_code(exc) == "ConditionalCheckFailedException":
-            return None
-        raise
-    return revision
+    revision = revision_at(project_id, revision_id)
+    update: list[Action] = [RevisionItem.manifest_version.add(1)]
+    condition = RevisionItem.published_at.exists() & (RevisionItem.connected != True)  # noqa: E712
+    if not written(lambda: revision.update(actions=update, condition=condition)):
+        return None
+    return as_row(RevisionRow, revision)
 
 
 THUMBNAIL_FIELDS = (
@@ -490,37 +436,35 @@ THUMBNAIL_FIELDS = (
 @retry_conflicts
 def record_thumbnail(
     project_id: str, revision_id: str, file_version: str, fields: dict[str, Any]
-) -> RevisionItem | None:
+) -> RevisionRow | None:
     """Give a revision its thumbnail: only once, only for the file version it holds, never once deleted. The
     revision as it is now, or None when it took none (another version, already given, deleted, not there)."""
-    revision = RevisionItem(project_key(project_id), f"REVISION#{revision_id}")
-    try:
-        revision.update(
-            actions=_actions(RevisionItem, {n: fields.get(n) for n in THUMBNAIL_FIELDS}),
-            condition=(RevisionItem.file_version == file_version)
-            & (RevisionItem.thumbnail_state.does_not_exist() | (RevisionItem.thumbnail_state == "pending"))
-            & (RevisionItem.state != "deleted"),
-        )
-    except UpdateError as exc:
-        if error_code(exc) == "ConditionalCheckFailedException":
-            return None
-        raise
-    return revision
+    revision = revision_at(project_id, revision_id)
+    update = actions(RevisionItem, {n: fields.get(n) for n in THUMBNAIL_FIELDS})
+    condition = (
+        (RevisionItem.file_version == file_version)
+        & (RevisionItem.thumbnail_state.does_not_exist() | (RevisionItem.thumbnail_state == "pending"))
+        & (RevisionItem.state != "deleted")
+    )
+    if not written(lambda: revision.update(actions=update, condition=condition)):
+        return None
+    return as_row(RevisionRow, revision)
 
 
-def deleted_revisions(project_id: str, limit: int, next_token: str | None) -> tuple[list[RevisionItem], str | None]:
-    return page(
+def deleted_revisions(project_id: str, limit: int, next_token: str | None) -> tuple[list[RevisionRow], str | None]:
+    items, token = page(
         RevisionItem.gsi2,
         f"{project_key(project_id)}#DELETED",
         limit=limit,
         next_token=next_token,
         scan_index_forward=False,
     )
+    return [as_row(RevisionRow, r) for r in items], token
 
 
 def revisions_using(
     project_id: str, *, discipline_key: str | None = None, area_id: str | None = None, set_key: str | None = None
-) -> list[RevisionItem]:
+) -> list[RevisionRow]:
     """Revisions of a project in the discipline, area or set named (one of them), deleted ones excluded: those a
     change to that shared record reaches."""
     named = [
@@ -535,10 +479,9 @@ def revisions_using(
     if len(named) != 1:
         raise TypeError("name exactly one of discipline_key, area_id and set_key")
     [(attribute, value)] = named
-    return list(
-        RevisionItem.query(
-            project_key(project_id),
-            RevisionItem.sk.startswith("REVISION#"),
-            filter_condition=(RevisionItem.state != "deleted") & (attribute == value),
-        )
+    query = RevisionItem.query(
+        project_key(project_id),
+        RevisionItem.sk.startswith("REVISION#"),
+        filter_condition=(RevisionItem.state != "deleted") & (attribute == value),
     )
+    return [as_row(RevisionRow, r) for r in query]

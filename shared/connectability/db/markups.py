@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pynamodb.attributes import JSONAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
-from connectability.db.base import Item, page
+from connectability.db.base import Item, as_row, page
 from connectability.db.projects import project_key
+from connectability.db.rows import MarkupRow
 
 
 class MarkupItem(Item):
@@ -17,17 +18,28 @@ class MarkupItem(Item):
     created_at = UTCDateTimeAttribute()
 
 
-def put_markup(markup: MarkupItem) -> None:
-    markup.save(condition=MarkupItem.pk.does_not_exist())
+def put_markup(project_id: str, markup: MarkupRow) -> None:
+    item = MarkupItem(
+        project_key(project_id),
+        f"MARKUP#{markup.drawing_id}#{markup.markup_id}",
+        markup_id=markup.markup_id,
+        drawing_id=markup.drawing_id,
+        revision_id=markup.revision_id,
+        data=markup.data,
+        created_by=markup.created_by,
+        created_at=markup.created_at,
+    )
+    item.save(condition=MarkupItem.pk.does_not_exist())
 
 
 def markups_of(
     project_id: str, drawing_id: str, limit: int, next_token: str | None
-) -> tuple[list[MarkupItem], str | None]:
-    return page(
+) -> tuple[list[MarkupRow], str | None]:
+    items, token = page(
         MarkupItem,
         project_key(project_id),
         MarkupItem.sk.startswith(f"MARKUP#{drawing_id}#"),
         limit=limit,
         next_token=next_token,
     )
+    return [as_row(MarkupRow, i) for i in items], token

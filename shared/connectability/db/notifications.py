@@ -6,8 +6,9 @@ from datetime import datetime
 
 from pynamodb.attributes import ListAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
-from connectability.db.base import Gsi2, Item, page
+from connectability.db.base import Gsi2, Item, as_row, page
 from connectability.db.projects import project_key
+from connectability.db.rows import NotificationRow
 
 
 class NotificationItem(Item):
@@ -42,7 +43,7 @@ def put(
     text: str,
     html: str,
     sent_at: datetime,
-) -> NotificationItem:
+) -> None:
     """Written once per (event, project); a repeat of the same event overwrites it with the same content."""
     stamp = sent_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     item = NotificationItem(
@@ -61,11 +62,10 @@ def put(
         sent_at=sent_at,
     )
     item.save()
-    return item
 
 
-def for_project(project_id: str, limit: int, next_token: str | None) -> tuple[list[NotificationItem], str | None]:
-    return page(
+def for_project(project_id: str, limit: int, next_token: str | None) -> tuple[list[NotificationRow], str | None]:
+    items, token = page(
         NotificationItem,
         project_key(project_id),
         NotificationItem.sk.startswith("NOTIFICATION#"),
@@ -73,8 +73,9 @@ def for_project(project_id: str, limit: int, next_token: str | None) -> tuple[li
         next_token=next_token,
         scan_index_forward=False,
     )
+    return [as_row(NotificationRow, i) for i in items], token
 
 
-def sent_on(day: str) -> list[NotificationItem]:
+def sent_on(day: str) -> list[NotificationRow]:
     """Every notification sent on a UTC day (YYYY-MM-DD), oldest first."""
-    return list(NotificationItem.gsi2.query(_sent_day(day)))
+    return [as_row(NotificationRow, i) for i in NotificationItem.gsi2.query(_sent_day(day))]

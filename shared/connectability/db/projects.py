@@ -8,8 +8,9 @@ from datetime import datetime
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist
 
-from connectability.db.base import Gsi1, Item, Ref, page
+from connectability.db.base import Changes, Gsi1, Item, Ref, as_row, page, ref, update_fields
 from connectability.db.companies import company_key
+from connectability.db.rows import DirectoryEntryRow, ProjectRow
 
 
 def project_key(project_id: str) -> str:
@@ -26,10 +27,6 @@ class ProjectItem(Item):
     status = UnicodeAttribute(default="active")
     created_at = UTCDateTimeAttribute()
 
-    @property
-    def id(self) -> str:
-        return self.project_id
-
 
 class DirectoryEntryItem(Item):
     gsi1 = Gsi1()
@@ -41,12 +38,8 @@ class DirectoryEntryItem(Item):
     connection_manager = UnicodeAttribute(default="none")
     drawings = UnicodeAttribute(default="none")
 
-    @property
-    def permissions(self) -> dict[str, str]:
-        return {"connection_manager": self.connection_manager, "drawings": self.drawings}
 
-
-def put_project(project_id: str, company_id: str, name: str, created_at: datetime) -> ProjectItem:
+def put_project(project_id: str, company_id: str, name: str, created_at: datetime) -> ProjectRow:
     item = ProjectItem(
         project_key(project_id),
         "PROJECT",
@@ -59,38 +52,46 @@ def put_project(project_id: str, company_id: str, name: str, created_at: datetim
         created_at=created_at,
     )
     item.save(condition=ProjectItem.pk.does_not_exist())
-    return item
+    return as_row(ProjectRow, item)
 
 
-def project_ref(project_id: str) -> Ref[ProjectItem]:
-    return Ref(ProjectItem, project_key(project_id), "PROJECT")
+def update_project(project_id: str, changes: Changes) -> ProjectRow:
+    """Set the given fields (only those, so concurrent edits of others are kept); the project as it is now."""
+    item = ProjectItem(project_key(project_id), "PROJECT")
+    update_fields(item, changes)
+    return as_row(ProjectRow, item)
 
 
-def entry_ref(project_id: str, user_id: str) -> Ref[DirectoryEntryItem]:
+def project_ref(project_id: str) -> Ref[ProjectRow]:
+    return ref(ProjectItem, ProjectRow, project_key(project_id), "PROJECT")
+
+
+def entry_ref(project_id: str, user_id: str) -> Ref[DirectoryEntryRow]:
     """A user's entry in a project's directory."""
-    return Ref(DirectoryEntryItem, project_key(project_id), f"MEMBER#{user_id}")
+    return ref(DirectoryEntryItem, DirectoryEntryRow, project_key(project_id), f"MEMBER#{user_id}")
 
 
-def get_project(project_id: str) -> ProjectItem | None:
+def get_project(project_id: str) -> ProjectRow | None:
     try:
-        return ProjectItem.get(project_key(project_id), "PROJECT")
+        return as_row(ProjectRow, ProjectItem.get(project_key(project_id), "PROJECT"))
     except DoesNotExist:
         return None
 
 
-def get_projects(project_ids: Iterable[str]) -> dict[str, ProjectItem]:
+def get_projects(project_ids: Iterable[str]) -> dict[str, ProjectRow]:
     keys = [(project_key(p), "PROJECT") for p in set(project_ids)]
-    return {item.project_id: item for item in ProjectItem.batch_get(keys)} if keys else {}
+    return {i.project_id: as_row(ProjectRow, i) for i in ProjectItem.batch_get(keys)} if keys else {}
 
 
-def company_projects(company_id: str, limit: int, next_token: str | None) -> tuple[list[ProjectItem], str | None]:
+def company_projects(company_id: str, limit: int, next_token: str | None) -> tuple[list[ProjectRow], str | None]:
     """A page of every project of a company, oldest first."""
-    return page(ProjectItem.gsi1, f"{company_key(company_id)}#PROJECTS", limit=limit, next_token=next_token)
+    items, token = page(ProjectItem.gsi1, f"{company_key(company_id)}#PROJECTS", limit=limit, next_token=next_token)
+    return [as_row(ProjectRow, i) for i in items], token
 
 
 def member_projects(
     user_id: str, company_id: str, limit: int, next_token: str | None
-) -> tuple[list[ProjectItem], str | None]:
+) -> tuple[list[ProjectRow], str | None]:
     """A page of the projects of one company whose directory holds the user."""
     entries, token = page(
         DirectoryEntryItem.gsi1,
@@ -104,20 +105,21 @@ def member_projects(
     return [projects[i] for i in ids if i in projects], token
 
 
-def entries_of_user(user_id: str, company_id: str | None = None) -> list[DirectoryEntryItem]:
+def entries_of_user(user_id: str, company_id: str | None = None) -> list[DirectoryEntryRow]:
     """Every directory entry of a user, optionally in one company's projects."""
     prefix = f"MEMBER#{company_id}#" if company_id else "MEMBER#"
-    return list(DirectoryEntryItem.gsi1.query(f"USER#{user_id}", DirectoryEntryItem.gsi1sk.startswith(prefix)))
+    query = DirectoryEntryItem.gsi1.query(f"USER#{user_id}", DirectoryEntryItem.gsi1sk.startswith(prefix))
+    return [as_row(DirectoryEntryRow, e) for e in query]
 
 
-def get_entry(project_id: str, user_id: str) -> DirectoryEntryItem | None:
+def get_entry(project_id: str, user_id: str) -> DirectoryEntryRow | None:
     try:
-        return DirectoryEntryItem.get(project_key(project_id), f"MEMBER#{user_id}")
+        return as_row(DirectoryEntryRow, DirectoryEntryItem.get(project_key(project_id), f"MEMBER#{user_id}"))
     except DoesNotExist:
         return None
 
 
-def put_entry(project: ProjectItem, user_id: str, connection_manager: str, drawings: str) -> DirectoryEntryItem:
+def put_entry(project: ProjectRow, user_id: str, connection_manager: str, drawings: str) -> DirectoryEntryRow:
     item = DirectoryEntryItem(
         project_key(project.project_id),
         f"MEMBER#{user_id}",
@@ -130,29 +132,31 @@ def put_entry(project: ProjectItem, user_id: str, connection_manager: str, drawi
         drawings=drawings,
     )
     item.save()
-    return item
+    return as_row(DirectoryEntryRow, item)
 
 
 def delete_entry(project_id: str, user_id: str) -> None:
     DirectoryEntryItem(project_key(project_id), f"MEMBER#{user_id}").delete()
 
 
-def delete_entries(entries: Iterable[DirectoryEntryItem]) -> None:
+def delete_entries(entries: Iterable[DirectoryEntryRow]) -> None:
     with DirectoryEntryItem.batch_write() as batch:
         for entry in entries:
-            batch.delete(entry)
+            batch.delete(DirectoryEntryItem(project_key(entry.project_id), f"MEMBER#{entry.user_id}"))
 
 
-def directory(project_id: str, limit: int, next_token: str | None) -> tuple[list[DirectoryEntryItem], str | None]:
-    return page(
+def directory(project_id: str, limit: int, next_token: str | None) -> tuple[list[DirectoryEntryRow], str | None]:
+    entries, token = page(
         DirectoryEntryItem,
         project_key(project_id),
         DirectoryEntryItem.sk.startswith("MEMBER#"),
         limit=limit,
         next_token=next_token,
     )
+    return [as_row(DirectoryEntryRow, e) for e in entries], token
 
 
-def directory_members(project_id: str) -> list[DirectoryEntryItem]:
+def directory_members(project_id: str) -> list[DirectoryEntryRow]:
     """The whole directory of a project (notification recipients)."""
-    return list(DirectoryEntryItem.query(project_key(project_id), DirectoryEntryItem.sk.startswith("MEMBER#")))
+    query = DirectoryEntryItem.query(project_key(project_id), DirectoryEntryItem.sk.startswith("MEMBER#"))
+    return [as_row(DirectoryEntryRow, e) for e in query]

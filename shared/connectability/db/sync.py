@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
@@ -22,12 +22,34 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from connectability.config import get_settings
-from connectability.db.base import Item, condition_failed, lost_race, page, retry_conflicts
+from connectability.db.base import (
+    Changes,
+    Item,
+    Key,
+    actions,
+    as_row,
+    batch_get,
+    condition_failed,
+    lost_race,
+    page,
+    retry_conflicts,
+)
+from connectability.db.base import written as applied
 from connectability.db.connections import ConnectionItem
-from connectability.db.drawings import DrawingItem, RevisionItem, current_actions, may_become_current, register_keys
+from connectability.db.drawings import (
+    DrawingItem,
+    RevisionItem,
+    drawing_at,
+    drawing_item,
+    register_keys,
+    review_keys,
+    revision_at,
+    revision_item,
+)
 from connectability.db.projects import project_key
-from connectability.db.records import AreaItem, DisciplineItem, SetItem
+from connectability.db.publishing import current_actions, may_become_current
+from connectability.db.records import AreaItem, DisciplineItem, Record, SetItem, record_item, record_row
+from connectability.db.rows import ConnectionRow, DrawingRow, FailureRow, RevisionRow
 from connectability.db.sync_counters import (
     FailureItem,
     InitialMarkItem,
@@ -36,9 +58,6 @@ from connectability.db.sync_counters import (
     failure_key,
     initial_mark,
 )
-
-REVIEW = "REVIEW"
-ModelT = TypeVar("ModelT", RevisionItem, DrawingItem)
 
 
 @cache
@@ -51,12 +70,16 @@ def _low() -> Connection:
 class Downstream:
     """A copy's view of the downstream before it writes: each None when absent."""
 
-    connection: ConnectionItem | None = None
-    revision: RevisionItem | None = None
-    drawing: DrawingItem | None = None
-    records: dict[str, Item] = field(default_factory=dict)  # by sort key: the connected area, discipline, set
+    connection: ConnectionRow | None = None
+    revision: RevisionRow | None = None
+    drawing: DrawingRow | None = None
+    records: dict[str, Record] = field(default_factory=dict)  # the connected area, discipline, set, by key
     initial_counted: bool = False  # this upstream revision already counts in the initial sync's progress
-    failure: FailureItem | None = None  # the last failed attempt at this upstream revision, if not yet healed
+    failure: FailureRow | None = None  # the last failed attempt at this upstream revision, if not yet healed
+
+    def record(self, project_id: str, connection_id: str, record: Record) -> Record | None:
+        """The record there of the same key as `record` (the same area, or discipline or set of that name)."""
+        return self.records.get(record_item(project_id, connection_id, record).sk)
 
 
 _MODELS: list[tuple[str, type[Item]]] = [
@@ -71,27 +94,34 @@ _MODELS: list[tuple[str, type[Item]]] = [
 ]
 
 
-Key = tuple[str, str]  # (pk, sk)
+@dataclass(frozen=True)
+class Target:
+    """Every item one copy reads to decide what to write."""
+
+    keys: tuple[Key, ...]
 
 
-def downstream_keys(
+def copy_target(
     connection_id: str,
     project_id: str,
     revision_id: str,
     drawing_id: str,
     upstream_revision_id: str,
-    record_sks: Iterable[str],
-) -> list[Key]:
-    """Every item a copy needs to decide what to write."""
+    records: Iterable[Record],
+) -> Target:
+    """What a copy of `upstream_revision_id` as `revision_id` of `drawing_id` (with these records) meets."""
     pk, mark = project_key(project_id), initial_mark(connection_id, upstream_revision_id)
-    return [
-        (mark.pk, "CONNECTION"),
-        (mark.pk, mark.sk),
-        failure_key(connection_id, upstream_revision_id),
-        (pk, f"REVISION#{revision_id}"),
-        (pk, f"DRAWING#{drawing_id}"),
-        *((pk, sk) for sk in dict.fromkeys(record_sks)),
-    ]
+    record_sks = dict.fromkeys(record_item(project_id, connection_id, r).sk for r in records)
+    return Target(
+        (
+            (mark.pk, "CONNECTION"),
+            (mark.pk, mark.sk),
+            failure_key(connection_id, upstream_revision_id),
+            (pk, f"REVISION#{revision_id}"),
+            (pk, f"DRAWING#{drawing_id}"),
+            *((pk, sk) for sk in record_sks),
+        )
+    )
 
 
 class DownstreamReads:
@@ -103,17 +133,17 @@ class DownstreamReads:
         self._found: dict[Key, dict[str, Any]] = {}
         self._fresh: set[Key] = set()
 
-    def read(self, keys: Iterable[Key]) -> None:
-        wanted = list(dict.fromkeys(keys))
-        for raw in read_items(wanted):
+    def read(self, targets: Iterable[Target]) -> None:
+        wanted = list(dict.fromkeys(key for target in targets for key in target.keys))
+        for raw in batch_get(wanted, consistent=True):
             self._found[(raw["pk"]["S"], raw["sk"]["S"])] = raw
         self._fresh.update(wanted)
 
-    def view(self, keys: list[Key]) -> Downstream | None:
+    def view(self, target: Target) -> Downstream | None:
         """The downstream as read, or None if some key was not read or was written since."""
-        if not self._fresh.issuperset(keys):
+        if not self._fresh.issuperset(target.keys):
             return None
-        return _downstream(self._found[k] for k in keys if k in self._found)
+        return _downstream(self._found[k] for k in target.keys if k in self._found)
 
     def wrote(self, write: CopyWrite, applied: bool) -> None:
         """After a copy's transaction: its revision, drawing and marks are read again by a later job of the
@@ -128,36 +158,22 @@ class DownstreamReads:
         ]:
             self._forget(key)
         for record in write.records:
+            item = record_item(write.project_id, write.connection_id, record)
             if applied:
-                self._found[(pk, record.sk)] = record.serialize()
+                self._found[(pk, item.sk)] = item.serialize()
             else:
-                self._forget((pk, record.sk))
+                self._forget((pk, item.sk))
 
     def _forget(self, key: Key) -> None:
         self._fresh.discard(key)
         self._found.pop(key, None)
 
 
-def read_items(keys: list[Key]) -> list[dict[str, Any]]:
-    """The items of these keys that exist, raw, read strongly in BatchGetItems of up to 100 keys."""
-    table, found = get_settings().table_name, []
-    for start in range(0, len(keys), 100):
-        chunk = keys[start : start + 100]
-        request: dict[str, Any] = {
-            table: {"Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in chunk], "ConsistentRead": True}
-        }
-        while request:
-            answer = _low().client.batch_get_item(RequestItems=request)  # type: ignore[attr-defined]
-            found += answer.get("Responses", {}).get(table, [])
-            request = answer.get("UnprocessedKeys") or {}
-    return found
-
-
-def read_downstream(keys: list[Key]) -> Downstream:
+def read_downstream(target: Target) -> Downstream:
     """One strongly consistent BatchGetItem for everything one copy needs to decide what to write."""
     reads = DownstreamReads()
-    reads.read(keys)
-    return reads.view(keys) or Downstream()
+    reads.read([target])
+    return reads.view(target) or Downstream()
 
 
 def _downstream(found: Iterable[dict[str, Any]]) -> Downstream:
@@ -167,17 +183,17 @@ def _downstream(found: Iterable[dict[str, Any]]) -> Downstream:
         model = next(m for prefix, m in _MODELS if sk.startswith(prefix))
         item = model.from_raw_data(raw)
         if isinstance(item, ConnectionItem):
-            state.connection = item
+            state.connection = as_row(ConnectionRow, item)
         elif isinstance(item, InitialMarkItem):
             state.initial_counted = True
         elif isinstance(item, FailureItem):
-            state.failure = item
+            state.failure = as_row(FailureRow, item)
         elif isinstance(item, RevisionItem):
-            state.revision = item
+            state.revision = as_row(RevisionRow, item)
         elif isinstance(item, DrawingItem):
-            state.drawing = item
+            state.drawing = as_row(DrawingRow, item)
         else:
-            state.records[sk] = item
+            state.records[sk] = record_row(item)
     return state
 
 
@@ -190,21 +206,20 @@ class Written(Enum):
 
 @dataclass
 class CopyWrite:
-    """One copy's writes, decided by the domain from what `read_downstream` saw."""
+    """One copy's writes (a copy plan), decided by the domain from what `read_downstream` saw."""
 
     connection_id: str
     project_id: str
     revision_id: str
     drawing_id: str
     upstream_revision_id: str
-    revision: dict[str, Any]  # attributes to set (None removes)
-    revision_seen: RevisionItem | None  # as read: the write holds only if it is unchanged
-    drawing: dict[str, Any]  # attributes to set; empty: the drawing is only checked
-    drawing_seen: DrawingItem | None
-    records: list[Item]  # connected area, discipline and set records to save, if newer than what is there
-    counts: dict[str, int]  # counter shard additions
+    revision: Changes  # the revision's fields to set (None removes); a new revision is given whole
+    revision_seen: RevisionRow | None  # as read: the write holds only if it is unchanged
+    drawing: Changes  # the drawing's fields to set; empty: the drawing is only checked
+    drawing_seen: DrawingRow | None
+    records: list[Record]  # connected area, discipline and set records to save, if newer than what is there
+    counts: dict[str, int]  # counters (CounterShardRow's fields) to add to
     count_initial: bool  # count this revision into the initial sync's progress (once: its mark must be new)
-    shard: int
     news_at: float | None = None
     synced_at: float | None = None  # when, in epoch seconds, and with what lag from the change upstream
     lag: float | None = None
@@ -214,28 +229,36 @@ class CopyWrite:
 def write_copy(write: CopyWrite) -> Written:
     """The copy's one transaction: connection active, revision and drawing as read, records only if newer."""
     pk = project_key(write.project_id)
-    revision = RevisionItem(pk, f"REVISION#{write.revision_id}")
-    drawing = DrawingItem(pk, f"DRAWING#{write.drawing_id}")
     try:
         with TransactWrite(connection=_low()) as tx:
             connection_pk = f"CONNECTION#{write.connection_id}"
             tx.condition_check(ConnectionItem, connection_pk, "CONNECTION", condition=ConnectionItem.status == "active")
+            revision_changes = write.revision | _listed(write)
             if write.revision_seen is None:  # a new copy is put whole: the same item as an update would make
-                tx.save(_new(RevisionItem, revision, write.revision), condition=_revision_as_seen(write))
+                tx.save(revision_item(RevisionRow(**write.revision)), condition=_revision_as_seen(write))
             else:
-                tx.update(revision, actions=_actions(RevisionItem, write.revision), condition=_revision_as_seen(write))
+                tx.update(
+                    revision_at(write.project_id, write.revision_id),
+                    actions=actions(RevisionItem, revision_changes),
+                    condition=_revision_as_seen(write),
+                )
             condition = _drawing_as_seen(write.drawing_seen)
             drawn = _with_register_keys(write)
-            if drawn and write.drawing_seen is None:
-                tx.save(_new(DrawingItem, drawing, drawn), condition=condition)
+            if write.drawing and write.drawing_seen is None:
+                tx.save(drawing_item(DrawingRow(**write.drawing)), condition=condition)
             elif drawn:
-                tx.update(drawing, actions=_actions(DrawingItem, drawn), condition=condition)
+                tx.update(
+                    drawing_at(write.project_id, write.drawing_id),
+                    actions=actions(DrawingItem, drawn),
+                    condition=condition,
+                )
             else:
-                tx.condition_check(DrawingItem, pk, drawing.sk, condition=condition)
+                tx.condition_check(DrawingItem, pk, f"DRAWING#{write.drawing_id}", condition=condition)
             for record in write.records:
-                model = type(record)
+                item = record_item(write.project_id, write.connection_id, record)
+                model = type(item)
                 newer = model.pk.does_not_exist() | (model.read_at < record.read_at)  # type: ignore[attr-defined]
-                tx.save(record, condition=newer)
+                tx.save(item, condition=newer)
             counts: list[Action] = [getattr(SyncCounterItem, k).add(v) for k, v in write.counts.items() if v]
             if write.count_initial:
                 mark = initial_mark(write.connection_id, write.upstream_revision_id)
@@ -249,7 +272,7 @@ def write_copy(write: CopyWrite) -> Written:
             if write.synced_at is not None and write.lag is not None:
                 counts += [SyncCounterItem.last_synced_at.set(write.synced_at), SyncCounterItem.last_lag.set(write.lag)]
             if counts:
-                tx.update(counter_shard(write.connection_id, write.shard), actions=counts)
+                tx.update(counter_shard(write.connection_id, write.revision_id), actions=counts)
     except TransactWriteError as exc:
         reasons = exc.cancellation_reasons or []
         if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
@@ -260,21 +283,27 @@ def write_copy(write: CopyWrite) -> Written:
     return Written.applied
 
 
-def _with_register_keys(write: CopyWrite) -> dict[str, Any]:
+def _listed(write: CopyWrite) -> Changes:
+    """Where an existing copy is listed after this write: in the review queue while it waits for review, in the
+    Deleted report once deleted (gsi2)."""
+    state, seen = write.revision.get("state"), write.revision_seen
+    if seen is None or state is None:
+        return {}
+    if state == "deleted" and write.revision.get("deleted_at"):
+        stamp = write.revision["deleted_at"].strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return {"gsi2pk": f"{project_key(write.project_id)}#DELETED", "gsi2sk": f"{stamp}#{write.revision_id}"}
+    if state == "pending_review":
+        return review_keys(write.project_id, seen.number, seen.seq, write.revision_id)
+    return {}
+
+
+def _with_register_keys(write: CopyWrite) -> Changes:
     """The drawing's changes, with its place in the register wherever its discipline is set."""
     discipline = write.drawing.get("discipline_key")
     number = write.drawing.get("number") or (write.drawing_seen.number if write.drawing_seen else None)
     if discipline is None or number is None:
         return write.drawing
     return write.drawing | register_keys(write.project_id, discipline, number)
-
-
-def _new(model: type[ModelT], key: ModelT, values: dict[str, Any]) -> ModelT:
-    return model(key.pk, key.sk, **{k: v for k, v in values.items() if v is not None})
-
-
-def _actions(model: type[Item], values: dict[str, Any]) -> list[Action]:
-    return [getattr(model, k).set(v) if v is not None else getattr(model, k).remove() for k, v in values.items()]
 
 
 def _revision_as_seen(write: CopyWrite) -> Condition:
@@ -284,7 +313,7 @@ def _revision_as_seen(write: CopyWrite) -> Condition:
     return (RevisionItem.synced_version == seen.synced_version) & (RevisionItem.state == seen.state)
 
 
-def _drawing_as_seen(seen: DrawingItem | None) -> Condition:
+def _drawing_as_seen(seen: DrawingRow | None) -> Condition:
     if seen is None:
         return DrawingItem.pk.does_not_exist()
     condition = DrawingItem.deleted == bool(seen.deleted)
@@ -294,21 +323,19 @@ def _drawing_as_seen(seen: DrawingItem | None) -> Condition:
 
 
 # -- the upstream's published revisions, a page at a time ------------------------------------------------------
-def published_page(project_id: str, cursor: str, limit: int) -> tuple[list[RevisionItem], str | None]:
+def published_page(project_id: str, cursor: str, limit: int) -> tuple[list[RevisionRow], str | None]:
     """A page of a project's own published revisions (the initial sync's)."""
     return _own_revisions(project_id, cursor, limit, RevisionItem.state == "published")
 
 
-def reconcilable_page(project_id: str, cursor: str, limit: int) -> tuple[list[RevisionItem], str | None]:
+def reconcilable_page(project_id: str, cursor: str, limit: int) -> tuple[list[RevisionRow], str | None]:
     """A page of a project's own revisions that sync knows of (a manifest was taken: published, or published
     and deleted since) or whose file check is still running (reconcile's)."""
     known = (RevisionItem.manifest_version > 0) | (RevisionItem.file_state == "checking")
     return _own_revisions(project_id, cursor, limit, known)
 
 
-def _own_revisions(
-    project_id: str, cursor: str, limit: int, wanted: Condition
-) -> tuple[list[RevisionItem], str | None]:
+def _own_revisions(project_id: str, cursor: str, limit: int, wanted: Condition) -> tuple[list[RevisionRow], str | None]:
     """Pages may come back short (the filter runs after the read); the cursor of the next, None after the last."""
     start = {"pk": {"S": project_key(project_id)}, "sk": {"S": cursor}} if cursor else None
     result = RevisionItem.query(
@@ -319,7 +346,7 @@ def _own_revisions(
         last_evaluated_key=start,
         consistent_read=True,
     )
-    items = list(result)
+    items = [as_row(RevisionRow, r) for r in result]
     last = result.last_evaluated_key
     return items, (last["sk"]["S"] if last else None)
 
@@ -333,41 +360,39 @@ def synced_versions(project_id: str, revision_ids: list[str]) -> dict[str, int]:
 
 def copies_and_failures(
     wanted: list[tuple[str, str, str, str]],
-) -> dict[str, tuple[RevisionItem | None, FailureItem | None]]:
+) -> dict[str, tuple[RevisionRow | None, FailureRow | None]]:
     """For (connection, downstream project, copy id, upstream revision) each: the copy and the failure of its
     last attempt, by connection id; in BatchGetItems of up to 100 keys."""
     keys: list[Key] = []
     for connection_id, project_id, copy_id, upstream_revision_id in wanted:
         keys += [(project_key(project_id), f"REVISION#{copy_id}"), failure_key(connection_id, upstream_revision_id)]
-    copies: dict[str, RevisionItem] = {}
-    failures: dict[str, FailureItem] = {}
-    for raw in read_items(keys):
+    copies: dict[str, RevisionRow] = {}
+    failures: dict[str, FailureRow] = {}
+    for raw in batch_get(keys, consistent=True):
         if raw["sk"]["S"].startswith("REVISION#"):
-            copy = RevisionItem.from_raw_data(raw)
+            copy = as_row(RevisionRow, RevisionItem.from_raw_data(raw))
             copies[copy.source_connection_id or ""] = copy
         else:
-            failures[raw["pk"]["S"].removeprefix("CONNECTION#")] = FailureItem.from_raw_data(raw)
+            failures[raw["pk"]["S"].removeprefix("CONNECTION#")] = as_row(FailureRow, FailureItem.from_raw_data(raw))
     return {c: (copies.get(c), failures.get(c)) for c, _, _, _ in wanted}
 
 
 # -- the downstream review queue (R21) ------------------------------------------------------------------------
-def review_keys(project_id: str, number_key: str, seq: int, revision_id: str) -> dict[str, str]:
-    """Where a copy waiting for review is listed (gsi2): by drawing number, then revision."""
-    return {"gsi2pk": f"{project_key(project_id)}#{REVIEW}", "gsi2sk": f"{number_key}#{seq:06d}#{revision_id}"}
-
-
-def review_page(project_id: str, limit: int, next_token: str | None) -> tuple[list[RevisionItem], str | None]:
-    return page(RevisionItem.gsi2, f"{project_key(project_id)}#{REVIEW}", limit=limit, next_token=next_token)
+def review_page(project_id: str, limit: int, next_token: str | None) -> tuple[list[RevisionRow], str | None]:
+    """A page of the connected copies waiting for review, by drawing number, then revision."""
+    items, token = page(RevisionItem.gsi2, f"{project_key(project_id)}#REVIEW", limit=limit, next_token=next_token)
+    return [as_row(RevisionRow, r) for r in items], token
 
 
 @retry_conflicts
-def publish_copy(revision: RevisionItem, at: datetime, shard: int) -> bool:
+def publish_copy(revision: RevisionRow, at: datetime) -> bool:
     """A copy waiting for review becomes published, counted in its connection's status in the same transaction;
     False if it was not waiting any more."""
-    try:
+
+    def write() -> None:
         with TransactWrite(connection=_low()) as tx:
             tx.update(
-                revision,
+                revision_at(revision.project_id, revision.revision_id),
                 actions=[
                     RevisionItem.state.set("published"),
                     RevisionItem.published_at.set(at),
@@ -377,17 +402,14 @@ def publish_copy(revision: RevisionItem, at: datetime, shard: int) -> bool:
                 condition=RevisionItem.state == "pending_review",
             )
             tx.update(
-                counter_shard(revision.source_connection_id or "", shard),
+                counter_shard(revision.source_connection_id or "", revision.revision_id),
                 actions=[SyncCounterItem.pending_review.add(-1), SyncCounterItem.published_downstream.add(1)],
             )
-    except TransactWriteError as exc:
-        if condition_failed(exc):
-            return False
-        raise
-    return True
+
+    return applied(write)
 
 
-def make_copy_current(drawing: DrawingItem, revision: RevisionItem) -> Written:
+def make_copy_current(drawing: DrawingRow, revision: RevisionRow) -> Written:
     """A published copy becomes its drawing's current revision with the synced fields it holds, only while it
     still holds them: a copy landing in between (a new title, say) makes this answer `changed`, to read the
     revision again, so the register never keeps older values than the revision it shows (R25)."""
@@ -395,12 +417,16 @@ def make_copy_current(drawing: DrawingItem, revision: RevisionItem) -> Written:
         with TransactWrite(connection=_low()) as tx:
             tx.condition_check(
                 RevisionItem,
-                revision.pk,
-                revision.sk,
+                project_key(revision.project_id),
+                f"REVISION#{revision.revision_id}",
                 condition=(RevisionItem.synced_version == revision.synced_version)
                 & (RevisionItem.state == "published"),
             )
-            tx.update(drawing, actions=current_actions(revision), condition=may_become_current(revision))
+            tx.update(
+                drawing_at(drawing.project_id, drawing.drawing_id),
+                actions=current_actions(revision),
+                condition=may_become_current(revision),
+            )
     except TransactWriteError as exc:
         reasons = exc.cancellation_reasons or []
         if reasons and reasons[0] is not None and reasons[0].code in ("ConditionalCheckFailed", "TransactionConflict"):

@@ -11,17 +11,18 @@ from __future__ import annotations
 import zlib
 from datetime import datetime
 from functools import cache
-from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from connectability.db.base import Item, error_code, lost_race, retry_conflicts
+from connectability.db.base import Item, as_row, batch_get, lost_race, retry_conflicts, written
 from connectability.db.connections import ConnectionItem
+from connectability.db.outbox import outbox_item
 from connectability.db.projects import project_key
+from connectability.db.rows import CounterShardRow, Duty, FailureRow
 
 SHARDS = 8
 
@@ -67,6 +68,7 @@ class DigestItem(Item):
 
 
 def shard_of(revision_id: str) -> int:
+    """The counter shard a (downstream) revision counts in."""
     return zlib.crc32(revision_id.encode()) % SHARDS
 
 
@@ -74,17 +76,25 @@ def _connection_pk(connection_id: str) -> str:
     return f"CONNECTION#{connection_id}"
 
 
-def _shard(connection_id: str, shard: int) -> SyncCounterItem:
-    return SyncCounterItem(_connection_pk(connection_id), f"SYNC#{shard:02d}")
+def counter_shard(connection_id: str, revision_id: str) -> SyncCounterItem:
+    """The shard of a connection's counters that a (downstream) revision counts in, to write to."""
+    return SyncCounterItem(_connection_pk(connection_id), _shard_sk(shard_of(revision_id)))
+
+
+def _shard_sk(shard: int) -> str:
+    return f"SYNC#{shard:02d}"
+
+
+def _shard_row(item: SyncCounterItem) -> CounterShardRow:
+    fields = {name: getattr(item, name) for name in CounterShardRow.__dataclass_fields__ if name != "shard"}
+    return CounterShardRow(
+        shard=int(item.sk.removeprefix("SYNC#")), **{k: v for k, v in fields.items() if v is not None}
+    )
 
 
 @cache
 def _low() -> Connection:
     return Connection()
-
-
-def counter_shard(connection_id: str, shard: int) -> SyncCounterItem:
-    return _shard(connection_id, shard)
 
 
 def published_shard(project_id: str, revision_id: str) -> PublishedCountItem:
@@ -100,24 +110,22 @@ def initial_mark(connection_id: str, upstream_revision_id: str) -> InitialMarkIt
 
 
 @retry_conflicts
-def count_initial(connection_id: str, upstream_revision_id: str, shard: int) -> bool:
-    """Count an initial-sync job with nothing to write (the downstream holds it already, or it is gone) as
-    done, once (R29); False when it counted already."""
-    try:
+def count_initial(connection_id: str, upstream_revision_id: str, revision_id: str) -> bool:
+    """Count an initial-sync job with nothing to write (the downstream holds its copy `revision_id` already, or
+    it is gone) as done, once (R29); False when it counted already."""
+
+    def write() -> None:
         with TransactWrite(connection=_low()) as tx:
             tx.save(initial_mark(connection_id, upstream_revision_id), condition=InitialMarkItem.pk.does_not_exist())
-            tx.update(_shard(connection_id, shard), actions=[SyncCounterItem.initial_copied.add(1)])
-    except TransactWriteError as exc:
-        if any(r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons or []):
-            return False
-        raise
-    return True
+            tx.update(counter_shard(connection_id, revision_id), actions=[SyncCounterItem.initial_copied.add(1)])
+
+    return written(write)
 
 
 # -- counters, digest and initial-sync progress ---------------------------------------------------------------
-def counter_shards(connection_id: str) -> list[SyncCounterItem]:
-    keys = [(_connection_pk(connection_id), f"SYNC#{n:02d}") for n in range(SHARDS)]
-    return list(SyncCounterItem.batch_get(keys, consistent_read=True))
+def counter_shards(connection_id: str) -> list[CounterShardRow]:
+    keys = [(_connection_pk(connection_id), _shard_sk(n)) for n in range(SHARDS)]
+    return [_shard_row(s) for s in SyncCounterItem.batch_get(keys, consistent_read=True)]
 
 
 def digest_generation(connection_id: str) -> int:
@@ -125,29 +133,27 @@ def digest_generation(connection_id: str) -> int:
     return int(found[0].generation) if found else 0
 
 
-def close_digest(connection_id: str, generation: int, taken: list[SyncCounterItem], outbox: list[Item]) -> bool:
+def close_digest(connection_id: str, generation: int, taken: list[CounterShardRow], outbox: list[Duty]) -> bool:
     """Take the news counted so far (leaving any counted meanwhile) and commit the mails they owe, once:
     False when another check closed this generation first."""
     digest = DigestItem(_connection_pk(connection_id), "DIGEST")
     condition = DigestItem.pk.does_not_exist() if generation == 0 else DigestItem.generation == generation
-    try:
+
+    def write() -> None:
         with TransactWrite(connection=_low()) as tx:
             tx.update(digest, actions=[DigestItem.generation.set(generation + 1)], condition=condition)
             for shard in taken:
                 tx.update(
-                    shard,
+                    SyncCounterItem(_connection_pk(connection_id), _shard_sk(shard.shard)),
                     actions=[
                         SyncCounterItem.news_published.add(-int(shard.news_published or 0)),
                         SyncCounterItem.news_deleted.add(-int(shard.news_deleted or 0)),
                     ],
                 )
             for duty in outbox:
-                tx.save(duty)
-    except TransactWriteError as exc:
-        if lost_race(exc):
-            return False
-        raise
-    return True
+                tx.save(outbox_item(duty))
+
+    return written(write, lost_race)
 
 
 @retry_conflicts
@@ -162,25 +168,20 @@ def record_initial_page(connection_id: str, cursor: str, next_cursor: str | None
     at_cursor = ConnectionItem.initial_sync_cursor == cursor
     if not cursor:
         at_cursor = ConnectionItem.initial_sync_cursor.does_not_exist() | at_cursor
-    try:
-        connection.update(
-            actions=actions,
-            condition=(ConnectionItem.status == "active")
-            & (ConnectionItem.initial_sync_status == "running")
-            & ConnectionItem.initial_sync_pages_done.does_not_exist()
-            & at_cursor,
-        )
-    except UpdateError as exc:
-        if error_code(exc) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    condition = (
+        (ConnectionItem.status == "active")
+        & (ConnectionItem.initial_sync_status == "running")
+        & ConnectionItem.initial_sync_pages_done.does_not_exist()
+        & at_cursor
+    )
+    return written(lambda: connection.update(actions=actions, condition=condition))
 
 
-def complete_initial_sync(connection_id: str, total: int, outbox: list[Item]) -> bool:
+def complete_initial_sync(connection_id: str, total: int, outbox: list[Duty]) -> bool:
     """Mark the initial sync complete with its announcement, exactly once (R29, R34)."""
     connection = ConnectionItem(_connection_pk(connection_id), "CONNECTION")
-    try:
+
+    def write() -> None:
         with TransactWrite(connection=_low()) as tx:
             tx.update(
                 connection,
@@ -193,23 +194,20 @@ def complete_initial_sync(connection_id: str, total: int, outbox: list[Item]) ->
                 & (ConnectionItem.initial_sync_total == total),
             )
             for duty in outbox:
-                tx.save(duty)
-    except TransactWriteError as exc:
-        if lost_race(exc):
-            return False
-        raise
-    return True
+                tx.save(outbox_item(duty))
+
+    return written(write, lost_race)
 
 
 # -- failures and status ----------------------------------------------------------------------------------------
-def record_failure(connection_id: str, upstream_revision_id: str, shard: int, error: str, at: datetime) -> None:
-    """Keep the latest error of an upstream revision's copy; count the revision as failed once."""
+def record_failure(connection_id: str, upstream_revision_id: str, revision_id: str, error: str, at: datetime) -> None:
+    """Keep the latest error of an upstream revision's copy (`revision_id`); count the revision as failed once."""
     pk, sk = failure_key(connection_id, upstream_revision_id)
     failure = FailureItem(pk, sk, upstream_revision_id=upstream_revision_id, error=error[:1000], at=at)
     try:
         with TransactWrite(connection=_low()) as tx:
             tx.save(failure, condition=FailureItem.pk.does_not_exist())
-            tx.update(_shard(connection_id, shard), actions=[SyncCounterItem.failed.add(1)])
+            tx.update(counter_shard(connection_id, revision_id), actions=[SyncCounterItem.failed.add(1)])
     except TransactWriteError as exc:
         if not lost_race(exc):
             raise
@@ -217,39 +215,33 @@ def record_failure(connection_id: str, upstream_revision_id: str, shard: int, er
 
 
 @retry_conflicts
-def clear_failure(connection_id: str, upstream_revision_id: str, shard: int) -> bool:
+def clear_failure(connection_id: str, upstream_revision_id: str, revision_id: str) -> bool:
     """The revision is as it should be downstream after all: its failure is over."""
     pk, sk = failure_key(connection_id, upstream_revision_id)
-    try:
+
+    def write() -> None:
         with TransactWrite(connection=_low()) as tx:
             tx.delete(FailureItem(pk, sk), condition=FailureItem.pk.exists())
-            tx.update(_shard(connection_id, shard), actions=[SyncCounterItem.failed.add(-1)])
-    except TransactWriteError as exc:
-        if lost_race(exc):
-            return False
-        raise
-    return True
+            tx.update(counter_shard(connection_id, revision_id), actions=[SyncCounterItem.failed.add(-1)])
+
+    return written(write, lost_race)
 
 
-def failures(connection_id: str, limit: int = 20) -> list[FailureItem]:
-    return list(FailureItem.query(_connection_pk(connection_id), FailureItem.sk.startswith("FAILURE#"), limit=limit))
+def failures(connection_id: str, limit: int = 20) -> list[FailureRow]:
+    query = FailureItem.query(_connection_pk(connection_id), FailureItem.sk.startswith("FAILURE#"), limit=limit)
+    return [as_row(FailureRow, f) for f in query]
 
 
-def status_items(connection_id: str, upstream_project_id: str) -> tuple[list[SyncCounterItem], int]:
+def status_items(connection_id: str, upstream_project_id: str) -> tuple[list[CounterShardRow], int]:
     """The connection's counter shards and the upstream's published count: one BatchGetItem, whatever the size."""
-    keys = [{"pk": {"S": _connection_pk(connection_id)}, "sk": {"S": f"SYNC#{n:02d}"}} for n in range(SHARDS)]
-    keys += [{"pk": {"S": project_key(upstream_project_id)}, "sk": {"S": f"PUBLISHED#{n:02d}"}} for n in range(SHARDS)]
-    table = SyncCounterItem.Meta.table_name
-    request: dict[str, Any] = {table: {"Keys": keys, "ConsistentRead": True}}
+    keys = [(_connection_pk(connection_id), _shard_sk(n)) for n in range(SHARDS)]
+    keys += [(project_key(upstream_project_id), f"PUBLISHED#{n:02d}") for n in range(SHARDS)]
     shards, published = [], 0
-    while request:
-        answer = _low().client.batch_get_item(RequestItems=request)  # type: ignore[attr-defined]
-        for raw in answer.get("Responses", {}).get(table, []):
-            if raw["sk"]["S"].startswith("SYNC#"):
-                shards.append(SyncCounterItem.from_raw_data(raw))
-            else:
-                published += int(PublishedCountItem.from_raw_data(raw).published or 0)
-        request = answer.get("UnprocessedKeys") or {}
+    for raw in batch_get(keys, consistent=True):
+        if raw["sk"]["S"].startswith("SYNC#"):
+            shards.append(_shard_row(SyncCounterItem.from_raw_data(raw)))
+        else:
+            published += int(PublishedCountItem.from_raw_data(raw).published or 0)
     return shards, published
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.update import Action
 
-from connectability.db.base import Item, Ref, error_code, retry_conflicts
+from connectability.db.base import Item, Ref, retry_conflicts, written
 from connectability.db.projects import project_key
+from connectability.db.rows import UploadRow
 
 
 class UploadItem(Item):
@@ -26,66 +28,79 @@ class UploadItem(Item):
     thumbnails = MapAttribute[str, Any](default=dict)
 
 
-def upload_ref(project_id: str, upload_id: str) -> Ref[UploadItem]:
-    return Ref(UploadItem, project_key(project_id), f"UPLOAD#{upload_id}")
+def _row(item: UploadItem) -> UploadRow:
+    return UploadRow(
+        project_id=item.pk.removeprefix(project_key("")),
+        upload_id=item.upload_id,
+        filename=item.filename,
+        content_type=item.content_type,
+        size=int(item.size),
+        bucket=item.bucket,
+        key=item.key,
+        created_by=item.created_by,
+        created_at=item.created_at,
+        revision_id=item.revision_id,
+        thumbnails={version: _plain(entry) for version, entry in _plain(item.thumbnails).items()},
+    )
 
 
-def get_upload(project_id: str, upload_id: str, consistent: bool = False) -> UploadItem | None:
+def _item(project_id: str, upload_id: str) -> UploadItem:
+    return UploadItem(project_key(project_id), f"UPLOAD#{upload_id}")
+
+
+def upload_ref(project_id: str, upload_id: str) -> Ref[UploadRow]:
+    return Ref(UploadItem, _row, project_key(project_id), f"UPLOAD#{upload_id}")
+
+
+def get_upload(project_id: str, upload_id: str, consistent: bool = False) -> UploadRow | None:
     try:
-        return UploadItem.get(project_key(project_id), f"UPLOAD#{upload_id}", consistent_read=consistent)
+        return _row(UploadItem.get(project_key(project_id), f"UPLOAD#{upload_id}", consistent_read=consistent))
     except DoesNotExist:
         return None
 
 
-def put_upload(upload: UploadItem) -> None:
-    upload.save(condition=UploadItem.pk.does_not_exist())
+def put_upload(upload: UploadRow) -> None:
+    item = _item(upload.project_id, upload.upload_id)
+    for name in ("upload_id", "filename", "content_type", "size", "bucket", "key", "created_by", "created_at"):
+        setattr(item, name, getattr(upload, name))
+    item.save(condition=UploadItem.pk.does_not_exist())
 
 
 @retry_conflicts
-def claim_upload(upload: UploadItem, revision_id: str) -> bool:
-    """An upload makes one revision; False when another revision took it first. The upload is refreshed with
-    what it holds now (a thumbnail made meanwhile)."""
-    try:
-        upload.update(
-            actions=[UploadItem.revision_id.set(revision_id)], condition=UploadItem.revision_id.does_not_exist()
-        )
-    except UpdateError as exc:
-        if error_code(exc) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+def claim_upload(upload: UploadRow, revision_id: str) -> UploadRow | None:
+    """An upload makes one revision; None when another revision took it first, else the upload as it is now (with
+    a thumbnail made meanwhile)."""
+    item = _item(upload.project_id, upload.upload_id)
+    update: list[Action] = [UploadItem.revision_id.set(revision_id)]
+    if not written(lambda: item.update(actions=update, condition=UploadItem.revision_id.does_not_exist())):
+        return None
+    return _row(item)
 
 
-def release_upload(upload: UploadItem) -> None:
-    upload.update(actions=[UploadItem.revision_id.remove()])
+def release_upload(upload: UploadRow) -> None:
+    _item(upload.project_id, upload.upload_id).update(actions=[UploadItem.revision_id.remove()])
 
 
 @retry_conflicts
-def record_thumbnail(project_id: str, upload_id: str, file_version: str, entry: dict[str, Any]) -> UploadItem | None:
+def record_thumbnail(project_id: str, upload_id: str, file_version: str, entry: dict[str, Any]) -> UploadRow | None:
     """Keep what the file check made of one version of an upload's file; the upload as it is now (is it claimed
     by a revision yet?), or None when there is no such upload."""
-    upload = UploadItem(project_key(project_id), f"UPLOAD#{upload_id}")
-    try:
-        upload.update(
-            actions=[UploadItem.thumbnails[file_version].set(entry)],
-            condition=UploadItem.pk.exists(),
-        )
-    except UpdateError as exc:
-        if error_code(exc) == "ConditionalCheckFailedException":
-            return None
-        raise
-    return upload
+    item = _item(project_id, upload_id)
+    update: list[Action] = [UploadItem.thumbnails[file_version].set(entry)]
+    if not written(lambda: item.update(actions=update, condition=UploadItem.pk.exists())):
+        return None
+    return _row(item)
 
 
-def thumbnails_of(upload: UploadItem) -> dict[str, dict[str, Any]]:
+def thumbnails_of(upload: UploadRow) -> dict[str, dict[str, Any]]:
     """What the file check made of each version of the upload's file, by version."""
-    return {version: _plain(entry) for version, entry in _plain(upload.thumbnails).items()}
+    return dict(upload.thumbnails)
 
 
-def thumbnail_of(upload: UploadItem, file_version: str) -> dict[str, Any] | None:
+def thumbnail_of(upload: UploadRow, file_version: str) -> dict[str, Any] | None:
     """What the file check made of this version of the upload's file, if it has looked at it yet."""
-    entry = _plain(upload.thumbnails).get(file_version)
-    return _plain(entry) if entry is not None else None
+    entry = upload.thumbnails.get(file_version)
+    return dict(entry) if entry is not None else None
 
 
 def _plain(value: Any) -> dict[str, Any]:

@@ -16,11 +16,12 @@ from connectability.db import companies as companies_db
 from connectability.db import connections as connections_db
 from connectability.db import outbox as outbox_db
 from connectability.db import projects as projects_db
-from connectability.db.base import Found, Item, Ref, read_items
+from connectability.db.base import Found, Ref, read_items
 from connectability.db.companies import company_ref
-from connectability.db.connections import ConnectionItem, role_in, role_ref
-from connectability.db.projects import ProjectItem, project_ref
-from connectability.domain import initial_sync, notifications
+from connectability.db.connections import role_in, role_ref
+from connectability.db.projects import project_ref
+from connectability.db.rows import ConnectionRow, ProjectRow, RoleRow
+from connectability.domain import initial_sync, notification_events
 from connectability.domain.ids import new_id
 from connectability.domain.permissions import Caller, Rights, company_admin_for, read_rights, tool_level_at_least
 from connectability.errors import (
@@ -74,10 +75,8 @@ def request_connection(caller: Caller, downstream_id: str, body: ConnectionReque
         upstream_company.connection_approval == ConnectionApproval.automatic.value
     )
     now = utcnow()
-    connection = ConnectionItem(
-        f"CONNECTION#{(connection_id := new_id('con'))}",
-        "CONNECTION",
-        connection_id=connection_id,
+    connection = ConnectionRow(
+        connection_id=(connection_id := new_id("con")),
         status="active" if automatic else "pending",
         upstream_project_id=up.project_id,
         upstream_company_id=up.company_id,
@@ -90,9 +89,9 @@ def request_connection(caller: Caller, downstream_id: str, body: ConnectionReque
         initial_sync_status="running" if automatic else "not_started",
     )
     outgoing = (
-        notifications.prepare(EventType.connection_created, connection, [Side.upstream, Side.downstream])
+        notification_events.prepare(EventType.connection_created, connection, [Side.upstream, Side.downstream])
         if automatic
-        else notifications.prepare(EventType.connection_requested, connection, [Side.upstream])
+        else notification_events.prepare(EventType.connection_requested, connection, [Side.upstream])
     )
     start = initial_sync.initial_sync_duty(connection_id) if automatic else None
     if not connections_db.create(connection, outbox=[outgoing.record, *([start] if start else [])]):
@@ -105,7 +104,7 @@ def request_connection(caller: Caller, downstream_id: str, body: ConnectionReque
     return _view(connection, rights.found)
 
 
-def _check_connectable(down: ProjectItem, up: ProjectItem, found: Found) -> None:
+def _check_connectable(down: ProjectRow, up: ProjectRow, found: Found) -> None:
     """R03 (both active) and R05 (the downstream company opted in): checked on request and again on approval,
     from the companies read with the request's other items (`found`)."""
     for project in (down, up):
@@ -120,7 +119,7 @@ def _check_connectable(down: ProjectItem, up: ProjectItem, found: Found) -> None
         )
 
 
-def _upstream_for_request(rights: Rights, upstream_id: str) -> ProjectItem:
+def _upstream_for_request(rights: Rights, upstream_id: str) -> ProjectRow:
     """R07: a user of the upstream company, in its directory, with Drawings read_only or higher."""
     access = rights.project_for(upstream_id)  # 404 unless the caller is a user of the upstream company
     if access.entry is None or not access.level(DRAWINGS).at_least(Level.read_only):
@@ -132,7 +131,7 @@ def _upstream_for_request(rights: Rights, upstream_id: str) -> ProjectItem:
     return access.project
 
 
-def _refuse_by_role(down: connections_db.RoleItem, up: connections_db.RoleItem) -> None:
+def _refuse_by_role(down: RoleRow, up: RoleRow) -> None:
     """Explain which topology rule stands in the way (the transaction enforces them; this names them)."""
     if down.downstream_state == "disconnected":
         raise ReconnectForbidden("This project was disconnected from its upstream and can never connect again (R16).")
@@ -163,7 +162,7 @@ def approve(caller: Caller, connection_id: str) -> Connection:
         _check_connectable(down, up, rights.found)
     now = utcnow()
     start = initial_sync.initial_sync_duty(connection.connection_id)  # R29: committed with the approval, never lost
-    _transition(
+    connection = _transition(
         connection,
         "pending",
         {
@@ -176,7 +175,9 @@ def approve(caller: Caller, connection_id: str) -> Connection:
         "active",
         release_upstream=False,
         rule="R09",
-        announce=notifications.prepare(EventType.connection_created, connection, [Side.upstream, Side.downstream]),
+        announce=notification_events.prepare(
+            EventType.connection_created, connection, [Side.upstream, Side.downstream]
+        ),
         starts=start,
     )
     return _view(connection, rights.found)
@@ -198,8 +199,12 @@ def reject(caller: Caller, connection_id: str, body: RejectBody) -> Connection:
         "decided_at": utcnow(),
         "reason": body.reason,
     }
-    announce = notifications.prepare(EventType.connection_rejected, connection, [Side.downstream], reason=body.reason)
-    _transition(connection, "pending", changes, "none", release_upstream=True, rule="R09", announce=announce)
+    announce = notification_events.prepare(
+        EventType.connection_rejected, connection, [Side.downstream], reason=body.reason
+    )
+    connection = _transition(
+        connection, "pending", changes, "none", release_upstream=True, rule="R09", announce=announce
+    )
     return _view(connection, rights.found)
 
 
@@ -218,7 +223,7 @@ def cancel(caller: Caller, connection_id: str) -> Connection:
         "decided_by_name": rights.caller_name(connection.downstream_company_id),
         "decided_at": utcnow(),
     }
-    _transition(connection, "pending", changes, "none", release_upstream=True, rule="R15")
+    connection = _transition(connection, "pending", changes, "none", release_upstream=True, rule="R15")
     return _view(connection, rights.found)
 
 
@@ -246,10 +251,12 @@ def disconnect(caller: Caller, connection_id: str, body: DisconnectBody) -> Conn
     if connection.initial_sync_status == "running":
         # Nothing more is copied (R17), so its progress is final: it stops where it stands.
         changes |= {"initial_sync_status": "stopped", "initial_sync_copied": initial_sync.initial_progress(connection)}
-    announce = notifications.prepare(
+    announce = notification_events.prepare(
         EventType.connection_disabled, connection, [Side.upstream, Side.downstream], reason=body.reason
     )
-    _transition(connection, "active", changes, "disconnected", release_upstream=True, rule="R15", announce=announce)
+    connection = _transition(
+        connection, "active", changes, "disconnected", release_upstream=True, rule="R15", announce=announce
+    )
     return _view(connection, rights.found)
 
 
@@ -304,7 +311,7 @@ def connectable_projects(caller: Caller, project_id: str) -> Page[ProjectRef]:
     return Page[ProjectRef](items=items)
 
 
-def connection_rights(caller: Caller, connection_id: str) -> tuple[ConnectionItem | None, Rights | None]:
+def connection_rights(caller: Caller, connection_id: str) -> tuple[ConnectionRow | None, Rights | None]:
     """The connection (read strongly), then, in one read, the caller's rights on both its projects and both
     companies (for its view): the connection records each project's company."""
     connection = connections_db.get_connection(connection_id)
@@ -317,7 +324,7 @@ def connection_rights(caller: Caller, connection_id: str) -> tuple[ConnectionIte
     return connection, read_rights(caller, sides, companies=sides, also=[company_ref(c) for c in sides.values()])
 
 
-def _visible(caller: Caller, connection_id: str) -> tuple[ConnectionItem, Rights]:
+def _visible(caller: Caller, connection_id: str) -> tuple[ConnectionRow, Rights]:
     """A connection is visible to CM read_only+ members of either project; to anyone else it does not exist."""
     connection, rights = connection_rights(caller, connection_id)
     if connection is not None and rights is not None:
@@ -344,7 +351,7 @@ def _require_cm_admin(rights: Rights, project_id: str, message: str, rule: str) 
         raise NotPermitted(message, rule=rule)
 
 
-def _project(found: Found, project_id: str) -> ProjectItem:
+def _project(found: Found, project_id: str) -> ProjectRow:
     project = found.get(project_ref(project_id))
     if project is None:
         raise NotFound(f"No project {project_id} is visible to you.")
@@ -352,47 +359,49 @@ def _project(found: Found, project_id: str) -> ProjectItem:
 
 
 def _transition(
-    connection: ConnectionItem,
+    connection: ConnectionRow,
     from_status: str,
     changes: dict[str, object],
     downstream_state: str,
     *,
     release_upstream: bool,
     rule: str,
-    announce: notifications.Outgoing | None = None,
-    starts: outbox_db.OutboxItem | None = None,
-) -> None:
+    announce: notification_events.Outgoing | None = None,
+    starts: outbox_db.Duty | None = None,
+) -> ConnectionRow:
     """One transaction for the connection, both roles, the announcing event and the initial sync it starts;
-    both are sent after it."""
+    both are sent after it. Answers the connection as the change left it."""
     if connection.status != from_status:
         raise InvalidState(f"The connection is {connection.status}; this needs it to be {from_status}.", rule=rule)
-    owed: list[Item] = [d for d in (announce.record if announce else None, starts) if d is not None]
-    if not connections_db.transition(connection, from_status, changes, downstream_state, release_upstream, owed):
+    owed = [d for d in (announce.record if announce else None, starts) if d is not None]
+    changed = connections_db.transition(connection, from_status, changes, downstream_state, release_upstream, owed)
+    if changed is None:
         current = connections_db.get_connection(connection.connection_id)
         status = current.status if current else "gone"
         raise InvalidState(
             f"The connection changed meanwhile and is now {status}; this needs it to be {from_status}.", rule=rule
         )
     _dispatch(announce, starts)
+    return changed
 
 
-def _dispatch(announce: notifications.Outgoing | None, starts: outbox_db.OutboxItem | None) -> None:
+def _dispatch(announce: notification_events.Outgoing | None, starts: outbox_db.Duty | None) -> None:
     """Send what a committed change owes, the announcement and the initial sync's start at once (each clears its
     own outbox record; one that fails is left to the outbox relay)."""
     sends: list[Callable[[], bool]] = []
     if announce is not None:
-        sends.append(partial(notifications.dispatch, announce))
+        sends.append(partial(notification_events.dispatch, announce))
     if starts is not None:
         sends.append(partial(initial_sync.dispatch, starts))
     together(*sends)
 
 
-def _views(items: list[ConnectionItem]) -> list[Connection]:
+def _views(items: list[ConnectionRow]) -> list[Connection]:
     names = read_items(ref for c in items for ref in _name_refs(c))
     return [_view(c, names) for c in items]
 
 
-def _name_refs(connection: ConnectionItem) -> list[Ref[Any]]:
+def _name_refs(connection: ConnectionRow) -> list[Ref[Any]]:
     return [
         project_ref(connection.upstream_project_id),
         project_ref(connection.downstream_project_id),
@@ -401,7 +410,7 @@ def _name_refs(connection: ConnectionItem) -> list[Ref[Any]]:
     ]
 
 
-def _view(connection: ConnectionItem, names: Found | None = None) -> Connection:
+def _view(connection: ConnectionRow, names: Found | None = None) -> Connection:
     """A connection with both projects' and companies' names, so clients need no second call; `names`: the
     projects and companies as read already, else read here."""
     found = names if names is not None else read_items(_name_refs(connection))

@@ -9,7 +9,7 @@ import time
 from connectability.config import get_settings
 from connectability.db import connections as connections_db
 from connectability.db import sync_counters as counters
-from connectability.domain import notifications
+from connectability.domain import notification_events
 from connectability.models.notifications import EventType, Side
 
 
@@ -34,12 +34,14 @@ def check_digest(connection_id: str) -> bool:
     mails = []
     if published > 0:
         mails.append(
-            notifications.prepare(EventType.drawings_published, connection, [Side.downstream], count=published)
+            notification_events.prepare(EventType.drawings_published, connection, [Side.downstream], count=published)
         )
     if deleted > 0:
-        mails.append(notifications.prepare(EventType.drawings_deleted, connection, [Side.downstream], count=deleted))
+        mails.append(
+            notification_events.prepare(EventType.drawings_deleted, connection, [Side.downstream], count=deleted)
+        )
     if not counters.close_digest(connection_id, generation, shards, [m.record for m in mails]):
         return False
     for mail in mails:
-        notifications.dispatch(mail)
+        notification_events.dispatch(mail)
     return True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from connectability import storage
 from connectability.db import companies as companies_db
 from connectability.db import projects as projects_db
-from connectability.db.base import update_item
+from connectability.db.rows import DirectoryEntryRow
 from connectability.domain.ids import new_id
 from connectability.domain.permissions import (
     Caller,
@@ -64,8 +64,7 @@ def my_companies(caller: Caller, limit: int = 50, next_token: str | None = None)
 def update_company(caller: Caller, company_id: str, body: CompanyUpdate) -> Company:
     company = company_admin_for(caller, company_id)
     changes = body.model_dump(exclude_none=True, mode="json")
-    update_item(company, **changes)
-    return Company.model_validate(company)
+    return Company.model_validate(companies_db.update_company(company_id, changes) if changes else company)
 
 
 def put_company_user(caller: Caller, company_id: str, user_id: str, body: CompanyUserPut) -> tuple[CompanyUser, bool]:
@@ -107,8 +106,8 @@ def get_project(caller: Caller, project_id: str) -> Project:
 
 def update_project(caller: Caller, project_id: str, body: ProjectUpdate) -> Project:
     project = project_admin_of(caller, project_id).project
-    update_item(project, **body.model_dump(exclude_none=True, mode="json"))
-    return Project.model_validate(project)
+    changes = body.model_dump(exclude_none=True, mode="json")
+    return Project.model_validate(projects_db.update_project(project_id, changes) if changes else project)
 
 
 def put_directory_entry(caller: Caller, project_id: str, user_id: str, body: DirectoryEntryPut) -> DirectoryEntry:
@@ -154,7 +153,7 @@ def get_directory_entry(caller: Caller, project_id: str, user_id: str) -> Direct
     return _entry_out(entry, users[0].name if users else None, users[0].email if users else None)
 
 
-def _entry_out(entry: projects_db.DirectoryEntryItem, name: str | None, email: str | None) -> DirectoryEntry:
+def _entry_out(entry: DirectoryEntryRow, name: str | None, email: str | None) -> DirectoryEntry:
     return DirectoryEntry(
         project_id=entry.project_id,
         user_id=entry.user_id,

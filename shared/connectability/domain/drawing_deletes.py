@@ -42,7 +42,7 @@ def delete_drawing(caller: Caller, project_id: str, drawing_id: str) -> None:
             finish_delete(duty)
 
 
-def finish_delete(duty: outbox_db.OutboxItem) -> bool:
+def finish_delete(duty: outbox_db.Duty) -> bool:
     """Move what a started delete left to the deleted report; answers whether it is finished. A failure leaves
     the duty for the relay: readers already see the drawing deleted, so nothing shows half-done meanwhile."""
     drawing_id, by = _what(duty)
@@ -53,7 +53,7 @@ def finish_delete(duty: outbox_db.OutboxItem) -> bool:
     return True
 
 
-def _what(duty: outbox_db.OutboxItem) -> tuple[str, str]:
+def _what(duty: outbox_db.Duty) -> tuple[str, str]:
     body = json.loads(duty.body)
     return str(body["drawing_id"]), str(body["by"])
 

@@ -13,11 +13,8 @@ from typing import Any
 
 from connectability import storage
 from connectability.db import records as records_db
-from connectability.db.base import Found, Ref, read_items
-from connectability.db.companies import company_ref
-from connectability.db.drawings import DrawingItem, RevisionItem
-from connectability.db.projects import project_ref
-from connectability.db.records import record_key
+from connectability.db.base import Found, read_items
+from connectability.db.rows import DrawingRow, RevisionRow, RowRecords
 from connectability.models.drawings import (
     Area,
     Discipline,
@@ -36,7 +33,7 @@ from connectability.models.drawings import (
 
 def revision_views(
     project_id: str,
-    revisions: list[RevisionItem],
+    revisions: list[RevisionRow],
     consistent: bool = False,
     records: Found | None = None,
     links: bool = True,
@@ -44,39 +41,19 @@ def revision_views(
     """`records`: the records they point at as read already (records_of), else read here; `links`: with the
     thumbnails' presigned URLs (what a reader is shown; a manifest carries none)."""
     found = records if records is not None else records_of(project_id, revisions, consistent)
-    return [_revision_view(project_id, r, found, links) for r in revisions]
+    pointed = records_db.records_for(found, project_id, revisions)
+    return [_revision_view(r, of, links) for r, of in zip(revisions, pointed, strict=True)]
 
 
-def records_of(project_id: str, items: Iterable[DrawingItem | RevisionItem], consistent: bool = False) -> Found:
-    """The areas, disciplines and sets these drawings and revisions point at, in one read."""
-    return read_items((ref for item in items for ref in record_refs(project_id, item)), consistent=consistent)
+def records_of(project_id: str, items: Iterable[DrawingRow | RevisionRow], consistent: bool = False) -> Found:
+    """The areas, disciplines and sets these drawings and revisions point at (and, for connected ones, their
+    upstream project and company), in one read."""
+    return read_items(
+        (ref for item in items for ref in records_db.record_refs(project_id, item)), consistent=consistent
+    )
 
 
-def record_refs(project_id: str, item: DrawingItem | RevisionItem) -> list[Ref[Any]]:
-    """The records a drawing or revision points at; for a connected one, its upstream project and company too."""
-    refs: list[Ref[Any]] = [records_db.discipline_ref(project_id, _discipline_key(item))]
-    if item.area_id:
-        refs.append(records_db.area_ref(project_id, item.area_id))
-    if isinstance(item, RevisionItem) and (set_key := _set_key(item)):
-        refs.append(records_db.set_ref(project_id, set_key))
-    if item.connected and item.source_project_id and item.source_company_id:
-        refs += [project_ref(item.source_project_id), company_ref(item.source_company_id)]
-    return refs
-
-
-def _discipline_key(item: RevisionItem | DrawingItem) -> str:
-    return record_key(item.discipline_key, item.source_connection_id if item.connected else None)
-
-
-def _set_key(item: RevisionItem) -> str | None:
-    if not item.set_key:
-        return None
-    return record_key(item.set_key, item.source_connection_id if item.connected else None)
-
-
-def _revision_view(project_id: str, r: RevisionItem, found: Found, links: bool) -> Revision:
-    set_key = _set_key(r)
-    drawing_set = found.get(records_db.set_ref(project_id, set_key)) if set_key else None
+def _revision_view(r: RevisionRow, of: RowRecords, links: bool) -> Revision:
     return Revision(
         id=r.revision_id,
         drawing_id=r.drawing_id,
@@ -87,13 +64,13 @@ def _revision_view(project_id: str, r: RevisionItem, found: Found, links: bool) 
         state=RevisionState(r.state),
         drawing_date=_date(r.drawing_date),
         received_date=_date(r.received_date),
-        drawing_set=DrawingSet(name=drawing_set.name, date=date.fromisoformat(drawing_set.date))
-        if drawing_set
+        drawing_set=DrawingSet(name=of.drawing_set.name, date=date.fromisoformat(of.drawing_set.date))
+        if of.drawing_set
         else None,
-        discipline=_discipline_view(project_id, r, found),
-        area=_area_view(project_id, r.area_id, found),
+        discipline=_discipline_view(r, of),
+        area=_area_view(of),
         connected=bool(r.connected),
-        source=Source(upstream_revision_id=r.source_revision_id, **_upstream(r, found))
+        source=Source(upstream_revision_id=r.source_revision_id, **_upstream(r, of))
         if r.connected and r.source_connection_id and r.source_revision_id
         else None,
         file=FileInfo(
@@ -107,14 +84,11 @@ def _revision_view(project_id: str, r: RevisionItem, found: Found, links: bool) 
 
 
 def drawing_views(
-    project_id: str, drawings: list[DrawingItem], current: dict[str, RevisionItem], records: Found | None = None
+    project_id: str, drawings: list[DrawingRow], current: dict[str, RevisionRow], records: Found | None = None
 ) -> list[Drawing]:
     """`records`: the records they and their current revisions point at as read already, else read here."""
     found = records if records is not None else records_of(project_id, [*drawings, *current.values()])
     revisions = {v.id: v for v in revision_views(project_id, list(current.values()), records=found)}
-    source = {
-        d.drawing_id: DrawingSource(**_upstream(d, found)) for d in drawings if d.connected and d.source_connection_id
-    }
     return [
         Drawing(
             id=d.drawing_id,
@@ -122,54 +96,51 @@ def drawing_views(
             number=d.number,
             title=d.title,
             obsolete=bool(d.obsolete),
-            discipline=_discipline_view(project_id, d, found),
-            area=_area_view(project_id, d.area_id, found),
+            discipline=_discipline_view(d, of),
+            area=_area_view(of),
             connected=bool(d.connected),
-            source=source.get(d.drawing_id),
+            source=DrawingSource(**_upstream(d, of)) if d.connected and d.source_connection_id else None,
             current_revision=revisions.get(d.current_revision_id or ""),
         )
-        for d in drawings
+        for d, of in zip(drawings, records_db.records_for(found, project_id, drawings), strict=True)
     ]
 
 
-def _upstream(item: DrawingItem | RevisionItem, found: Found) -> dict[str, Any]:
+def _upstream(item: DrawingRow | RevisionRow, of: RowRecords) -> dict[str, Any]:
     """Where a connected drawing or revision comes from: its connection, and the upstream project and company by
     name as read with its records (R22: a reader needs no access upstream to know where a sheet comes from)."""
-    project = found.get(project_ref(item.source_project_id)) if item.source_project_id else None
-    company = found.get(company_ref(item.source_company_id)) if item.source_company_id else None
     return {
         "connection_id": item.source_connection_id,
         "upstream_project_id": item.source_project_id,
-        "upstream_project_name": project.name if project else None,
+        "upstream_project_name": of.source_project.name if of.source_project else None,
         "upstream_company_id": item.source_company_id,
-        "upstream_company_name": company.name if company else None,
+        "upstream_company_name": of.source_company.name if of.source_company else None,
     }
 
 
-def thumbnail_view(r: RevisionItem, links: bool = True) -> Thumbnail:
+def thumbnail_view(r: RevisionRow, links: bool = True) -> Thumbnail:
     """A revision's thumbnail as the API shows it: a presigned URL of a ready one (when `links`), the reason of an
     unavailable one."""
     state = ThumbnailState(r.thumbnail_state or ThumbnailState.pending.value)
-    ready = state is ThumbnailState.ready and r.thumbnail_key
+    key = r.thumbnail_key if state is ThumbnailState.ready else None
     return Thumbnail(
         state=state,
-        url=storage.presign_thumbnail(r.bucket, r.thumbnail_key, r.thumbnail_version) if links and ready else None,
+        url=storage.presign_thumbnail(r.bucket, key, r.thumbnail_version) if links and key else None,
         width=int(r.thumbnail_width) if r.thumbnail_width is not None else None,
         height=int(r.thumbnail_height) if r.thumbnail_height is not None else None,
         reason=r.thumbnail_reason if state is ThumbnailState.unavailable else None,
     )
 
 
-def _discipline_view(project_id: str, item: DrawingItem | RevisionItem, found: Found) -> Discipline:
-    record = found.get(records_db.discipline_ref(project_id, _discipline_key(item)))
-    if record is None:
+def _discipline_view(item: DrawingRow | RevisionRow, of: RowRecords) -> Discipline:
+    if of.discipline is None:
         return Discipline(name=item.discipline_key)
-    return Discipline(name=record.name, position=int(record.position) if record.position is not None else None)
+    position = of.discipline.position
+    return Discipline(name=of.discipline.name, position=int(position) if position is not None else None)
 
 
-def _area_view(project_id: str, area_id: str | None, found: Found) -> Area | None:
-    record = found.get(records_db.area_ref(project_id, area_id)) if area_id else None
-    return Area(id=record.area_id, name=record.name, description=record.description) if record else None
+def _area_view(of: RowRecords) -> Area | None:
+    return Area(id=of.area.area_id, name=of.area.name, description=of.area.description) if of.area else None
 
 
 def day(value: date | None) -> str | None:

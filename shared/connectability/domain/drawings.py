@@ -11,17 +11,18 @@ position, a set's date) reaches every revision that uses it, and a manifest foll
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
 from connectability import storage
 from connectability.aws import meanwhile
 from connectability.db import drawings as db
+from connectability.db import publishing as publishing_db
 from connectability.db import records as records_db
 from connectability.db.base import Found, Ref
-from connectability.db.drawings import DrawingItem, RevisionItem, name_key
-from connectability.domain.drawing_views import day, drawing_views, record_refs, revision_views
+from connectability.db.rows import DrawingRow, RevisionRow
+from connectability.domain.drawing_views import day, drawing_views, revision_views
 from connectability.domain.manifests import manifests_follow
 from connectability.domain.permissions import Caller, ProjectAccess, read_rights, tool_level_at_least
 from connectability.domain.records import find_or_make, named_area_refs, named_refs
@@ -37,6 +38,7 @@ from connectability.models.drawings import (
     Published,
     PublishRequest,
     RevisionState,
+    name_key,
 )
 
 DRAWINGS = "drawings"
@@ -57,13 +59,13 @@ def visible_states(access: ProjectAccess) -> set[str]:
     return {RevisionState.published.value}
 
 
-def _state_seen(revision: RevisionItem, drawing: DrawingItem | None) -> str:
+def _state_seen(revision: RevisionRow, drawing: DrawingRow | None) -> str:
     """A revision of a deleted drawing is deleted, even while a later transaction of the delete is moving it."""
     return RevisionState.deleted.value if drawing is None or drawing.deleted else revision.state
 
 
 # -- publishing -----------------------------------------------------------------------------------------------
-def publish(caller: Caller, project_id: str, body: PublishRequest) -> Published:
+def publish_drafts(caller: Caller, project_id: str, body: PublishRequest) -> Published:
     """Drafts become published (all checked before any changes); the newest becomes its drawing's current.
 
     The revisions are read with the caller's rights, their drawings with the caller's company membership."""
@@ -108,7 +110,9 @@ def publish(caller: Caller, project_id: str, body: PublishRequest) -> Published:
         )
     now = utcnow()
     with manifests_follow(project_id, found.values()) as due:
-        published = db.publish_many(sorted(found.values(), key=lambda r: (r.drawing_id, r.seq)), drawings, now)
+        published = publishing_db.publish_many(
+            sorted(found.values(), key=lambda r: (r.drawing_id, r.seq)), drawings, now
+        )
         due.took_versions(published)
     done = {r.revision_id for r in published}
     return Published(published=[i for i in ids if i in done])
@@ -120,7 +124,7 @@ def get_drawing(caller: Caller, project_id: str, drawing_id: str) -> Drawing:
     return _drawing_view(project_id, seen.drawing, seen.revisions, seen.found)
 
 
-def _drawing_view(project_id: str, drawing: DrawingItem, revisions: list[RevisionItem], records: Found) -> Drawing:
+def _drawing_view(project_id: str, drawing: DrawingRow, revisions: list[RevisionRow], records: Found) -> Drawing:
     """A drawing with its revisions; `records`: the records they point at."""
     current = {r.revision_id: r for r in revisions if r.revision_id == drawing.current_revision_id}
     view = drawing_views(project_id, [drawing], current, records)[0]
@@ -134,8 +138,8 @@ class SeenDrawing:
     them (found)."""
 
     access: ProjectAccess
-    drawing: DrawingItem
-    revisions: list[RevisionItem]
+    drawing: DrawingRow
+    revisions: list[RevisionRow]
     found: Found
 
 
@@ -158,10 +162,13 @@ def drawing_access(
 
         def second(found: Found) -> list[Ref[Any]]:
             drawing = found.get(ref)
-            items: list[DrawingItem | RevisionItem] = []
+            items: list[DrawingRow | RevisionRow] = []
             if drawing is not None and with_records:
                 items = [drawing, *queried.result()]
-            return [*(r for item in items for r in record_refs(project_id, item)), *(then(found) if then else [])]
+            return [
+                *(r for item in items for r in records_db.record_refs(project_id, item)),
+                *(then(found) if then else []),
+            ]
 
         rights = read_rights(caller, [project_id], also=[ref, *also], then=second)
         revisions = queried.result()
@@ -195,7 +202,7 @@ def update_area(caller: Caller, project_id: str, area_id: str, body: AreaUpdate)
     if (name, description) == (area.name, area.description):
         return Area(id=area.area_id, name=area.name, description=area.description)
     with manifests_follow(project_id, in_area):
-        if not records_db.update_area(area, name, description):
+        if not records_db.update_area(project_id, area, name, description):
             raise AlreadyExists(f"Another area of this project is called '{name}'; choose another name.")
     return Area(id=area_id, name=name, description=description)
 
@@ -260,12 +267,10 @@ def update_drawing(caller: Caller, project_id: str, drawing_id: str, body: Drawi
     affected = (revisions if drawing_changes else []) + ([target] if own else [])
     changed = {r.revision_id: revision_changes | (own if r is target else {}) for r in revisions}
     with manifests_follow(project_id, affected):
-        edits = {r.revision_id: (r, changed[r.revision_id]) for r in revisions}
-        if not db.edit_drawing(drawing, drawing_changes, edits):
+        if not db.edit_drawing(drawing, drawing_changes, {r.revision_id: changed[r.revision_id] for r in revisions}):
             raise NotFound(f"Drawing {drawing_id} was deleted meanwhile.")
-    for item, changes in [(drawing, drawing_changes), *((r, changed[r.revision_id]) for r in revisions)]:
-        for name, value in changes.items():
-            setattr(item, name, value)
+    drawing = replace(drawing, **drawing_changes)
+    revisions = [replace(r, **changed[r.revision_id]) for r in revisions]
     return _drawing_view(project_id, drawing, revisions, found | records.found)
 
 

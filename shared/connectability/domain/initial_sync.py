@@ -13,29 +13,29 @@ from connectability.db import drawings as drawings_db
 from connectability.db import outbox as outbox_db
 from connectability.db import sync as db
 from connectability.db import sync_counters as counters
-from connectability.db.connections import ConnectionItem
-from connectability.domain import notifications
+from connectability.db.rows import ConnectionRow, RevisionRow
+from connectability.domain import notification_events
 from connectability.domain.drawing_views import revision_views
 from connectability.domain.manifests import manifest_of
 from connectability.models.common import utcnow
 from connectability.models.drawings import RevisionManifest
 from connectability.models.notifications import EventType, Side
-from connectability.models.sync import InitialSyncPage, copy_job, sync_message
+from connectability.models.sync import InitialSyncPage, copy_job
 from connectability.observability import logger
 
 PAGE = 100  # upstream revisions per page
 
 
-def initial_sync_duty(connection_id: str) -> outbox_db.OutboxItem:
+def initial_sync_duty(connection_id: str) -> outbox_db.Duty:
     """The first page of a connection's initial sync, to commit with the change that makes it active."""
     page = InitialSyncPage(connection_id=connection_id)
     return outbox_db.sync_message(f"init-{connection_id}", page.model_dump_json(), utcnow())
 
 
-def dispatch(duty: outbox_db.OutboxItem) -> bool:
+def dispatch(duty: outbox_db.Duty) -> bool:
     """Send a committed sync message and clear its outbox record; on failure the relay sends it later."""
     try:
-        queues.send_sync_message(sync_message.validate_json(duty.body))
+        queues.send_initial_sync_page(InitialSyncPage.model_validate_json(duty.body))
     except (BotoCoreError, ClientError):
         logger.exception("sync message not queued yet", extra={"event_id": duty.event_id})
         return False
@@ -58,7 +58,7 @@ def enqueue_initial_page(page: InitialSyncPage) -> int:
     if (connection.initial_sync_cursor or "") != page.cursor:
         # Delivered again after its page counted (it may have died before asking for the next one): ask for
         # the page the connection stands at. A page asked for twice counts once, by the cursor's condition.
-        queues.send_sync_message(
+        queues.send_initial_sync_page(
             InitialSyncPage(connection_id=page.connection_id, cursor=connection.initial_sync_cursor or "")
         )
         return 0
@@ -70,12 +70,12 @@ def enqueue_initial_page(page: InitialSyncPage) -> int:
         if next_cursor is None:
             finish_initial_sync(page.connection_id)
         else:
-            queues.send_sync_message(InitialSyncPage(connection_id=page.connection_id, cursor=next_cursor))
+            queues.send_initial_sync_page(InitialSyncPage(connection_id=page.connection_id, cursor=next_cursor))
     logger.info("initial sync page enqueued", extra={"connection_id": page.connection_id, "jobs": len(jobs)})
     return len(jobs)
 
 
-def manifests_of(project_id: str, revisions: list[drawings_db.RevisionItem]) -> list[RevisionManifest]:
+def manifests_of(project_id: str, revisions: list[RevisionRow]) -> list[RevisionManifest]:
     """Manifests of revisions, from their state now and the version they last took. One whose first manifest
     is still on its way is left to that manifest's own event, which reaches every active connection."""
     written = [r for r in revisions if int(r.manifest_version or 0) > 0]
@@ -87,7 +87,7 @@ def manifests_of(project_id: str, revisions: list[drawings_db.RevisionItem]) -> 
     return [manifest_of(r, drawings[r.drawing_id], views[r.revision_id], read_at) for r in written]
 
 
-def initial_progress(connection: ConnectionItem) -> int:
+def initial_progress(connection: ConnectionRow) -> int:
     """How many revisions of a running initial sync are in the downstream so far (copied of total)."""
     if connection.initial_sync_status != "running":
         return int(connection.initial_sync_copied or 0)
@@ -102,9 +102,9 @@ def finish_initial_sync(connection_id: str) -> bool:
     total = int(connection.initial_sync_total or 0)
     if initial_progress(connection) < total:
         return False
-    announce = notifications.prepare(EventType.initial_sync_complete, connection, [Side.downstream], count=total)
+    announce = notification_events.prepare(EventType.initial_sync_complete, connection, [Side.downstream], count=total)
     if not counters.complete_initial_sync(connection_id, total, [announce.record]):
         return False
-    notifications.dispatch(announce)
+    notification_events.dispatch(announce)
     logger.info("initial sync complete", extra={"connection_id": connection_id, "total": total})
     return True

@@ -17,9 +17,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from connectability import aws, queues, storage
 from connectability.db import drawings as db
 from connectability.db import outbox as outbox_db
+from connectability.db import records as records_db
 from connectability.db.base import Found, read_items
-from connectability.db.drawings import DrawingItem, RevisionItem
-from connectability.domain.drawing_views import record_refs, revision_views
+from connectability.db.rows import DrawingRow, RevisionRow
+from connectability.domain.drawing_views import revision_views
 from connectability.domain.ids import new_id
 from connectability.errors import ConnectabilityError
 from connectability.models.common import utcnow
@@ -41,12 +42,12 @@ class Due:
     def __init__(self) -> None:
         self.versions_taken: set[str] = set()
 
-    def took_versions(self, revisions: Iterable[RevisionItem]) -> None:
+    def took_versions(self, revisions: Iterable[RevisionRow]) -> None:
         self.versions_taken |= {r.revision_id for r in revisions}
 
 
 @contextmanager
-def manifests_follow(project_id: str, revisions: Iterable[RevisionItem]) -> Iterator[Due]:
+def manifests_follow(project_id: str, revisions: Iterable[RevisionRow]) -> Iterator[Due]:
     """Record that these revisions' manifests are due, make the change, then write them.
 
     If the change fails midway, the function dies, or S3 refuses, the records stay and the outbox relay
@@ -69,14 +70,14 @@ def manifests_follow(project_id: str, revisions: Iterable[RevisionItem]) -> Iter
         hand_off(project_id, duties, due.versions_taken)
 
 
-def hand_off(project_id: str, duties: list[outbox_db.OutboxItem], versions_taken: Collection[str]) -> None:
-    """More manifests than one wave of writes are written by the sync-events queue's function, one message per
+def hand_off(project_id: str, duties: list[outbox_db.Duty], versions_taken: Collection[str]) -> None:
+    """More manifests than one wave of writes are written by sync_fanout from the manifests-due queue, one message per
     duty, so a set of thousands answers in seconds and its duties are written side by side; if the messages
     cannot be sent, the outbox relay writes them."""
     messages = [
         ManifestsDue(
             project_id=project_id,
-            duty=d.sk,
+            duty=outbox_db.reference(d),
             versions_taken=[r for r in d.revision_ids or () if r in versions_taken],
         )
         for d in duties
@@ -97,7 +98,7 @@ def write_due(message: ManifestsDue) -> int:
 
 
 def write_manifests(
-    project_id: str, duties: list[outbox_db.OutboxItem], versions_taken: Collection[str] = frozenset()
+    project_id: str, duties: list[outbox_db.Duty], versions_taken: Collection[str] = frozenset()
 ) -> int:
     """One manifest per published revision (deleted ones included), from its state now; answers how many.
 
@@ -110,7 +111,7 @@ def write_manifests(
     ids = list(dict.fromkeys(r for duty in duties for r in duty.revision_ids or ()))
     taken = db.get_revisions(project_id, [i for i in ids if i in versions_taken], consistent=True)
 
-    def version(revision_id: str) -> RevisionItem | None:
+    def version(revision_id: str) -> RevisionRow | None:
         if revision_id in versions_taken:
             return taken.get(revision_id)  # gone: nothing to write
         return db.bump_manifest_version(project_id, revision_id)
@@ -120,7 +121,7 @@ def write_manifests(
         read_at = utcnow()  # after every version was taken, before any content is read
         drawings = [db.drawing_ref(project_id, d) for d in dict.fromkeys(r.drawing_id for r in revisions)]
         found = read_items(
-            [*drawings, *(ref for r in revisions for ref in record_refs(project_id, r))], consistent=True
+            [*drawings, *(ref for r in revisions for ref in records_db.record_refs(project_id, r))], consistent=True
         )
         views = {v.id: v for v in revision_views(project_id, revisions, records=found, links=False)}
         manifests = [manifest_of(r, _drawing(found, project_id, r), views[r.revision_id], read_at) for r in revisions]
@@ -139,14 +140,14 @@ def write_manifests(
 WRITERS = aws.AT_ONCE
 
 
-def _drawing(found: Found, project_id: str, revision: RevisionItem) -> DrawingItem:
+def _drawing(found: Found, project_id: str, revision: RevisionRow) -> DrawingRow:
     drawing = found.get(db.drawing_ref(project_id, revision.drawing_id))
     if drawing is None:  # a revision's drawing outlives it: its deletion only marks it
         raise LookupError(f"drawing {revision.drawing_id} of revision {revision.revision_id} not found")
     return drawing
 
 
-def _write(revision: RevisionItem, manifest: RevisionManifest) -> str | None:
+def _write(revision: RevisionRow, manifest: RevisionManifest) -> str | None:
     """The manifest's key, or None when S3 refused it (its intent stays for the relay)."""
     try:
         key = storage.write_manifest(revision.bucket, manifest)
@@ -157,7 +158,7 @@ def _write(revision: RevisionItem, manifest: RevisionManifest) -> str | None:
     return key
 
 
-def manifest_of(revision: RevisionItem, drawing: DrawingItem, view: Revision, read_at: datetime) -> RevisionManifest:
+def manifest_of(revision: RevisionRow, drawing: DrawingRow, view: Revision, read_at: datetime) -> RevisionManifest:
     """The manifest of a revision as read at `read_at`, under the version it holds now."""
     return RevisionManifest(
         version=int(revision.manifest_version),

@@ -23,9 +23,7 @@ def add_markup(caller: Caller, project_id: str, drawing_id: str, body: MarkupCre
             details=[{"field": "revision_id", "message": "not a visible revision of this drawing"}],
         )
     markup_id, now = new_id("mkp"), utcnow()
-    item = markups_db.MarkupItem(
-        seen.access.project.pk,
-        f"MARKUP#{drawing_id}#{markup_id}",
+    markup = markups_db.MarkupRow(
         markup_id=markup_id,
         drawing_id=drawing_id,
         revision_id=body.revision_id,
@@ -33,8 +31,8 @@ def add_markup(caller: Caller, project_id: str, drawing_id: str, body: MarkupCre
         created_by=caller.user_id,
         created_at=now,
     )
-    markups_db.put_markup(item)
-    return _markup_view(item)
+    markups_db.put_markup(project_id, markup)
+    return _markup_view(markup)
 
 
 def list_markups(caller: Caller, project_id: str, drawing_id: str, limit: int, next_token: str | None) -> Page[Markup]:
@@ -43,7 +41,7 @@ def list_markups(caller: Caller, project_id: str, drawing_id: str, limit: int, n
     return Page[Markup](items=[_markup_view(m) for m in items if m.revision_id in visible], next_token=token)
 
 
-def _markup_view(item: markups_db.MarkupItem) -> Markup:
+def _markup_view(item: markups_db.MarkupRow) -> Markup:
     return Markup(
         id=item.markup_id,
         drawing_id=item.drawing_id,

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from connectability.db import outbox as outbox_db
-from connectability.domain import drawing_deletes, initial_sync, manifests, notifications, revisions
+from connectability.domain import drawing_deletes, initial_sync, manifests, notification_events, revisions
 from connectability.models.common import utcnow
 from connectability.observability import logger, metrics
 
@@ -25,7 +25,7 @@ def relay_pending(now: datetime | None = None) -> int:
     moment = now or utcnow()
     items = outbox_db.pending(moment - RELAY_AFTER)
     done = 0
-    due: dict[str, list[outbox_db.OutboxItem]] = defaultdict(list)
+    due: dict[str, list[outbox_db.Duty]] = defaultdict(list)
     for item in items:
         if item.kind == outbox_db.MANIFEST and item.project_id:
             due[item.project_id].append(item)
@@ -36,11 +36,11 @@ def relay_pending(now: datetime | None = None) -> int:
         elif item.kind == outbox_db.SYNC_MESSAGE:
             done += _safely(partial(initial_sync.dispatch, item), item.event_id)
         else:
-            done += _safely(partial(notifications.redispatch, item), item.event_id)
+            done += _safely(partial(notification_events.redispatch, item), item.event_id)
     for project_id, intents in due.items():
         done += _safely(partial(manifests.write_manifests, project_id, intents), project_id)
-    left = outbox_db.pending(moment - RELAY_AFTER, limit=1)
-    oldest = (moment - left[0].created_at).total_seconds() if left else 0.0
+    left = outbox_db.oldest_pending(moment - RELAY_AFTER, items)
+    oldest = (moment - left.created_at).total_seconds() if left else 0.0
     metrics.add_metric(name="OutboxOldestAgeSeconds", unit="Seconds", value=oldest)
     if done:
         logger.warning("relayed what a change left undone", extra={"count": done})

@@ -9,8 +9,7 @@ from typing import Any
 from connectability.db import companies as companies_db
 from connectability.db import projects as projects_db
 from connectability.db.base import Found, Ref, read_items
-from connectability.db.companies import CompanyItem, CompanyUserItem
-from connectability.db.projects import DirectoryEntryItem, ProjectItem
+from connectability.db.rows import CompanyRow, CompanyUserRow, DirectoryEntryRow, ProjectRow
 from connectability.errors import NotFound, NotPermitted
 from connectability.models.common import Level
 
@@ -24,7 +23,7 @@ class Caller:
     is_platform_admin: bool = False
 
 
-def company_for(caller: Caller, company_id: str) -> tuple[CompanyItem, CompanyUserItem | None]:
+def company_for(caller: Caller, company_id: str) -> tuple[CompanyRow, CompanyUserRow | None]:
     """The company, if the caller may see it: its users and platform admins; 404 for anyone else."""
     found = read_items(
         [companies_db.company_ref(company_id), companies_db.company_user_ref(company_id, caller.user_id)]
@@ -36,7 +35,7 @@ def company_for(caller: Caller, company_id: str) -> tuple[CompanyItem, CompanyUs
     return company, membership
 
 
-def company_admin_for(caller: Caller, company_id: str, *, allow_platform_admin: bool = False) -> CompanyItem:
+def company_admin_for(caller: Caller, company_id: str, *, allow_platform_admin: bool = False) -> CompanyRow:
     company, membership = company_for(caller, company_id)
     if membership is not None and membership.is_company_admin:
         return company
@@ -47,8 +46,8 @@ def company_admin_for(caller: Caller, company_id: str, *, allow_platform_admin: 
 
 @dataclass(frozen=True)
 class ProjectAccess:
-    project: ProjectItem
-    entry: DirectoryEntryItem | None
+    project: ProjectRow
+    entry: DirectoryEntryRow | None
     is_company_admin: bool
 
     def level(self, tool: str) -> Level:

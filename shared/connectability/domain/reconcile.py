@@ -13,11 +13,10 @@ from datetime import timedelta
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from connectability import queues, storage
+from connectability import queues
 from connectability.db import connections as connections_db
-from connectability.db import drawings as drawings_db
 from connectability.db import sync as db
-from connectability.db.connections import ConnectionItem
+from connectability.db.rows import ConnectionRow, RevisionRow
 from connectability.domain import digests
 from connectability.domain.ids import new_id
 from connectability.domain.initial_sync import manifests_of
@@ -31,12 +30,12 @@ PAGE = 100
 STUCK_AFTER = timedelta(minutes=30)  # a file check still running after this is lost: ask for it again
 
 
-def start(connection: ConnectionItem) -> bool:
+def start(connection: ConnectionRow) -> bool:
     """Begin a run for an active connection; False if it is not active (nothing to reconcile)."""
     run_id = new_id("rec")
     if not connections_db.start_reconcile(connection.connection_id, run_id, utcnow()):
         return False
-    queues.send_sync_message(ReconcilePage(connection_id=connection.connection_id, run_id=run_id))
+    queues.send_reconcile_page(ReconcilePage(connection_id=connection.connection_id, run_id=run_id))
     return True
 
 
@@ -72,7 +71,7 @@ def reconcile_page(page: ReconcilePage) -> int:
     ):
         return len(repairs)
     if next_cursor is not None:
-        queues.send_sync_message(
+        queues.send_reconcile_page(
             ReconcilePage(connection_id=page.connection_id, run_id=page.run_id, cursor=next_cursor)
         )
     else:
@@ -83,7 +82,7 @@ def reconcile_page(page: ReconcilePage) -> int:
     return len(repairs)
 
 
-def _wanted(connection: ConnectionItem, revisions: list[drawings_db.RevisionItem]) -> list[RevisionManifest]:
+def _wanted(connection: ConnectionRow, revisions: list[RevisionRow]) -> list[RevisionManifest]:
     """Manifests of the revisions the downstream lacks or holds at an older version."""
     ids = {r.revision_id: connected_id("rev", connection.connection_id, r.revision_id) for r in revisions}
     held = db.synced_versions(connection.downstream_project_id, list(ids.values()))
@@ -91,13 +90,13 @@ def _wanted(connection: ConnectionItem, revisions: list[drawings_db.RevisionItem
     return manifests_of(connection.upstream_project_id, behind)
 
 
-def _stuck_checks(project_id: str, revisions: list[drawings_db.RevisionItem]) -> int:
+def _stuck_checks(project_id: str, revisions: list[RevisionRow]) -> int:
     """Large files whose check never finished: asked for again (the check is idempotent); answers how many."""
     cutoff = utcnow() - STUCK_AFTER
     stuck = [r for r in revisions if r.file_state == FileState.checking.value and r.created_at < cutoff]
     for revision in stuck:
         try:
-            storage.request_file_check(FileCheck(project_id=project_id, revision_id=revision.revision_id))
+            queues.send_file_check(FileCheck(project_id=project_id, revision_id=revision.revision_id))
         except (BotoCoreError, ClientError):
             logger.exception("file check not asked again", extra={"revision_id": revision.revision_id})
     return len(stuck)

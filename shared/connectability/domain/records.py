@@ -13,10 +13,10 @@ from connectability.aws import together
 from connectability.db import drawings as db
 from connectability.db import records as records_db
 from connectability.db.base import Found, Ref
-from connectability.db.drawings import name_key
+from connectability.db.rows import AreaRow, DisciplineRow, SetRow
 from connectability.domain.ids import new_id
 from connectability.domain.manifests import manifests_follow
-from connectability.models.drawings import AreaIn, DisciplineIn, DrawingSetIn
+from connectability.models.drawings import AreaIn, DisciplineIn, DrawingSetIn, name_key
 
 
 # A body names its discipline, area and set; they are read with the caller's rights (named_refs, then, for the
@@ -25,9 +25,9 @@ def named_refs(
     project_id: str, discipline: DisciplineIn | None, area: AreaIn | None, drawing_set: DrawingSetIn | None
 ) -> list[Ref[Any]]:
     return [
-        *([records_db.discipline_ref(project_id, name_key(discipline.name))] if discipline else []),
+        *([records_db.discipline_ref(project_id, discipline.name)] if discipline else []),
         *([records_db.area_name_ref(project_id, area.name)] if area else []),
-        *([records_db.set_ref(project_id, name_key(drawing_set.name))] if drawing_set else []),
+        *([records_db.set_ref(project_id, drawing_set.name)] if drawing_set else []),
     ]
 
 
@@ -36,30 +36,31 @@ def named_area_refs(project_id: str, area: AreaIn | None, found: Found) -> list[
     return [records_db.area_ref(project_id, lookup.area_id)] if lookup else []
 
 
-def _named_discipline(project_id: str, given: DisciplineIn, found: Found) -> records_db.DisciplineItem | None:
-    return found.get(records_db.discipline_ref(project_id, name_key(given.name)))
+def _named_discipline(project_id: str, given: DisciplineIn, found: Found) -> DisciplineRow | None:
+    return found.get(records_db.discipline_ref(project_id, given.name))
 
 
-def _named_set(project_id: str, given: DrawingSetIn, found: Found) -> records_db.SetItem | None:
-    return found.get(records_db.set_ref(project_id, name_key(given.name)))
+def _named_set(project_id: str, given: DrawingSetIn, found: Found) -> SetRow | None:
+    return found.get(records_db.set_ref(project_id, given.name))
 
 
-def _named_area(project_id: str, given: AreaIn, found: Found) -> records_db.AreaItem | None:
+def _named_area(project_id: str, given: AreaIn, found: Found) -> AreaRow | None:
     lookup = found.get(records_db.area_name_ref(project_id, given.name))
     return found.get(records_db.area_ref(project_id, lookup.area_id)) if lookup else None
 
 
 @dataclass(frozen=True)
 class NamedRecords:
-    """The records a body names, as found or made (None: not named), and the same items for its view."""
+    """The records a body names, as found or made (None: not named), and the same records for its view."""
 
-    discipline: records_db.DisciplineItem | None
-    area: records_db.AreaItem | None
-    drawing_set: records_db.SetItem | None
+    project_id: str
+    discipline: DisciplineRow | None
+    area: AreaRow | None
+    drawing_set: SetRow | None
 
     @property
     def found(self) -> Found:
-        return Found.of([self.discipline, self.area, self.drawing_set])
+        return records_db.found(self.project_id, self.discipline, self.area, self.drawing_set)
 
 
 def find_or_make(
@@ -84,6 +85,7 @@ def find_or_make(
         calls.append(partial(_set, project_id, drawing_set, _named_set(project_id, drawing_set, found), may_change))
     answers = iter(together(*calls)[1 if alongside is not None else 0 :])
     return NamedRecords(
+        project_id,
         next(answers) if discipline is not None else None,
         next(answers) if area is not None else None,
         next(answers) if drawing_set is not None else None,
@@ -91,8 +93,8 @@ def find_or_make(
 
 
 def _discipline(
-    project_id: str, given: DisciplineIn, current: records_db.DisciplineItem | None, may_change: bool = True
-) -> records_db.DisciplineItem:
+    project_id: str, given: DisciplineIn, current: DisciplineRow | None, may_change: bool = True
+) -> DisciplineRow:
     """Find (`current`, as read) or make the discipline; only a Drawings admin's value changes an existing one (and
     reaches sync)."""
     key = name_key(given.name)
@@ -104,20 +106,16 @@ def _discipline(
     return current
 
 
-def _area(
-    project_id: str, given: AreaIn, current: records_db.AreaItem | None, may_change: bool = True
-) -> records_db.AreaItem:
+def _area(project_id: str, given: AreaIn, current: AreaRow | None, may_change: bool = True) -> AreaRow:
     if current is None:
         return records_db.create_area(project_id, new_id("area"), given.name, given.description)
     if may_change and given.description is not None and given.description != (current.description or ""):
         with manifests_follow(project_id, db.revisions_using(project_id, area_id=current.area_id)):
-            records_db.update_area_description(current, given.description)
+            records_db.update_area_description(project_id, current.area_id, given.description)
     return current
 
 
-def _set(
-    project_id: str, given: DrawingSetIn, current: records_db.SetItem | None, may_change: bool = True
-) -> records_db.SetItem:
+def _set(project_id: str, given: DrawingSetIn, current: SetRow | None, may_change: bool = True) -> SetRow:
     key = name_key(given.name)
     if current is None:
         return records_db.put_set(project_id, given.name, given.date.isoformat())

@@ -11,13 +11,13 @@ from functools import partial
 from connectability.aws import together
 from connectability.db import drawings as db
 from connectability.db import records as records_db
-from connectability.db.drawings import RevisionItem, name_key
+from connectability.db.rows import RevisionRow
 from connectability.domain.drawing_views import drawing_views, records_of, revision_views
 from connectability.domain.drawings import DRAWINGS, access_at, is_admin, visible_states
 from connectability.domain.permissions import Caller, ProjectAccess, read_rights
 from connectability.errors import NotFound
 from connectability.models.common import Level, Page
-from connectability.models.drawings import Area, Discipline, Drawing, DrawingSet, Revision, RevisionState
+from connectability.models.drawings import Area, Discipline, Drawing, DrawingSet, Revision, RevisionState, name_key
 
 
 def register(
@@ -78,7 +78,7 @@ def get_revision(caller: Caller, project_id: str, revision_id: str) -> Revision:
     return revision_views(project_id, [revision])[0]
 
 
-def _may_see(caller: Caller, access: ProjectAccess, revision: RevisionItem) -> bool:
+def _may_see(caller: Caller, access: ProjectAccess, revision: RevisionRow) -> bool:
     if revision.state in visible_states(access):
         return True
     return revision.state == RevisionState.draft.value and revision.created_by == caller.user_id

@@ -8,11 +8,12 @@ from functools import partial
 
 from connectability.aws import together
 from connectability.db import drawings as drawings_db
+from connectability.db import records as records_db
 from connectability.db import sync as sync_db
 from connectability.db.base import read_items
+from connectability.db.rows import DrawingRow, RevisionRow
 from connectability.db.sync import Written
-from connectability.db.sync_counters import shard_of
-from connectability.domain.drawing_views import record_refs, revision_views
+from connectability.domain.drawing_views import revision_views
 from connectability.domain.drawings import DRAWINGS
 from connectability.domain.permissions import Caller, read_rights, tool_level_at_least
 from connectability.errors import InvalidInput, InvalidState
@@ -29,20 +30,20 @@ def review_queue(caller: Caller, project_id: str, limit: int, next_token: str | 
     tool_level_at_least(caller, project_id, DRAWINGS, Level.admin)
     items, token = sync_db.review_page(project_id, limit, next_token)
     drawings = {r.drawing_id: drawings_db.drawing_ref(project_id, r.drawing_id) for r in items}
-    found = read_items([*drawings.values(), *(ref for r in items for ref in record_refs(project_id, r))])
+    found = read_items([*drawings.values(), *(ref for r in items for ref in records_db.record_refs(project_id, r))])
     views = revision_views(project_id, items, records=found)
     for view, item in zip(views, items, strict=True):
         view.arrival = _arrival(item, found.get(drawings[item.drawing_id]))
     return Page[Revision](items=views, next_token=token)
 
 
-def _arrival(copy: drawings_db.RevisionItem, drawing: drawings_db.DrawingItem | None) -> Arrival:
+def _arrival(copy: RevisionRow, drawing: DrawingRow | None) -> Arrival:
     """A copy of a sheet the project shows already (a published revision is current) is its next revision."""
     current = drawing.current_revision_id if drawing is not None else None
     return Arrival.new_revision if current and current != copy.revision_id else Arrival.new_drawing
 
 
-def publish(caller: Caller, project_id: str, body: ConnectedPublishRequest) -> Published:
+def publish_copies(caller: Caller, project_id: str, body: ConnectedPublishRequest) -> Published:
     """Publish the given copies (all checked before any changes; read with the caller's rights), or every copy
     waiting, a page at a time."""
     ids = list(dict.fromkeys(body.revision_ids or []))
@@ -54,7 +55,7 @@ def publish(caller: Caller, project_id: str, body: ConnectedPublishRequest) -> P
         token: str | None = None
         while True:
             waiting, token = sync_db.review_page(project_id, PAGE, token)
-            published += _publish(project_id, waiting)
+            published += _publish_waiting(project_id, waiting)
             if token is None:
                 return Published(published=published)
     found = {i: r for i, ref in asked.items() if (r := rights.found.get(ref))}
@@ -70,31 +71,29 @@ def publish(caller: Caller, project_id: str, body: ConnectedPublishRequest) -> P
             f"Only copies waiting for review can be published; these are not: {', '.join(not_waiting)}. "
             f"GET /projects/{project_id}/connected-drawings/review lists those that are."
         )
-    done = set(_publish(project_id, list(found.values())))
+    done = set(_publish_waiting(project_id, list(found.values())))
     return Published(published=[i for i in ids if i in done])
 
 
-def _publish(project_id: str, revisions: list[drawings_db.RevisionItem]) -> list[str]:
+def _publish_waiting(project_id: str, revisions: list[RevisionRow]) -> list[str]:
     """Waiting copies become published; the newest of each drawing becomes its current revision, with the
     synced fields it holds at that moment (a copy landing meanwhile is read again). Drawings are made current at
     once, each by its copies in turn: no two of those writes touch the same item."""
     now, published = utcnow(), []
     for revision in sorted(revisions, key=lambda r: (r.drawing_id, r.seq)):
-        if sync_db.publish_copy(revision, now, shard_of(revision.revision_id)):
+        if sync_db.publish_copy(revision, now):
             published.append(revision)
     drawings = drawings_db.get_drawings(project_id, {r.drawing_id for r in published}, consistent=True)
-    by_drawing: dict[str, list[drawings_db.RevisionItem]] = defaultdict(list)
+    by_drawing: dict[str, list[RevisionRow]] = defaultdict(list)
     for revision in published:
         by_drawing[revision.drawing_id].append(revision)
     together(*(partial(_make_current, project_id, drawings.get(d), copies) for d, copies in by_drawing.items()))
     return [r.revision_id for r in published]
 
 
-def _make_current(
-    project_id: str, drawing: drawings_db.DrawingItem | None, copies: list[drawings_db.RevisionItem]
-) -> None:
+def _make_current(project_id: str, drawing: DrawingRow | None, copies: list[RevisionRow]) -> None:
     for revision in copies:
-        current: drawings_db.RevisionItem | None = revision
+        current: RevisionRow | None = revision
         for _ in range(ATTEMPTS):
             if drawing is None or current is None:
                 break

@@ -11,14 +11,13 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from connectability import storage
+from connectability import queues, storage
 from connectability.config import get_settings
 from connectability.db import drawings as db
 from connectability.db import outbox as outbox_db
 from connectability.db import uploads as uploads_db
 from connectability.db.base import Ref, read_items
-from connectability.db.drawings import DrawingItem, RevisionItem, name_key
-from connectability.db.projects import ProjectItem
+from connectability.db.rows import DrawingNumberRow, DrawingRow, ProjectRow, RevisionRow
 from connectability.domain import thumbnails
 from connectability.domain.drawing_views import day, revision_views
 from connectability.domain.drawings import DRAWINGS, access_at, is_admin
@@ -36,6 +35,7 @@ from connectability.models.drawings import (
     RevisionState,
     Upload,
     UploadRequest,
+    name_key,
 )
 from connectability.observability import logger
 
@@ -55,9 +55,8 @@ def create_upload(caller: Caller, project_id: str, body: UploadRequest) -> Uploa
     bucket, key = storage.bucket_name(project.company_id), f"{storage.UPLOAD_PREFIX}{project_id}/{upload_id}"
     now = utcnow()
     uploads_db.put_upload(
-        uploads_db.UploadItem(
-            project.pk,
-            f"UPLOAD#{upload_id}",
+        uploads_db.UploadRow(
+            project_id=project_id,
             upload_id=upload_id,
             filename=body.filename,
             content_type=body.content_type.value,
@@ -114,11 +113,13 @@ def create_revision(caller: Caller, project_id: str, body: RevisionCreate) -> Re
     ):
         raise _number_taken(existing, body.revision_number, held.revision_id)
     revision_id = new_id("rev")
-    if not uploads_db.claim_upload(upload, revision_id):
+    claimed = uploads_db.claim_upload(upload, revision_id)
+    if claimed is None:
         raise InvalidInput(
             f"Upload {body.upload_id} was used by another revision meanwhile; upload the file again.",
             details=[{"field": "upload_id", "message": "already used"}],
         )
+    upload = claimed
     drawn = uploads_db.thumbnail_of(upload, file_version)  # drawn already, if the file check was first
     try:
         records = find_or_make(
@@ -142,7 +143,7 @@ def create_revision(caller: Caller, project_id: str, body: RevisionCreate) -> Re
     return revision_views(project_id, [revision], records=records.found)[0]
 
 
-def _keep_for_good(upload: uploads_db.UploadItem, file_version: str, drawn: dict[str, Any] | None) -> None:
+def _keep_for_good(upload: uploads_db.UploadRow, file_version: str, drawn: dict[str, Any] | None) -> None:
     storage.mark_upload_used(upload.bucket, upload.key, file_version)
     thumbnails.keep_for_good(upload, drawn)
 
@@ -151,28 +152,24 @@ def _new_revision(
     access: ProjectAccess,
     by: str,
     body: RevisionCreate,
-    upload: uploads_db.UploadItem,
+    upload: uploads_db.UploadRow,
     revision_id: str,
-    existing: DrawingItem | None,
+    existing: DrawingRow | None,
     file_version: str,
     sha256: str | None,
     records: NamedRecords,
     drawn: dict[str, Any] | None,
-) -> tuple[RevisionItem, outbox_db.OutboxItem | None]:
+) -> tuple[RevisionRow, outbox_db.Duty | None]:
     """The drawing (a new one holds its first revision's place already), then the revision, written only if the
     drawing still stands."""
     project = access.project
     discipline_key, area_id = name_key(body.discipline.name), records.area.area_id if records.area else None
     set_key = name_key(body.drawing_set.name) if body.drawing_set else None
     drawing, seq = (existing, None) if existing else _new_drawing(project, body, discipline_key, area_id)
-    seq = seq or db.next_seq(drawing)
+    seq = seq or db.next_seq(drawing.project_id, drawing.drawing_id)
     if seq is None:
         raise InvalidState(f"Drawing {drawing.number} was deleted meanwhile; create the revision again.")
-    revision = RevisionItem(
-        project.pk,
-        f"REVISION#{revision_id}",
-        gsi1pk=f"DRAWING#{drawing.drawing_id}",
-        gsi1sk=f"REV#{seq:06d}",
+    revision = RevisionRow(
         revision_id=revision_id,
         drawing_id=drawing.drawing_id,
         project_id=project.project_id,
@@ -202,7 +199,7 @@ def _new_revision(
     duty = None
     if sha256 is None:
         duty = outbox_db.file_check(project.project_id, revision.revision_id, new_id("chk"), utcnow())
-    written = db.put_revision(revision, drawing, duty)
+    written = db.put_revision(revision, duty)
     if written is db.NewRevision.number_taken:
         held = read_items([db.revision_number_ref(project.project_id, drawing.drawing_id, body.revision_number)])
         claim = held.get(db.revision_number_ref(project.project_id, drawing.drawing_id, body.revision_number))
@@ -212,7 +209,7 @@ def _new_revision(
     return revision, duty
 
 
-def _holder_refs(project_id: str, number: db.DrawingNumberItem | None, revision_number: str) -> list[Ref[Any]]:
+def _holder_refs(project_id: str, number: DrawingNumberRow | None, revision_number: str) -> list[Ref[Any]]:
     """The drawing that holds a number, and the claim on the revision number asked for in it."""
     if number is None:
         return []
@@ -222,7 +219,7 @@ def _holder_refs(project_id: str, number: db.DrawingNumberItem | None, revision_
     ]
 
 
-def _number_taken(drawing: DrawingItem, revision_number: str, holder: str | None) -> AlreadyExists:
+def _number_taken(drawing: DrawingRow, revision_number: str, holder: str | None) -> AlreadyExists:
     """A drawing's revision numbers are unique: the one that holds this number is named, so it can be opened."""
     which = f" ({holder})" if holder else ""
     return AlreadyExists(
@@ -232,10 +229,10 @@ def _number_taken(drawing: DrawingItem, revision_number: str, holder: str | None
     )
 
 
-def request_file_check(duty: outbox_db.OutboxItem) -> bool:
+def request_file_check(duty: outbox_db.Duty) -> bool:
     """Queue the hashing of a file too large to hash within a request; the outbox relay retries a failure."""
     try:
-        storage.request_file_check(FileCheck(project_id=duty.project_id or "", revision_id=duty.revision_id or ""))
+        queues.send_file_check(FileCheck(project_id=duty.project_id or "", revision_id=duty.revision_id or ""))
     except (BotoCoreError, ClientError):
         logger.exception("file check not queued yet", extra={"revision_id": duty.revision_id})
         return False
@@ -257,7 +254,7 @@ def check_file(check: FileCheck) -> bool:
     return db.record_sha256(check.project_id, check.revision_id, sha256)
 
 
-def _check_uploaded_file(upload: uploads_db.UploadItem) -> tuple[str, str | None]:
+def _check_uploaded_file(upload: uploads_db.UploadRow) -> tuple[str, str | None]:
     """The upload must be there, of the declared size and type (by its bytes); answers its object version and
     sha256 (None for a file too large to hash within a request: the file check does it). Every later read names
     that version, so a second PUT to the same URL cannot swap the bytes."""
@@ -281,14 +278,12 @@ def _check_uploaded_file(upload: uploads_db.UploadItem) -> tuple[str, str | None
 
 
 def _new_drawing(
-    project: ProjectItem, body: RevisionCreate, discipline_key: str, area_id: str | None
-) -> tuple[DrawingItem, int | None]:
+    project: ProjectRow, body: RevisionCreate, discipline_key: str, area_id: str | None
+) -> tuple[DrawingRow, int | None]:
     """A new drawing for the number, holding its first revision's place (1); when another request created the
     number first, that drawing, whose next place is still to take (None)."""
-    drawing = DrawingItem(
-        project.pk,
-        f"DRAWING#{(drawing_id := new_id('drw'))}",
-        drawing_id=drawing_id,
+    drawing = DrawingRow(
+        drawing_id=new_id("drw"),
         project_id=project.project_id,
         company_id=project.company_id,
         number=body.number,

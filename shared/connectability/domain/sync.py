@@ -21,13 +21,12 @@ from connectability import queues, storage
 from connectability.config import get_settings
 from connectability.db import sync as db
 from connectability.db import sync_counters as counters
-from connectability.db.base import Item
-from connectability.db.drawings import RevisionItem, name_key
-from connectability.db.records import AreaItem, DisciplineItem, SetItem, record_key
-from connectability.db.sync import CopyWrite, Downstream, DownstreamReads, Key, Written
+from connectability.db.records import Record
+from connectability.db.rows import AreaRow, DisciplineRow, RevisionRow, SetRow
+from connectability.db.sync import CopyWrite, Downstream, DownstreamReads, Target, Written
 from connectability.domain import initial_sync
 from connectability.models.common import utcnow
-from connectability.models.drawings import RevisionManifest, RevisionState, ThumbnailState
+from connectability.models.drawings import RevisionManifest, RevisionState, ThumbnailState, name_key
 from connectability.models.sync import CopyJob
 from connectability.observability import logger, metrics
 
@@ -64,21 +63,22 @@ def read_ahead(jobs: Iterable[CopyJob]) -> DownstreamReads:
     start: if the read fails, each job reads for itself (and records its own failure, if it fails too)."""
     reads = DownstreamReads()
     try:
-        reads.read(key for job in jobs for key in _keys(job))
+        reads.read(_target(job) for job in jobs)
     except (BotoCoreError, ClientError):
         logger.warning("the batch's read-ahead failed: each copy reads for itself", exc_info=True)
     return reads
 
 
-def _keys(job: CopyJob) -> list[Key]:
+def _target(job: CopyJob) -> Target:
+    """What one copy job reads before it writes."""
     m, connection_id = job.manifest, job.connection_id
-    return db.downstream_keys(
+    return db.copy_target(
         connection_id,
         job.downstream_project_id,
         connected_id("rev", connection_id, m.revision_id),
         connected_id("drw", connection_id, m.drawing_id),
         m.revision_id,
-        [r.sk for r in _records(job)],
+        _records(job),
     )
 
 
@@ -92,9 +92,7 @@ def copy(job: CopyJob, redelivered: bool = False, ahead: DownstreamReads | None 
         logger.exception("copy failed", extra={"connection_id": job.connection_id, "error": error})
         metrics.add_metric(name="SyncCopyFailures", unit="Count", value=1)
         revision_id = connected_id("rev", job.connection_id, job.manifest.revision_id)
-        counters.record_failure(
-            job.connection_id, job.manifest.revision_id, counters.shard_of(revision_id), error, utcnow()
-        )
+        counters.record_failure(job.connection_id, job.manifest.revision_id, revision_id, error, utcnow())
         raise
 
 
@@ -117,15 +115,13 @@ def _copy(job: CopyJob, look_first: bool, ahead: DownstreamReads) -> Copied:
     revision_id = connected_id("rev", connection_id, m.revision_id)
     drawing_id = connected_id("drw", connection_id, m.drawing_id)
     records = _records(job)
-    keys = db.downstream_keys(
-        connection_id, project_id, revision_id, drawing_id, m.revision_id, [r.sk for r in records]
-    )
+    target = db.copy_target(connection_id, project_id, revision_id, drawing_id, m.revision_id, records)
     copied: tuple[str, str] | None = None  # (key, version) of the file for this revision
     drawn: tuple[str, str] | None = None  # (key, version) of its thumbnail, when the manifest brings a new one
     made: list[tuple[str, str]] = []  # copies this attempt made that no write refers to yet
     try:
         for attempt in range(ATTEMPTS):
-            seen = (ahead.view(keys) if attempt == 0 else None) or db.read_downstream(keys)
+            seen = (ahead.view(target) if attempt == 0 else None) or db.read_downstream(target)
             if seen.connection is None or seen.connection.status != "active":
                 return _refused(job)
             revision = seen.revision
@@ -196,7 +192,7 @@ def _copy_file(job: CopyJob, look_first: bool) -> tuple[tuple[str, str], bool]:
     return (key, version), True
 
 
-def _new_thumbnail(m: RevisionManifest, revision: RevisionItem | None) -> bool:
+def _new_thumbnail(m: RevisionManifest, revision: RevisionRow | None) -> bool:
     """The manifest brings a thumbnail the downstream copy does not hold yet."""
     thumbnail = m.thumbnail
     if thumbnail is None or thumbnail.state is not ThumbnailState.ready or not thumbnail.key:
@@ -235,25 +231,22 @@ def _nothing_to_write(job: CopyJob, seen: Downstream, revision_id: str, again: b
     """The downstream is already right: an initial-sync job still counts as done, an old failure is over. A job
     delivered again may have written its news on the attempt that died before asking for the digest, so it
     asks (a check with no news sends nothing)."""
-    shard = counters.shard_of(revision_id)
     if job.initial and not seen.initial_counted:
-        counters.count_initial(job.connection_id, job.manifest.revision_id, shard)
+        counters.count_initial(job.connection_id, job.manifest.revision_id, revision_id)
     if seen.failure is not None:
-        counters.clear_failure(job.connection_id, job.manifest.revision_id, shard)
+        counters.clear_failure(job.connection_id, job.manifest.revision_id, revision_id)
     return Copied(job.connection_id, news=again, initial=job.initial)
 
 
-def _records(job: CopyJob) -> list[Item]:
+def _records(job: CopyJob) -> list[Record]:
     """The connected area, discipline and set records this manifest describes, stamped with its read time."""
-    m, pk = job.manifest, f"PROJECT#{job.downstream_project_id}"
+    m = job.manifest
     at = m.read_at or m.written_at
-    found: list[Item] = []
+    found: list[Record] = []
     if m.area is not None:
         area_id = connected_id("area", job.connection_id, m.area.id)
         found.append(
-            AreaItem(
-                pk,
-                f"AREA#{area_id}",
+            AreaRow(
                 area_id=area_id,
                 name=m.area.name,
                 description=m.area.description,
@@ -261,33 +254,27 @@ def _records(job: CopyJob) -> list[Item]:
                 read_at=at,
             )
         )
-    key = record_key(name_key(m.discipline.name), job.connection_id)
-    found.append(
-        DisciplineItem(pk, f"DISCIPLINE#{key}", name=m.discipline.name, position=m.discipline.position, read_at=at)
-    )
+    found.append(DisciplineRow(name=m.discipline.name, position=m.discipline.position, read_at=at))
     if m.drawing_set is not None:
-        key = record_key(name_key(m.drawing_set.name), job.connection_id)
-        found.append(
-            SetItem(pk, f"SET#{key}", name=m.drawing_set.name, date=m.drawing_set.date.isoformat(), read_at=at)
-        )
+        found.append(SetRow(name=m.drawing_set.name, date=m.drawing_set.date.isoformat(), read_at=at))
     return found
 
 
 _STATE_COUNTER = {"pending_review": "pending_review", "published": "published_downstream"}
-_RECORD_FIELDS = {AreaItem: ("name", "description"), DisciplineItem: ("name", "position"), SetItem: ("name", "date")}
+_RECORD_FIELDS = {AreaRow: ("name", "description"), DisciplineRow: ("name", "position"), SetRow: ("name", "date")}
 
 
-def _changed_records(records: list[Item], seen: Downstream) -> list[Item]:
+def _changed_records(job: CopyJob, records: list[Record], seen: Downstream) -> list[Record]:
     """Only records that differ from what is there and are newer: an older manifest never undoes a rename."""
     changed = []
     for record in records:
-        there = seen.records.get(record.sk)
+        there = seen.record(job.downstream_project_id, job.connection_id, record)
         if there is None:
             changed.append(record)
             continue
         fields = _RECORD_FIELDS[type(record)]
         differs = any(getattr(there, f) != getattr(record, f) for f in fields)
-        newer = there.read_at is None or there.read_at < record.read_at  # type: ignore[attr-defined]
+        newer = there.read_at is None or (record.read_at is not None and there.read_at < record.read_at)
         if differs and newer:
             changed.append(record)
     return changed
@@ -298,7 +285,7 @@ def _write(
     seen: Downstream,
     revision_id: str,
     drawing_id: str,
-    records: list[Item],
+    records: list[Record],
     copied: tuple[str, str] | None,
     drawn: tuple[str, str] | None,
 ) -> CopyWrite:
@@ -330,13 +317,7 @@ def _write(
     synced |= _thumbnail_fields(m, seen.revision, drawn)
     counts: dict[str, int] = {}
     news, moment = False, time.time()
-    stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    deleted = {
-        "state": RevisionState.deleted.value,
-        "deleted_at": now,
-        "gsi2pk": f"PROJECT#{job.downstream_project_id}#DELETED",
-        "gsi2sk": f"{stamp}#{revision_id}",
-    }
+    deleted = {"state": RevisionState.deleted.value, "deleted_at": now}
     if seen.revision is None:
         synced |= {
             "revision_id": revision_id,
@@ -352,17 +333,12 @@ def _write(
             "source_company_id": m.company_id,
             "created_by": SYNC_USER,
             "created_at": now,
-            "gsi1pk": f"DRAWING#{drawing_id}",
-            "gsi1sk": f"REV#{m.seq:06d}",
         }
         if m.deleted:
             # published and deleted upstream before it arrived: kept for the Deleted report, as in order (R28)
             synced |= deleted
         else:
-            synced |= {
-                "state": RevisionState.pending_review.value,
-                **db.review_keys(job.downstream_project_id, name_key(m.number), m.seq, revision_id),
-            }
+            synced["state"] = RevisionState.pending_review.value
             counts |= {"copied": 1, "pending_review": 1}
             if not job.initial:
                 counts["news_published"], news = 1, True
@@ -397,10 +373,9 @@ def _write(
         revision_seen=seen.revision,
         drawing=drawing,
         drawing_seen=seen.drawing,
-        records=_changed_records(records, seen),
+        records=_changed_records(job, records, seen),
         counts=counts,
         count_initial=job.initial and not seen.initial_counted,
-        shard=counters.shard_of(revision_id),
         news_at=moment if news else None,
         synced_at=moment,
         lag=max(0.0, moment - (m.read_at or m.written_at).timestamp()),
@@ -409,7 +384,7 @@ def _write(
 
 
 def _thumbnail_fields(
-    m: RevisionManifest, revision: RevisionItem | None, drawn: tuple[str, str] | None
+    m: RevisionManifest, revision: RevisionRow | None, drawn: tuple[str, str] | None
 ) -> dict[str, object]:
     """The copy's thumbnail: the one copied for it, or why the upstream has none; unchanged otherwise."""
     thumbnail = m.thumbnail

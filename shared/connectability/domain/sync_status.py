@@ -16,8 +16,8 @@ from connectability.db import sync as sync_db
 from connectability.db import sync_counters as counters
 from connectability.db.base import read_items
 from connectability.db.companies import company_ref
-from connectability.db.connections import ConnectionItem
 from connectability.db.projects import project_ref
+from connectability.db.rows import ConnectionRow
 from connectability.domain import reconcile
 from connectability.domain.connections import cm_level, connection_rights
 from connectability.domain.drawings import DRAWINGS
@@ -38,7 +38,7 @@ from connectability.models.sync import (
 CM = "connection_manager"
 
 
-def _for_cm_admin(caller: Caller, connection_id: str) -> ConnectionItem:
+def _for_cm_admin(caller: Caller, connection_id: str) -> ConnectionRow:
     """CM admins of either project; anyone else who may see the connection is told why not, others get 404."""
     connection, rights = connection_rights(caller, connection_id)
     levels = []

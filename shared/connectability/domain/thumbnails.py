@@ -55,7 +55,7 @@ def _upload_of(key: str) -> tuple[str, str] | None:
     return parts[1], parts[2]
 
 
-def _draw(project_id: str, upload: uploads_db.UploadItem, uploaded: StoredObject) -> dict[str, Any]:
+def _draw(project_id: str, upload: uploads_db.UploadRow, uploaded: StoredObject) -> dict[str, Any]:
     """Draw the file's first page and store the PNG beside it (tagged as the upload is); or the reason not."""
     assert uploaded.version_id
     size = uploaded.size if uploaded.size is not None else int(upload.size)
@@ -96,14 +96,14 @@ def fields_of(entry: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-def keep_for_good(upload: uploads_db.UploadItem, entry: dict[str, Any] | None) -> None:
+def keep_for_good(upload: uploads_db.UploadRow, entry: dict[str, Any] | None) -> None:
     """Its upload became a revision: a thumbnail stored as unused is kept from now on."""
     if entry and entry.get("key") and not entry.get("used"):
         storage.mark_thumbnail_used(upload.bucket, entry["key"], entry["version"])
 
 
 def _give(
-    project_id: str, upload: uploads_db.UploadItem, file_version: str, entry: dict[str, Any], deliveries: int
+    project_id: str, upload: uploads_db.UploadRow, file_version: str, entry: dict[str, Any], deliveries: int
 ) -> None:
     """Give the revision that claimed the upload its thumbnail, once; a published one's manifest follows."""
     revision_id = str(upload.revision_id)
@@ -124,5 +124,5 @@ def _give(
         drawings_db.record_thumbnail(project_id, revision_id, file_version, fields)
 
 
-def _ids(upload: uploads_db.UploadItem) -> dict[str, str]:
+def _ids(upload: uploads_db.UploadRow) -> dict[str, str]:
     return {"upload_id": upload.upload_id, "revision_id": str(upload.revision_id)}

@@ -20,6 +20,11 @@ Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000), NoControls]
 
 
+def name_key(name: str) -> str:
+    """Names identify areas, disciplines, sets and drawing numbers regardless of case and spacing."""
+    return " ".join(name.split()).casefold()
+
+
 def _a_name_not_a_path(value: str) -> str:
     """An uploaded file's name is a name: no folders, so it can never steer where a file is written."""
     if "/" in value or "\\" in value or value in (".", ".."):

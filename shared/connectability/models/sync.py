@@ -1,17 +1,17 @@
-"""Messages of the sync pipeline: what sync_fanout and sync_copy pass each other through their queues.
+"""Messages of the sync pipeline: what its functions pass each other through their queues, one kind per queue.
 
-The sync-events queue carries S3's manifest events and messages of our own (an initial-sync or reconcile page,
-a digest to check, the manifests of a big change to write); the copy-jobs queue carries one copy job per
-(change, active connection).
+S3's manifest events come on sync-events (read at the handler's edge, connectability.events); ours are these:
+a copy job per (change, active connection) on copy-jobs, and on queues of their own an initial-sync page, a
+reconcile page, a digest check, and the manifests of a change too big to write them in its request.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal, Protocol
+from typing import Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field
 
 from connectability.models.common import Output
 from connectability.models.connections import InitialSync, ProjectRef
@@ -37,9 +37,12 @@ class CopyJob(_Message):
 
 
 class Downstream(Protocol):
-    connection_id: str
-    downstream_project_id: str
-    downstream_company_id: str
+    @property
+    def connection_id(self) -> str: ...
+    @property
+    def downstream_project_id(self) -> str: ...
+    @property
+    def downstream_company_id(self) -> str: ...
 
 
 def copy_job(
@@ -84,14 +87,8 @@ class ManifestsDue(_Message):
 
     kind: Literal["manifests_due"] = "manifests_due"
     project_id: str
-    duty: str  # the outbox item's sort key
+    duty: str  # the outbox duty that holds them, as db.outbox's reference names it
     versions_taken: list[str] = []  # its revisions whose manifest version the change took in its own write
-
-
-SyncMessage = Annotated[InitialSyncPage | ReconcilePage | DigestCheck | ManifestsDue, Field(discriminator="kind")]
-sync_message: TypeAdapter[InitialSyncPage | ReconcilePage | DigestCheck | ManifestsDue] = TypeAdapter(
-    SyncMessage, config=ConfigDict(defer_build=True)
-)
 
 
 # -- what the API shows of sync -------------------------------------------------------------------------------

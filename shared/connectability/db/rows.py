@@ -1,0 +1,318 @@
+"""What db gives the domain and takes from it: plain, frozen rows of the fields an item holds, never its keys or
+index attributes. The domain reads them, builds new ones to write, and hands changes back as fields of these
+names; db alone turns them into PynamoDB items (one module per aggregate)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompanyRow:
+    company_id: str
+    name: str
+    connection_approval: str
+    connected_drawings_beta: bool
+    created_at: datetime
+
+    @property
+    def id(self) -> str:
+        return self.company_id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompanyUserRow:
+    company_id: str
+    user_id: str
+    email: str
+    name: str
+    is_company_admin: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProjectRow:
+    project_id: str
+    company_id: str
+    name: str
+    status: str
+    created_at: datetime
+
+    @property
+    def id(self) -> str:
+        return self.project_id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DirectoryEntryRow:
+    """A user's entry in a project's directory: a permission level per tool."""
+
+    project_id: str
+    company_id: str
+    user_id: str
+    connection_manager: str
+    drawings: str
+
+    @property
+    def permissions(self) -> dict[str, str]:
+        return {"connection_manager": self.connection_manager, "drawings": self.drawings}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SettingsRow:
+    mode: str = "default"
+    user_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotificationRow:
+    notification_id: str
+    event: str
+    project_id: str
+    connection_id: str | None
+    recipients: list[str]
+    subject: str
+    text: str
+    html: str
+    sent_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MarkupRow:
+    markup_id: str
+    drawing_id: str
+    revision_id: str
+    data: Any
+    created_by: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UploadRow:
+    """An upload: the file (in `bucket` under `key`) declared for it, the revision that took it, if any, and what
+    the file check made of each version of its file, by version."""
+
+    project_id: str
+    upload_id: str
+    filename: str
+    content_type: str
+    size: int
+    bucket: str
+    key: str
+    created_by: str
+    created_at: datetime
+    revision_id: str | None = None
+    thumbnails: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectionRow:
+    """A connection between two projects, its decisions, and where its initial sync and latest reconcile stand."""
+
+    connection_id: str
+    status: str
+    upstream_project_id: str
+    upstream_company_id: str
+    downstream_project_id: str
+    downstream_company_id: str
+    requested_by: str
+    requested_at: datetime
+    requested_by_name: str | None = None
+    decided_by: str | None = None
+    decided_by_name: str | None = None
+    decided_at: datetime | None = None
+    reason: str | None = None
+    disconnected_by: str | None = None
+    disconnected_by_name: str | None = None
+    disconnected_at: datetime | None = None
+    disconnect_reason: str | None = None
+    initial_sync_status: str = "not_started"
+    initial_sync_total: int = 0
+    initial_sync_copied: int = 0
+    initial_sync_cursor: str | None = None
+    initial_sync_pages_done: bool | None = None
+    reconcile_run_id: str | None = None
+    reconcile_started_at: datetime | None = None
+    reconcile_finished_at: datetime | None = None
+    reconcile_checked: int | None = None
+    reconcile_repairs: int | None = None
+    reconcile_stuck_checking: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoleRow:
+    """A project's place in the topology (R11-R16)."""
+
+    project_id: str
+    downstream_state: str = "none"
+    downstream_connection_id: str | None = None
+    upstream_count: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Duty:
+    """A duty a change owes: its kind, what it is about, and when it was recorded."""
+
+    kind: str
+    event_id: str  # the duty's id (a notification's: its event's)
+    created_at: datetime
+    body: str = ""
+    project_id: str | None = None
+    revision_id: str | None = None
+    revision_ids: list[str] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DrawingRow:
+    """A drawing: its number and the fields it shares with its revisions, and which revision is its current one."""
+
+    drawing_id: str
+    project_id: str
+    company_id: str
+    number: str
+    title: str
+    discipline_key: str
+    obsolete: bool = False
+    area_id: str | None = None
+    connected: bool = False
+    source_connection_id: str | None = None
+    source_project_id: str | None = None
+    source_company_id: str | None = None
+    current_revision_id: str | None = None
+    current_seq: int | None = None
+    revision_count: int = 0
+    deleted: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DrawingNumberRow:
+    """Who holds a drawing number in its project."""
+
+    drawing_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RevisionNumberRow:
+    """Who holds a revision number in its drawing."""
+
+    revision_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RevisionRow:
+    """A revision: its fields, its file and thumbnail, its state, and for a connected copy where it comes from."""
+
+    revision_id: str
+    drawing_id: str
+    project_id: str
+    company_id: str
+    seq: int
+    number: str
+    title: str
+    revision_number: str
+    state: str
+    discipline_key: str
+    bucket: str
+    file_key: str
+    content_type: str
+    size: int
+    created_by: str
+    created_at: datetime
+    status: str | None = None
+    drawing_date: str | None = None
+    received_date: str | None = None
+    set_key: str | None = None
+    area_id: str | None = None
+    connected: bool = False
+    source_connection_id: str | None = None
+    source_revision_id: str | None = None
+    source_project_id: str | None = None
+    source_company_id: str | None = None
+    obsolete: bool | None = None
+    synced_version: int | None = None
+    file_version: str | None = None
+    file_state: str = "ready"
+    sha256: str | None = None
+    thumbnail_state: str | None = None
+    thumbnail_key: str | None = None
+    thumbnail_version: str | None = None
+    thumbnail_width: int | None = None
+    thumbnail_height: int | None = None
+    thumbnail_reason: str | None = None
+    thumbnail_source: str | None = None
+    published_at: datetime | None = None
+    manifest_version: int = 0
+    deleted_at: datetime | None = None
+    deleted_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AreaRow:
+    """An area of a project; a connected copy's areas came with its connection (read-only downstream) and carry
+    the time of the manifest read they are as of."""
+
+    area_id: str
+    name: str
+    description: str | None = None
+    connection_id: str | None = None
+    read_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AreaNameRow:
+    """Which area holds a name in its project."""
+
+    area_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DisciplineRow:
+    name: str
+    position: int | None = None
+    read_at: datetime | None = None  # connected records: as of which manifest read
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetRow:
+    name: str
+    date: str
+    read_at: datetime | None = None  # connected records: as of which manifest read
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CounterShardRow:
+    """One shard of a connection's counters: what it counts, and when its latest news and copy came."""
+
+    shard: int
+    initial_copied: int = 0
+    copied: int = 0  # copies in the downstream, not deleted
+    pending_review: int = 0
+    published_downstream: int = 0
+    failed: int = 0  # upstream revisions whose last copy attempt failed
+    news_published: int = 0  # copies waiting for review not yet told (R35)
+    news_deleted: int = 0  # drawings deleted upstream not yet told (R36)
+    last_news_at: float | None = None  # epoch seconds of the latest news in this shard
+    last_synced_at: float | None = None  # epoch seconds of this shard's latest copy
+    last_lag: float | None = None  # seconds from that change upstream to its copy downstream
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FailureRow:
+    """The last failed copy of an upstream revision in a connection."""
+
+    upstream_revision_id: str
+    error: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RowRecords:
+    """What a drawing or revision points at, as read with it: its discipline, area and (a revision's) set; for a
+    connected one, the upstream project and company it comes from (their names)."""
+
+    discipline: DisciplineRow | None = None
+    area: AreaRow | None = None
+    drawing_set: SetRow | None = None
+    source_project: ProjectRow | None = None
+    source_company: CompanyRow | None = None
