@@ -76,6 +76,11 @@ class LocalStackClient:
             if result.get("settled") or time.monotonic() >= deadline:
                 return result
 
+    def functions(self) -> dict[str, dict[str, Any]]:
+        """Each function's invocations as the stack counts them (GET /_local/functions), by logical id."""
+        items = self.http.get(f"{self.url}/_local/functions", timeout=10).json()["items"]
+        return {item["function"]: item for item in items}
+
     def outbox(self) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = self.http.get(f"{self.url}/_local/outbox", timeout=10).json()["items"]
         return items
@@ -90,11 +95,14 @@ class LocalStackClient:
 
 @contextlib.contextmanager
 def running_stack(
-    seed: str = "none", ports: tuple[int, int] | None = None, env: dict[str, str] | None = None
+    seed: str = "none",
+    ports: tuple[int, int] | None = None,
+    env: dict[str, str] | None = None,
+    options: tuple[str, ...] = (),
 ) -> Iterator[LocalStackClient]:
     """Start `python -m local` (on free ports unless given), wait for its ready line, stop it (SIGTERM) at the end.
 
-    `env` replaces the environment (the README's PYTHONPATH by default)."""
+    `env` replaces the environment (the README's PYTHONPATH by default); `options` go to `python -m local`."""
     api_port, aws_port = ports or (free_port(), free_port())
     with tempfile.TemporaryDirectory(prefix="local-stack-") as tmp:
         out, err = Path(tmp, "stdout"), Path(tmp, "stderr")
@@ -113,6 +121,7 @@ def running_stack(
                     str(aws_port),
                     "--seed",
                     seed,
+                    *options,
                 ],
                 cwd=ROOT,
                 env=env,
