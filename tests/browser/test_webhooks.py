@@ -15,8 +15,8 @@ import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from connectability.models.events import EventKind
+from local.client import LocalStackClient, free_port
 from tests.browser.conftest import DESKTOP, PHONE, axe, keep_for_docs, open_page, shot, sign_in, sized
-from tests.e2e.conftest import LocalStackClient, free_port
 
 COMPANY = "Volt Electric"
 ADMIN = "sub-admin"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.e2e.conftest import LocalStackClient, unique_fixture
+from local.client import LocalStackClient
+from tests.e2e.conftest import unique_fixture
 
 
 def test_r16_r31_r33_r37_request_approve_disconnect_then_every_reconnect_is_refused(

@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
+from local.client import LocalStackClient
 from local.openapi import build
-from tests.e2e.conftest import LocalStackClient, unique_fixture
+from tests.e2e.conftest import unique_fixture
 
 pytestmark = pytest.mark.e2e
 PACKAGE = "connectability_client"

@@ -17,13 +17,13 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from local.client import LocalStackClient
 from local.gateway import Gateway
 from local.invoke import Invoker
 from local.pollers import QueuePoller, rate_seconds
 from local.stack import LocalStack
 from local.template import REGION, QueueSource, load
 from local.tokens import InvalidToken, TokenIssuer
-from tests.e2e.conftest import LocalStackClient
 
 CALLS: list[dict[str, Any]] = []
 

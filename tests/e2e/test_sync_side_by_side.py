@@ -13,8 +13,9 @@ from typing import Any
 import boto3
 import pytest
 
+from local.client import LocalStackClient, running_stack
 from local.sheets import publish_sheets
-from tests.e2e.conftest import LocalStackClient, running_stack, unique_fixture
+from tests.e2e.conftest import unique_fixture
 
 pytestmark = pytest.mark.e2e
 SHEETS = 24

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import requests
 
-from tests.e2e.conftest import LocalStackClient, free_port, unique_fixture
+from local.client import LocalStackClient, free_port
+from tests.e2e.conftest import unique_fixture
 from tests.e2e.test_sync_scenario import PDF
 
 ROOT = Path(__file__).resolve().parents[2]

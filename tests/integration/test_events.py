@@ -7,8 +7,9 @@ import time
 from collections import Counter
 from typing import Any
 
+from local.world import SYNC_QUEUES, DrawingsWorld, Pipeline
 from tests.integration.bus_world import Bus, validate
-from tests.integration.conftest import SYNC_QUEUES, Connected, DrawingsWorld, Faults, Pipeline
+from tests.integration.conftest import Connected, Faults
 from tests.integration.sync_world import DOWN_ADMIN, UP_ADMIN, Sync, sync_of
 
 EVERY_TYPE = {

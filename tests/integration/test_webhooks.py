@@ -13,10 +13,10 @@ import pytest
 from connectability.config import get_settings
 from connectability.domain import webhook_deliveries
 from local.template import ACCOUNT, REGION, Stack
+from local.world import Builder, Pipeline, Queues
 from ops import redrive
 from tests.iam.record import acting_as
 from tests.integration.bus_world import Receiver, validate
-from tests.integration.conftest import Builder, Pipeline, Queues
 from tests.integration.sync_world import Sync
 
 EVENTS, DELIVERIES = "WebhookEventsQueue", "WebhookDeliveriesQueue"

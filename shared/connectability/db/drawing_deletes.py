@@ -10,13 +10,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from connectability.db.base import condition_failed, retry_conflicts
+from connectability.db.base import condition_failed, low, retry_conflicts
 from connectability.db.drawings import (
     CHUNK_ATTEMPTS,
     DrawingItem,
     DrawingNumberItem,
     RevisionItem,
-    connection,
     deleted_keys,
     drawing_at,
     get_revisions,
@@ -94,7 +93,7 @@ def _delete_chunk(
     drawing: DrawingRow, chunk: list[RevisionRow], duty: Duty | None, *, first: bool, by: str, at: datetime
 ) -> None:
     project_id, pk = drawing.project_id, project_key(drawing.project_id)
-    with TransactWrite(connection=connection()) as tx:
+    with TransactWrite(connection=low()) as tx:
         if first:
             tx.update(
                 drawing_at(project_id, drawing.drawing_id),

@@ -13,10 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from functools import cache
 from typing import Any
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
@@ -31,6 +29,7 @@ from connectability.db.base import (
     batch_get,
     condition_failed,
     lost_race,
+    low,
     page,
     retry_conflicts,
 )
@@ -59,11 +58,6 @@ from connectability.db.sync_counters import (
     failure_key,
     initial_mark,
 )
-
-
-@cache
-def _low() -> Connection:
-    return Connection()
 
 
 # -- reading what a copy meets --------------------------------------------------------------------------------
@@ -231,7 +225,7 @@ def write_copy(write: CopyWrite) -> Written:
     """The copy's one transaction: connection active, revision and drawing as read, records only if newer."""
     pk = project_key(write.project_id)
     try:
-        with TransactWrite(connection=_low()) as tx:
+        with TransactWrite(connection=low()) as tx:
             connection_pk = f"CONNECTION#{write.connection_id}"
             tx.condition_check(ConnectionItem, connection_pk, "CONNECTION", condition=ConnectionItem.status == "active")
             revision_changes = write.revision | _listed(write)
@@ -391,7 +385,7 @@ def publish_copy(revision: RevisionRow, at: datetime, owed: Iterable[Duty] = ())
     (with the outbox duties `owed`, committed only if it is); False if it was not waiting any more."""
 
     def write() -> None:
-        with TransactWrite(connection=_low()) as tx:
+        with TransactWrite(connection=low()) as tx:
             for duty in owed:
                 tx.save(outbox_item(duty))
             tx.update(
@@ -417,7 +411,7 @@ def make_copy_current(drawing: DrawingRow, revision: RevisionRow) -> Written:
     still holds them: a copy landing in between (a new title, say) makes this answer `changed`, to read the
     revision again, so the register never keeps older values than the revision it shows (R25)."""
     try:
-        with TransactWrite(connection=_low()) as tx:
+        with TransactWrite(connection=low()) as tx:
             tx.condition_check(
                 RevisionItem,
                 project_key(revision.project_id),
