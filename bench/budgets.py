@@ -22,15 +22,17 @@ ROUTES: dict[str, Pin] = {
         "the company; its bucket: create, versioning, encryption, public block, lifecycle, notify, CORS",
     ),
     "POST /projects/{id}/connections": (
+        6,
         5,
-        5,
-        "2 reads: both projects, the caller's entries, roles; memberships, companies; 1 transaction; outbox",
+        "2 reads: both projects, the caller's entries, roles; memberships, companies; 1 transaction; its "
+        "notification queued and its event on the bus at once (R44); outbox",
     ),
     "notify: connection_requested": (12, None, "recipients' settings, users (8 reads), idempotency record, mail, log"),
     "POST /connections/{id}/approve": (
-        8,
+        9,
         6,
-        "the connection; 1 read of both sides; 1 transaction; mail and sync sent at once, outbox; progress",
+        "the connection; 1 read of both sides; 1 transaction; mail, bus event (R44) and sync sent at once, outbox; "
+        "progress",
     ),
     "notify: connection_created": (24, None, "a connection_requested's calls twice: one mail to each side"),
     "POST /projects/{id}/drawing-revisions": (
@@ -65,18 +67,32 @@ MORE_ROUTES: dict[str, Pin] = {
         "2 reads (rights, the area; its revisions meanwhile); 1 transaction; manifests: 5",
     ),
     "POST /projects/{id}/connected-drawings/publish (3 ids)": (
-        9,
+        11,
         8,
-        "2 reads (rights, the copies); per copy a transaction, in turn; drawings; made current at once",
+        "2 reads (rights, the copies); per copy a transaction, in turn (the first with the event's outbox duty, "
+        "R44); drawings, made current at once, while the event goes on the bus and its duty is cleared",
     ),
     "POST /projects/{id}/connected-drawings/publish (3, all)": (
-        10,
+        12,
         8,
-        "2 reads; the queue; per copy a transaction, in turn; drawings; made current at once",
+        "2 reads; the queue; per copy a transaction, in turn (the first with the event's duty); drawings, made "
+        "current at once, while the event goes on the bus and its duty is cleared (R44)",
     ),
-    "POST /connections/{id}/reject": (5, 5, "the connection; 1 read of both sides; 1 transaction; mail sent, outbox"),
-    "POST /connections/{id}/cancel": (3, 3, "the connection; 1 read of both sides; 1 transaction"),
-    "POST /connections/{id}/disconnect": (5, 5, "the connection; 1 read of both sides; 1 transaction; mail, outbox"),
+    "POST /connections/{id}/reject": (
+        6,
+        5,
+        "the connection; 1 read of both sides; 1 transaction; mail and bus event (R44) at once, outbox",
+    ),
+    "POST /connections/{id}/cancel": (
+        5,
+        5,
+        "the connection; 1 read of both sides; 1 transaction, its event's duty in it; the event on the bus, outbox",
+    ),
+    "POST /connections/{id}/disconnect": (
+        6,
+        5,
+        "the connection; 1 read of both sides; 1 transaction; mail and bus event (R44) at once, outbox",
+    ),
 }
 
 
@@ -85,11 +101,15 @@ SHEETS = 3  # revisions per step: one batch of each queue, so the counts do not 
 DOWNSTREAMS = 2
 STEPS: dict[str, Pin] = {
     # 3 revisions x 2 downstreams = 6 copies: 10.7 calls per copied revision per downstream, mails included
-    "initial sync": (64, None, "pages and progress; per batch one read; per copy a CopyObject, a transaction; mails"),
+    "initial sync": (
+        66,
+        None,
+        "pages and progress; per batch one read; per copy a CopyObject, a transaction; mails; 2 events on the bus",
+    ),
     "publish (the request)": (10, 8, "2 reads; 1 transaction, the versions in it; manifests: 5 (3 objects at once)"),
     # 6 copies: 9.5 per copied revision per downstream, of which notify's mails are 25 calls in all
     "publish (the pipeline)": (
-        57,
+        59,
         None,
         "per manifest a read; per batch the jobs, one read; per copy a CopyObject, a transaction",
     ),
@@ -97,5 +117,5 @@ STEPS: dict[str, Pin] = {
     "edit (the pipeline)": (7, None, "1 manifest read, fan-out; one read for the batch; per downstream a transaction"),
     "delete (the request)": (9, 8, "2 reads (its revisions meanwhile); 1 transaction; manifests: 5"),
     # 2 downstreams: 22.5 per downstream, of which notify's deletion mails are 21 calls in all
-    "delete (the pipeline)": (45, None, "1 manifest read, fan-out; one read; per downstream a transaction, a digest"),
+    "delete (the pipeline)": (47, None, "1 manifest read, fan-out; one read; per downstream a transaction, a digest"),
 }

@@ -79,6 +79,11 @@ class LocalStackClient:
             if result.get("settled") or time.monotonic() >= deadline:
                 return result
 
+    def functions(self) -> dict[str, dict[str, Any]]:
+        """Each function's invocations as the stack counts them (GET /_local/functions), by logical id."""
+        items = self.http.get(f"{self.url}/_local/functions", timeout=10).json()["items"]
+        return {item["function"]: item for item in items}
+
     def outbox(self) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = self.http.get(f"{self.url}/_local/outbox", timeout=10).json()["items"]
         return items
@@ -93,7 +98,10 @@ class LocalStackClient:
 
 @contextlib.contextmanager
 def running_stack(
-    seed: str = "none", ports: tuple[int, int] | None = None, env: dict[str, str] | None = None
+    seed: str = "none",
+    ports: tuple[int, int] | None = None,
+    env: dict[str, str] | None = None,
+    options: tuple[str, ...] = (),
 ) -> Iterator[LocalStackClient]:
     """Start `python -m local` (on free ports unless given), wait for its ready line, stop it (SIGTERM) at the end.
 
@@ -116,6 +124,7 @@ def running_stack(
                     str(aws_port),
                     "--seed",
                     seed,
+                    *options,
                 ],
                 cwd=ROOT,
                 env=env,

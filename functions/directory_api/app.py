@@ -27,6 +27,7 @@ from connectability.models.directory import (
     ProjectUpdate,
 )
 from connectability.observability import logger, metrics, tracer
+from directory_api import webhooks as webhook_routes
 
 companies = ApiRouter(DIRECTORY)
 projects = ApiRouter(DIRECTORY)
@@ -159,6 +160,7 @@ def list_directory(project_id: Id, limit: Limit = 50, next_token: NextToken = No
 app = new_api()
 app.include_router(companies)
 app.include_router(projects)
+app.include_router(webhook_routes.router)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

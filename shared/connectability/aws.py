@@ -119,6 +119,12 @@ def ses() -> SESClient:
 
 
 @cache
+def events() -> Any:
+    """EventBridge: the stack's bus of events for integrators (R44)."""
+    return session().create_client("events")
+
+
+@cache
 def dynamodb() -> DynamoDBClient:
     """Powertools idempotency's client (PynamoDB makes its own from the same session)."""
     return cast("DynamoDBClient", session().create_client("dynamodb"))
@@ -168,5 +174,5 @@ def renew() -> None:
 
 def reset_clients() -> None:
     """Forget the session and cached clients (tests switch between moto in-process and moto's server)."""
-    for factory in (session, s3, sqs, ses, dynamodb):
+    for factory in (session, s3, sqs, ses, events, dynamodb):
         factory.cache_clear()

@@ -15,6 +15,7 @@ from connectability.config import get_settings
 from local.acting import acting_as
 from local.template import Stack, create_resources, load
 from local.world import PLATFORM_ADMIN, Answer, Api, Builder, DrawingsWorld, Pipeline, Queues
+from tests.integration.bus_world import Bus, validate
 
 
 @pytest.fixture(scope="session")
@@ -23,18 +24,28 @@ def stack() -> Stack:
 
 
 @pytest.fixture
-def aws(stack: Stack) -> Iterator[None]:
-    """A fresh moto account holding every table, queue and bucket of the template."""
+def aws(stack: Stack) -> Iterator[Bus]:
+    """A fresh moto account holding every table, queue and bucket of the template; and a log of its event bus:
+    every event a test makes is held to its JSON Schema when the test ends (R44)."""
     get_settings.cache_clear()
     reset_clients()
     with mock_aws():
         create_resources(stack)
-        yield
+        bus = Bus(stack)
+        yield bus
+        for event in bus.events():
+            validate(event["detail"])
     reset_clients()
 
 
 @pytest.fixture
-def api(aws: None, stack: Stack) -> Api:
+def bus(aws: Bus) -> Bus:
+    """What the stack's event bus carried in this test, read as a consumer would."""
+    return aws
+
+
+@pytest.fixture
+def api(aws: Bus, stack: Stack) -> Api:
     return Api(stack)
 
 

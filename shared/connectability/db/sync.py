@@ -45,6 +45,7 @@ from connectability.db.drawings import (
     revision_at,
     revision_item,
 )
+from connectability.db.outbox import Duty, outbox_item
 from connectability.db.projects import project_key
 from connectability.db.publishing import current_actions, may_become_current
 from connectability.db.records import AreaItem, DisciplineItem, Record, SetItem, record_item, record_row
@@ -379,12 +380,14 @@ def review_page(project_id: str, limit: int, next_token: str | None) -> tuple[li
 
 
 @retry_conflicts
-def publish_copy(revision: RevisionRow, at: datetime) -> bool:
-    """A copy waiting for review becomes published, counted in its connection's status in the same transaction;
-    False if it was not waiting any more."""
+def publish_copy(revision: RevisionRow, at: datetime, owed: Iterable[Duty] = ()) -> bool:
+    """A copy waiting for review becomes published, counted in its connection's status in the same transaction
+    (with the outbox duties `owed`, committed only if it is); False if it was not waiting any more."""
 
     def write() -> None:
         with TransactWrite(connection=low()) as tx:
+            for duty in owed:
+                tx.save(outbox_item(duty))
             tx.update(
                 revision_at(revision.project_id, revision.revision_id),
                 actions=[

@@ -13,6 +13,7 @@ from connectability.db import sync as sync_db
 from connectability.db.base import read_items
 from connectability.db.rows import DrawingRow, RevisionRow
 from connectability.db.sync import Written
+from connectability.domain import bus_events
 from connectability.domain.drawing_views import revision_views
 from connectability.domain.drawings import DRAWINGS
 from connectability.domain.permissions import Caller, read_rights, tool_level_at_least
@@ -49,13 +50,14 @@ def publish_copies(caller: Caller, project_id: str, body: ConnectedPublishReques
     ids = list(dict.fromkeys(body.revision_ids or []))
     asked = {i: drawings_db.revision_ref(project_id, i) for i in ids}
     rights = read_rights(caller, [project_id], also=asked.values())
-    rights.tool_level_at_least(project_id, DRAWINGS, Level.admin)
+    company_id = rights.tool_level_at_least(project_id, DRAWINGS, Level.admin).project.company_id
     if body.all:
         published: list[str] = []
         token: str | None = None
         while True:
             waiting, token = sync_db.review_page(project_id, PAGE, token)
-            published += _publish_waiting(project_id, waiting)
+            told = bus_events.copies_published(project_id, company_id, [r.revision_id for r in waiting], caller.user_id)
+            published += _publish_waiting(project_id, waiting, told)
             if token is None:
                 return Published(published=published)
     found = {i: r for i, ref in asked.items() if (r := rights.found.get(ref))}
@@ -71,24 +73,32 @@ def publish_copies(caller: Caller, project_id: str, body: ConnectedPublishReques
             f"Only copies waiting for review can be published; these are not: {', '.join(not_waiting)}. "
             f"GET /projects/{project_id}/connected-drawings/review lists those that are."
         )
-    done = set(_publish_waiting(project_id, list(found.values())))
+    told = bus_events.copies_published(project_id, company_id, ids, caller.user_id)
+    done = set(_publish_waiting(project_id, list(found.values()), told))
     return Published(published=[i for i in ids if i in done])
 
 
-def _publish_waiting(project_id: str, revisions: list[RevisionRow]) -> list[str]:
+def _publish_waiting(project_id: str, revisions: list[RevisionRow], told: bus_events.Fact) -> list[str]:
     """Waiting copies become published; the newest of each drawing becomes its current revision, with the
     synced fields it holds at that moment (a copy landing meanwhile is read again). Drawings are made current at
-    once, each by its copies in turn: no two of those writes touch the same item."""
-    now, published = utcnow(), []
+    once, each by its copies in turn: no two of those writes touch the same item. The copies.published fact
+    (R44) is committed with the first copy published, and told while the drawings are made current."""
+    now, published, owed = utcnow(), [], [told.duty]
     for revision in sorted(revisions, key=lambda r: (r.drawing_id, r.seq)):
-        if sync_db.publish_copy(revision, now):
+        if sync_db.publish_copy(revision, now, owed):
             published.append(revision)
+            owed = []
+    ids = [r.revision_id for r in published]
+    together(partial(_make_all_current, project_id, published), partial(bus_events.tell_published, told, ids))
+    return ids
+
+
+def _make_all_current(project_id: str, published: list[RevisionRow]) -> None:
     drawings = drawings_db.get_drawings(project_id, {r.drawing_id for r in published}, consistent=True)
     by_drawing: dict[str, list[RevisionRow]] = defaultdict(list)
     for revision in published:
         by_drawing[revision.drawing_id].append(revision)
     together(*(partial(_make_current, project_id, drawings.get(d), copies) for d, copies in by_drawing.items()))
-    return [r.revision_id for r in published]
 
 
 def _make_current(project_id: str, drawing: DrawingRow | None, copies: list[RevisionRow]) -> None:
