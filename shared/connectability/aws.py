@@ -157,7 +157,7 @@ def prepare() -> None:
     """Before a SnapStart snapshot: the settings read and every client made (their service models parsed, their
     classes built), so that no restored environment does it again. No call is made: nothing is connected, and
     no credentials are resolved."""
-    for client in (s3, sqs, ses, dynamodb):
+    for client in (s3, sqs, ses, events, dynamodb):
         client()
 
 
