@@ -55,13 +55,7 @@ def of_notification(event: NotificationEvent) -> BusEvent:
     up, down = event.upstream_company_id, event.downstream_company_id
     if up is None or down is None:  # an event queued before events named companies
         up, down = (_company_of(p) for p in (event.upstream_project_id, event.downstream_project_id))
-    data: dict[str, Any] = {
-        "connection_id": event.connection_id,
-        "upstream_project_id": event.upstream_project_id,
-        "upstream_company_id": up,
-        "downstream_project_id": event.downstream_project_id,
-        "downstream_company_id": down,
-    }
+    data = _sides(event.connection_id, event.upstream_project_id, up, event.downstream_project_id, down)
     if kind in _WITH_ACTOR:
         data["actor_name"] = event.actor_name
     if kind in (EventKind.connection_rejected, EventKind.connection_disconnected):
@@ -175,23 +169,16 @@ def copy_failed(job: CopyJob, error: str) -> None:
     """The last attempt at a copy failed: its job goes to the dead-letter queue. The id is the job's, so a
     failure told twice (the function died after telling it) is one fact."""
     manifest = job.manifest
-    fact_ = Fact.of(
-        BusEvent(
-            id=f"evt_copyfail_{job.connection_id}_{manifest.revision_id}_{manifest.version}",
-            type=EventKind.copy_failed,
-            occurred_at=utcnow(),
-            company_ids=list(dict.fromkeys([manifest.company_id, job.downstream_company_id])),
-            project_ids=[manifest.project_id, job.downstream_project_id],
-            data={
-                "connection_id": job.connection_id,
-                "upstream_project_id": manifest.project_id,
-                "upstream_company_id": manifest.company_id,
-                "downstream_project_id": job.downstream_project_id,
-                "downstream_company_id": job.downstream_company_id,
-                "upstream_revision_id": manifest.revision_id,
-                "error": error[:1000],
-            },
-        )
+    sides = _sides(
+        job.connection_id,
+        manifest.project_id,
+        manifest.company_id,
+        job.downstream_project_id,
+        job.downstream_company_id,
+    )
+    data = {**sides, "upstream_revision_id": manifest.revision_id, "error": error[:1000]}
+    fact_ = _between(
+        EventKind.copy_failed, data, f"evt_copyfail_{job.connection_id}_{manifest.revision_id}_{manifest.version}"
     )
     record(fact_)
     tell([fact_])
@@ -199,40 +186,49 @@ def copy_failed(job: CopyJob, error: str) -> None:
 
 def connection_fact(kind: EventKind, connection: ConnectionRow, *, actor_name: str | None) -> Fact:
     """A connection change told on the bus alone (nobody is mailed of it), to commit with the change."""
-    return fact(
-        kind,
-        [connection.upstream_company_id, connection.downstream_company_id],
-        [connection.upstream_project_id, connection.downstream_project_id],
-        {
-            "connection_id": connection.connection_id,
-            "upstream_project_id": connection.upstream_project_id,
-            "upstream_company_id": connection.upstream_company_id,
-            "downstream_project_id": connection.downstream_project_id,
-            "downstream_company_id": connection.downstream_company_id,
-            "actor_name": actor_name,
-        },
-    )
+    return _between(kind, {**_sides_of(connection), "actor_name": actor_name}, new_id("evt"))
 
 
 def reconcile_repaired(connection: ConnectionRow, run_id: str, checked: int, repairs: int) -> None:
     """A reconcile run that sent repairs, told when its last page is counted; the id is the run's."""
-    fact_ = Fact.of(
-        BusEvent(
-            id=f"evt_reconcile_{run_id}",
-            type=EventKind.reconcile_repaired,
-            occurred_at=utcnow(),
-            company_ids=list(dict.fromkeys([connection.upstream_company_id, connection.downstream_company_id])),
-            project_ids=[connection.upstream_project_id, connection.downstream_project_id],
-            data={
-                "connection_id": connection.connection_id,
-                "upstream_project_id": connection.upstream_project_id,
-                "upstream_company_id": connection.upstream_company_id,
-                "downstream_project_id": connection.downstream_project_id,
-                "downstream_company_id": connection.downstream_company_id,
-                "checked": checked,
-                "repairs": repairs,
-            },
-        )
-    )
+    data = {**_sides_of(connection), "checked": checked, "repairs": repairs}
+    fact_ = _between(EventKind.reconcile_repaired, data, f"evt_reconcile_{run_id}")
     record(fact_)
     tell([fact_])
+
+
+def _sides(
+    connection_id: str | None, up_project: str, up_company: str, down_project: str, down_company: str
+) -> dict[str, Any]:
+    """What every fact about a connection names: the connection and both sides' projects and companies."""
+    return {
+        "connection_id": connection_id,
+        "upstream_project_id": up_project,
+        "upstream_company_id": up_company,
+        "downstream_project_id": down_project,
+        "downstream_company_id": down_company,
+    }
+
+
+def _sides_of(connection: ConnectionRow) -> dict[str, Any]:
+    return _sides(
+        connection.connection_id,
+        connection.upstream_project_id,
+        connection.upstream_company_id,
+        connection.downstream_project_id,
+        connection.downstream_company_id,
+    )
+
+
+def _between(kind: EventKind, data: dict[str, Any], event_id: str) -> Fact:
+    """A fact about a connection, concerning both its companies and both its projects."""
+    return Fact.of(
+        BusEvent(
+            id=event_id,
+            type=kind,
+            occurred_at=utcnow(),
+            company_ids=list(dict.fromkeys([data["upstream_company_id"], data["downstream_company_id"]])),
+            project_ids=[data["upstream_project_id"], data["downstream_project_id"]],
+            data=data,
+        )
+    )
