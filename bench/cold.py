@@ -16,8 +16,10 @@ layers/deps/Makefile where there is one (the pinned wheels with their bytecode),
 ships it (the wheels' sources alone); the shared layer by shared/Makefile where there is one (with its bytecode),
 else its sources; the functions' sources. No bytecode is written meanwhile: Lambda cannot write any, and a
 developer's __pycache__ would flatter the sources.
+Each import is also given as a ratio to the stack's floor (stack(): what every function imports before any code of
+ours) and to the floor with Powertools' REST resolver (every API function's), timed in turn with it, run by run.
 `python -m bench.cold` prints them; `--against REF` measures that git revision's shared/ and functions/ in the
-same run, row by row; `make bench` prints them after the call counts.
+same run, row by row (`--imports-only` skips the first invocations); `make bench` prints them after the call counts.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 Seconds = tuple[float, float]  # wall, CPU
+Quartiles = tuple[float, float, float]  # first, median, third
 
 _FIRST_CALL = """
 import importlib, json, os, sys, time, tracemalloc
@@ -131,17 +134,38 @@ def _timed(code: str, paths: list[Path]) -> Seconds:
     return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 
 
-def import_seconds(codes: dict[str, str], paths: dict[str, list[Path]], runs: int = 5) -> dict[str, Seconds]:
-    """Median wall and CPU seconds of each of `codes` in fresh interpreters, each importing from its `paths`;
-    they take turns, run by run."""
+def import_samples(codes: dict[str, str], paths: dict[str, list[Path]], runs: int = 5) -> dict[str, list[Seconds]]:
+    """Wall and CPU seconds of each of `codes` in fresh interpreters, each importing from its `paths`: one sample
+    a run, the codes taking turns in every run."""
     samples: dict[str, list[Seconds]] = {name: [] for name in codes}
     for _ in range(runs):
         for name, code in codes.items():
             samples[name].append(_timed(code, paths[name]))
-    return {
-        name: (statistics.median(w for w, _ in taken), statistics.median(c for _, c in taken))
-        for name, taken in samples.items()
-    }
+    return samples
+
+
+def medians(samples: list[Seconds]) -> Seconds:
+    return statistics.median(w for w, _ in samples), statistics.median(c for _, c in samples)
+
+
+def import_seconds(codes: dict[str, str], paths: dict[str, list[Path]], runs: int = 5) -> dict[str, Seconds]:
+    """Median wall and CPU seconds of each of `codes` in fresh interpreters (import_samples)."""
+    return {name: medians(taken) for name, taken in import_samples(codes, paths, runs).items()}
+
+
+def ratios(samples: list[Seconds], floor: list[Seconds]) -> tuple[Quartiles, Quartiles]:
+    """Each run's import as a ratio to the floor's in the same run: quartiles of wall, and of CPU."""
+    return (
+        quartiles([w / f for (w, _), (f, _) in zip(samples, floor, strict=True)]),
+        quartiles([c / f for (_, c), (_, f) in zip(samples, floor, strict=True)]),
+    )
+
+
+def quartiles(values: list[float]) -> Quartiles:
+    if len(values) < 2:
+        return (values[0],) * 3 if values else (float("nan"),) * 3
+    q1, q2, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return q1, q2, q3
 
 
 def _first_call(module: str, paths: list[Path], traced: bool) -> dict[str, float]:
@@ -178,6 +202,14 @@ class ColdStart:
     first_seconds: float
     first_cpu_seconds: float
     warm_seconds: float
+    to_floor: tuple[Quartiles, Quartiles]  # wall, CPU: run by run, as a ratio to the stack's floor (FLOOR)
+    to_model: tuple[Quartiles, Quartiles]  # the same against the floor with a pydantic model class (MODEL)
+    to_resolver: tuple[Quartiles, Quartiles]  # the same against that with the REST resolver (RESOLVER)
+
+
+FLOOR = "  + Powertools Logger, Metrics and Tracer"  # the stack's floor: every function imports at least this
+MODEL = "  + one pydantic model class (not built)"  # every function defines models
+RESOLVER = "  + Powertools REST resolver, validating"  # and every API function has a resolver
 
 
 def stack() -> dict[str, str]:
@@ -190,11 +222,19 @@ def stack() -> dict[str, str]:
     imports += ", pydantic, pynamodb.models"
     steps["  + pydantic, PynamoDB's models"] = imports
     imports += "\nimport connectability.observability"  # Powertools' three, as every function makes them
-    steps["  + Powertools Logger, Metrics and Tracer"] = imports
+    steps[FLOOR] = imports
+    # `import pydantic` loads only its lazy `__init__`: a model class needs BaseModel's machinery (schema building,
+    # its types), which every function of ours imports and the floor does not.
+    imports += """
+from pydantic import BaseModel, ConfigDict
+class Probe(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+    name: str"""
+    steps[MODEL] = imports
     imports += """
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver
 APIGatewayRestResolver(enable_validation=True)"""
-    steps["  + Powertools REST resolver, validating"] = imports
+    steps[RESOLVER] = imports
     return steps
 
 
@@ -205,9 +245,10 @@ class ColdStarts:
     stack: dict[str, Seconds]  # the stack's own imports, as stack() lists them
 
 
-def cold_starts(runs: int = 5, against: str | None = None) -> ColdStarts:
+def cold_starts(runs: int = 5, against: str | None = None, first_calls: bool = True) -> ColdStarts:
     """The bare interpreter's wall and CPU time, the stack's own imports, then each handler module's cold start
-    (and the other revision's, row by row)."""
+    (and the other revision's, row by row), its import also as a ratio to the stack's floor (and to the floor with
+    the REST resolver), both timed in turn with it, run by run."""
     with tempfile.TemporaryDirectory() as scratch:
         codes = {"": shipped(ROOT, Path(scratch) / "tree")}
         if against:
@@ -216,16 +257,21 @@ def cold_starts(runs: int = 5, against: str | None = None) -> ColdStarts:
         floors = import_seconds({"bare": _BARE, **steps}, {"bare": [], **dict.fromkeys(steps, codes[""])}, runs)
         bares, rows = [floors.pop("bare")], []
         for module in handler_modules():
-            imports = import_seconds(
-                {"bare": _BARE, **{code: _AS_IN_LAMBDA.format(f"import {module}") for code in codes}},
-                {"bare": [], **codes},
+            imports = import_samples(
+                {
+                    "bare": _BARE,
+                    **{step: steps[step] for step in (FLOOR, MODEL, RESOLVER)},
+                    **{code: _AS_IN_LAMBDA.format(f"import {module}") for code in codes},
+                },
+                {"bare": [], **dict.fromkeys((FLOOR, MODEL, RESOLVER), codes[""]), **codes},
                 runs,
             )
-            bares.append(imports["bare"])
+            bares.append(medians(imports["bare"]))
             for code, paths in codes.items():
-                first, first_cpu, warm = invocation_seconds(module, paths)
-                peak = first_invocation_peak(module, paths)
-                rows.append(ColdStart(module, code, *imports[code], peak, first, first_cpu, warm))
+                first, first_cpu, warm = invocation_seconds(module, paths) if first_calls else (0.0, 0.0, 0.0)
+                peak = first_invocation_peak(module, paths) if first_calls else 0
+                to = [ratios(imports[code], imports[step]) for step in (FLOOR, MODEL, RESOLVER)]
+                rows.append(ColdStart(module, code, *medians(imports[code]), peak, first, first_cpu, warm, *to))
         bare = (statistics.median(w for w, _ in bares), statistics.median(c for _, c in bares))
         return ColdStarts(bare, rows, floors)
 
@@ -244,8 +290,10 @@ def main(argv: list[str] | None = None) -> ColdStarts:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--against", metavar="REF", help="also measure this git revision, row by row")
     parser.add_argument("--runs", type=int, default=5, help="fresh interpreters per import median")
+    parser.add_argument("--imports-only", action="store_true", help="no first invocations (imports alone)")
     args = parser.parse_args(argv)
-    measured = cold_starts(args.runs, args.against)
+    load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
+    measured = cold_starts(args.runs, args.against, first_calls=not args.imports_only)
     (bare, bare_cpu), rows = measured.bare, measured.rows
     print(f"Cold start: import (median of {args.runs} fresh interpreters; wall and CPU time, each with its ratio to")
     print("a bare interpreter in this run); first invocation (import + one sample event of events/, on moto):")
@@ -257,15 +305,31 @@ def main(argv: list[str] | None = None) -> ColdStarts:
             f"  {wall * 1000:7.0f} ms x{wall / bare:5.1f}  {cpu * 1000:7.0f} ms x{cpu / bare_cpu:5.1f}  {'':>37}{name}"
         )
     for r in rows:
-        label = f"{r.module} ({r.code})" if r.code else r.module
         print(
             f"  {r.import_seconds * 1000:7.0f} ms x{r.import_seconds / bare:5.1f}"
             f"  {r.import_cpu_seconds * 1000:7.0f} ms x{r.import_cpu_seconds / bare_cpu:5.1f}"
             f"  {r.peak_bytes / 2**20:4.1f} MiB"
             f"  {r.first_seconds * 1000:6.1f} / {r.first_cpu_seconds * 1000:6.1f} ms"
-            f"  {r.warm_seconds * 1000:4.1f} ms  {label}"
+            f"  {r.warm_seconds * 1000:4.1f} ms  {_label(r)}"
         )
+    end = ", ".join(f"{n:.1f}" for n in os.getloadavg())
+    print("Import as a ratio to the stack's floor (botocore, pydantic, PynamoDB, Powertools' Logger, Metrics and")
+    print("Tracer), to the floor with one pydantic model class, and to that with the REST resolver (the API functions'")
+    print("floor), each timed in turn with the function, run by run (median and quartiles of the runs' ratios);")
+    print(f"load average {load} at the start, {end} at the end")
+    print(f"  {'CPU x floor':>19}  {'wall x floor':>19}  {'CPU x + model':>19}  {'CPU x + resolver':>19}")
+    for r in rows:
+        cells = (r.to_floor[1], r.to_floor[0], r.to_model[1], r.to_resolver[1])
+        print("  " + "  ".join(_quartiles(q) for q in cells) + f"  {_label(r)}")
     return measured
+
+
+def _label(r: ColdStart) -> str:
+    return f"{r.module} ({r.code})" if r.code else r.module
+
+
+def _quartiles(q: Quartiles) -> str:
+    return f"{q[1]:5.2f}x ({q[0]:.2f}-{q[2]:.2f})"
 
 
 if __name__ == "__main__":

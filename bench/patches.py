@@ -48,7 +48,7 @@ PATCHES = (
     ),
 )
 MAIN = "as shipped"
-FLOOR = "  + Powertools Logger, Metrics and Tracer"  # the stack floor's step of bench.cold.stack()
+FLOOR = cold.FLOOR
 
 
 def without(patch: Patch, into: Path) -> Path:
@@ -108,13 +108,6 @@ def measure_first_calls(trees: dict[str, list[Path]], modules: list[str], runs: 
     return samples
 
 
-def quartiles(values: list[float]) -> tuple[float, float, float]:
-    if len(values) < 2:
-        return (values[0],) * 3 if values else (float("nan"),) * 3
-    q1, q2, q3 = statistics.quantiles(values, n=4, method="inclusive")
-    return q1, q2, q3
-
-
 def savings(
     samples: Samples, variant: str, of: Callable[[cold.Seconds], float], floor: bool, only: str | None = None
 ) -> list[float]:
@@ -148,7 +141,7 @@ def report(imports: Samples, first: Samples | None, runs: int, first_runs: int, 
             if name == variant
             for n, s in enumerate(taken)
         ]
-        q1, q2, q3 = quartiles(ratios)
+        q1, q2, q3 = cold.quartiles(ratios)
         lines.append(f"    {q2:5.2f}x ({q1:.2f}-{q3:.2f})  {variant}")
     modules = sorted({m for _, m in imports.rows})
     shipped = {
@@ -158,14 +151,14 @@ def report(imports: Samples, first: Samples | None, runs: int, first_runs: int, 
     lines.append("    as shipped, by function: " + ", ".join(f"{m.split('.')[0]} {r:.2f}x" for m, r in shipped.items()))
     lines.append("  saving of each patch (without it minus with it), run by run and function by function:")
     for variant in variants[1:]:
-        w1, w2, w3 = quartiles(savings(imports, variant, wall, floor=True))
-        c1, c2, c3 = quartiles(savings(imports, variant, cpu, floor=True))
+        w1, w2, w3 = cold.quartiles(savings(imports, variant, wall, floor=True))
+        c1, c2, c3 = cold.quartiles(savings(imports, variant, cpu, floor=True))
         lines.append(
             f"    import: wall {w2:+.1%} of the floor ({w1:+.1%} to {w3:+.1%}), CPU {c2:+.1%} ({c1:+.1%} to {c3:+.1%})"
         )
         if first is not None:
-            f1, f2, f3 = quartiles(savings(first, variant, wall, floor=False))
-            g1, g2, g3 = quartiles(savings(first, variant, cpu, floor=False))
+            f1, f2, f3 = cold.quartiles(savings(first, variant, wall, floor=False))
+            g1, g2, g3 = cold.quartiles(savings(first, variant, cpu, floor=False))
             lines.append(
                 f"    first call: wall {f2:+.1f} ms ({f1:+.1f} to {f3:+.1f}), CPU {g2:+.1f} ms ({g1:+.1f} to {g3:+.1f})"
             )
