@@ -6,16 +6,19 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import quote_plus
 
 from botocore.exceptions import ClientError
 
 from connectability import aws
 from connectability.config import get_settings
-from connectability.models.drawings import FileCheck, StoredObject
-from connectability.models.notifications import NotificationEvent
-from connectability.models.sync import CopyJob, DigestCheck, InitialSyncPage, ManifestsDue, ReconcilePage
-from connectability.models.webhooks import DeliveryJob
+
+if TYPE_CHECKING:  # annotations only: imported here, every function that sends a message would build every model
+    from connectability.models.drawings import FileCheck, StoredObject
+    from connectability.models.notifications import NotificationEvent
+    from connectability.models.sync import CopyJob, InitialSyncPage, ManifestsDue, ReconcilePage
+    from connectability.models.webhooks import DeliveryJob
 
 BATCH = 10  # SendMessageBatch takes at most ten entries
 ATTEMPTS = 3
@@ -63,6 +66,8 @@ def send_manifests_due(messages: Sequence[ManifestsDue]) -> None:
 
 def send_digest_checks(connection_ids: Sequence[str], delay_seconds: int) -> None:
     """One delayed check per connection with news, in batches of ten."""
+    from connectability.models.sync import DigestCheck
+
     bodies = [DigestCheck(connection_id=c).model_dump_json() for c in connection_ids]
     for start in range(0, len(bodies), BATCH):
         _send_batch(get_settings().digest_checks_queue_url, bodies[start : start + BATCH], delay_seconds)

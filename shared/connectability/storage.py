@@ -16,10 +16,11 @@ from pydantic import ValidationError
 from connectability import aws
 from connectability.config import get_settings
 from connectability.models.common import is_control
-from connectability.models.drawings import RevisionManifest
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import BucketLifecycleConfigurationTypeDef, CORSConfigurationTypeDef
+
+    from connectability.models.drawings import RevisionManifest  # read_manifest imports it: sync alone reads them
 
 URL_SECONDS = 15 * 60
 MANIFEST_PREFIX = "manifests/"
@@ -295,6 +296,8 @@ def read_manifest(bucket: str, key: str, version_id: str | None) -> RevisionMani
     if not isinstance(data, dict) or data.get("schema_version") != 1:
         found = data.get("schema_version") if isinstance(data, dict) else None
         raise UnknownManifest(f"{key} has schema_version {found!r}; this sync reads version 1 only")
+    from connectability.models.drawings import RevisionManifest
+
     try:
         return RevisionManifest.model_validate(data)
     except ValidationError as exc:
