@@ -316,3 +316,23 @@ class RowRecords:
     drawing_set: SetRow | None = None
     source_project: ProjectRow | None = None
     source_company: CompanyRow | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditEntry:
+    """One change a user made (R46): who, when, what (the action, its target, the fields it changed, before and
+    after, as plain JSON values), through which request, and whose trails show it: each company's and each
+    project's named. db writes it in the transaction of the change itself."""
+
+    entry_id: str
+    at: datetime
+    user_id: str
+    user_name: str | None
+    action: str
+    target_type: str
+    target_ids: list[str]
+    company_ids: list[str]
+    project_ids: list[str]
+    before: dict[str, Any]
+    after: dict[str, Any]
+    request_id: str | None = None
