@@ -46,14 +46,6 @@ REASONS: list[Reason] = [
         resource="*-idempotency",
     ),
     Reason(
-        "The relay sends a sync message (an initial sync's next page) that an approval committed but could not "
-        "send (initial_sync.dispatch); the suite fails that send in the request's own path, never leaving it to "
-        "the relay.",
-        function="OutboxRelayFunction",
-        action="sqs:sendmessage",
-        resource="*-sync-events",
-    ),
-    Reason(
         "A manifest that names no file version (RevisionManifest's file.version_id is optional) is copied from the "
         "current version, which S3 authorizes as s3:GetObject; every manifest the suite writes names its version.",
         function="SyncCopyFunction",

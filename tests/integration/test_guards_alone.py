@@ -14,7 +14,7 @@ import pytest
 
 from connectability.db import connections as connections_db
 from connectability.db import drawing_deletes as deletes_db
-from connectability.db import drawings as drawings_db
+from connectability.db import publishing as publishing_db
 from connectability.db import sync as sync_db
 from connectability.db import sync_counters
 from connectability.domain import drawing_deletes as deletes
@@ -488,7 +488,7 @@ def test_r28_a_delete_landing_between_a_publishs_read_and_write_leaves_nothing_p
     draft = w.revision("A-1", revision_number="2").body
     path = f"/projects/{w.project_id}/drawings/{first['drawing_id']}"
     # When the drawing is deleted after the publish of revision 2 has read it (standing) and before it writes
-    held = hold(monkeypatch, drawings_db, "publish_many", lambda: w.api("DELETE", path, "dr-admin"))
+    held = hold(monkeypatch, publishing_db, "publish_many", lambda: w.api("DELETE", path, "dr-admin"))
     answer = w.publish(draft["id"])
     # Then the publish's write refuses it: nothing is published, both revisions are deleted, none is announced
     assert len(held) == 1

@@ -7,6 +7,8 @@ import json
 from collections import Counter
 from typing import Any
 
+import pytest
+
 from connectability.db.drawings import RevisionItem
 from connectability.db.projects import project_key
 from tests.integration.conftest import Faults
@@ -215,3 +217,45 @@ def test_r42_reconcile_finds_file_checks_that_never_finished(
     sync.pipeline.queues.drain("FileChecksQueue")  # asked again: the check runs now
     answer = sync.api("GET", f"/projects/{sync.two.up}/drawings/{revision['drawing_id']}", UP_ADMIN)
     assert answer.body["revisions"][0]["file"]["state"] == "ready"
+
+
+def test_r42_a_reconcile_of_several_pages_checks_every_revision_once(
+    sync: Sync, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from connectability.domain import reconcile
+
+    # Given three revisions copied, and reconcile reading one revision a page
+    sync.connect()
+    for number in ("E-1", "E-2", "E-3"):
+        sync.up.published(number)
+    sync.pipeline.run()
+    monkeypatch.setattr(reconcile, "PAGE", 1)
+    # When a reconcile runs: each page hands the next to the reconcile-pages queue
+    assert sync.api("POST", f"/connections/{sync.connection_id}/reconcile", DOWN_ADMIN).status == 202
+    sync.pipeline.run()
+    # Then every revision was checked once, nothing needed repair, and the run finished
+    run = status(sync)["reconcile"]
+    assert (run["checked"], run["repairs"]) == (3, 0)
+    assert run["finished_at"]
+
+
+def test_r29_an_initial_sync_whose_first_page_was_not_sent_is_started_by_the_relay(sync: Sync, faults: Faults) -> None:
+    from datetime import timedelta
+
+    from connectability.models.common import utcnow
+    from tests.integration.conftest import relay_as_scheduled
+
+    # Given a published revision, and an approval whose initial sync's first page fails to send after its commit
+    sync.up.published("E-1")
+    sync.pipeline.run()  # its manifest handled before there is a connection to copy to
+    faults.fail("SendMessage", times=1, when=lambda p: "initial-sync-pages" in p["QueueUrl"])
+    sync.connect()
+    sync.pipeline.run()
+    assert sync.connection()["initial_sync"]["status"] == "running"
+    assert sync.review() == []
+    # When the outbox relay runs
+    assert relay_as_scheduled(utcnow() + timedelta(minutes=1)) >= 1
+    sync.pipeline.run()
+    # Then the initial sync ran and completed
+    assert sync.connection()["initial_sync"] == {"status": "complete", "total": 1, "copied": 1}
+    assert [r["number"] for r in sync.review()] == ["E-1"]

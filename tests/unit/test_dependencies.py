@@ -58,6 +58,9 @@ def _needs(requirement: Requirement) -> set[str]:
     return needed
 
 
+TYPING_ONLY = {"__future__", "_typeshed"}  # the typeshed stubs type checkers carry; nothing imports it at run time
+
+
 def _imports() -> dict[str, str]:
     """Every third-party top-level module imported in the repository's code, with one file that imports it."""
     found: dict[str, str] = {}
@@ -72,7 +75,7 @@ def _imports() -> dict[str, str]:
                     continue
                 for name in names:
                     top = name.split(".")[0]
-                    if top not in sys.stdlib_module_names and top not in FIRST_PARTY and top != "__future__":
+                    if top not in sys.stdlib_module_names and top not in FIRST_PARTY and top not in TYPING_ONLY:
                         found.setdefault(top, str(path.relative_to(ROOT)))
     return found
 
