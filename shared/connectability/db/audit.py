@@ -42,7 +42,9 @@ class AuditItem(Item):
 
 
 def _stamp(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """A moment as its trail sorts it: UTC, every part at its full width (years before 1000 too)."""
+    u = at.astimezone(UTC)
+    return f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}.{u.microsecond:06d}Z"
 
 
 def _company_trail(company_id: str) -> str:

@@ -19,7 +19,7 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from connectability.db import audit as audit_db
-from connectability.db.rows import AuditEntry
+from connectability.db.rows import AuditEntry, ConnectionRow
 from connectability.domain.ids import new_id
 from connectability.domain.permissions import Caller, company_admin_for, tool_level_at_least
 from connectability.domain.recipients import CM
@@ -57,6 +57,28 @@ def entry(
         before={k: plain(v) for k, v in (before or {}).items()},
         after={k: plain(v) for k, v in (after or {}).items()},
         request_id=caller.request_id,
+    )
+
+
+def of_connection(
+    caller: Caller,
+    name: str | None,
+    action: AuditAction,
+    connection: ConnectionRow,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+) -> AuditEntry:
+    """A connection's change is in the trails of both its projects and both their companies."""
+    return entry(
+        caller,
+        name,
+        action,
+        "connection",
+        [connection.connection_id],
+        companies=[connection.upstream_company_id, connection.downstream_company_id],
+        projects=[connection.upstream_project_id, connection.downstream_project_id],
+        before=before,
+        after=after,
     )
 
 

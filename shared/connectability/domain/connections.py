@@ -20,7 +20,7 @@ from connectability.db.base import Found, Ref, read_items
 from connectability.db.companies import company_ref
 from connectability.db.connections import role_in, role_ref
 from connectability.db.projects import project_ref
-from connectability.db.rows import AuditEntry, ConnectionRow, ProjectRow, RoleRow
+from connectability.db.rows import ConnectionRow, ProjectRow, RoleRow
 from connectability.domain import audit, initial_sync, notification_events
 from connectability.domain.ids import new_id
 from connectability.domain.permissions import Caller, Rights, company_admin_for, read_rights, tool_level_at_least
@@ -95,7 +95,7 @@ def request_connection(caller: Caller, downstream_id: str, body: ConnectionReque
         else notification_events.prepare(EventType.connection_requested, connection, [Side.upstream])
     )
     start = initial_sync.initial_sync_duty(connection_id) if automatic else None
-    record = _entry(
+    record = audit.of_connection(
         caller,
         connection.requested_by_name,
         AuditAction.connection_request,
@@ -410,7 +410,7 @@ def _transition(
     owed = [d for d in (announce.record if announce else None, starts) if d is not None]
     caller, action, name_field = by
     name = changes.get(name_field)
-    record = _entry(
+    record = audit.of_connection(
         caller, name if isinstance(name, str) else None, action, connection, *audit.changed(connection, changes)
     )
     changed = connections_db.transition(
@@ -424,28 +424,6 @@ def _transition(
         )
     _dispatch(announce, starts)
     return changed
-
-
-def _entry(
-    caller: Caller,
-    name: str | None,
-    action: AuditAction,
-    connection: ConnectionRow,
-    before: dict[str, Any],
-    after: dict[str, Any],
-) -> AuditEntry:
-    """A connection's change is in the trails of both its projects and both their companies."""
-    return audit.entry(
-        caller,
-        name,
-        action,
-        "connection",
-        [connection.connection_id],
-        companies=[connection.upstream_company_id, connection.downstream_company_id],
-        projects=[connection.upstream_project_id, connection.downstream_project_id],
-        before=before,
-        after=after,
-    )
 
 
 def _dispatch(announce: notification_events.Outgoing | None, starts: outbox_db.Duty | None) -> None:

@@ -151,6 +151,7 @@ def remove_company_user(caller: Caller, company_id: str, user_id: str) -> None:
             found = read_items(refs, consistent=True)
             entries = [e for e in (found.get(r) for r in refs) if e is not None]
         name = access.caller_name
+        removed = [(e, _entry_removed(caller, name, e)) for e in entries]  # first, as they are removed
         record = audit.entry(
             caller,
             name,
@@ -160,7 +161,6 @@ def remove_company_user(caller: Caller, company_id: str, user_id: str) -> None:
             companies=[company_id],
             before={n: getattr(user, n) for n in _USER_FIELDS},
         )
-        removed = [(e, _entry_removed(caller, name, e)) for e in entries]
         return True if projects_db.remove_company_user(user, removed, record) else None
 
     audit.until_written(attempt, f"User {user_id}")

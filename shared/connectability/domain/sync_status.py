@@ -105,17 +105,8 @@ def start_reconcile(caller: Caller, connection_id: str) -> ReconcileStarted:
     connection, name = _for_cm_admin(caller, connection_id)
 
     def recorded(starts: dict[str, Any]) -> AuditEntry:
-        before, after = audit.changed(connection, starts)
-        return audit.entry(
-            caller,
-            name,
-            AuditAction.connection_reconcile,
-            "connection",
-            [connection_id],
-            companies=[connection.upstream_company_id, connection.downstream_company_id],
-            projects=[connection.upstream_project_id, connection.downstream_project_id],
-            before=before,
-            after=after,
+        return audit.of_connection(
+            caller, name, AuditAction.connection_reconcile, connection, *audit.changed(connection, starts)
         )
 
     if connection.status != "active" or not reconcile.start(connection, recorded):

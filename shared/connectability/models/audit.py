@@ -64,9 +64,15 @@ class TrailQuery(Output):
     until: datetime | None = None
 
     def in_utc(self) -> TrailQuery:
-        """A moment given without its offset is read as UTC."""
+        """Both moments in UTC; one given without its offset is read as UTC, one beyond the calendar's ends (the
+        first day at an offset east of UTC, say) as that end."""
 
         def utc(at: datetime | None) -> datetime | None:
-            return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
+            if at is None or at.tzinfo is None:
+                return at.replace(tzinfo=UTC) if at is not None else None
+            try:
+                return at.astimezone(UTC)
+            except OverflowError:
+                return (datetime.min if at.year == datetime.min.year else datetime.max).replace(tzinfo=UTC)
 
         return self.model_copy(update={"since": utc(self.since), "until": utc(self.until)})
