@@ -36,9 +36,10 @@ REGISTER = 2000  # published sheets in the console's register, in chromium
 def aws_calls() -> list[tuple[str, Counter[str]]]:
     from moto import mock_aws
 
-    import tests.conftest  # noqa: F401  - the environment every function reads
     from local.template import create_resources, load
-    from tests.integration.conftest import PDF, Api, Builder, DrawingsWorld, Queues
+    from local.world import PDF, Api, Builder, DrawingsWorld, Queues, set_environment
+
+    set_environment()
 
     rows: list[tuple[str, Counter[str]]] = []
 

@@ -149,7 +149,7 @@ def measure(url: str, project: str, token: str, sheets: int) -> dict[str, Any]:
 
 
 def run(sheets: int) -> dict[str, Any]:
-    from tests.e2e.conftest import running_stack
+    from local.client import running_stack
 
     load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
     with running_stack() as stack:

@@ -40,7 +40,8 @@ Seconds = tuple[float, float]  # wall, CPU
 
 _FIRST_CALL = """
 import importlib, json, os, sys, time, tracemalloc
-import tests.conftest
+from local.world import set_environment
+set_environment()
 for off in ("POWERTOOLS_TRACE_DISABLED", "POWERTOOLS_METRICS_DISABLED"):  # the tests' switches; on in Lambda
     os.environ.pop(off)
 from moto import mock_aws

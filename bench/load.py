@@ -279,7 +279,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=180)
     parser.add_argument("--pairs", type=int, default=8)
     args = parser.parse_args()
-    from tests.e2e.conftest import running_stack
+    from local.client import running_stack
 
     with running_stack() as stack:
         result = run(stack.url, args.seconds, args.pairs)

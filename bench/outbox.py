@@ -124,6 +124,7 @@ def relay_calls(shards: int, waiting: int) -> Counter[str]:
 
     class Connection:
         connection_id, upstream_project_id, downstream_project_id = "con_1", "prj_up", "prj_down"
+        upstream_company_id, downstream_company_id = "cmp_up", "cmp_down"
 
     with _shards(shards), mock_aws():
         reset_clients()

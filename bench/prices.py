@@ -20,6 +20,16 @@ PRICES: dict[str, tuple[float, str, str]] = {
         "GB-second (arm64, first 7.5 billion a month)",
         "aws.amazon.com/lambda/pricing",
     ),
+    "lambda_snapstart_cache_gb_second": (
+        0.0000015046,
+        "GB-second of a SnapStart snapshot cached (the function's memory; 3 hours at least per version)",
+        "aws.amazon.com/lambda/pricing",
+    ),
+    "lambda_snapstart_restore_gb": (
+        0.0001397998,
+        "GB restored from a SnapStart snapshot (the function's memory, per new execution environment)",
+        "aws.amazon.com/lambda/pricing",
+    ),
     "api_request": (3.50 / 1e6, "REST API request (first 333 million a month)", "aws.amazon.com/api-gateway/pricing"),
     "dynamodb_write_unit": (0.625 / 1e6, "on-demand write request unit", "aws.amazon.com/dynamodb/pricing/on-demand"),
     "dynamodb_read_unit": (0.125 / 1e6, "on-demand read request unit", "aws.amazon.com/dynamodb/pricing/on-demand"),

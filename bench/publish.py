@@ -94,11 +94,12 @@ def publish_big_set(revisions: int = 2000, latency: float = LATENCY) -> dict[str
     import boto3
     from moto import mock_aws
 
-    import tests.conftest  # noqa: F401 - the environment every function reads
     from connectability.domain.manifests import WRITERS
     from local.events import LambdaContext, sqs_event
     from local.template import create_resources, load
-    from tests.integration.conftest import Api, Builder, DrawingsWorld, Pipeline, Queues
+    from local.world import Api, Builder, DrawingsWorld, Pipeline, Queues, set_environment
+
+    set_environment()
 
     with mock_aws():
         stack = load()

@@ -188,12 +188,12 @@ def measure() -> list[Measured]:
 def _measure() -> list[Measured]:
     from moto import mock_aws
 
-    import tests.conftest  # noqa: F401  - the environment every function reads
     from connectability.aws import reset_clients
     from connectability.config import get_settings
     from local.template import create_resources, load
-    from tests.integration.conftest import PDF, Api, Builder, DrawingsWorld
+    from local.world import PDF, Api, Builder, DrawingsWorld, set_environment
 
+    set_environment()
     get_settings.cache_clear()
     reset_clients()
     stack = load()

@@ -46,9 +46,9 @@ def sync_calls(measured: list[sync.Measured]) -> Row:
 
 
 def round_trips() -> Row:
-    """The most sequential round trips any API route is pinned at in tests/integration/test_call_counts.py,
-    which fails when a route's counted chain of calls grows past its pin."""
-    from tests.integration import test_call_counts as pins
+    """The most sequential round trips any API route is pinned at (bench/budgets.py); tests/integration/
+    test_call_counts.py fails when a route's counted chain of calls grows past its pin."""
+    from bench import budgets as pins
 
     pinned = {
         name: trips

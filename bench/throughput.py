@@ -102,7 +102,7 @@ class World:
         import boto3
 
         from local.template import create_resources, load
-        from tests.integration.conftest import PDF, Api, Builder, DrawingsWorld
+        from local.world import PDF, Api, Builder, DrawingsWorld
 
         self.stack = load()
         create_resources(self.stack)
@@ -312,10 +312,11 @@ def measure(revisions: int, downstreams: int, memory: bool = False) -> Measured:
     """One fresh moto account: seed, connect, drive every initial sync to its end, then the floor."""
     from moto import mock_aws
 
-    import tests.conftest  # noqa: F401  - the environment every function reads
     from connectability.aws import reset_clients
     from connectability.config import get_settings
+    from local.world import set_environment
 
+    set_environment()
     get_settings.cache_clear()
     reset_clients()
     with mock_aws():

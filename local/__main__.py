@@ -10,12 +10,13 @@ import argparse
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
 try:
     from local import seed
-    from local.stack import CannotStart, LocalStack, startup_lines
+    from local.stack import CONCURRENCY, CannotStart, LocalStack, startup_lines
     from local.template import TEMPLATE
 except ModuleNotFoundError as missing:  # run outside the project's virtual environment
     sys.exit(f"cannot start: {missing}; run `make dev`, which installs what the local stack needs")
@@ -30,7 +31,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", choices=["demo", "none"], default="demo", help="directory to load at start")
     parser.add_argument("--host", default="127.0.0.1", help="address the API listens on (default 127.0.0.1)")
     parser.add_argument("--template", type=Path, default=TEMPLATE, help="SAM template to run (default template.yaml)")
+    parser.add_argument(
+        "--concurrency",
+        type=_positive(int),
+        default=CONCURRENCY,
+        help=f"invocations of one function at once, at most, each in its own environment (default {CONCURRENCY}; "
+        "a function's reserved concurrency or its queue's MaximumConcurrency may set fewer)",
+    )
+    parser.add_argument(
+        "--visibility-scale",
+        type=_positive(float),
+        default=1.0,
+        metavar="SCALE",
+        help="a failed SQS message comes back after this share of its queue's visibility timeout (default 1: as "
+        "the template says; 0.01 brings a 5,400 s timeout down to 54 s)",
+    )
     args = parser.parse_args(argv)
+    if args.visibility_scale > 1:
+        parser.error("--visibility-scale is at most 1: it makes retries faster, never slower")
 
     stopping = threading.Event()
 
@@ -41,7 +59,14 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
 
     try:
-        stack = LocalStack(api_port=args.api_port, aws_port=args.aws_port, host=args.host, template=args.template)
+        stack = LocalStack(
+            api_port=args.api_port,
+            aws_port=args.aws_port,
+            host=args.host,
+            template=args.template,
+            concurrency=args.concurrency,
+            visibility_scale=args.visibility_scale,
+        )
     except OSError as exc:
         print(f"cannot start: cannot read the template: {exc}", file=sys.stderr)
         return 1
@@ -55,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"API:  {stack.api_url}   (routes: {len(stack.stack.routes)}; tools under /_local)")
         _say(f"moto: {stack.endpoint}   (state: {stack.endpoint}/moto-api/)")
         _say(f"Console: {stack.api_url}/   API reference: {stack.api_url}/docs")
+        _say("\n".join(stack.runtime_lines()))
         if args.seed == "demo":
             fixture = seed.demo()
             answer = stack.seed(fixture)
@@ -69,6 +95,16 @@ def main(argv: list[str] | None = None) -> int:
         _say("Stopping the local stack")
         stack.stop()
     return 0
+
+
+def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text} is not above 0")
+        return value
+
+    return parse
 
 
 def _say(text: str) -> None:

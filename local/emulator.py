@@ -19,6 +19,15 @@ they are added, so what reads an event reads the very version it announces, as o
 
 Receives: moto checks each message a receive takes against the queue's retention period by computing every
 attribute of the queue, message counts included, each a walk of all its messages. Here it reads the period.
+
+Isolation: moto applies a transaction's writes one by one and undoes them if a later item fails, with nothing to
+stop another request meanwhile (moto's server answers each request on a thread of its own): a read could see a
+write that is then undone, a write could be undone with them, and two transactions could each pass a condition
+that only one of them may. DynamoDB never shows a transaction half done. So each DynamoDB request runs alone
+here: two transactions racing on one item end as on DynamoDB, one wins and the other is cancelled
+(ConditionalCheckFailed). tests/unit/test_emulator.py races them.
+
+AWS's limits that moto forgives are refused too (local/limits.py, installed with this).
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ from collections.abc import Callable
 from typing import Any
 
 _installed = False
+_dynamodb_alone = threading.RLock()  # one DynamoDB request at a time (see Isolation above)
 _querying = threading.local()  # the table and partition a query on this thread reads (moto's server is threaded)
 
 
@@ -65,7 +75,24 @@ def install() -> None:
     import moto.s3.notifications as s3_notifications
 
     s3_notifications._get_s3_event = _with_version(s3_notifications._get_s3_event)
+    from moto.dynamodb.responses import DynamoHandler
+
+    DynamoHandler.call_action = _alone(DynamoHandler.call_action)  # type: ignore[method-assign]
+    from local import limits
+
+    limits.install()
     _installed = True
+
+
+def _alone(call_action: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Every DynamoDB request of moto's, one at a time: see Isolation in this module's docstring."""
+
+    @functools.wraps(call_action)
+    def alone(handler: Any) -> Any:
+        with _dynamodb_alone:
+            return call_action(handler)
+
+    return alone
 
 
 def _with_version(make_event: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:

@@ -2,7 +2,7 @@
 
 Routes come from template.yaml (`stack.routes`). A request is matched on method and path (one segment per
 path parameter, literal segments beating parameters as in API Gateway), checked for a token like the Cognito
-authorizer, turned into the proxy event, handed to the function in this process, and its answer written
+authorizer, turned into the proxy event, handed to the function (local/workers.py), and its answer written
 back. Paths under /_local are the local stack's own tools (no token) and go to `local`. A GET of a path no
 route matches may be a static file (`static`: the console, the API reference; see local/web.py).
 """
@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from local.events import api_event
-from local.invoke import Invoker
+from local.invoke import Runner
 from local.template import Route
 from local.tokens import InvalidToken, TokenIssuer
 
@@ -83,7 +83,7 @@ class Gateway:
     def __init__(
         self,
         routes: list[Route],
-        invoker: Invoker,
+        invoker: Runner,
         tokens: TokenIssuer,
         local: LocalApi,
         host: str,

@@ -1,8 +1,9 @@
 """What the functions would publish to CloudWatch, kept where a developer can read it: GET /_local/metrics.
 
 Powertools writes each invocation's metrics as one line of CloudWatch's embedded metric format (EMF) on
-standard output, where Lambda hands it to CloudWatch. Locally that line is taken off standard output (the
-terminal stays readable) and kept, newest last.
+standard output, where Lambda hands it to CloudWatch. Locally that line (which an execution environment sends to
+the stack's process, local/workers.py) is taken off standard output (the terminal stays readable) and kept,
+newest last.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ class MetricsSink:
                 self.items.append(summary(json.loads(text)))
             except ValueError:
                 return self.out.write(text)
-            self._state.swallow_newline = True  # print() writes the line's end separately
+            # print() writes the line's end separately; an execution environment's line comes whole
+            self._state.swallow_newline = not text.endswith("\n")
             return len(text)
         if text == "\n" and getattr(self._state, "swallow_newline", False):
             self._state.swallow_newline = False

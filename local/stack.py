@@ -1,7 +1,8 @@
 """The local stack: moto's server, the gateway, queue pollers and schedules, all wired from template.yaml.
 
-Handlers run in this process with the environment the template gives them, pointed at moto by
-AWS_ENDPOINT_URL. A few variables are local-only overrides (see `LOCAL_ENVIRONMENT`).
+Handlers run in execution environments of their own, side by side (local/workers.py), each with the environment
+the template gives its function, pointed at moto by AWS_ENDPOINT_URL. A few variables are local-only overrides
+(see `LOCAL_ENVIRONMENT`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 import os
 import socket
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -21,7 +23,8 @@ from pydantic import ValidationError
 
 from local import seed as seeding
 from local.gateway import Gateway, error_body
-from local.invoke import Invoker
+from local.integrations import BusLog, webhook_deliveries
+from local.invoke import CannotImport, Runner
 from local.metrics import MetricsSink
 from local.pollers import QueuePoller, ScheduleRunner, rate_seconds, scheduled_event
 from local.presigned import PresignedChecks
@@ -29,6 +32,7 @@ from local.sheets import publish_sheets
 from local.template import REGION, TEMPLATE, Stack, create_resources, load
 from local.tokens import LIFETIME_SECONDS, PLATFORM_ADMIN, TokenIssuer
 from local.web import Web
+from local.workers import Workers, recipes_of
 
 # Local-only overrides, never in template.yaml: fake credentials that moto accepts, and no X-Ray daemon to send
 # traces to. Metrics are written as in Lambda and kept for GET /_local/metrics (local/metrics.py).
@@ -41,8 +45,11 @@ LOCAL_ENVIRONMENT = {
     "POWERTOOLS_METRICS_DISABLED": "false",
     # A digest of news is mailed once none came for this long: 30 s in AWS, a few seconds here.
     "SYNC_DIGEST_QUIET_SECONDS": "2",
+    # Webhooks may reach a receiver on this machine over plain http (never in AWS): the README's walk-through.
+    "WEBHOOK_ALLOW_LOOPBACK": "true",
 }
 SETTLE_TIMEOUT_SECONDS = 60.0
+CONCURRENCY = 4  # invocations of one function at once, at most (below its reserved concurrency, if lower)
 
 
 class CannotStart(RuntimeError):
@@ -68,14 +75,22 @@ def check_port_free(host: str, port: int) -> None:
 
 class LocalStack:
     def __init__(
-        self, api_port: int = 3000, aws_port: int = 5000, host: str = "127.0.0.1", template: Path = TEMPLATE
+        self,
+        api_port: int = 3000,
+        aws_port: int = 5000,
+        host: str = "127.0.0.1",
+        template: Path = TEMPLATE,
+        concurrency: int = CONCURRENCY,
+        visibility_scale: float = 1.0,
     ) -> None:
         self.host, self.api_port, self.aws_port = host, api_port, aws_port
         self.endpoint = f"http://127.0.0.1:{aws_port}"
         self.api_url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{api_port}"
         self.stack: Stack = load(template)
+        self.concurrency, self.visibility_scale = max(1, concurrency), visibility_scale
         self.tokens = TokenIssuer()
-        self.invoker = Invoker(self.stack)
+        self._invoker: Runner | None = None
+        self._making_invoker = threading.Lock()
         self.emails: dict[str, str] = {}
         self.names: dict[str, str] = {PLATFORM_ADMIN: "Platform admin"}
         self._moto: Any = None
@@ -114,6 +129,7 @@ class LocalStack:
         os.environ.update({"APP_LINK_BASE": self.api_url, "CONSOLE_ORIGIN": self.api_url})
         self._forget_cached_settings()
         create_resources(self.stack, self.endpoint)
+        self.bus_log = BusLog(self._client("sqs"), self._client("events"), self.stack)
         self._warm()
         self._gateway = Gateway(
             self.stack.routes, self.invoker, self.tokens, self.local_api, self.host, self.api_port, Web().answer
@@ -122,7 +138,9 @@ class LocalStack:
         sqs = self._client("sqs")
         for source in self.stack.queue_sources:
             url = self.stack.queue_url(source.queue, self.endpoint)
-            self._threads.append(QueuePoller(sqs, source, url, self.invoker.invoke))
+            at_once = min(self.caps()[source.function], source.maximum_concurrency or self.concurrency)
+            poller = QueuePoller(sqs, source, url, self.invoker.invoke, at_once, self.visibility_scale)
+            self._threads.append(poller)
         for schedule in self.stack.schedules:
             seconds = rate_seconds(schedule.expression)
             if seconds is None:
@@ -139,6 +157,8 @@ class LocalStack:
             thread.join(timeout=5)
         if self._gateway:
             self._gateway.stop()
+        if self._invoker is not None:
+            self._invoker.stop()
         if self._moto:
             self._moto.stop()
         if isinstance(sys.stdout, MetricsSink):
@@ -161,17 +181,58 @@ class LocalStack:
         known = {Path(p).resolve() for p in sys.path if p}
         sys.path[0:0] = [str(path) for _, path in self.stack.code_paths() if path not in known]
 
+    # -- the functions ---------------------------------------------------------------------------------------
+    @property
+    def invoker(self) -> Runner:
+        """What runs the functions: execution environments side by side, made on first use (the latency bench
+        sets the in-process Invoker instead)."""
+        with self._making_invoker:  # two first calls at once must not make two sets of environments
+            if self._invoker is None:
+                self.add_code_paths()
+                local = {**LOCAL_ENVIRONMENT, "AWS_ENDPOINT_URL": self.endpoint}
+                overrides = {**local, "APP_LINK_BASE": self.api_url, "CONSOLE_ORIGIN": self.api_url}
+                self._invoker = Workers(recipes_of(self.stack, self.endpoint, overrides), self.caps())
+            return self._invoker
+
+    @invoker.setter
+    def invoker(self, invoker: Runner) -> None:
+        self._invoker = invoker
+
+    def caps(self) -> dict[str, int]:
+        """Invocations of each function at once, at most: its reserved concurrency or the local cap, the lower."""
+        return {
+            name: max(1, min(f.reserved_concurrency or self.concurrency, self.concurrency))
+            for name, f in self.stack.functions.items()
+        }
+
+    def runtime_lines(self) -> list[str]:
+        """How the functions run, for the start's output: at once, and when a failed message comes back."""
+        caps = self.caps()
+        lines = [
+            f"Functions: each invocation in an execution environment of its own, up to {self.concurrency} of one "
+            "function at once" + "".join(f"; {n}: {caps[n]} (reserved)" for n in caps if caps[n] < self.concurrency)
+        ]
+        if self.visibility_scale >= 1:
+            lines.append("Failed SQS messages come back when their queue's visibility timeout ends (template.yaml)")
+            return lines
+        scaled = []
+        for queue in self.work_queues():
+            props = self.stack.resources[queue].get("Properties") or {}
+            seconds = int(props.get("VisibilityTimeout", 30))
+            scaled.append(f"{self.stack.physical_name(queue)} {seconds} s -> {seconds * self.visibility_scale:g} s")
+        lines.append(
+            f"Failed SQS messages come back after {self.visibility_scale:g} of their queue's visibility timeout: "
+            + ", ".join(scaled)
+        )
+        return lines
+
     def _warm(self) -> None:
-        """Import every handler now (a cold start up front): one that does not import stops the start, rather
-        than a stack that says it is ready and answers 502."""
-        for name, function in self.stack.functions.items():
-            try:
-                self.invoker.handler(name)
-            except Exception as exc:
-                reason = (str(exc).strip().splitlines() or [""])[0]
-                raise CannotStart(
-                    f"{name} ({function.handler}) does not import: {type(exc).__name__}: {reason}"
-                ) from exc
+        """Every handler imports (the environments themselves are made on first use): a function that does not
+        import stops the start, rather than a stack that says it is ready and answers 502."""
+        try:
+            self.invoker.warm()
+        except CannotImport as exc:
+            raise CannotStart(str(exc)) from exc
 
     def _client(self, service: str) -> Any:
         return boto3.client(service, region_name=REGION, endpoint_url=self.endpoint)  # type: ignore[call-overload]
@@ -300,7 +361,7 @@ class LocalStack:
         return self.invoker.invoke(function, scheduled_event(function))
 
     def local_api(self, method: str, path: str, body: bytes) -> tuple[int, Any]:
-        """/_local: tokens, seed, outbox, settle; routes, users (for the console's sign-in) and schedules."""
+        """/_local: tokens, seed, outbox, settle; routes, users (for the console's sign-in), functions, schedules."""
         try:
             data = json.loads(body) if body.strip() else {}
         except ValueError:
@@ -332,12 +393,19 @@ class LocalStack:
                 if hasattr(exc, "body") and hasattr(exc, "status"):  # a domain error: its own status and shape
                     return int(exc.status), exc.body()
                 raise
+        if (method, path) == ("GET", "/_local/functions"):
+            return 200, {"items": self.invoker.ledger.report()}
         if (method, path) == ("GET", "/_local/metrics"):
             return 200, {"totals": self.metrics.totals(), "items": list(self.metrics.items)}
         if (method, path) == ("GET", "/_local/users"):
             return 200, {"items": self.directory_users()}
         if (method, path) == ("GET", "/_local/outbox"):
             return 200, {"items": self.outbox()}
+        if (method, path) == ("GET", "/_local/events"):
+            return 200, {"items": self.bus_log.events()}
+        if (method, path) == ("GET", "/_local/webhooks"):
+            table = self.stack.physical_name("AppTable")
+            return 200, {"items": webhook_deliveries(self._client("dynamodb"), table)}
         if (method, path) == ("POST", "/_local/settle"):
             timeout = data.get("timeout", SETTLE_TIMEOUT_SECONDS)
             if not isinstance(timeout, int | float) or isinstance(timeout, bool):

@@ -70,6 +70,8 @@ class QueueSource:
     function: str
     batch_size: int
     report_failures: bool
+    batching_window: int = 0  # MaximumBatchingWindowInSeconds: how long a batch may wait to fill
+    maximum_concurrency: int | None = None  # ScalingConfig.MaximumConcurrency: batches of this source at once
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,9 @@ class Function:
     handler: str
     environment: dict[str, str]
     timeout: int
+    name: str = ""  # FunctionName as deployed (the context's function_name)
+    memory: int = 128
+    reserved_concurrency: int | None = None  # ReservedConcurrentExecutions: at most this many at once
 
 
 @dataclass
@@ -130,9 +135,11 @@ class Stack:
     def physical_name(self, logical_id: str) -> str:
         resource = self.resources[logical_id]
         props = resource.get("Properties", {}) or {}
-        for key in ("TableName", "QueueName", "BucketName"):
+        for key in ("TableName", "QueueName", "BucketName", "FunctionName"):
             if key in props:
                 return str(self.resolve(props[key]))
+        if resource.get("Type") == "AWS::Events::EventBus":
+            return str(self.resolve(props["Name"]))
         return f"{self.name}-{logical_id}"
 
     def queue_url(self, logical_id: str, endpoint: str) -> str:
@@ -204,6 +211,11 @@ class Stack:
         resource = self.resources[logical_id]
         kind = resource["Type"]
         name = self.physical_name(logical_id)
+        if attribute == "Arn" and kind == "AWS::Events::EventBus":
+            return f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{name}"
+        if attribute == "Arn" and kind == "AWS::Events::Rule":
+            bus = self.resolve(resource["Properties"].get("EventBusName", "default"))
+            return f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{bus}/{name}"
         if attribute == "Arn":
             service = {
                 "AWS::SQS::Queue": "sqs",
@@ -245,6 +257,11 @@ class Stack:
         return None
 
     # -- what the local stack needs --------------------------------------------------------------------------
+    def function_environment(self, logical_id: str, endpoint: str = "http://127.0.0.1:5000") -> dict[str, str]:
+        """One function's own variables (Globals' and its own), resolved: what Lambda sets for it."""
+        resolved = self.resolve(self.functions[logical_id].environment, endpoint)
+        return {key: str(value) for key, value in resolved.items()}
+
     def environment(self, endpoint: str = "http://127.0.0.1:5000") -> dict[str, str]:
         """The union of every function's environment; two functions may not disagree on one variable."""
         merged: dict[str, str] = {}
@@ -267,8 +284,15 @@ def load(path: Path = TEMPLATE, stack_name: str = "connectability-local", **para
     for logical_id, resource in stack.of_type("AWS::Serverless::Function").items():
         props = resource.get("Properties", {})
         env = {**global_env, **((props.get("Environment") or {}).get("Variables", {}))}
+        reserved = props.get("ReservedConcurrentExecutions", globals_fn.get("ReservedConcurrentExecutions"))
         stack.functions[logical_id] = Function(
-            logical_id, props["Handler"], env, int(props.get("Timeout", globals_fn.get("Timeout", 3)))
+            logical_id,
+            props["Handler"],
+            env,
+            int(props.get("Timeout", globals_fn.get("Timeout", 3))),
+            name=stack.physical_name(logical_id),
+            memory=int(props.get("MemorySize", globals_fn.get("MemorySize", 128))),
+            reserved_concurrency=None if reserved is None else int(stack.resolve(reserved)),
         )
         for event in (props.get("Events") or {}).values():
             ep = event.get("Properties", {})
@@ -277,12 +301,15 @@ def load(path: Path = TEMPLATE, stack_name: str = "connectability-local", **para
             elif event["Type"] == "SQS":
                 queue = ep["Queue"]
                 queue_id = queue["Fn::GetAtt"][0] if isinstance(queue, dict) else queue
+                most = (ep.get("ScalingConfig") or {}).get("MaximumConcurrency")
                 stack.queue_sources.append(
                     QueueSource(
                         queue_id,
                         logical_id,
                         int(ep.get("BatchSize", 10)),
                         "ReportBatchItemFailures" in (ep.get("FunctionResponseTypes") or []),
+                        int(ep.get("MaximumBatchingWindowInSeconds", 0)),
+                        None if most is None else int(most),
                     )
                 )
             elif event["Type"] == "Schedule":
@@ -330,6 +357,27 @@ def create_resources(stack: Stack, endpoint: str | None = None) -> None:
         sqs.create_queue(QueueName=stack.physical_name(logical_id), Attributes=attributes)
     for logical_id in stack.of_type("AWS::S3::Bucket"):
         s3.create_bucket(Bucket=stack.physical_name(logical_id))
+    _create_buses(stack, kwargs)
     ses = boto3.client("ses", **kwargs)
     for identity in stack.of_type("AWS::SES::EmailIdentity").values():
         ses.verify_email_identity(EmailAddress=str(stack.resolve(identity["Properties"]["EmailIdentity"])))
+
+
+def _create_buses(stack: Stack, kwargs: dict[str, Any]) -> None:
+    """Event buses and their rules to SQS queues (moto delivers a matching event to the queue, as EventBridge)."""
+    import json
+
+    import boto3
+
+    events = boto3.client("events", **kwargs)
+    for logical_id in stack.of_type("AWS::Events::EventBus"):
+        events.create_event_bus(Name=stack.physical_name(logical_id))
+    for logical_id, rule in stack.of_type("AWS::Events::Rule").items():
+        props = stack.resolve(rule["Properties"], kwargs.get("endpoint_url") or "")
+        if "EventPattern" not in props:
+            continue  # schedules run as the local stack's own timers
+        bus = props.get("EventBusName", "default")
+        name = stack.physical_name(logical_id)
+        events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(props["EventPattern"]))
+        targets = [{"Id": t["Id"], "Arn": t["Arn"]} for t in props.get("Targets", [])]
+        events.put_targets(Rule=name, EventBusName=bus, Targets=targets)

@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
 
-from local import emulator
-from local.template import REGION, load
+from local.world import set_environment
 
-# Credentials and region for moto; the rest exactly as template.yaml gives every function.
-os.environ.update(
-    {
-        **load().environment(),
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-    }
-)
-os.environ.pop("AWS_ENDPOINT_URL", None)
-os.environ.pop("AWS_PROFILE", None)
-# moto copies whole tables for each transaction item; the emulator's journal gives the same answers in less time.
-emulator.install()
+set_environment()
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -1,12 +1,13 @@
-// Every connection of a company, either side, for its company admins.
+// A company's page, for its company admins: every connection of its projects, either side, and its webhooks.
 import { path } from "./api.js";
 import { badge, h, said, when } from "./dom.js";
 import { progressLabel } from "./connections.js";
 import { headings, PAGE_SIZE, pagedList } from "./ui.js";
+import { webhooksView } from "./webhooks.js";
 
 export function companyView(ctx, company) {
   const progress = (s) => (s.status === "not_started" ? "—" : progressLabel(s).replace(/^Initial sync( complete)?: /, ""));
-  return h(
+  const connections = h(
     "section",
     { class: "card" },
     h("h1", { class: "in-card" }, "Every connection of ", said(company.company_name)),
@@ -26,4 +27,5 @@ export function companyView(ctx, company) {
       head: headings(["Upstream", "Downstream", "Status", "Requested", "Initial sync"]),
     }),
   );
+  return h("div", { class: "company-page" }, connections, webhooksView(ctx, company));
 }

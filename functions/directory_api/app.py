@@ -44,6 +44,7 @@ from connectability.models.directory import (
     ProjectUpdate,
 )
 from connectability.observability import logger, metrics, tracer
+from directory_api import webhooks as webhook_routes
 
 companies = ApiRouter(DIRECTORY)
 projects = ApiRouter(DIRECTORY)
@@ -235,6 +236,7 @@ def _trail_answer(router: ApiRouter, page: Page[AuditRecord], given: str | None,
 app = new_api()
 app.include_router(companies)
 app.include_router(projects)
+app.include_router(webhook_routes.router)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -9,18 +9,25 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from connectability import runtime
-from connectability.domain import sync
+from connectability.domain import bus_events, sync
 from connectability.models.sync import CopyJob
 from connectability.observability import logger, metrics, tracer
 
+COPY_ATTEMPTS = 10  # the copy-jobs queue's maxReceiveCount in template.yaml (a test keeps them equal)
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @tracer.capture_method
 def handle_record(record: SQSRecord, ahead: sync.DownstreamReads | None = None) -> sync.Copied:
     """A job delivered again may find its file copied by the attempt before; the first delivery need not look."""
-    redelivered = int(record.attributes.approximate_receive_count or 1) > 1
-    return sync.copy(CopyJob.model_validate_json(record.body), redelivered=redelivered, ahead=ahead)
+    attempt = int(record.attributes.approximate_receive_count or 1)
+    job = CopyJob.model_validate_json(record.body)
+    try:
+        return sync.copy(job, redelivered=attempt > 1, ahead=ahead)
+    except Exception as exc:
+        if attempt >= COPY_ATTEMPTS:  # the job goes to the dead-letter queue now: told as copy.failed (R44)
+            bus_events.copy_failed(job, f"{type(exc).__name__}: {exc}")
+        raise
 
 
 def _jobs(records: list[dict]) -> list[CopyJob]:

@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict
 from pynamodb.exceptions import PynamoDBException
 
-from connectability import retries
+from connectability import retries, runtime
 from connectability.config import get_settings
 from connectability.domain.permissions import Caller
 from connectability.errors import ConnectabilityError, InvalidInput, MalformedJson, PayloadTooLarge, Unauthenticated
@@ -303,5 +303,11 @@ def new_api() -> RestApi:
     def _no_route(_: Exception) -> Response:
         path = app.current_event.path
         return error_response(404, "not_found", f"No route {app.current_event.http_method} {path}.")
+
+    @runtime.before_snapshot
+    def _routes_ready() -> None:
+        """Under SnapStart: Powertools makes a route's parameters and body models (its "dependant") on the route's
+        first request; the OpenAPI document reads every route's, so making it makes them all."""
+        app.get_openapi_schema()
 
     return app

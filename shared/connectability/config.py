@@ -55,6 +55,13 @@ class Settings(BaseModel):
         description="Partitions of the outbox (about 1,000 writes a second each); raise it as changes grow, and "
         "lower it only once the outbox is empty.",
     )
+    event_bus_name: str = Field(default="", description="The stack's EventBridge bus of events (R44).")
+    webhook_deliveries_queue_url: str = Field(default="", description="Queue of webhook deliveries, one each (R45).")
+    webhook_deliveries_queue_arn: str = Field(default="", description="The same queue, as its records name it.")
+    webhook_allow_loopback: bool = Field(
+        default=False,
+        description="Let webhooks reach plain http:// on this very machine: for the local stack only (R45).",
+    )
     max_body_bytes: int = Field(default=256 * 1024, description="Request bodies above this answer 413.")
 
 

@@ -15,6 +15,7 @@ from connectability.config import get_settings
 from connectability.models.drawings import FileCheck, StoredObject
 from connectability.models.notifications import NotificationEvent
 from connectability.models.sync import CopyJob, DigestCheck, InitialSyncPage, ManifestsDue, ReconcilePage
+from connectability.models.webhooks import DeliveryJob
 
 BATCH = 10  # SendMessageBatch takes at most ten entries
 ATTEMPTS = 3
@@ -36,6 +37,13 @@ def send_copy_jobs(jobs: Sequence[CopyJob]) -> None:
     url = get_settings().copy_jobs_queue_url
     for start in range(0, len(jobs), BATCH):
         _send_batch(url, [j.model_dump_json() for j in jobs[start : start + BATCH]])
+
+
+def send_webhook_deliveries(jobs: Sequence[DeliveryJob]) -> None:
+    """One message per endpoint and event (R45), ten per call."""
+    bodies = [j.model_dump_json() for j in jobs]
+    for start in range(0, len(bodies), BATCH):
+        _send_batch(get_settings().webhook_deliveries_queue_url, bodies[start : start + BATCH])
 
 
 def send_initial_sync_page(page: InitialSyncPage) -> None:

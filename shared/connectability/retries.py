@@ -19,7 +19,7 @@ from typing import Any, cast
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from connectability import aws
+from connectability import aws, runtime
 from connectability.config import get_settings
 from connectability.errors import ConnectabilityError, InvalidInput, RuleViolation
 
@@ -131,6 +131,13 @@ def _once() -> Callable[..., Any]:
 
     store = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table_name, boto3_client=aws.dynamodb())
     return idempotent_function(data_keyword_argument="request", persistence_store=store, config=_config())(_run)
+
+
+@runtime.before_snapshot
+def _ready() -> None:
+    """Under SnapStart the utility costs a restored environment's first keyed request nothing: made before the
+    snapshot."""
+    _once()
 
 
 def _header(event: Mapping[str, Any], name: str) -> str | None:

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Dialog, Page, ViewportSize, expect, sync_playwright
 
-from tests.e2e.conftest import LocalStackClient, local_stack, running_stack
+from local.client import LocalStackClient, running_stack
+from tests.e2e.conftest import local_stack
 
 __all__ = ["local_stack"]  # the shared stack of the end-to-end tests serves these too
 

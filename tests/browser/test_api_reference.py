@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
+from local.client import LocalStackClient
 from local.openapi import build
 from tests.browser.conftest import shot
-from tests.e2e.conftest import LocalStackClient
 
 
 def test_swagger_ui_shows_the_generated_document_grouped_by_api(page: Page, local_stack: LocalStackClient) -> None:

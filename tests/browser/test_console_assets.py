@@ -7,8 +7,8 @@ import re
 
 import pytest
 
+from local.client import LocalStackClient
 from tests.browser.conftest import ROOT
-from tests.e2e.conftest import LocalStackClient
 
 
 @pytest.mark.parametrize(

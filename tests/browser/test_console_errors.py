@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from local.client import LocalStackClient
 from local.sheets import publish_sheets
 from tests.browser.conftest import axe, open_project, shot, sign_in
-from tests.e2e.conftest import LocalStackClient, unique_fixture
+from tests.e2e.conftest import unique_fixture
 
 
 class Demo:

@@ -6,8 +6,8 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from local.client import LocalStackClient
 from tests.browser.conftest import WAIT_MS, axe, keep_for_docs, open_project, shot, sign_in
-from tests.e2e.conftest import LocalStackClient
 
 UP_LABEL = "Harbor Tower — Apex Builders"
 DOWN_LABEL = "Harbor Tower - Electrical — Volt Electric"

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from local.client import LocalStackClient
 from tests.browser.conftest import PHONE, axe, open_page, open_project, shot, sign_in, sized
 from tests.browser.test_console_errors import Demo
-from tests.e2e.conftest import LocalStackClient
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, FilePayload, Page, ViewportSize, expect
 
+from local.client import LocalStackClient, running_stack
 from tests.browser.conftest import (
     DESKTOP,
     PHONE,
@@ -26,7 +27,6 @@ from tests.browser.conftest import (
     sized,
 )
 from tests.browser.sheets import sheet_pdf
-from tests.e2e.conftest import LocalStackClient, running_stack
 
 SHEETS = [("A-301", "Third floor plan"), ("A-302", "Fourth floor plan"), ("S-201", "Roof framing plan")]
 

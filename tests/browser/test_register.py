@@ -14,8 +14,9 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import Browser, Page, Route, ViewportSize, expect
 
+from local.client import LocalStackClient
 from tests.browser.conftest import DESKTOP, PHONE, axe, open_page, shot, sign_in, sized
-from tests.e2e.conftest import LocalStackClient, unique_fixture
+from tests.e2e.conftest import unique_fixture
 
 PNG = (
     "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAYAAABytg0kAAAAFklEQVR4nGNgYGD4z8DAwMDAwMDAAAAbAAH/"

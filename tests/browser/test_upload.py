@@ -7,10 +7,10 @@ import re
 
 from playwright.sync_api import FilePayload, Page, Route, expect
 
+from local.client import LocalStackClient
 from tests.browser.conftest import axe, drop_files, open_project, shot, sign_in
 from tests.browser.sheets import sheet_pdf
 from tests.browser.test_console_errors import Demo
-from tests.e2e.conftest import LocalStackClient
 
 
 def test_retry_cancel_a_refused_kind_then_drafts(page: Page, local_stack: LocalStackClient) -> None:

@@ -16,8 +16,9 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from local.client import LocalStackClient
 from local.openapi import build
-from tests.e2e.conftest import LocalStackClient, unique_fixture
+from tests.e2e.conftest import unique_fixture
 
 schema = schemathesis.openapi.from_dict(build())
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

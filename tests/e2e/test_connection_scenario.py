@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.e2e.conftest import LocalStackClient, unique_fixture
+from local.client import LocalStackClient
+from tests.e2e.conftest import unique_fixture
 
 
 def test_r16_r31_r33_r37_request_approve_disconnect_then_every_reconnect_is_refused(
@@ -25,6 +26,9 @@ def test_r16_r31_r33_r37_request_approve_disconnect_then_every_reconnect_is_refu
     # and Apex's project manager approves it
     approved = call("POST", f"/connections/{connection['id']}/approve", gc_pm)
     assert approved.json()["status"] == "active"
+    # (its initial sync runs on its own queue: waited for, or the disconnect below may stop it first, as in AWS)
+    assert local_stack.settle()["settled"] is True
+    assert call("GET", f"/connections/{connection['id']}", sub_pm).json()["initial_sync"]["status"] == "complete"
 
     # and Volt's admin later disconnects it, with a reason
     ended = call("POST", f"/connections/{connection['id']}/disconnect", sub_admin, json={"reason": "Scope done"})
@@ -49,7 +53,7 @@ def test_r16_r31_r33_r37_request_approve_disconnect_then_every_reconnect_is_refu
     assert call("GET", f"/projects/{down}/connectable-projects", sub_pm).json()["items"] == []
 
     # and the outbox holds exactly the mails R31-R37 ask for, to exactly the right people (the approval started
-    # an initial sync of an upstream with nothing published, complete at once)
+    # an initial sync of an upstream with nothing published, complete before the disconnect)
     assert local_stack.settle()["settled"] is True
     mails = sorted(
         (m["event"], "up" if m["project_id"] == up else "down", m["to"][0].split("@")[0])

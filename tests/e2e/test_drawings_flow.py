@@ -8,7 +8,8 @@ import hashlib
 import boto3
 import requests
 
-from tests.e2e.conftest import LocalStackClient, unique_fixture
+from local.client import LocalStackClient
+from tests.e2e.conftest import unique_fixture
 
 PDF = b"%PDF-1.7\n" + bytes(range(256)) * 64 + b"\n%%EOF\n"
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import http.client
 from urllib.parse import urlparse
 
-from tests.e2e.conftest import LocalStackClient, unique_fixture
+from local.client import LocalStackClient
+from tests.e2e.conftest import unique_fixture
 
 
 def test_a_204_has_no_body_and_the_connection_stays_usable(local_stack: LocalStackClient) -> None:

@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
+from local.client import LocalStackClient
 from local.openapi import build
-from tests.e2e.conftest import LocalStackClient, unique_fixture
+from tests.e2e.conftest import unique_fixture
 
 pytestmark = pytest.mark.e2e
 PACKAGE = "connectability_client"
@@ -193,6 +194,20 @@ def test_every_operation_of_the_generated_client_answers_as_documented(
     call("directory", "remove_directory_entry", "gc-admin", project_id=annex.id, user_id=user)
     call("directory", "remove_company_user", "gc-admin", company_id=gc, user_id=user)
     assert company.id
+
+    # -- Webhooks (R45): a company admin's endpoint, no receiver behind it (its test delivery fails, and says so)
+    hook = {"url": "http://127.0.0.1:9/client", "event_types": ["copies.landed"]}
+    made = call("directory", "create_webhook", "gc-admin", company_id=gc, body=body("WebhookCreate", hook))
+    assert made.secret.startswith("whsec_")
+    assert [w.id for w in call("directory", "list_webhooks", "gc-admin", company_id=gc).items] == [made.id]
+    call("directory", "get_webhook", "gc-admin", company_id=gc, webhook_id=made.id)
+    changed = body("WebhookUpdate", {"description": "ERP", "enabled": True})
+    call("directory", "update_webhook", "gc-admin", company_id=gc, webhook_id=made.id, body=changed)
+    assert call("directory", "rotate_webhook_secret", "gc-admin", company_id=gc, webhook_id=made.id).secret
+    assert call("directory", "test_webhook", "gc-admin", company_id=gc, webhook_id=made.id).status == "failed"
+    log = call("directory", "list_webhook_deliveries", "gc-admin", company_id=gc, webhook_id=made.id, limit=5)
+    assert [d.event_type for d in log.items] == ["webhook.test"]
+    call("directory", "delete_webhook", "gc-admin", company_id=gc, webhook_id=made.id)
 
     # -- Connection Manager: reject and cancel on requests of their own, then a connection kept ---------------
     asked = {"upstream_project_id": up}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from bench.load import report, run
-from tests.e2e.conftest import LocalStackClient
+from local.client import LocalStackClient
 
 
 def test_r11_r14_under_load_nothing_is_lost_and_exactly_one_racing_request_wins(local_stack: LocalStackClient) -> None:

@@ -12,8 +12,9 @@ import pytest
 import requests
 from botocore.config import Config
 
+from local.client import LocalStackClient
 from local.drawing_pdf import drawing_pdf
-from tests.e2e.conftest import LocalStackClient, unique_fixture
+from tests.e2e.conftest import unique_fixture
 
 pytestmark = pytest.mark.e2e
 PDF = drawing_pdf("A-1", "Plan", size="A3")

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.conftest import LocalStackClient, running_stack, unique_fixture
+from local.client import LocalStackClient, running_stack
+from tests.e2e.conftest import unique_fixture
 
 pytestmark = pytest.mark.e2e
 

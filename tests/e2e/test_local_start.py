@@ -10,7 +10,7 @@ from pathlib import Path
 
 import requests
 
-from tests.e2e.conftest import READY, ROOT, free_port, running_stack
+from local.client import READY, ROOT, free_port, running_stack
 
 
 def test_a_restart_on_the_same_ports_right_after_a_busy_session_starts() -> None:

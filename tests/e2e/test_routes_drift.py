@@ -7,8 +7,8 @@ import re
 import pytest
 
 from local import openapi
+from local.client import LocalStackClient
 from local.template import load
-from tests.e2e.conftest import LocalStackClient
 
 pytestmark = pytest.mark.e2e
 

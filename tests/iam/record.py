@@ -1,6 +1,6 @@
 """Records what each function asks of IAM while the tests run it: every AWS call and presigned URL it makes.
 
-A test invokes a function through `invoked(function, handler)` (the integration tests' `Api.handler` does);
+A test invokes a function through `invoked(function, handler)` (local.acting; local.world's `Api.handler` does);
 while the handler runs, a context variable names the function, and every botocore call (boto3's clients and
 PynamoDB's alike) and every presigned URL (not a call, but signed with the function's role) is turned into the
 IAM requests it makes (tests/iam/requests.py). Calls made outside a handler, by the tests' own setup and
@@ -11,12 +11,8 @@ Each pytest process records its own; tests/iam/plugin.py merges them at the end 
 
 from __future__ import annotations
 
-import concurrent.futures
-import contextvars
 import os
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,10 +20,11 @@ import botocore.client
 import botocore.signers
 from botocore.exceptions import ClientError
 
+from local.acting import CURRENT, acting_as, follow_threads, invoked
 from local.template import ACCOUNT
 from tests.iam.requests import Unmapped, requests_of
 
-CURRENT: contextvars.ContextVar[str | None] = contextvars.ContextVar("iam_function", default=None)
+__all__ = ["CURRENT", "RECORDED", "Recorded", "acting_as", "install", "invoked"]
 
 
 def _test_id() -> str:
@@ -95,31 +92,6 @@ def _record(
             RECORDED.notifications.setdefault((function, params["Bucket"], queue["QueueArn"]), test)
 
 
-def invoked(function: str, handler: Callable[[dict[str, Any], Any], Any]) -> Callable[[dict[str, Any], Any], Any]:
-    """`handler`, recording the calls it makes as `function`'s (a template logical id)."""
-
-    def run(event: dict[str, Any], context: Any) -> Any:
-        token = CURRENT.set(function)
-        try:
-            return handler(event, context)
-        finally:
-            CURRENT.reset(token)
-
-    return run
-
-
-@contextmanager
-def acting_as(function: str | None) -> Iterator[None]:
-    """Calls made inside are `function`'s: a test that drives a function's domain entry point directly (the
-    outbox relay's, with a clock of its choosing) makes them as that function would; None: the harness's own
-    calls (a queue drained from inside a handler, as Lambda's poller would), which are no function's."""
-    token = CURRENT.set(function)
-    try:
-        yield
-    finally:
-        CURRENT.reset(token)
-
-
 _installed = False
 
 
@@ -161,21 +133,3 @@ def install() -> None:
     botocore.signers.generate_presigned_url = generate_presigned_url
 
     follow_threads()
-
-
-_following = False
-
-
-def follow_threads() -> None:
-    """Thread pools run each task in a copy of the submitter's context, so a call made in a pool's thread is the
-    function's that submitted it (the product's pools: aws.together, aws.meanwhile, manifests' writers)."""
-    global _following
-    if _following:
-        return
-    _following = True
-    real_submit = concurrent.futures.ThreadPoolExecutor.submit
-
-    def submit(self: Any, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
-        return real_submit(self, contextvars.copy_context().run, fn, *args, **kwargs)
-
-    concurrent.futures.ThreadPoolExecutor.submit = submit  # type: ignore[method-assign]

@@ -263,6 +263,14 @@ def _queue_url(c: _Context, p: dict[str, Any], error: str | None) -> None:
     c.ask("sqs:GetQueueUrl", "queue", QueueName=p["QueueName"])
 
 
+# -- EventBridge --------------------------------------------------------------------------------------------------
+@_maps("events", "PutEvents")
+def _put_events(c: _Context, p: dict[str, Any], error: str | None) -> None:
+    """PutEvents is authorized per entry, on the bus each one names (the default bus when none)."""
+    for bus in dict.fromkeys(entry.get("EventBusName", "default") for entry in p["Entries"]):
+        c.ask("events:PutEvents", "event-bus", EventBusName=bus.rsplit("/", 1)[-1])
+
+
 # -- SES ----------------------------------------------------------------------------------------------------------
 def _address(source: str) -> str:
     """`Name <a@b>` or `a@b` → a@b: SES authorizes the sending identity, the address itself here."""

@@ -37,8 +37,9 @@ for resource in doc["Resources"].values():
     for key in ("CodeUri", "ContentUri"):  # as `sam package` leaves them
         if isinstance(props.get(key), str):
             props[key] = "s3://packaged/" + props[key]
-pseudo = {"AWS::Region": sys.argv[2], "AWS::AccountId": sys.argv[3], "AWS::Partition": "aws"}
-print(json.dumps(transform(doc, pseudo, NoManagedPolicyNames())))
+values = {"AWS::Region": sys.argv[2], "AWS::AccountId": sys.argv[3], "AWS::Partition": "aws"}
+values.update(json.loads(sys.argv[4]))  # the parameters given; the translator adds the others' defaults
+print(json.dumps(transform(doc, values, NoManagedPolicyNames())))
 """
 
 
@@ -52,11 +53,12 @@ def sam_python() -> Path:
 
 
 @cache
-def expanded(template: Path = TEMPLATE) -> dict[str, Any]:
-    """The CloudFormation template that the SAM transform makes of `template`."""
+def expanded(template: Path = TEMPLATE, parameters: tuple[tuple[str, str], ...] = ()) -> dict[str, Any]:
+    """The CloudFormation template that the SAM transform makes of `template`, given these parameters' values
+    (the others take their defaults, as in a deploy)."""
     env = {**os.environ, "AWS_DEFAULT_REGION": REGION}
     result = subprocess.run(
-        [str(sam_python()), "-c", _EXPAND, str(template), REGION, ACCOUNT],
+        [str(sam_python()), "-c", _EXPAND, str(template), REGION, ACCOUNT, json.dumps(dict(parameters))],
         capture_output=True,
         text=True,
         check=False,

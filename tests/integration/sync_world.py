@@ -8,7 +8,8 @@ from typing import Any
 
 import requests
 
-from tests.integration.conftest import Answer, Connected, DrawingsWorld, Pipeline
+from local.world import Answer, DrawingsWorld, Pipeline
+from tests.integration.conftest import Connected
 
 UP_ADMIN = "apex-cm"  # CM and Drawings admin of the upstream project
 DOWN_ADMIN = "volt-cm"  # CM and Drawings admin of the downstream project

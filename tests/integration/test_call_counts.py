@@ -1,5 +1,6 @@
 """AWS calls per operation, counted on moto (counts, not times: exact on any machine). Each count is pinned at
-what the code makes today: a change that adds calls fails here, and one that saves calls should lower its pin.
+what the code makes today (bench/budgets.py, which `make bench` reports too): a change that adds calls fails here,
+and one that saves calls should lower its pin.
 
 Besides calls, each API route's sequential round trips are pinned: the longest chain of its calls each made only
 after the one before it had answered, whatever AWS's latency. Calls made together (tasks of a thread pool, one
@@ -24,10 +25,9 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import PDF, Api, Builder, DrawingsWorld, Queues
+from bench.budgets import MAX_ROUND_TRIPS, MORE_ROUTES, ROUTES, SHEETS, STEPS, Pin
+from local.world import PDF, Api, Builder, DrawingsWorld, Queues
 from tests.integration.sync_world import DOWN_ADMIN, UP_ADMIN, Sync
-
-MAX_ROUND_TRIPS = 8  # what any API request may wait for in turn (issue 10)
 
 Chain = tuple[str, ...]  # calls each made after the one before it had answered
 
@@ -146,9 +146,6 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> Counted:
     return counts
 
 
-Pin = tuple[int, int | None, str]  # calls, round trips (None: not pinned), why
-
-
 def over(pins: dict[str, Pin], measured: dict[str, Measured]) -> list[str]:
     """Every operation whose calls or round trips grew past their pins, with what it called."""
     return [
@@ -160,46 +157,6 @@ def over(pins: dict[str, Pin], measured: dict[str, Measured]) -> list[str]:
 
 
 # -- API routes, as `make bench` drives them ------------------------------------------------------------------
-ROUTES: dict[str, Pin] = {
-    "GET /companies/{id}": (1, 1, "the company and the caller's membership of it, in one read"),
-    "POST /companies": (
-        8,
-        8,
-        "its bucket: create, versioning, encryption, public block, lifecycle, notify, CORS; the company with its "
-        "audit record, one TransactWriteItems (a PutItem before R46)",
-    ),
-    "POST /projects/{id}/connections": (
-        5,
-        5,
-        "2 reads: both projects, the caller's entries, roles; memberships, companies; 1 transaction; outbox",
-    ),
-    "notify: connection_requested": (12, None, "recipients' settings, users (8 reads), idempotency record, mail, log"),
-    "POST /connections/{id}/approve": (
-        8,
-        6,
-        "the connection; 1 read of both sides; 1 transaction; mail and sync sent at once, outbox; progress",
-    ),
-    "notify: connection_created": (24, None, "a connection_requested's calls twice: one mail to each side"),
-    "POST /projects/{id}/drawing-revisions": (
-        9,
-        7,
-        "2 reads (rights, upload, number, records); 1 GetObject; claim; tag and records at once; 2 transactions",
-    ),
-    "publish 1 revision": (
-        8,
-        8,
-        "2 reads (rights, the revision, its drawing); 1 transaction; manifests: 5",
-    ),
-    "publish 19 revisions at once": (26, 8, "the same; manifests' objects 32 at a time: one wave"),
-    "GET /projects/{id}/drawings (20)": (5, 5, "2 reads of the caller's rights; the register; revisions; records"),
-    "PATCH /projects/{id}/drawings/{id} (title)": (
-        9,
-        8,
-        "2 reads (rights, the drawing, its records; its revisions meanwhile); 1 transaction; manifests: 5",
-    ),
-}
-
-
 def test_api_routes_make_no_more_calls_than_today(api: Api, queues: Queues, counted: Counted) -> None:
     build = Builder(api)
     apex = build.company("Apex", "a-admin")
@@ -259,32 +216,6 @@ def test_api_routes_make_no_more_calls_than_today(api: Api, queues: Queues, coun
 
 
 # -- more API routes, in a connected pair: those whose round trips were found over MAX_ROUND_TRIPS ---------------
-MORE_ROUTES: dict[str, Pin] = {
-    "GET /connections/{id} (downstream CM admin)": (2, 2, "the connection; 1 read of both sides' rights and names"),
-    "GET /connections/{id}/sync-status": (6, 6, "the connection; rights; counters; failures; 2 DLQs' depths"),
-    "GET /projects/{id}/drawings/{id}": (3, 2, "2 reads (rights, the drawing, its records; its revisions meanwhile)"),
-    "GET /projects/{id}/drawing-revisions/{id}/deliveries": (6, 6, "2 reads; links; connections; copies; names"),
-    "PATCH /projects/{id}/drawing-areas/{id} (3 published)": (
-        13,
-        8,
-        "2 reads (rights, the area; its revisions meanwhile); 1 transaction; manifests: 5",
-    ),
-    "POST /projects/{id}/connected-drawings/publish (3 ids)": (
-        9,
-        8,
-        "2 reads (rights, the copies); per copy a transaction, in turn; drawings; made current at once",
-    ),
-    "POST /projects/{id}/connected-drawings/publish (3, all)": (
-        10,
-        8,
-        "2 reads; the queue; per copy a transaction, in turn; drawings; made current at once",
-    ),
-    "POST /connections/{id}/reject": (5, 5, "the connection; 1 read of both sides; 1 transaction; mail sent, outbox"),
-    "POST /connections/{id}/cancel": (3, 3, "the connection; 1 read of both sides; 1 transaction"),
-    "POST /connections/{id}/disconnect": (5, 5, "the connection; 1 read of both sides; 1 transaction; mail, outbox"),
-}
-
-
 def test_more_api_routes_make_no_more_calls_than_today(sync: Sync, counted: Counted) -> None:
     pipeline, up, two, api = sync.pipeline, sync.up, sync.two, sync.api
     sheets = [up.published(f"E-{n}", area={"name": "Level 1"}) for n in range(3)]
@@ -336,26 +267,6 @@ def test_more_api_routes_make_no_more_calls_than_today(sync: Sync, counted: Coun
 
 
 # -- sync steps: every call of the pipeline's functions, per copied revision per downstream --------------------
-SHEETS = 3  # revisions per step: one batch of each queue, so the counts do not hang on batching
-DOWNSTREAMS = 2
-STEPS: dict[str, Pin] = {
-    # 3 revisions x 2 downstreams = 6 copies: 10.7 calls per copied revision per downstream, mails included
-    "initial sync": (64, None, "pages and progress; per batch one read; per copy a CopyObject, a transaction; mails"),
-    "publish (the request)": (10, 8, "2 reads; 1 transaction, the versions in it; manifests: 5 (3 objects at once)"),
-    # 6 copies: 9.5 per copied revision per downstream, of which notify's mails are 25 calls in all
-    "publish (the pipeline)": (
-        57,
-        None,
-        "per manifest a read; per batch the jobs, one read; per copy a CopyObject, a transaction",
-    ),
-    "edit (the request)": (9, 8, "2 reads (its revisions meanwhile); 1 transaction; manifests: 5"),
-    "edit (the pipeline)": (7, None, "1 manifest read, fan-out; one read for the batch; per downstream a transaction"),
-    "delete (the request)": (9, 8, "2 reads (its revisions meanwhile); 1 transaction; manifests: 5"),
-    # 2 downstreams: 22.5 per downstream, of which notify's deletion mails are 21 calls in all
-    "delete (the pipeline)": (45, None, "1 manifest read, fan-out; one read; per downstream a transaction, a digest"),
-}
-
-
 def test_sync_steps_make_no_more_calls_than_today(sync: Sync, counted: Counted) -> None:
     pipeline, up = sync.pipeline, sync.up
     first = [up.published(f"E-{n}") for n in range(SHEETS)]

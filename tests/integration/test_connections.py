@@ -374,7 +374,7 @@ def test_r17_a_disconnect_leaves_every_drawing_the_downstream_had(two: Connected
     import requests
 
     from connectability.db import drawings as drawings_db
-    from tests.integration.conftest import PDF, DrawingsWorld
+    from local.world import PDF, DrawingsWorld
 
     api = two.build.api
     connection = two.request().body["id"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.conftest import PLATFORM_ADMIN, Api, Directory
+from local.world import PLATFORM_ADMIN, Api
+from tests.integration.conftest import Directory
 
 
 def add_user(api: Api, world: Directory, user: str, admin: bool = False) -> None:

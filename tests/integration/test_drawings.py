@@ -14,7 +14,7 @@ import requests
 from connectability.config import get_settings
 from connectability.db import drawings as drawings_db
 from connectability.storage import bucket_name
-from tests.integration.conftest import PDF, PLATFORM_ADMIN, PNG, Api, DrawingsWorld, Queues
+from local.world import PDF, PLATFORM_ADMIN, PNG, Api, DrawingsWorld, Queues
 
 
 def test_a_new_company_gets_a_private_encrypted_versioned_bucket_that_notifies_of_manifests_and_uploads(

@@ -7,7 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.integration.conftest import Connected, DrawingsWorld
+from local.world import DrawingsWorld
+from tests.integration.conftest import Connected
 from tests.integration.sync_world import Sync
 
 

@@ -13,7 +13,8 @@ from connectability.db import drawings as drawings_db
 from connectability.db import outbox as outbox_db
 from connectability.db.sync_counters import published_count
 from connectability.models.common import utcnow
-from tests.integration.conftest import DrawingsWorld, Faults, Queues, relay_as_scheduled
+from local.world import DrawingsWorld, Queues
+from tests.integration.conftest import Faults, relay_as_scheduled
 
 
 def _later_delete_chunk(params: dict[str, Any]) -> bool:

@@ -12,10 +12,12 @@ from botocore.exceptions import ClientError
 
 from connectability import aws
 from connectability.config import get_settings
+from connectability.db import base as db_base
 from connectability.db import connections as connections_db
 from connectability.domain import messages, notification_events, notifications
 from connectability.models.notifications import EventType, NotificationEvent, Side
-from tests.integration.conftest import PLATFORM_ADMIN, Api, Connected, Directory, Faults, Queues, relay_as_scheduled
+from local.world import PLATFORM_ADMIN, Api, Queues
+from tests.integration.conftest import Connected, Directory, Faults, relay_as_scheduled
 
 
 def _token(key: dict[str, Any]) -> str:
@@ -67,7 +69,7 @@ class _ConflictOnce:
     """DynamoDB's answer when another transaction writes one of the items at the same moment."""
 
     def __init__(self) -> None:
-        self.client = connections_db._connection().client
+        self.client = db_base.low().client
         self.real = self.client._make_api_call
         self.fired = False
 

@@ -10,7 +10,8 @@ from botocore.exceptions import ClientError
 from connectability import aws
 from connectability.config import get_settings
 from connectability.domain import mailing, notifications
-from tests.integration.conftest import Connected, Faults, Queues
+from local.world import Queues
+from tests.integration.conftest import Connected, Faults
 
 QUEUE = "NotificationsQueue"
 

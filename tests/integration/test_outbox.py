@@ -23,6 +23,7 @@ def test_duties_spread_over_the_partitions_and_the_relay_does_them_all(two: Conn
 
     class Changed:
         connection_id, upstream_project_id, downstream_project_id = ids.values()
+        upstream_company_id, downstream_company_id = "cmp_up", "cmp_down"
 
     for _ in range(40):
         outgoing = notification_events.prepare(EventType.connection_requested, Changed(), [Side.upstream])

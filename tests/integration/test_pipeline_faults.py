@@ -27,8 +27,9 @@ from connectability.db.drawings import RevisionItem
 from connectability.db.projects import project_key
 from connectability.models.common import utcnow
 from local.events import LambdaContext, sqs_event
+from local.world import PDF, SYNC_QUEUES, Pipeline
 from tests.integration import fault_rotation
-from tests.integration.conftest import PDF, SYNC_QUEUES, Connected, Pipeline, relay_as_scheduled
+from tests.integration.conftest import Connected, relay_as_scheduled
 from tests.integration.sync_world import DOWN_ADMIN, UP_ADMIN, Sync, fresh_pair
 
 

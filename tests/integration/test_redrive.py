@@ -85,5 +85,5 @@ def test_an_unknown_queue_name_lists_the_queues_that_have_dead_letters(sync: Syn
     assert said == [
         f"no dead-letter queue for 'no-such-queue' in stack {STACK}; "
         "queues with one: copy-jobs, digest-checks, file-checks, initial-sync-pages, manifests-due, notifications, "
-        "reconcile-pages, sync-events, thumbnails"
+        "reconcile-pages, sync-events, thumbnails, webhook-deliveries, webhook-events"
     ]

@@ -13,7 +13,8 @@ import boto3
 import pytest
 
 from connectability.config import get_settings
-from tests.integration.conftest import Answer, Api, Directory, Faults
+from local.world import Answer, Api
+from tests.integration.conftest import Directory, Faults
 
 
 def _key() -> dict[str, str]:

@@ -10,7 +10,8 @@ from connectability.domain import connections
 from connectability.domain.permissions import Caller
 from connectability.errors import ConnectabilityError
 from connectability.models.connections import ConnectionRequest
-from tests.integration.conftest import Connected, DrawingsWorld
+from local.world import DrawingsWorld
+from tests.integration.conftest import Connected
 from tests.integration.sync_world import DOWN_ADMIN, FULL, VIEWER, Sync
 from tests.integration.test_connections import _race
 

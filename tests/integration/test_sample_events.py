@@ -9,7 +9,7 @@ import pytest
 
 from local.events import LambdaContext
 from local.template import Stack
-from tests.integration.conftest import Api
+from local.world import Api
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 SAMPLES = sorted(EVENTS.glob("*/*.json"))

@@ -10,7 +10,8 @@ import boto3
 import pytest
 
 from connectability.config import get_settings
-from tests.integration.conftest import PDF, Connected, DrawingsWorld, Pipeline, relay_as_scheduled
+from local.world import PDF, DrawingsWorld, Pipeline
+from tests.integration.conftest import Connected, relay_as_scheduled
 from tests.integration.sync_world import DOWN_ADMIN, FULL, UP_ADMIN, VIEWER, Sync, storage_bucket
 
 

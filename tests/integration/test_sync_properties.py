@@ -12,7 +12,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.integration.conftest import Connected, Pipeline
+from local.world import Pipeline
+from tests.integration.conftest import Connected
 from tests.integration.sync_world import DOWN_ADMIN, UP_ADMIN, Sync, fresh_pair
 
 NUMBERS = ("E-1", "E-2", "E-3")

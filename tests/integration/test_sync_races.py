@@ -183,3 +183,39 @@ def test_r26_one_read_for_a_batch_still_lands_each_job_once(sync: Sync, monkeypa
     assert sorted(c["title"] for c in sync.review()) == ["First", "Other", "Second"]
     sync.publish_all()
     assert sorted((d["number"], d["title"]) for d in sync.register()) == [("E-1", "Second"), ("E-2", "Other")]
+
+
+def test_a_copy_that_loses_its_write_to_an_older_manifest_of_the_same_file_keeps_one_file(
+    sync: Sync, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Copies side by side on the local stack met this: two jobs of one revision (its publish, then a metadata
+    edit: one file, two manifests) both copy the file; the older one's write lands first, and the newer one,
+    re-reading, writes over it. The file the older one copied must not stay behind unreferenced."""
+    sync.connect()
+    sync.pipeline.run()
+    first = sync.up.published("E-1", title="Old title")
+    sync.pipeline.queues.drain("SyncEventsQueue")
+    [older] = sync.pipeline.take("CopyJobsQueue")
+    renamed = sync.api("PATCH", f"/projects/{sync.two.up}/drawings/{first['drawing_id']}", UP_ADMIN, {"title": "New"})
+    assert renamed.status == 200
+    sync.pipeline.queues.drain("SyncEventsQueue")
+    [newer] = sync.pipeline.take("CopyJobsQueue")
+    real, raced = sync_domain.storage.copy_file, []
+
+    def older_lands_meanwhile(*args: Any) -> str:
+        version = real(*args)
+        if not raced:
+            raced.append(True)
+            sync_domain.copy(CopyJob.model_validate_json(older["Body"]))  # the older manifest, in another Lambda
+        return version
+
+    monkeypatch.setattr(sync_domain.storage, "copy_file", older_lands_meanwhile)
+    sync.pipeline.deliver("CopyJobsQueue", [newer])
+    monkeypatch.undo()
+    sync.pipeline.run()
+    listed = boto3.client("s3").list_object_versions(Bucket=bucket_name(sync.two.volt), Prefix="connected/")
+    files = [v for v in listed.get("Versions", []) if not v["Key"].endswith(".thumbnail.png")]
+    assert len(files) == 1, files
+    [copy] = sync.review()
+    assert copy["title"] == "New"
+    assert sync.download(copy["id"])  # the one kept is the one the copy names

@@ -14,7 +14,8 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.integration.conftest import PDF, PLATFORM_ADMIN, Api, Directory, DrawingsWorld
+from local.world import PDF, PLATFORM_ADMIN, Api, DrawingsWorld
+from tests.integration.conftest import Directory
 
 CONTROLS = ["\x00", "\r", "\n", "\t", "\x1b", "\x7f", "\x85", "\u2028", "\u2029", "\u202e", "\u2066", "\ufeff"]
 

@@ -14,7 +14,7 @@ from connectability.db import uploads as uploads_db
 from connectability.domain import thumbnails
 from connectability.models.drawings import StoredObject
 from local.drawing_pdf import drawing_pdf
-from tests.integration.conftest import PDF, DrawingsWorld, Queues
+from local.world import PDF, DrawingsWorld, Queues
 from tests.integration.sync_world import VIEWER, Sync, storage_bucket
 
 SHEET = drawing_pdf("A-101", "Ground floor plan", size="A1")

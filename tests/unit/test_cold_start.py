@@ -152,9 +152,9 @@ botocore.session.Session.__init__ = count
 import os
 os.environ.update(TABLE_NAME="t", AWS_DEFAULT_REGION="us-east-1")
 from connectability import aws
-from connectability.db import base, drawings
+from connectability.db import base
 aws.s3(), aws.sqs()
-drawings.connection().client
+base.low().client
 base.Item._get_connection().connection.client
 assert len(made) == 1, made
 import sys

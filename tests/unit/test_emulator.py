@@ -1,9 +1,16 @@
-"""The emulator's journaled transactions keep DynamoDB's all-or-nothing rule, at a cost set by the transaction."""
+"""The emulator keeps DynamoDB's and SQS's answers while changing moto's costs: journaled transactions keep the
+all-or-nothing rule; a transaction is isolated from every other request (two racing on one item end as on
+DynamoDB); a query reads its partition alone, in order (its pages stop at 1 MB: tests/unit/test_limits.py); a
+receive honours the retention period; and S3's events name the object version they announce."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
-from collections.abc import Iterator
+import json
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
@@ -118,6 +125,90 @@ def test_no_table_is_copied(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> N
     assert 0 < len([value for value in copied if isinstance(value, Item)]) <= len(_writes())
 
 
+# -- a transaction is isolated from every other request ----------------------------------------------------------
+def _paused_at(key: str, monkeypatch: pytest.MonkeyPatch, pause: Callable[[], None]) -> None:
+    """moto reads each item a transaction names, then writes it, one item after the other: pause right after its
+    read of `key`, where another request running meanwhile would do the most harm."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    read = DynamoDBBackend.get_item
+
+    def read_then_pause(backend: Any, table_name: str, keys: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        item = read(backend, table_name, keys, *args, **kwargs)
+        if keys.get("sk", {}).get("S") == key:
+            pause()
+        return item
+
+    monkeypatch.setattr(DynamoDBBackend, "get_item", read_then_pause)
+
+
+def _meet(barrier: threading.Barrier) -> None:
+    """Wait for the other side; if it never comes (kept out until this one is done), go on alone."""
+    with contextlib.suppress(threading.BrokenBarrierError):
+        barrier.wait()
+
+
+def test_two_transactions_racing_for_one_item_end_with_one_winner(
+    dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given two transactions that each claim one item (it must not exist yet) and write one of their own, and a
+    # pause after each one's read of the claim, so that they overlap there unless one is kept out
+    both_read = threading.Barrier(2, timeout=2)
+    _paused_at("claim", monkeypatch, lambda: _meet(both_read))
+
+    def claim(who: str) -> str:
+        claiming = {**_key("claim"), "by": {"S": who}}
+        try:
+            dynamodb.transact_write_items(
+                TransactItems=[
+                    {"Put": {"TableName": TABLE, "Item": claiming, "ConditionExpression": "attribute_not_exists(pk)"}},
+                    {"Put": {"TableName": TABLE, "Item": _key(f"mine-{who}")}},
+                ]
+            )
+        except ClientError as exc:
+            error = exc.response["Error"]["Code"]
+            return f"{error}/{exc.response.get('CancellationReasons', [{}])[0].get('Code')}"
+        return "won"
+
+    # When both run at once
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = dict(zip(("one", "two"), pool.map(claim, ["one", "two"]), strict=True))
+
+    # Then one won and the other was cancelled as DynamoDB cancels it, having written nothing
+    cancelled = [
+        "TransactionCanceledException/ConditionalCheckFailed",
+        "TransactionCanceledException/TransactionConflict",
+    ]
+    assert sorted(outcomes.values()) in ([cancelled[0], "won"], [cancelled[1], "won"])
+    winner = next(who for who, outcome in outcomes.items() if outcome == "won")
+    names = {item["sk"]["S"]: item for item in _items(dynamodb)}
+    assert names["claim"]["by"] == {"S": winner}
+    assert {"mine-one", "mine-two"} & set(names) == {f"mine-{winner}"}
+
+
+def test_a_read_never_sees_a_transaction_that_is_then_cancelled(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a transaction that writes a new item, then fails a check of another: paused between the two
+    reader_ready, reader_done = threading.Barrier(2, timeout=2), threading.Barrier(2, timeout=2)
+    _paused_at("missing", monkeypatch, lambda: (_meet(reader_ready), _meet(reader_done)))
+    items = [{"Put": {"TableName": TABLE, "Item": {**_key("new"), "n": {"N": "1"}}}}, _failing_check("missing")]
+
+    def read_meanwhile() -> dict[str, Any]:
+        _meet(reader_ready)
+        found: dict[str, Any] = dynamodb.get_item(TableName=TABLE, Key=_key("new"), ConsistentRead=True)
+        _meet(reader_done)
+        return found
+
+    # When another request reads the new item while the transaction is paused there
+    with ThreadPoolExecutor(1) as pool:
+        read = pool.submit(read_meanwhile)
+        with pytest.raises(ClientError):
+            dynamodb.transact_write_items(TransactItems=items)
+
+    # Then it never saw the write that was undone
+    assert "Item" not in read.result()
+    assert "new" not in {item["sk"]["S"] for item in _items(dynamodb)}
+
+
 # -- queries read their partition only ---------------------------------------------------------------------------
 def _fill(client: Any) -> dict[str, list[str]]:
     """Three partitions of unequal sizes, interleaved in the order written; answers each one's sort keys."""
@@ -212,3 +303,40 @@ def test_a_message_past_the_retention_period_is_not_received(queue: tuple[Any, s
         message.sent_timestamp -= 61_000  # sent 61 s ago: past the queue's 60 s
 
     assert sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []) == []
+
+
+# -- S3's events name the version they announce, and a sequencer ----------------------------------------------
+def test_an_s3_event_names_the_object_version_it_announces_and_a_growing_sequencer() -> None:
+    emulator.install()
+    with mock_aws():
+        s3, sqs = boto3.client("s3", region_name="us-east-1"), boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(QueueName="events")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        for bucket, versioned in (("kept", True), ("plain", False)):
+            s3.create_bucket(Bucket=bucket)
+            if versioned:
+                s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+            s3.put_bucket_notification_configuration(
+                Bucket=bucket,
+                NotificationConfiguration={
+                    "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]
+                },
+            )
+        # Given two versions of one key in a versioned bucket, and an object in an unversioned one
+        versions = [s3.put_object(Bucket="kept", Key="m.json", Body=body)["VersionId"] for body in (b"1", b"2")]
+        s3.put_object(Bucket="plain", Key="m.json", Body=b"3")
+
+        # When their events are read
+        records = []
+        while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+            for message in messages:
+                records += [r["s3"] for r in json.loads(message["Body"]).get("Records", [])]
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+    # Then each event of the versioned bucket names the very version it announces, as S3's do, none of the other
+    kept = [r["object"] for r in records if r["bucket"]["name"] == "kept"]
+    assert [o["versionId"] for o in kept] == versions
+    [plain] = [r["object"] for r in records if r["bucket"]["name"] == "plain"]
+    assert "versionId" not in plain
+    # and a later event of one key has a greater sequencer (S3's way to order them)
+    assert int(kept[1]["sequencer"], 16) > int(kept[0]["sequencer"], 16)

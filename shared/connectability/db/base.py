@@ -23,7 +23,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from connectability import aws
+from connectability import aws, runtime
 from connectability.config import get_settings
 from connectability.errors import InvalidInput
 
@@ -173,16 +173,26 @@ def _batch_get(keys: list[Key], consistent: bool) -> list[dict[str, Any]]:
         table: {"Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in keys], "ConsistentRead": consistent}
     }
     while request:
-        answer = _low().client.batch_get_item(RequestItems=request)  # type: ignore[attr-defined]
+        answer = low().client.batch_get_item(RequestItems=request)  # type: ignore[attr-defined]
         found += answer.get("Responses", {}).get(table, [])
         request = answer.get("UnprocessedKeys") or {}
     return found
 
 
 @cache
-def _low() -> Connection:
-    """One low-level connection for reads of several models at once, made on first use and reused."""
+def low() -> Connection:
+    """The process's one low-level connection, for transactions and reads of several models at once: made on first
+    use and reused (each connection has a client of its own, about as dear to make as a call)."""
     return Connection(max_pool_connections=aws.AT_ONCE)
+
+
+@runtime.before_snapshot
+def _connected() -> None:
+    """Under SnapStart: PynamoDB's clients made before the snapshot, not by a restored environment's first calls:
+    the models' (every model shares the first connection made of its table, Item's here) and the low-level one's.
+    The one session renews them after each restore."""
+    Item._get_connection().connection.client  # noqa: B018 - made for its side effect
+    low().client  # noqa: B018
 
 
 def error_code(exc: PynamoDBException) -> str | None:
@@ -269,7 +279,7 @@ def packed(parts: Iterable[tuple[int, R]]) -> list[list[R]]:
 
 def transaction() -> TransactWrite:
     """A transaction of any items of the table, through the one low-level connection."""
-    return TransactWrite(connection=_low())
+    return TransactWrite(connection=low())
 
 
 def as_read(model: type[Item], values: Changes) -> Condition:

@@ -8,18 +8,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from connectability.db import audit as audit_db
-from connectability.db.base import Changes, Found, Gsi2, Item, Ref, actions, as_row, lost_race, page, ref, written
+from connectability.db.base import Changes, Found, Gsi2, Item, Ref, actions, as_row, lost_race, low, page, ref, written
 from connectability.db.companies import company_key
 from connectability.db.outbox import Duty, outbox_item
 from connectability.db.projects import project_key
@@ -130,7 +128,7 @@ def create(connection: ConnectionRow, outbox: list[Duty], audit: AuditEntry) -> 
         item.gsi2pk, item.gsi2sk = ACTIVE, connection.connection_id
 
     def write() -> None:
-        with TransactWrite(connection=_connection()) as tx:
+        with TransactWrite(connection=low()) as tx:
             tx.save(item, condition=ConnectionItem.pk.does_not_exist())
             for duty in outbox:
                 tx.save(outbox_item(duty))
@@ -183,7 +181,7 @@ def transition(
         down_actions.append(RoleItem.downstream_connection_id.remove())
 
     def write() -> None:
-        with TransactWrite(connection=_connection()) as tx:
+        with TransactWrite(connection=low()) as tx:
             tx.update(
                 ConnectionItem(*_connection_key(connection.connection_id)),
                 actions=update,
@@ -261,7 +259,7 @@ def start_reconcile(connection_id: str, run_id: str, at: datetime, audit: AuditE
         return written(lambda: connection.update(actions=update, condition=active))
 
     def write() -> None:
-        with TransactWrite(connection=_connection()) as tx:
+        with TransactWrite(connection=low()) as tx:
             tx.update(connection, actions=update, condition=active)
             audit_db.record(tx, audit)
 
@@ -289,9 +287,3 @@ def project_connections(project_id: str, limit: int, next_token: str | None) -> 
 
 def company_connections(company_id: str, limit: int, next_token: str | None) -> tuple[list[ConnectionRow], str | None]:
     return _connections_under(company_key(company_id), limit, next_token)
-
-
-@cache
-def _connection() -> Connection:
-    """One low-level connection for transactions, made on first use and reused."""
-    return Connection()

@@ -12,13 +12,12 @@ from pynamodb.transactions import TransactWrite
 
 from connectability.db import audit as audit_db
 from connectability.db.audit import PROJECT_CHANGE_ITEMS
-from connectability.db.base import TRANSACTION_ITEMS, condition_failed, retry_conflicts
+from connectability.db.base import TRANSACTION_ITEMS, condition_failed, low, retry_conflicts
 from connectability.db.drawings import (
     CHUNK_ATTEMPTS,
     DrawingItem,
     DrawingNumberItem,
     RevisionItem,
-    connection,
     deleted_keys,
     drawing_at,
     get_revisions,
@@ -106,7 +105,7 @@ def _delete_chunk(
     at: datetime,
 ) -> None:
     project_id, pk = drawing.project_id, project_key(drawing.project_id)
-    with TransactWrite(connection=connection()) as tx:
+    with TransactWrite(connection=low()) as tx:
         if first:
             tx.update(
                 drawing_at(project_id, drawing.drawing_id),

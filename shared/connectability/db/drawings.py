@@ -9,7 +9,6 @@ import re
 from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
-from functools import cache
 from typing import Any, TypeVar
 
 from pynamodb.attributes import (
@@ -18,7 +17,6 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
@@ -36,6 +34,7 @@ from connectability.db.base import (
     actions,
     as_row,
     condition_failed,
+    low,
     page,
     ref,
     retry_conflicts,
@@ -208,11 +207,6 @@ def revision_at(project_id: str, revision_id: str) -> RevisionItem:
 CHUNK_ATTEMPTS = 3
 
 
-@cache
-def connection() -> Connection:
-    return Connection()
-
-
 def drawing_ref(project_id: str, drawing_id: str) -> Ref[DrawingRow]:
     return ref(DrawingItem, DrawingRow, *_drawing_key(project_id, drawing_id))
 
@@ -254,7 +248,7 @@ def create_drawing(drawing: DrawingRow) -> bool:
     pk = project_key(drawing.project_id)
 
     def write() -> None:
-        with TransactWrite(connection=connection()) as tx:
+        with TransactWrite(connection=low()) as tx:
             tx.save(
                 DrawingNumberItem(pk, f"DRAWNUM#{name_key(drawing.number)}", drawing_id=drawing.drawing_id),
                 condition=DrawingNumberItem.pk.does_not_exist(),
@@ -338,7 +332,7 @@ def edit_drawing(
     ]
     for n, chunk in enumerate(chunks):
         try:
-            with TransactWrite(connection=connection()) as tx:
+            with TransactWrite(connection=low()) as tx:
                 if n == 0:
                     condition = DrawingItem.deleted == False  # noqa: E712
                     key = _drawing_key(drawing.project_id, drawing.drawing_id)
@@ -373,7 +367,7 @@ def put_revision(revision: RevisionRow, duty: Duty | None, audit: AuditEntry) ->
     record, only while its drawing stands."""
     claim = revision_number_ref(revision.project_id, revision.drawing_id, revision.revision_number)
     try:
-        with TransactWrite(connection=connection()) as tx:
+        with TransactWrite(connection=low()) as tx:
             tx.condition_check(
                 DrawingItem,
                 *_drawing_key(revision.project_id, revision.drawing_id),

@@ -36,6 +36,7 @@ MANIFEST = "manifest"
 FILE_CHECK = "file_check"
 SYNC_MESSAGE = "sync_message"
 DRAWING_DELETE = "drawing_delete"
+BUS_EVENT = "bus_event"
 
 
 class OutboxItem(Item):
@@ -94,6 +95,16 @@ def reference(duty: Duty) -> str:
 def record(event_id: str, body: str, created_at: datetime) -> Duty:
     """A notification event, to write inside the change's own transaction."""
     return Duty(kind=NOTIFICATION, event_id=event_id, body=body, created_at=created_at)
+
+
+def bus_event(event_id: str, body: str, created_at: datetime) -> Duty:
+    """An event for integrators (R44), to write inside the change's own transaction (or by itself: `put`)."""
+    return Duty(kind=BUS_EVENT, event_id=event_id, body=body, created_at=created_at)
+
+
+def put(duty: Duty) -> None:
+    """Record a duty that follows no write of ours."""
+    outbox_item(duty).save()
 
 
 def sync_message(duty_id: str, body: str, created_at: datetime) -> Duty:

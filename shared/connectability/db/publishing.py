@@ -14,12 +14,11 @@ from pynamodb.transactions import TransactWrite
 
 from connectability.db import audit as audit_db
 from connectability.db.audit import PROJECT_CHANGE_ITEMS
-from connectability.db.base import TRANSACTION_ITEMS, as_row, condition_failed, retry_conflicts
+from connectability.db.base import TRANSACTION_ITEMS, as_row, condition_failed, low, retry_conflicts
 from connectability.db.drawings import (
     CHUNK_ATTEMPTS,
     DrawingItem,
     RevisionItem,
-    connection,
     drawing_at,
     register_keys,
     revision_at,
@@ -102,7 +101,7 @@ def _publish_chunk(chunk: list[RevisionRow], drawings: dict[str, DrawingRow], at
     for revision in chunk:
         if revision.seq > getattr(newest.get(revision.drawing_id), "seq", -1):
             newest[revision.drawing_id] = revision
-    with TransactWrite(connection=connection()) as tx:
+    with TransactWrite(connection=low()) as tx:
         for drawing_id, revision in sorted(newest.items()):
             drawing = drawings.get(drawing_id)
             if drawing is not None and (drawing.current_seq is None or drawing.current_seq < revision.seq):

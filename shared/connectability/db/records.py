@@ -12,9 +12,8 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from connectability.db import audit as audit_db
-from connectability.db.base import Found, Item, Ref, as_row, condition_failed, page, ref, retry_conflicts, written
+from connectability.db.base import Found, Item, Ref, as_row, condition_failed, low, page, ref, retry_conflicts, written
 from connectability.db.companies import company_ref
-from connectability.db.drawings import connection
 from connectability.db.projects import project_key, project_ref
 from connectability.db.rows import (
     AreaNameRow,
@@ -157,7 +156,7 @@ def create_area(project_id: str, area_id: str, name: str, description: str | Non
     area = AreaItem(pk, f"AREA#{area_id}", area_id=area_id, name=name, description=description)
 
     try:
-        with TransactWrite(connection=connection()) as tx:
+        with TransactWrite(connection=low()) as tx:
             tx.save(
                 AreaNameItem(pk, f"AREANAME#{name_key(name)}", area_id=area_id),
                 condition=AreaNameItem.pk.does_not_exist(),
@@ -218,7 +217,7 @@ def update_area(project_id: str, area: AreaRow, name: str, description: str | No
     pk, old, new = project_key(project_id), name_key(area.name), name_key(name)
 
     def write() -> None:
-        with TransactWrite(connection=connection()) as tx:
+        with TransactWrite(connection=low()) as tx:
             if new != old:
                 tx.delete(AreaNameItem(pk, f"AREANAME#{old}"), condition=AreaNameItem.area_id == area.area_id)
                 tx.save(

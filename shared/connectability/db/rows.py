@@ -336,3 +336,37 @@ class AuditEntry:
     before: dict[str, Any]
     after: dict[str, Any]
     request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookRow:
+    """A company's endpoint for events (R45); `secrets` are the valid signing secrets, the newest first."""
+
+    company_id: str
+    webhook_id: str
+    url: str
+    event_types: list[str]
+    description: str | None
+    enabled: bool
+    disabled_reason: str | None
+    secrets: list[str]
+    previous_secret_until: datetime | None
+    failures: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookDeliveryRow:
+    """One attempt to deliver one event to one endpoint, for its log."""
+
+    webhook_id: str
+    delivery_id: str
+    event_id: str
+    event_type: str
+    attempt: int
+    status: str  # delivered, retrying, failed (for good), skipped
+    response_code: int | None
+    error: str | None
+    at: datetime
+    duration_ms: int

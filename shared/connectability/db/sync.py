@@ -13,10 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from functools import cache
 from typing import Any
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
@@ -32,6 +30,7 @@ from connectability.db.base import (
     batch_get,
     condition_failed,
     lost_race,
+    low,
     page,
     retry_conflicts,
 )
@@ -47,6 +46,7 @@ from connectability.db.drawings import (
     revision_at,
     revision_item,
 )
+from connectability.db.outbox import Duty, outbox_item
 from connectability.db.projects import project_key
 from connectability.db.publishing import current_actions, may_become_current
 from connectability.db.records import AreaItem, DisciplineItem, Record, SetItem, record_item, record_row
@@ -59,11 +59,6 @@ from connectability.db.sync_counters import (
     failure_key,
     initial_mark,
 )
-
-
-@cache
-def _low() -> Connection:
-    return Connection()
 
 
 # -- reading what a copy meets --------------------------------------------------------------------------------
@@ -231,7 +226,7 @@ def write_copy(write: CopyWrite) -> Written:
     """The copy's one transaction: connection active, revision and drawing as read, records only if newer."""
     pk = project_key(write.project_id)
     try:
-        with TransactWrite(connection=_low()) as tx:
+        with TransactWrite(connection=low()) as tx:
             connection_pk = f"CONNECTION#{write.connection_id}"
             tx.condition_check(ConnectionItem, connection_pk, "CONNECTION", condition=ConnectionItem.status == "active")
             revision_changes = write.revision | _listed(write)
@@ -386,12 +381,14 @@ def review_page(project_id: str, limit: int, next_token: str | None) -> tuple[li
 
 
 @retry_conflicts
-def publish_copy(revision: RevisionRow, at: datetime, audit: AuditEntry) -> bool:
+def publish_copy(revision: RevisionRow, at: datetime, audit: AuditEntry, owed: Iterable[Duty] = ()) -> bool:
     """A copy waiting for review becomes published, counted in its connection's status and recorded (R46) in the
-    same transaction; False if it was not waiting any more."""
+    same transaction (with the outbox duties `owed`, committed only if it is); False if it was not waiting any more."""
 
     def write() -> None:
-        with TransactWrite(connection=_low()) as tx:
+        with TransactWrite(connection=low()) as tx:
+            for duty in owed:
+                tx.save(outbox_item(duty))
             tx.update(
                 revision_at(revision.project_id, revision.revision_id),
                 actions=[
@@ -416,7 +413,7 @@ def make_copy_current(drawing: DrawingRow, revision: RevisionRow) -> Written:
     still holds them: a copy landing in between (a new title, say) makes this answer `changed`, to read the
     revision again, so the register never keeps older values than the revision it shows (R25)."""
     try:
-        with TransactWrite(connection=_low()) as tx:
+        with TransactWrite(connection=low()) as tx:
             tx.condition_check(
                 RevisionItem,
                 project_key(revision.project_id),

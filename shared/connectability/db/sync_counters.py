@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import zlib
 from datetime import datetime
-from functools import cache
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from connectability.db.base import Item, as_row, batch_get, lost_race, retry_conflicts, written
+from connectability.db.base import Item, as_row, batch_get, lost_race, low, retry_conflicts, written
 from connectability.db.connections import ConnectionItem
 from connectability.db.outbox import outbox_item
 from connectability.db.projects import project_key
@@ -92,11 +90,6 @@ def _shard_row(item: SyncCounterItem) -> CounterShardRow:
     )
 
 
-@cache
-def _low() -> Connection:
-    return Connection()
-
-
 def published_shard(project_id: str, revision_id: str) -> PublishedCountItem:
     return PublishedCountItem(project_key(project_id), f"PUBLISHED#{shard_of(revision_id):02d}")
 
@@ -115,7 +108,7 @@ def count_initial(connection_id: str, upstream_revision_id: str, revision_id: st
     it is gone) as done, once (R29); False when it counted already."""
 
     def write() -> None:
-        with TransactWrite(connection=_low()) as tx:
+        with TransactWrite(connection=low()) as tx:
             tx.save(initial_mark(connection_id, upstream_revision_id), condition=InitialMarkItem.pk.does_not_exist())
             tx.update(counter_shard(connection_id, revision_id), actions=[SyncCounterItem.initial_copied.add(1)])
 
@@ -140,7 +133,7 @@ def close_digest(connection_id: str, generation: int, taken: list[CounterShardRo
     condition = DigestItem.pk.does_not_exist() if generation == 0 else DigestItem.generation == generation
 
     def write() -> None:
-        with TransactWrite(connection=_low()) as tx:
+        with TransactWrite(connection=low()) as tx:
             tx.update(digest, actions=[DigestItem.generation.set(generation + 1)], condition=condition)
             for shard in taken:
                 tx.update(
@@ -182,7 +175,7 @@ def complete_initial_sync(connection_id: str, total: int, outbox: list[Duty]) ->
     connection = ConnectionItem(_connection_pk(connection_id), "CONNECTION")
 
     def write() -> None:
-        with TransactWrite(connection=_low()) as tx:
+        with TransactWrite(connection=low()) as tx:
             tx.update(
                 connection,
                 actions=[
@@ -205,7 +198,7 @@ def record_failure(connection_id: str, upstream_revision_id: str, revision_id: s
     pk, sk = failure_key(connection_id, upstream_revision_id)
     failure = FailureItem(pk, sk, upstream_revision_id=upstream_revision_id, error=error[:1000], at=at)
     try:
-        with TransactWrite(connection=_low()) as tx:
+        with TransactWrite(connection=low()) as tx:
             tx.save(failure, condition=FailureItem.pk.does_not_exist())
             tx.update(counter_shard(connection_id, revision_id), actions=[SyncCounterItem.failed.add(1)])
     except TransactWriteError as exc:
@@ -220,7 +213,7 @@ def clear_failure(connection_id: str, upstream_revision_id: str, revision_id: st
     pk, sk = failure_key(connection_id, upstream_revision_id)
 
     def write() -> None:
-        with TransactWrite(connection=_low()) as tx:
+        with TransactWrite(connection=low()) as tx:
             tx.delete(FailureItem(pk, sk), condition=FailureItem.pk.exists())
             tx.update(counter_shard(connection_id, revision_id), actions=[SyncCounterItem.failed.add(-1)])
 

@@ -21,7 +21,7 @@ from connectability.db.companies import company_ref
 from connectability.db.connections import role_in, role_ref
 from connectability.db.projects import project_ref
 from connectability.db.rows import ConnectionRow, ProjectRow, RoleRow
-from connectability.domain import audit, initial_sync, notification_events
+from connectability.domain import audit, bus_events, initial_sync, notification_events
 from connectability.domain.ids import new_id
 from connectability.domain.permissions import Caller, Rights, company_admin_for, read_rights, tool_level_at_least
 from connectability.errors import (
@@ -46,6 +46,7 @@ from connectability.models.connections import (
     RejectBody,
 )
 from connectability.models.directory import ConnectionApproval
+from connectability.models.events import EventKind
 from connectability.models.notifications import EventType, Side
 
 CM = "connection_manager"
@@ -92,7 +93,9 @@ def request_connection(caller: Caller, downstream_id: str, body: ConnectionReque
     outgoing = (
         notification_events.prepare(EventType.connection_created, connection, [Side.upstream, Side.downstream])
         if automatic
-        else notification_events.prepare(EventType.connection_requested, connection, [Side.upstream])
+        else notification_events.prepare(
+            EventType.connection_requested, connection, [Side.upstream], actor_name=connection.requested_by_name
+        )
     )
     start = initial_sync.initial_sync_duty(connection_id) if automatic else None
     record = audit.of_connection(
@@ -171,13 +174,14 @@ def approve(caller: Caller, connection_id: str) -> Connection:
         _check_connectable(down, up, rights.found)
     now = utcnow()
     start = initial_sync.initial_sync_duty(connection.connection_id)  # R29: committed with the approval, never lost
+    name = rights.caller_name(connection.upstream_company_id)
     connection = _transition(
         connection,
         "pending",
         {
             "status": "active",
             "decided_by": caller.user_id,
-            "decided_by_name": rights.caller_name(connection.upstream_company_id),
+            "decided_by_name": name,
             "decided_at": now,
             "initial_sync_status": "running",
         },
@@ -186,7 +190,7 @@ def approve(caller: Caller, connection_id: str) -> Connection:
         release_upstream=False,
         rule="R09",
         announce=notification_events.prepare(
-            EventType.connection_created, connection, [Side.upstream, Side.downstream]
+            EventType.connection_created, connection, [Side.upstream, Side.downstream], actor_name=name
         ),
         starts=start,
     )
@@ -210,7 +214,11 @@ def reject(caller: Caller, connection_id: str, body: RejectBody) -> Connection:
         "reason": body.reason,
     }
     announce = notification_events.prepare(
-        EventType.connection_rejected, connection, [Side.downstream], reason=body.reason
+        EventType.connection_rejected,
+        connection,
+        [Side.downstream],
+        reason=body.reason,
+        actor_name=str(changes["decided_by_name"] or "") or None,
     )
     connection = _transition(
         connection,
@@ -240,6 +248,10 @@ def cancel(caller: Caller, connection_id: str) -> Connection:
         "decided_by_name": rights.caller_name(connection.downstream_company_id),
         "decided_at": utcnow(),
     }
+    # Nobody is mailed: the fact is told on the bus alone (R44), its duty committed with the change.
+    told = bus_events.connection_fact(
+        EventKind.connection_cancelled, connection, actor_name=str(changes["decided_by_name"] or "") or None
+    )
     connection = _transition(
         connection,
         "pending",
@@ -248,6 +260,7 @@ def cancel(caller: Caller, connection_id: str) -> Connection:
         by=(caller, AuditAction.connection_cancel, "decided_by_name"),
         release_upstream=True,
         rule="R15",
+        told=told,
     )
     return _view(connection, rights.found)
 
@@ -277,7 +290,11 @@ def disconnect(caller: Caller, connection_id: str, body: DisconnectBody) -> Conn
         # Nothing more is copied (R17), so its progress is final: it stops where it stands.
         changes |= {"initial_sync_status": "stopped", "initial_sync_copied": initial_sync.initial_progress(connection)}
     announce = notification_events.prepare(
-        EventType.connection_disabled, connection, [Side.upstream, Side.downstream], reason=body.reason
+        EventType.connection_disabled,
+        connection,
+        [Side.upstream, Side.downstream],
+        reason=body.reason,
+        actor_name=str(changes["disconnected_by_name"] or "") or None,
     )
     connection = _transition(
         connection,
@@ -401,13 +418,14 @@ def _transition(
     rule: str,
     announce: notification_events.Outgoing | None = None,
     starts: outbox_db.Duty | None = None,
+    told: bus_events.Fact | None = None,
 ) -> ConnectionRow:
     """One transaction for the connection, both roles, the announcing event, the initial sync it starts and the
     change's record (`by`: who, which action, and the field of `changes` that names them); the event and the
     sync are sent after it. Answers the connection as the change left it."""
     if connection.status != from_status:
         raise InvalidState(f"The connection is {connection.status}; this needs it to be {from_status}.", rule=rule)
-    owed = [d for d in (announce.record if announce else None, starts) if d is not None]
+    owed = [d for d in (announce.record if announce else None, starts, told.duty if told else None) if d is not None]
     caller, action, name_field = by
     name = changes.get(name_field)
     record = audit.of_connection(
@@ -422,11 +440,13 @@ def _transition(
         raise InvalidState(
             f"The connection changed meanwhile and is now {status}; this needs it to be {from_status}.", rule=rule
         )
-    _dispatch(announce, starts)
+    _dispatch(announce, starts, told)
     return changed
 
 
-def _dispatch(announce: notification_events.Outgoing | None, starts: outbox_db.Duty | None) -> None:
+def _dispatch(
+    announce: notification_events.Outgoing | None, starts: outbox_db.Duty | None, told: bus_events.Fact | None = None
+) -> None:
     """Send what a committed change owes, the announcement and the initial sync's start at once (each clears its
     own outbox record; one that fails is left to the outbox relay)."""
     sends: list[Callable[[], bool]] = []
@@ -434,6 +454,8 @@ def _dispatch(announce: notification_events.Outgoing | None, starts: outbox_db.D
         sends.append(partial(notification_events.dispatch, announce))
     if starts is not None:
         sends.append(partial(initial_sync.dispatch, starts))
+    if told is not None:
+        sends.append(partial(bus_events.tell, [told]))
     together(*sends)
 
 

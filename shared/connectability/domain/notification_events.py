@@ -4,12 +4,15 @@ it (an outbox record) and queues it right after; if that send fails, the outbox 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from connectability import queues
+from connectability import bus, queues
+from connectability.aws import together
 from connectability.db import outbox as outbox_db
+from connectability.domain import bus_events
 from connectability.domain.ids import new_id
 from connectability.models.common import utcnow
 from connectability.models.notifications import EventType, NotificationEvent, Side
@@ -23,6 +26,10 @@ class ConnectionLike(Protocol):
     def upstream_project_id(self) -> str: ...
     @property
     def downstream_project_id(self) -> str: ...
+    @property
+    def upstream_company_id(self) -> str: ...
+    @property
+    def downstream_company_id(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,7 @@ def prepare(
     *,
     reason: str | None = None,
     count: int | None = None,
+    actor_name: str | None = None,
 ) -> Outgoing:
     message = NotificationEvent(
         event_id=new_id("evt"),
@@ -48,6 +56,9 @@ def prepare(
         sides=sides,
         upstream_project_id=connection.upstream_project_id,
         downstream_project_id=connection.downstream_project_id,
+        upstream_company_id=connection.upstream_company_id,
+        downstream_company_id=connection.downstream_company_id,
+        actor_name=actor_name,
         reason=reason,
         count=count,
         occurred_at=utcnow(),
@@ -56,10 +67,15 @@ def prepare(
 
 
 def dispatch(outgoing: Outgoing) -> bool:
-    """Queue a committed event and clear its outbox record; on failure the relay sends it later."""
+    """Queue a committed event for its mails and put the fact it tells on the bus (R44), at once; then clear its
+    outbox record. If either fails the relay does both later: notify mails each recipient once whatever it is
+    sent, and the bus's consumers deduplicate on the fact's id, the event's."""
     try:
-        queues.send_notification(outgoing.event)
-    except (BotoCoreError, ClientError):
+        together(
+            partial(queues.send_notification, outgoing.event),
+            partial(bus.put, [bus_events.of_notification(outgoing.event)]),
+        )
+    except (BotoCoreError, ClientError, bus.NotPut):
         # The change has committed with its outbox record; failing the request now would only make the client
         # retry into a 409. The relay picks the record up.
         logger.exception("notification not queued yet", extra={"event_id": outgoing.event.event_id})

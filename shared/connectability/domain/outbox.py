@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from connectability.db import outbox as outbox_db
-from connectability.domain import drawing_deletes, initial_sync, manifests, notification_events, revisions
+from connectability.domain import bus_events, drawing_deletes, initial_sync, manifests, notification_events, revisions
 from connectability.models.common import utcnow
 from connectability.observability import logger, metrics
 
@@ -33,6 +33,8 @@ def relay_pending(now: datetime | None = None) -> int:
             done += _safely(partial(drawing_deletes.finish_delete, item), item.event_id)
         elif item.kind == outbox_db.FILE_CHECK:
             done += _safely(partial(revisions.request_file_check, item), item.event_id)
+        elif item.kind == outbox_db.BUS_EVENT:
+            done += _safely(partial(bus_events.retell, item), item.event_id)
         elif item.kind == outbox_db.SYNC_MESSAGE:
             done += _safely(partial(initial_sync.dispatch, item), item.event_id)
         else:

@@ -19,7 +19,7 @@ from connectability import queues
 from connectability.db import connections as connections_db
 from connectability.db import sync as db
 from connectability.db.rows import AuditEntry, ConnectionRow, RevisionRow
-from connectability.domain import digests
+from connectability.domain import bus_events, digests
 from connectability.domain.ids import new_id
 from connectability.domain.initial_sync import manifests_of
 from connectability.domain.sync import connected_id
@@ -81,6 +81,10 @@ def reconcile_page(page: ReconcilePage) -> int:
         )
     else:
         digests.check_digest(page.connection_id)  # news whose digest check was lost is mailed now
+        total = int(connection.reconcile_repairs or 0) + len(repairs)
+        if total:
+            checked = int(connection.reconcile_checked or 0) + len(synced)
+            bus_events.reconcile_repaired(connection, page.run_id, checked, total)
     if repairs:
         metrics.add_metric(name="SyncRepairs", unit="Count", value=len(repairs))
         logger.warning("reconcile repairs", extra={"connection_id": page.connection_id, "repairs": len(repairs)})

@@ -15,7 +15,7 @@ from connectability.db import sync as sync_db
 from connectability.db.base import read_items
 from connectability.db.rows import AuditEntry, DrawingRow, RevisionRow
 from connectability.db.sync import Written
-from connectability.domain import audit
+from connectability.domain import audit, bus_events
 from connectability.domain.drawing_views import revision_views
 from connectability.domain.drawings import DRAWINGS
 from connectability.domain.permissions import Caller, read_rights, tool_level_at_least
@@ -54,7 +54,7 @@ def publish_copies(caller: Caller, project_id: str, body: ConnectedPublishReques
     asked = {i: drawings_db.revision_ref(project_id, i) for i in ids}
     rights = read_rights(caller, [project_id], also=asked.values())
     access = rights.tool_level_at_least(project_id, DRAWINGS, Level.admin)
-    now = utcnow()
+    company_id, now = access.project.company_id, utcnow()
 
     def recorded(revision: RevisionRow) -> AuditEntry:
         """Each copy is published in a transaction of its own, with its record."""
@@ -64,7 +64,7 @@ def publish_copies(caller: Caller, project_id: str, body: ConnectedPublishReques
             AuditAction.copy_publish,
             "revision",
             [revision.revision_id],
-            companies=[access.project.company_id],
+            companies=[company_id],
             projects=[project_id],
             before={"state": RevisionState.pending_review.value},
             after={"state": RevisionState.published.value, "published_at": now},
@@ -75,7 +75,8 @@ def publish_copies(caller: Caller, project_id: str, body: ConnectedPublishReques
         token: str | None = None
         while True:
             waiting, token = sync_db.review_page(project_id, PAGE, token)
-            published += _publish_waiting(project_id, waiting, now, recorded)
+            told = bus_events.copies_published(project_id, company_id, [r.revision_id for r in waiting], caller.user_id)
+            published += _publish_waiting(project_id, waiting, told, now, recorded)
             if token is None:
                 return Published(published=published)
     found = {i: r for i, ref in asked.items() if (r := rights.found.get(ref))}
@@ -91,26 +92,39 @@ def publish_copies(caller: Caller, project_id: str, body: ConnectedPublishReques
             f"Only copies waiting for review can be published; these are not: {', '.join(not_waiting)}. "
             f"GET /projects/{project_id}/connected-drawings/review lists those that are."
         )
-    done = set(_publish_waiting(project_id, list(found.values()), now, recorded))
+    told = bus_events.copies_published(project_id, company_id, ids, caller.user_id)
+    done = set(_publish_waiting(project_id, list(found.values()), told, now, recorded))
     return Published(published=[i for i in ids if i in done])
 
 
 def _publish_waiting(
-    project_id: str, revisions: list[RevisionRow], now: datetime, recorded: Callable[[RevisionRow], AuditEntry]
+    project_id: str,
+    revisions: list[RevisionRow],
+    told: bus_events.Fact,
+    now: datetime,
+    recorded: Callable[[RevisionRow], AuditEntry],
 ) -> list[str]:
     """Waiting copies become published, each with its record; the newest of each drawing becomes its current
     revision, with the synced fields it holds at that moment (a copy landing meanwhile is read again). Drawings
-    are made current at once, each by its copies in turn: no two of those writes touch the same item."""
-    published = []
+    are made current at once, each by its copies in turn: no two of those writes touch the same item. The
+    copies.published fact (R44) is committed with the first copy published, and told while the drawings are made
+    current."""
+    published, owed = [], [told.duty]
     for revision in sorted(revisions, key=lambda r: (r.drawing_id, r.seq)):
-        if sync_db.publish_copy(revision, now, recorded(revision)):
+        if sync_db.publish_copy(revision, now, recorded(revision), owed):
             published.append(revision)
+            owed = []
+    ids = [r.revision_id for r in published]
+    together(partial(_make_all_current, project_id, published), partial(bus_events.tell_published, told, ids))
+    return ids
+
+
+def _make_all_current(project_id: str, published: list[RevisionRow]) -> None:
     drawings = drawings_db.get_drawings(project_id, {r.drawing_id for r in published}, consistent=True)
     by_drawing: dict[str, list[RevisionRow]] = defaultdict(list)
     for revision in published:
         by_drawing[revision.drawing_id].append(revision)
     together(*(partial(_make_current, project_id, drawings.get(d), copies) for d, copies in by_drawing.items()))
-    return [r.revision_id for r in published]
 
 
 def _make_current(project_id: str, drawing: DrawingRow | None, copies: list[RevisionRow]) -> None:

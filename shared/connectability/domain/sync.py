@@ -118,7 +118,7 @@ def _copy(job: CopyJob, look_first: bool, ahead: DownstreamReads) -> Copied:
     target = db.copy_target(connection_id, project_id, revision_id, drawing_id, m.revision_id, records)
     copied: tuple[str, str] | None = None  # (key, version) of the file for this revision
     drawn: tuple[str, str] | None = None  # (key, version) of its thumbnail, when the manifest brings a new one
-    unused = False  # this attempt made those copies and no write refers to them yet
+    made: list[tuple[str, str]] = []  # copies this attempt made that no write refers to yet
     try:
         for attempt in range(ATTEMPTS):
             seen = (ahead.view(target) if attempt == 0 else None) or db.read_downstream(target)
@@ -130,17 +130,23 @@ def _copy(job: CopyJob, look_first: bool, ahead: DownstreamReads) -> Copied:
             drawing_gone = seen.drawing is not None and bool(seen.drawing.deleted)
             if revision is None and drawing_gone and not m.deleted:
                 return _nothing_to_write(job, seen, revision_id, look_first)  # its delete is on its way
+            if copied is not None and revision is not None and revision.sha256 == m.file.sha256:
+                _keep_theirs(copied, (revision.file_key, revision.file_version), job, made)
+                copied = None
+            if drawn is not None and revision is not None and not _new_thumbnail(m, revision):
+                _keep_theirs(drawn, (revision.thumbnail_key, revision.thumbnail_version), job, made)
+                drawn = None
             if copied is None and (revision is None or revision.sha256 != m.file.sha256):
                 copied, made_file = _copy_file(job, look_first)
-                unused = unused or made_file
+                made += [copied] if made_file else []
             if drawn is None and _new_thumbnail(m, revision):
                 drawn, made_thumbnail = _copy_thumbnail(job, look_first)
-                unused = unused or made_thumbnail
+                made += [drawn] if made_thumbnail else []
             write = _write(job, seen, revision_id, drawing_id, records, copied, drawn)
             outcome = db.write_copy(write)
             ahead.wrote(write, applied=outcome is Written.applied)
             if outcome is Written.applied:
-                unused = False
+                made.clear()
                 metrics.add_metric(name="SyncCopiesWritten", unit="Count", value=1)
                 metrics.add_metric(name="SyncLagSeconds", unit="Seconds", value=write.lag or 0.0)
                 return Copied(
@@ -154,13 +160,22 @@ def _copy(job: CopyJob, look_first: bool, ahead: DownstreamReads) -> Copied:
                 return _refused(job)
         raise CopyRaced(f"downstream revision {revision_id} kept changing; left for a retry")
     except BaseException:
-        unused = False  # the job comes again, and its retry finds this copy (no file copied twice)
+        made.clear()  # the job comes again, and its retry finds this copy (no file copied twice)
         raise
     finally:
-        if unused:
-            for taken in (copied, drawn):
-                if taken is not None:
-                    _take_back(job, taken)
+        for taken in made:
+            _take_back(job, taken)
+
+
+def _keep_theirs(
+    ours: tuple[str, str], theirs: tuple[str | None, str | None], job: CopyJob, made: list[tuple[str, str]]
+) -> None:
+    """Read again after a lost write, the downstream revision already holds these very bytes: another copy of it
+    wrote first (from another manifest of the same file, side by side with this one). Its copy stays, and the one
+    this attempt made is taken back now, or it would stay behind unreferenced once this write lands."""
+    if ours in made and ours != theirs:
+        made.remove(ours)
+        _take_back(job, ours)
 
 
 def _copy_file(job: CopyJob, look_first: bool) -> tuple[tuple[str, str], bool]:

@@ -36,6 +36,10 @@ class AuditAction(StrEnum):
     drawing_delete = "drawing.delete"
     area_update = "area.update"
     markup_create = "markup.create"
+    webhook_create = "webhook.create"
+    webhook_update = "webhook.update"
+    webhook_rotate_secret = "webhook.rotate_secret"
+    webhook_delete = "webhook.delete"
 
 
 class AuditRecord(Output):

@@ -38,6 +38,8 @@ class NotificationEvent(BaseModel):
     sides: list[Side]
     upstream_project_id: str
     downstream_project_id: str
+    upstream_company_id: str | None = None  # whom the fact concerns on the bus (R44); older events lack them
+    downstream_company_id: str | None = None
     actor_name: str | None = None
     reason: str | None = None
     count: int | None = None
