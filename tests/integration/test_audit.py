@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
 import pytest
 
+from connectability.config import get_settings
 from connectability.db import projects as projects_db
 from connectability.db import publishing as publishing_db
 from tests.integration.conftest import Api, Connected, Directory, DrawingsWorld, Faults
@@ -156,6 +158,103 @@ def test_r46_a_request_that_changes_nothing_records_nothing(api: Api, world: Dir
     # Then each answers as usual and the trail is as it was
     assert [a.status for a in same] == [200, 200, 200]
     assert trail(api, f"/companies/{world.company_id}", world.admin) == before
+
+
+def test_r46_webhook_changes_are_recorded_and_no_secret_ever_is(
+    api: Api, world: Directory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WEBHOOK_ALLOW_LOOPBACK", "true")  # an endpoint on this machine, as the local stack allows
+    get_settings.cache_clear()
+    company, admin = world.company_id, world.admin
+    hooks = f"/companies/{company}/webhooks"
+    # Given Ada registers an endpoint for landed copies
+    made = api(
+        "POST", hooks, admin, {"url": "http://127.0.0.1:9/in", "event_types": ["copies.landed"]}, request_id="r-wh"
+    )
+    assert made.status == 201, made.body
+    hook, secrets = f"{hooks}/{made.body['id']}", [made.body["secret"]]
+    # When she changes its events and description, sends the same again, turns it off, rotates its secret and
+    # deletes it, each in a request of its own
+    steps: list[tuple[str, str, str, Any]] = [
+        ("r-wh-edit", "PATCH", hook, {"event_types": ["copies.landed", "drawings.deleted_upstream"], "description": "ERP"}),
+        ("r-wh-same", "PATCH", hook, {"event_types": ["copies.landed", "drawings.deleted_upstream"], "description": "ERP"}),
+        ("r-wh-off", "PATCH", hook, {"enabled": False}),
+        ("r-wh-rotate", "POST", f"{hook}/rotate-secret", None),
+        ("r-wh-delete", "DELETE", hook, None),
+    ]
+    answers = {rid: api(method, path, admin, body, request_id=rid) for rid, method, path, body in steps}
+    assert [a.status for a in answers.values()] == [200, 200, 200, 200, 204], {r: a.body for r, a in answers.items()}
+    secrets.append(answers["r-wh-rotate"].body["secret"])
+    rotated_until = answers["r-wh-rotate"].body["previous_secret_valid_until"]
+
+    # Then the company's trail holds one entry per change with exactly what it changed, none for the repeat
+    entries = trail(api, f"/companies/{company}", admin)
+    recorded = by_request(entries)
+    created = recorded["r-wh"][0][2]
+    assert recorded["r-wh"] == [
+        (
+            "webhook.create",
+            {},
+            {
+                "company_id": company,
+                "webhook_id": made.body["id"],
+                "url": "http://127.0.0.1:9/in",
+                "event_types": ["copies.landed"],
+                "enabled": True,
+                "failures": 0,
+                "created_at": created["created_at"],
+            },
+        )
+    ]
+    assert {rid: recorded.get(rid) for rid, *_ in steps} == {
+        "r-wh-edit": [
+            (
+                "webhook.update",
+                {"event_types": ["copies.landed"], "description": None},
+                {"event_types": ["copies.landed", "drawings.deleted_upstream"], "description": "ERP"},
+            )
+        ],
+        "r-wh-same": None,
+        "r-wh-off": [("webhook.update", {"enabled": True}, {"enabled": False})],
+        "r-wh-rotate": [
+            (
+                "webhook.rotate_secret",
+                {"secrets": "(previous)", "previous_secret_until": None},
+                {
+                    "secrets": "(rotated)",
+                    "previous_secret_until": recorded["r-wh-rotate"][0][2]["previous_secret_until"],
+                },
+            )
+        ],
+        "r-wh-delete": [
+            (
+                "webhook.delete",
+                {
+                    "company_id": company,
+                    "webhook_id": made.body["id"],
+                    "url": "http://127.0.0.1:9/in",
+                    "event_types": ["copies.landed", "drawings.deleted_upstream"],
+                    "description": "ERP",
+                    "enabled": False,
+                    "failures": 0,
+                    "created_at": created["created_at"],
+                    "previous_secret_until": recorded["r-wh-rotate"][0][2]["previous_secret_until"],
+                },
+                {},
+            )
+        ],
+    }
+    assert datetime.fromisoformat(recorded["r-wh-rotate"][0][2]["previous_secret_until"]) == datetime.fromisoformat(
+        rotated_until
+    )
+    # And each entry names Ada and the endpoint; no secret, old or new, is anywhere in the trail or its CSV
+    mine = [e for e in entries if e["target_type"] == "webhook"]
+    assert {(e["user_id"], e["user_name"], tuple(e["target_ids"])) for e in mine} == {
+        (admin, "Ada Admin", (made.body["id"],))
+    }
+    csv = api("GET", f"/companies/{company}/audit", admin, query={"format": "csv"}).body
+    assert all(secret not in json.dumps(entries) and secret not in csv for secret in secrets)
+    get_settings.cache_clear()
 
 
 def test_r46_connection_changes_are_recorded_in_both_companies_and_both_projects(two: Connected) -> None:
