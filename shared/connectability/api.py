@@ -212,13 +212,19 @@ class RestApi(APIGatewayRestResolver):
 
 
 def _console_may_read(event: Mapping[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
-    """The console is served from another origin (CloudFront): let its browser read every answer, errors too.
+    """The console is served from another origin (CloudFront): let its browser read every answer, errors too, and
+    the headers it follows (a CSV page's `Next-Token`: a browser hides any header not named as exposed).
 
     API Gateway answers the preflight (template.yaml, Cors); the answers themselves must name the origin."""
     origin = get_settings().console_origin
     sent = next((v for k, v in (event.get("headers") or {}).items() if k.lower() == "origin"), None)
     if origin and sent == origin:
-        answer["headers"] = {**(answer.get("headers") or {}), "Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+        answer["headers"] = {
+            **(answer.get("headers") or {}),
+            "Access-Control-Allow-Origin": origin,
+            "Access-Control-Expose-Headers": "Next-Token",
+            "Vary": "Origin",
+        }
     return answer
 
 
