@@ -176,8 +176,18 @@ def test_r46_webhook_changes_are_recorded_and_no_secret_ever_is(
     # When she changes its events and description, sends the same again, turns it off, rotates its secret and
     # deletes it, each in a request of its own
     steps: list[tuple[str, str, str, Any]] = [
-        ("r-wh-edit", "PATCH", hook, {"event_types": ["copies.landed", "drawings.deleted_upstream"], "description": "ERP"}),
-        ("r-wh-same", "PATCH", hook, {"event_types": ["copies.landed", "drawings.deleted_upstream"], "description": "ERP"}),
+        (
+            "r-wh-edit",
+            "PATCH",
+            hook,
+            {"event_types": ["copies.landed", "drawings.deleted_upstream"], "description": "ERP"},
+        ),
+        (
+            "r-wh-same",
+            "PATCH",
+            hook,
+            {"event_types": ["copies.landed", "drawings.deleted_upstream"], "description": "ERP"},
+        ),
         ("r-wh-off", "PATCH", hook, {"enabled": False}),
         ("r-wh-rotate", "POST", f"{hook}/rotate-secret", None),
         ("r-wh-delete", "DELETE", hook, None),

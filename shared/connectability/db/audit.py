@@ -18,7 +18,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from connectability.db.base import Item, Key, as_row, page
-from connectability.db.rows import AuditEntry
+from connectability.db.rows import AuditEntry, TrailFilter
 
 # What a project's change takes of its transaction: one item in its company's trail, one in its own.
 PROJECT_CHANGE_ITEMS = 2
@@ -77,51 +77,30 @@ def record(tx: TransactWrite, entry: AuditEntry | None) -> None:
 
 
 def company_trail(
-    company_id: str,
-    *,
-    user_id: str | None,
-    action: str | None,
-    since: datetime | None,
-    until: datetime | None,
-    limit: int,
-    next_token: str | None,
+    company_id: str, wanted: TrailFilter, limit: int, next_token: str | None
 ) -> tuple[list[AuditEntry], str | None]:
     """A page of a company's trail, newest first: every change to the company and to its projects."""
-    return _trail(_company_trail(company_id), user_id, action, since, until, limit, next_token)
+    return _trail(_company_trail(company_id), wanted, limit, next_token)
 
 
 def project_trail(
-    project_id: str,
-    *,
-    user_id: str | None,
-    action: str | None,
-    since: datetime | None,
-    until: datetime | None,
-    limit: int,
-    next_token: str | None,
+    project_id: str, wanted: TrailFilter, limit: int, next_token: str | None
 ) -> tuple[list[AuditEntry], str | None]:
     """A page of a project's trail, newest first."""
-    return _trail(_project_trail(project_id), user_id, action, since, until, limit, next_token)
+    return _trail(_project_trail(project_id), wanted, limit, next_token)
 
 
-def _trail(
-    pk: str,
-    user_id: str | None,
-    action: str | None,
-    since: datetime | None,
-    until: datetime | None,
-    limit: int,
-    next_token: str | None,
-) -> tuple[list[AuditEntry], str | None]:
+def _trail(pk: str, wanted: TrailFilter, limit: int, next_token: str | None) -> tuple[list[AuditEntry], str | None]:
     """The time range is the key's (`since` and `until` included); who and what are filtered after the read, so
     a filtered page may hold fewer than `limit` entries while the token says more may follow."""
+    since, until = wanted.since, wanted.until
     low, high = (_stamp(since) if since else None), (f"{_stamp(until)}#~" if until else None)
     sk = AuditItem.sk
     within = sk.between(low, high) if low and high else (sk >= low) if low else (sk <= high) if high else None
-    wanted: Condition | None = None
-    for attribute, value in ((AuditItem.user_id, user_id), (AuditItem.action, action)):
+    kept: Condition | None = None
+    for attribute, value in ((AuditItem.user_id, wanted.user_id), (AuditItem.action, wanted.action)):
         if value is not None:
-            wanted = attribute == value if wanted is None else wanted & (attribute == value)
+            kept = attribute == value if kept is None else kept & (attribute == value)
     items, token = page(
         AuditItem,
         pk,
@@ -130,6 +109,6 @@ def _trail(
         next_token=next_token,
         scan_index_forward=False,
         consistent_read=True,
-        filter_condition=wanted,
+        filter_condition=kept,
     )
     return [as_row(AuditEntry, i) for i in items], token

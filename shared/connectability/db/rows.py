@@ -339,6 +339,16 @@ class AuditEntry:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TrailFilter:
+    """Which entries of a trail are read: by one user, of one action, between two moments (both included)."""
+
+    user_id: str | None = None
+    action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class WebhookRow:
     """A company's endpoint for events (R45); `secrets` are the valid signing secrets, the newest first."""
 

@@ -19,7 +19,7 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from connectability.db import audit as audit_db
-from connectability.db.rows import AuditEntry, ConnectionRow
+from connectability.db.rows import AuditEntry, ConnectionRow, TrailFilter
 from connectability.domain.ids import new_id
 from connectability.domain.permissions import Caller, company_admin_for, tool_level_at_least
 from connectability.domain.recipients import CM
@@ -125,17 +125,7 @@ def company_trail(
 ) -> Page[AuditRecord]:
     """Every change to the company and its projects, newest first: for its company admins."""
     company_admin_for(caller, company_id)
-    q = _checked(query)
-    items, token = audit_db.company_trail(
-        company_id,
-        user_id=q.user_id,
-        action=_action(q),
-        since=q.since,
-        until=q.until,
-        limit=limit,
-        next_token=next_token,
-    )
-    return Page[AuditRecord](items=[_record(e) for e in items], next_token=token)
+    return _page(*audit_db.company_trail(company_id, _filter(query), limit, next_token))
 
 
 def project_trail(
@@ -144,31 +134,23 @@ def project_trail(
     """Every change to the project (its connections on either side too), newest first: for its Connection
     Manager admins."""
     tool_level_at_least(caller, project_id, CM, Level.admin)
-    q = _checked(query)
-    items, token = audit_db.project_trail(
-        project_id,
-        user_id=q.user_id,
-        action=_action(q),
-        since=q.since,
-        until=q.until,
-        limit=limit,
-        next_token=next_token,
-    )
-    return Page[AuditRecord](items=[_record(e) for e in items], next_token=token)
+    return _page(*audit_db.project_trail(project_id, _filter(query), limit, next_token))
 
 
-def _checked(query: TrailQuery) -> TrailQuery:
+def _page(entries: list[AuditEntry], token: str | None) -> Page[AuditRecord]:
+    return Page[AuditRecord](items=[_record(e) for e in entries], next_token=token)
+
+
+def _filter(query: TrailQuery) -> TrailFilter:
+    """The query as db reads it, its moments in UTC; refused when `from` is after `to`."""
     q = query.in_utc()
     if q.since is not None and q.until is not None and q.since > q.until:
         raise InvalidInput(
             "`from` is after `to`; give the earlier moment as `from`.",
             details=[{"field": "from", "message": "after `to`"}],
         )
-    return q
-
-
-def _action(query: TrailQuery) -> str | None:
-    return query.action.value if query.action is not None else None
+    action = q.action.value if q.action is not None else None
+    return TrailFilter(user_id=q.user_id, action=action, since=q.since, until=q.until)
 
 
 def _record(e: AuditEntry) -> AuditRecord:
