@@ -148,7 +148,7 @@ function filters(id, people, apply) {
   /** Each field's refusal beside it, and the API's sentence below (none: clear them all); true when a field's
    * was shown, the first such field focused. */
   const mark = (found, error = null) => {
-    fill(problem, error ? errorBox(error) : null);
+    fill(problem, error ? errorBox({ message: quoted(error.message || "") }) : null); // names in `` as code
     for (const [name, input] of Object.entries(inputs)) {
       input.setAttribute("aria-invalid", found[name] ? "true" : "false");
       fill(el.querySelector(`#${input.id}-error`), quoted(found[name] || ""));
