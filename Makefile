@@ -20,7 +20,7 @@ export SAM_CLI_TELEMETRY := 0
 # sam build for python3.13 needs that interpreter: use pyenv's where the machine has one.
 PY313 := $(shell command -v pyenv >/dev/null 2>&1 && pyenv versions --bare 2>/dev/null | grep -m1 '^3\.13')
 
-.PHONY: browser console-dist dev test lint typecheck scan redrive smoke cost unit integration e2e openapi build bench faults load clean
+.PHONY: browser console-dist dev test lint typecheck scan redrive smoke cost docs-images unit integration e2e openapi build bench faults load clean
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -67,6 +67,9 @@ dev: $(VENV)/.installed node_modules/.installed  ## the local stack with demo da
 
 test: $(VENV)/.installed $(SAM_VENV)/.installed $(SCAN_VENV)/.installed node_modules/.installed browser lint typecheck  ## ruff, import contracts, mypy, then every test (scanners included)
 	SAM_BIN=$(SAM_VENV)/bin/sam SCAN_BIN=$(SCAN_VENV)/bin CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -n 2 -q
+
+docs-images: $(VENV)/.installed node_modules/.installed browser  ## the README's screenshots in docs/, from the browser tests
+	CHROMIUM=$(CHROMIUM) DOCS_IMAGES=1 $(BIN)/python -m pytest -q tests/browser
 
 scan: $(SCAN_VENV)/.installed  ## checkov and cfn-lint's serverless rules over template.yaml (make test runs them too)
 	$(SCAN_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet --skip-download

@@ -19,7 +19,8 @@ ROUTES: dict[str, Pin] = {
     "POST /companies": (
         8,
         8,
-        "the company; its bucket: create, versioning, encryption, public block, lifecycle, notify, CORS",
+        "its bucket: create, versioning, encryption, public block, lifecycle, notify, CORS; the company with its "
+        "audit record, one TransactWriteItems (a PutItem before R46)",
     ),
     "POST /projects/{id}/connections": (
         6,

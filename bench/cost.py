@@ -53,11 +53,9 @@ COPY_MS_PER_MB = 20.0  # a server-side CopyObject, besides its round trip
 VCPU_MB = 1769  # Lambda gives a function one vCPU at 1,769 MB, a share in proportion below
 PLATFORM_LOG_BYTES = 350  # START, END and REPORT lines per invocation
 POLLERS_PER_QUEUE = 5  # Lambda's SQS pollers, each a 20-second long poll when the queue is idle
-QUEUES_WITH_POLLERS = 5
 COLD_STARTS_PER_FUNCTION_MONTH = 840  # one every 15 minutes of a 10-hour working day, 21 days
 INIT_SECONDS = 1.0  # a cold start's init, billed since 2025 (bench.cold: 0.2-0.34 s of CPU here, at a vCPU share)
-FUNCTIONS = 9
-ALARMS, METRICS, DASHBOARDS, KMS_KEYS = 13, 8, 1, 1
+METRICS, DASHBOARDS, KMS_KEYS = 8, 1, 1
 XRAY_SAMPLED = 0.05  # X-Ray's default rule: the first request each second, then 5 %
 
 
@@ -452,7 +450,8 @@ def month(
         max(0.0, user_days * w.downloads_per_user_day * sheet_gb - 100) * price("s3_transfer_out_gb"),
     )
     bill.add("SQS requests", w.sheets_per_month * 2 * price("sqs_request"))  # S3's events: the upload, the manifest
-    idle_polls = POLLERS_PER_QUEUE * QUEUES_WITH_POLLERS * 3 * 60 * 24 * 30
+    held = counted()
+    idle_polls = POLLERS_PER_QUEUE * held.polled_queues * 3 * 60 * 24 * 30
     bill.add("SQS requests", idle_polls * price("sqs_request"))
     stored = w.sheets_per_month * w.months_kept * (1 + w.downstreams_per_sheet)
     thumbnail = units["publish upstream"].stored.get("thumbnails", 0) / 1e9
@@ -461,11 +460,11 @@ def month(
     bill.add("DynamoDB storage and backup", table_gb * (price("dynamodb_storage_gb") + price("dynamodb_pitr_gb")))
     bill.add(
         "Lambda GB-seconds (arm64)",
-        FUNCTIONS * COLD_STARTS_PER_FUNCTION_MONTH * INIT_SECONDS * 0.5 * price("lambda_gb_second_arm64"),
+        held.functions * COLD_STARTS_PER_FUNCTION_MONTH * INIT_SECONDS * 0.5 * price("lambda_gb_second_arm64"),
     )
     bill.add(
         "CloudWatch alarms, metrics, dashboard",
-        ALARMS * price("alarm") + METRICS * price("metric") + DASHBOARDS * price("dashboard"),
+        held.alarms * price("alarm") + METRICS * price("metric") + DASHBOARDS * price("dashboard"),
     )
     bill.add("KMS (the alarm topic's key)", KMS_KEYS * price("kms_key"))
     console_loads = user_days * 2
@@ -479,6 +478,27 @@ def month(
         "review": units["review publish downstream"].dollars(),
     }
     return bill, per_copy
+
+
+@dataclass(frozen=True)
+class Counted:
+    """What the template holds that bills by the month: functions, queues a function polls, alarms."""
+
+    functions: int
+    polled_queues: int
+    alarms: int
+
+
+def counted() -> Counted:
+    """Counted from template.yaml, so a function, queue or alarm added there is in the bill."""
+    from local.template import load
+
+    stack = load()
+    return Counted(
+        functions=len(stack.functions),
+        polled_queues=len({q.queue for q in stack.queue_sources}),
+        alarms=len(stack.of_type("AWS::CloudWatch::Alarm")),
+    )
 
 
 def snapstart() -> tuple[float, float, float]:
@@ -521,6 +541,7 @@ def report(invocations: dict[str, list[Invocation]], counts: dict[str, int], w: 
         f"snapshots cached {cache:.2f} + restores {restores:.2f} - the inits they replace {inits:.2f}"
     )
     copy_total = sum(per_copy.values())
+    held = counted()
     lines += [
         "",
         f"  per copied sheet (one downstream): ${copy_total:.6f} = copy ${per_copy['copy']:.6f} + its share of the "
@@ -540,10 +561,10 @@ def report(invocations: dict[str, list[Invocation]], counts: dict[str, int], w: 
         f"{INIT_SECONDS} s at 512 MB",
         "  - DynamoDB: writes 1 unit per KB (twice in a transaction), plus one per global index the item is in; reads "
         "half a unit per 4 KB (eventually consistent); updates and deletes taken as 1 KB",
-        f"  - SQS: {POLLERS_PER_QUEUE} long-polling pollers per queue with a function ({QUEUES_WITH_POLLERS}), "
+        f"  - SQS: {POLLERS_PER_QUEUE} long-polling pollers per queue with a function ({held.polled_queues}), "
         "20 s each when idle; one S3 event per upload and per manifest",
         f"  - logs: what the functions print at INFO plus {PLATFORM_LOG_BYTES} bytes of Lambda's own lines per "
-        f"invocation; X-Ray samples {XRAY_SAMPLED:.0%} of requests; {ALARMS} alarms, {METRICS} custom metrics, "
+        f"invocation; X-Ray samples {XRAY_SAMPLED:.0%} of requests; {held.alarms} alarms, {METRICS} custom metrics, "
         f"{DASHBOARDS} dashboard, {KMS_KEYS} KMS key",
         "  - no free tier; data transfer out counts only file downloads (the first 100 GB a month are free)",
     ]

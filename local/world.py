@@ -77,6 +77,7 @@ class Api:
         body: Any = None,
         query: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
+        request_id: str | None = None,
     ) -> Answer:
         matched = self.stack.match(method, path.split("?")[0])
         assert matched, f"template.yaml has no route {method} {path}"
@@ -87,12 +88,23 @@ class Api:
             if user == PLATFORM_ADMIN:
                 claims["cognito:groups"] = "platform-admins"
         event = api_event(
-            method, route.path, path, claims=claims, body=body, query=query, headers=headers, path_parameters=params
+            method,
+            route.path,
+            path,
+            claims=claims,
+            body=body,
+            query=query,
+            headers=headers,
+            path_parameters=params,
+            request_id=request_id,
         )
         handler = self.handler(route.function)
         response = handler(event, LambdaContext(route.function))
         raw = response.get("body")
-        return Answer(response["statusCode"], json.loads(raw) if raw else None, response.get("headers") or {})
+        multi = {k: v[0] for k, v in (response.get("multiValueHeaders") or {}).items() if v}
+        answered = {**multi, **(response.get("headers") or {})}
+        text = "json" not in answered.get("Content-Type", "application/json")  # CSV, say: kept as sent
+        return Answer(response["statusCode"], (raw if text else json.loads(raw)) if raw else None, answered)
 
     def handler(self, function: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
         """The function's handler; its AWS calls are made as the function's (local.acting)."""

@@ -67,6 +67,7 @@ function describe(access, project) {
       connections: atLeast(access.cm, "read_only"),
       manageConnections: access.cm === "admin",
       notifications: access.cm === "admin" || access.drawings === "admin",
+      activity: access.cm === "admin",
     },
   };
 }

@@ -37,22 +37,34 @@ export class Api {
   }
 
   async call(method, where, body, signal) {
+    const { answer, text } = await this.send(method, where, body, signal);
+    if (answer.status === 204) return null;
+    return this.read(answer, text);
+  }
+
+  /** A text answer (a CSV page) and the next page's token from its `Next-Token` header. */
+  async text(where, signal) {
+    const { answer, text } = await this.send("GET", where, undefined, signal);
+    if (!answer.ok) this.read(answer, text);
+    return { text, nextToken: answer.headers.get("Next-Token") };
+  }
+
+  /** The request, with the token and a deadline: the answer and its text, or an ApiError if none came. */
+  async send(method, where, body, signal) {
     const headers = { Authorization: `Bearer ${this.token}` };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), this.timeoutMs);
     const stop = () => deadline.abort();
     if (signal) signal.addEventListener("abort", stop);
-    let answer;
-    let text;
     try {
-      answer = await fetch(this.baseUrl + where, {
+      const answer = await fetch(this.baseUrl + where, {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: deadline.signal,
       });
-      text = answer.status === 204 ? "" : await answer.text();
+      return { answer, text: answer.status === 204 ? "" : await answer.text() };
     } catch {
       if (signal && signal.aborted) throw new ApiError(0, "aborted", "Cancelled.");
       if (deadline.signal.aborted) {
@@ -63,7 +75,10 @@ export class Api {
       clearTimeout(timer);
       if (signal) signal.removeEventListener("abort", stop);
     }
-    if (answer.status === 204) return null;
+  }
+
+  /** A JSON answer's data, or its refusal as an ApiError with the API's message. */
+  read(answer, text) {
     let data = null;
     try {
       data = text ? JSON.parse(text) : null;

@@ -1,5 +1,7 @@
-// A company's page, for its company admins: every connection of its projects, either side, and its webhooks.
+// A company's page, for its company admins: every connection of its projects, either side, its webhooks, and its
+// activity (the audit trail).
 import { path } from "./api.js";
+import { auditView } from "./audit.js";
 import { badge, h, said, when } from "./dom.js";
 import { progressLabel } from "./connections.js";
 import { headings, PAGE_SIZE, pagedList } from "./ui.js";
@@ -9,7 +11,7 @@ export function companyView(ctx, company) {
   const progress = (s) => (s.status === "not_started" ? "—" : progressLabel(s).replace(/^Initial sync( complete)?: /, ""));
   const connections = h(
     "section",
-    { class: "card" },
+    { class: "card company-connections" },
     h("h1", { class: "in-card" }, "Every connection of ", said(company.company_name)),
     pagedList({
       load: (token) => ctx.api.page(path`/companies/${company.company_id}/connections`, token, PAGE_SIZE, ctx.signal),
@@ -27,5 +29,11 @@ export function companyView(ctx, company) {
       head: headings(["Upstream", "Downstream", "Status", "Requested", "Initial sync"]),
     }),
   );
-  return h("div", { class: "company-page" }, connections, webhooksView(ctx, company));
+  const activity = auditView(ctx, {
+    where: path`/companies/${company.company_id}/audit`,
+    key: "company-audit",
+    file: `audit-${company.company_id}.csv`,
+    projects: ctx.projectNames,
+  });
+  return h("div", { class: "company-page" }, connections, webhooksView(ctx, company), activity);
 }

@@ -2,6 +2,7 @@
 // Routes (mails link to them): #/project/<id>/<page>[/<drawing id>] and #/company/<id>.
 import { accessTo } from "./access.js";
 import { Api, path, TIMEOUT_MS } from "./api.js";
+import { auditView } from "./audit.js";
 import { finishHostedSignIn, forget, session, signInView, signOut } from "./auth.js";
 import { companyView } from "./company.js";
 import { connectionsView } from "./connections.js";
@@ -25,6 +26,7 @@ const PAGES = [
   { key: "deleted", label: "Deleted", may: "deleted", view: deletedView },
   { key: "connections", label: "Connections", may: "connections", view: connectionsView },
   { key: "notifications", label: "Notifications", may: "notifications", view: notificationsView },
+  { key: "activity", label: "Activity", may: "activity", view: (ctx) => auditView(ctx, { where: path`/projects/${ctx.project.id}/audit`, key: "project-audit", file: `audit-${ctx.project.id}.csv` }) },
 ];
 let timers = [];
 let leaving = new AbortController();
@@ -118,7 +120,8 @@ async function main() {
       return h("div", {}, title, box);
     }
     if (here.kind === "company" && admin.some((m) => m.company_id === here.id)) {
-      return companyView({ api, config, signal: leaving.signal }, admin.find((m) => m.company_id === here.id));
+      const projectNames = new Map(projects.map((p) => [p.id, p.name]));
+      return companyView({ api, config, signal: leaving.signal, projectNames }, admin.find((m) => m.company_id === here.id));
     }
     if (projects.length === 0) return h("p", { class: "notice" }, "You are in no project's directory yet. A company admin adds you to one.");
     return h("p", { class: "notice" }, "Choose a project.");

@@ -1,5 +1,6 @@
 // The console's addresses. Mails link to them, so they stay stable:
-// #/project/<project id>/<page>[/<drawing id>] (page: drawings, upload, review, deleted, connections, notifications)
+// #/project/<project id>/<page>[/<drawing id>] (page: drawings, upload, review, deleted, connections, notifications,
+// activity)
 // and #/company/<company id>.
 
 export function route(kind, id, tab = null, sub = null) {

@@ -62,7 +62,8 @@ export function loading(box, load, show, label = "Loading…") {
 /**
  * A list that loads PAGE_SIZE items at a time and offers "Show more" while the API has a next_token.
  * `load(nextToken)` answers a page; `row(item)` makes one element; `empty` shows when there is nothing.
- * A table (`head`) becomes cards on a phone: each cell says its column through `data-label`.
+ * A table (`head`) becomes cards on a phone: each cell says its column through `data-label`. "Show more" used by
+ * keyboard leaves the focus on the first item it brought (the button itself is gone), not lost at the page's top.
  */
 export function pagedList({ load, row, empty, container = h("div", { class: "list" }), head = null, compact = false, onPage = () => {} }) {
   const body = head ? h("tbody") : container;
@@ -71,21 +72,26 @@ export function pagedList({ load, row, empty, container = h("div", { class: "lis
   const status = h("div", { class: "paging" });
   const wrapper = h("div", {}, container, status);
   let count = 0;
-  const more = async (token) => {
+  const more = async (token, focused = false) => {
     fill(status, h("span", { class: "muted loading" }, "Loading…"));
     try {
       const page = await load(token);
-      for (const item of page.items) {
+      for (const [i, item] of page.items.entries()) {
         const el = row(item);
         if (head) [...el.children].forEach((td, i) => labels[i] && td.setAttribute("data-label", labels[i]));
         body.append(el);
+        if (focused && i === 0) {
+          el.tabIndex = -1;
+          el.focus();
+        }
       }
       count += page.items.length;
       onPage(page.items, count);
       fill(status);
       if (count === 0) fill(status, h("p", { class: "muted empty" }, empty));
       if (page.next_token) {
-        status.append(h("button", { class: "more", onclick: () => more(page.next_token) }, "Show more"));
+        const button = h("button", { class: "more", onclick: () => more(page.next_token, document.activeElement === button) }, "Show more");
+        status.append(button);
       }
     } catch (error) {
       fill(status, errorBox(error, () => more(token)));

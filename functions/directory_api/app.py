@@ -1,17 +1,34 @@
-"""Directory API: companies, company users, projects and project directories (docs/api.md)."""
+"""Directory API: companies, company users, projects and project directories, and their audit trails (docs/api.md)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from connectability import runtime
-from connectability.api import DIRECTORY, ApiRouter, Id, Limit, NextToken, UserId, caller_of, errors, new_api, respond
-from connectability.domain import directory
+from connectability.api import (
+    DIRECTORY,
+    USER_ID_PATTERN,
+    ApiRouter,
+    Id,
+    Limit,
+    NextToken,
+    UserId,
+    answers_csv,
+    caller_of,
+    csv_attachment,
+    errors,
+    new_api,
+    respond,
+    wants_csv,
+)
+from connectability.domain import audit, directory
+from connectability.models.audit import AuditAction, AuditRecord, TrailQuery
 from connectability.models.common import Page
 from connectability.models.directory import (
     Company,
@@ -155,6 +172,65 @@ def list_directory(project_id: Id, limit: Limit = 50, next_token: NextToken = No
     Each entry names the user (name and email as their company knows them) and their level in the Connection Manager
     and in Drawings (R02)."""
     return directory.list_directory(caller_of(projects), project_id, limit, next_token)
+
+
+AuditUser = Annotated[
+    str | None, Query(min_length=1, max_length=128, pattern=USER_ID_PATTERN, description="Only this user's changes.")
+]
+AuditKind = Annotated[AuditAction | None, Query(description="Only changes of this kind.")]
+From = Annotated[datetime | None, Query(alias="from", description="Only changes at or after (ISO 8601; UTC if bare).")]
+To = Annotated[datetime | None, Query(alias="to", description="Only changes at or before (ISO 8601; UTC if bare).")]
+Format = Annotated[Literal["json", "csv"] | None, Query(alias="format", description="csv: the page as a CSV file.")]
+TRAIL_CSV = answers_csv(errors(403, 404), Page[AuditRecord])
+
+
+@companies.get("/companies/<company_id>/audit", responses=TRAIL_CSV)
+def list_company_audit(
+    company_id: Id,
+    user_id: AuditUser = None,
+    action: AuditKind = None,
+    since: From = None,
+    until: To = None,
+    as_format: Format = None,
+    limit: Limit = 50,
+    next_token: NextToken = None,
+) -> Response[Page[AuditRecord] | str]:
+    """Read the company's audit trail, newest first (company admins, R46).
+
+    Every change made to the company, its users and its projects, each with who made it (id and name), when, the
+    fields it changed (before and after) and the request's id. Filter by user, action and time (`from`, `to`);
+    `format=csv` (or `Accept: text/csv`) answers the same page as a CSV file. A filtered page may hold fewer than
+    `limit` entries: follow `next_token`."""
+    query = TrailQuery(user_id=user_id, action=action, since=since, until=until)
+    page = audit.company_trail(caller_of(companies), company_id, query, limit, next_token)
+    return _trail_answer(companies, page, as_format, f"audit-{company_id}.csv")
+
+
+@projects.get("/projects/<project_id>/audit", responses=TRAIL_CSV)
+def list_project_audit(
+    project_id: Id,
+    user_id: AuditUser = None,
+    action: AuditKind = None,
+    since: From = None,
+    until: To = None,
+    as_format: Format = None,
+    limit: Limit = 50,
+    next_token: NextToken = None,
+) -> Response[Page[AuditRecord] | str]:
+    """Read the project's audit trail, newest first (its Connection Manager admins, R46).
+
+    Every change made to the project: its settings, directory, connections (either side), drawings, markups and
+    reconcile requests, with who, when, the fields changed (before and after) and the request's id. Filters, paging
+    and CSV as the company's trail."""
+    query = TrailQuery(user_id=user_id, action=action, since=since, until=until)
+    page = audit.project_trail(caller_of(projects), project_id, query, limit, next_token)
+    return _trail_answer(projects, page, as_format, f"audit-{project_id}.csv")
+
+
+def _trail_answer(router: ApiRouter, page: Page[AuditRecord], given: str | None, filename: str) -> Response[Any]:
+    if wants_csv(router, given):
+        return csv_attachment(audit.as_csv(page), filename, page.next_token)
+    return respond(200, page)
 
 
 app = new_api()

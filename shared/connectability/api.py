@@ -93,6 +93,34 @@ def errors(*statuses: int, ok: int | tuple[int, ...] = 200) -> dict[int, OpenAPI
     return documented
 
 
+def answers_csv(errors_documented: dict[int, OpenAPIResponse], model: type[BaseModel]) -> dict[int, OpenAPIResponse]:
+    """Document a list that answers CSV too (`format=csv`, or `Accept: text/csv`): its page as JSON or as CSV."""
+    return {
+        **errors_documented,
+        200: {
+            "description": "OK: the page as JSON; as CSV with `format=csv` or `Accept: text/csv` (an attachment, the "
+            "next page's token in the `Next-Token` header)",
+            "content": {"application/json": {"model": model}, "text/csv": {"schema": {"type": "string"}}},
+        },
+    }
+
+
+def wants_csv(router: Router | APIGatewayRestResolver, given: str | None) -> bool:
+    """CSV when asked for by name (`format=csv`), or, with no format named, by the Accept header."""
+    if given is not None:
+        return given == "csv"
+    event = cast(APIGatewayProxyEvent, router.current_event)
+    return "text/csv" in (event.headers.get("accept") or "").lower()
+
+
+def csv_attachment(text: str, filename: str, next_token: str | None) -> Response:
+    """A CSV file to save (Content-Disposition: attachment); the next page's token, if any, in `Next-Token`."""
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if next_token:
+        headers["Next-Token"] = next_token
+    return Response(status_code=200, content_type="text/csv; charset=utf-8", body=text, headers=headers)
+
+
 def respond(status: int, body: Any = None) -> Response:
     """A JSON answer with a status other than 200 (201 created), or 204 with no body at all."""
     if status == 204:
@@ -139,7 +167,8 @@ _GROUP_SPLIT = re.compile(r"[\s,\[\]]+")
 
 
 def caller_of(router: Router | APIGatewayRestResolver) -> Caller:
-    """The caller from the Cognito authorizer's claims (`sub`, `cognito:groups`); 401 when absent."""
+    """The caller from the Cognito authorizer's claims (`sub`, `cognito:groups`); 401 when absent. With API
+    Gateway's request id, which the audit trail records with every change the request makes (R46)."""
     event = cast(APIGatewayProxyEvent, router.current_event)
     claims = event.request_context.authorizer.claims or {}
     user_id = claims.get("sub")
@@ -147,7 +176,12 @@ def caller_of(router: Router | APIGatewayRestResolver) -> Caller:
         raise Unauthenticated("Sign in first: send 'Authorization: Bearer <token>'.")
     raw = claims.get("cognito:groups") or ""
     groups = frozenset(raw if isinstance(raw, list) else (g for g in _GROUP_SPLIT.split(str(raw)) if g))
-    return Caller(user_id=str(user_id), groups=groups, is_platform_admin=get_settings().platform_admin_group in groups)
+    return Caller(
+        user_id=str(user_id),
+        groups=groups,
+        is_platform_admin=get_settings().platform_admin_group in groups,
+        request_id=event.request_context.request_id,
+    )
 
 
 def _field_of(loc: tuple[Any, ...]) -> str:
@@ -178,13 +212,19 @@ class RestApi(APIGatewayRestResolver):
 
 
 def _console_may_read(event: Mapping[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
-    """The console is served from another origin (CloudFront): let its browser read every answer, errors too.
+    """The console is served from another origin (CloudFront): let its browser read every answer, errors too, and
+    the headers it follows (a CSV page's `Next-Token`: a browser hides any header not named as exposed).
 
     API Gateway answers the preflight (template.yaml, Cors); the answers themselves must name the origin."""
     origin = get_settings().console_origin
     sent = next((v for k, v in (event.get("headers") or {}).items() if k.lower() == "origin"), None)
     if origin and sent == origin:
-        answer["headers"] = {**(answer.get("headers") or {}), "Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+        answer["headers"] = {
+            **(answer.get("headers") or {}),
+            "Access-Control-Allow-Origin": origin,
+            "Access-Control-Expose-Headers": "Next-Token",
+            "Vary": "Origin",
+        }
     return answer
 
 

@@ -130,8 +130,9 @@ def test_a_company_admin_outside_the_directory_is_offered_to_join(page: Page, lo
     axe(page, "not in the directory")
     page.get_by_role("button", name="Add me to this project as an admin").click()
 
-    # and once added, the project's pages are theirs
-    expect(page.locator("nav.tabs a")).to_have_text(["Drawings", "Upload", "Deleted", "Connections", "Notifications"])
+    # and once added, the project's pages are theirs (its Activity too: they are a Connection Manager admin)
+    tabs = ["Drawings", "Upload", "Deleted", "Connections", "Notifications", "Activity"]
+    expect(page.locator("nav.tabs a")).to_have_text(tabs)
 
 
 def test_a_refused_sign_in_says_so_and_offers_to_sign_in_again(page: Page, local_stack: LocalStackClient) -> None:

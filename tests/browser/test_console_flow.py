@@ -119,7 +119,7 @@ def test_request_approve_initial_sync_review_publish_and_disconnect(page: Page, 
     # and Apex's company admin sees the connection among every connection of the company (R41)
     sign_in(page, url, "gc-admin")
     page.get_by_role("link", name="All connections of Apex Builders").click()
-    row = page.locator("tbody tr")
+    row = page.locator(".company-connections tbody tr")  # the company's activity is a table too, below
     expect(row).to_have_count(1)
     expect(row).to_contain_text("Harbor Tower - Electrical")
     expect(row).to_contain_text("disconnected")

@@ -44,5 +44,5 @@ def test_the_connection_manager_on_a_phone(phone: Page, local_stack: LocalStackC
     expect(phone.locator("table.cards tbody tr").first).to_be_visible()
     fits(phone, "notifications")
     phone.get_by_role("link", name="All connections of").click()
-    expect(phone.locator("table.cards tbody tr")).to_have_count(1)
+    expect(phone.locator(".company-connections table.cards tbody tr")).to_have_count(1)
     fits(phone, "company connections")

@@ -353,6 +353,15 @@ def test_every_operation_of_the_generated_client_answers_as_documented(
         body=body("DisconnectBody", {"reason": "Done"}),
     )
 
+    # -- the audit trails (R46): each change above is in them; filters and paging through the client -----------
+    trail = call("directory", "list_company_audit", "gc-admin", company_id=gc)
+    assert "connection.disconnect" in {e.action for e in trail.items}
+    since = max(e.at for e in trail.items)
+    kind = models.AuditAction("connection.disconnect")
+    assert call("directory", "list_company_audit", "gc-admin", company_id=gc, action=kind, from_=since, limit=1).items
+    by_pm = call("directory", "list_project_audit", "gc-pm", project_id=up, user_id=f"gc-pm-{suffix}", limit=5)
+    assert {e.user_id for e in by_pm.items} == {f"gc-pm-{suffix}"}
+
     # Then every operation of the client was called
     generated = {
         f"{group.name}.{op.stem}"

@@ -8,6 +8,9 @@ from typing import Any
 import pytest
 
 from connectability.db import projects as projects_db
+from connectability.domain import audit
+from connectability.domain.permissions import Caller
+from connectability.models.audit import AuditAction
 from tests.integration.conftest import Connected
 from tests.integration.sync_world import DOWN_ADMIN, UP_ADMIN, VIEWER, Sync
 
@@ -128,9 +131,10 @@ def test_r02_r07_a_directory_entry_left_for_a_user_no_longer_in_the_company_gran
     # directory entry there left behind (a removal that half-failed, or a stale read)
     [entry] = projects_db.entries_of_user("req", company)
     assert api("DELETE", f"/companies/{company}/users/req", admin).status == 204
-    left = projects_db.get_project(project)
-    assert left is not None
-    projects_db.put_entry(left, entry.user_id, entry.connection_manager, entry.drawings)
+    put_back = audit.entry(
+        Caller(admin), None, AuditAction.directory_entry_put, "directory_entry", ["req"], companies=[company]
+    )
+    assert projects_db.put_entry(entry, None, put_back)
     assert projects_db.get_entry(project, "req") is not None
     # When it reads that project, or asks for a connection between the two
     seen = api("GET", f"/projects/{project}", "req")

@@ -306,8 +306,9 @@ def test_the_console_origin_may_read_answers_and_no_other(
         monkeypatch.undo()
         get_settings.cache_clear()
 
-    # Then only the console's origin is allowed to read it
+    # Then only the console's origin is allowed to read it, with the header a CSV page names the next one in
     assert ours["headers"]["Access-Control-Allow-Origin"] == "https://console.example"
+    assert ours["headers"]["Access-Control-Expose-Headers"] == "Next-Token"
     assert "headers" not in theirs
 
 

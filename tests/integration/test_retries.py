@@ -110,8 +110,9 @@ def test_r43_a_request_that_did_not_run_leaves_nothing_so_its_retry_runs(
     key, path = _key(), f"/companies/{world.company_id}/projects"
     # an invalid body is refused, and the corrected body with the same key then runs
     assert api("POST", path, world.admin, {"name": ""}, headers=key).status == 422
-    # AWS failing the write answers 503, and the same request retried runs and succeeds
-    faults.fail("PutItem", times=1, code="InternalServerError", when=lambda p: "idempotency" not in p["TableName"])
+    # AWS failing the write (the project and its audit record, one transaction) answers 503, and the same request
+    # retried runs and succeeds
+    faults.fail("TransactWriteItems", times=1, code="InternalServerError")
     failed = api("POST", path, world.admin, {"name": "Annex"}, headers=key)
     assert failed.status == 503, failed.body
     retried = api("POST", path, world.admin, {"name": "Annex"}, headers=key)

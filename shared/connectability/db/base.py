@@ -21,6 +21,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from connectability import aws, runtime
 from connectability.config import get_settings
@@ -260,16 +261,40 @@ def written(write: Callable[[], object], refused: Callable[[PynamoDBException], 
     return True
 
 
+TRANSACTION_ITEMS = 100  # DynamoDB's limit per TransactWriteItems
+
+
+def packed(parts: Iterable[tuple[int, R]]) -> list[list[R]]:
+    """Parts of a change (each with the items it takes) in order, packed into as few transactions as hold them."""
+    chunks: list[list[R]] = [[]]
+    room = TRANSACTION_ITEMS
+    for size, part in parts:
+        if size > room and chunks[-1]:
+            chunks.append([])
+            room = TRANSACTION_ITEMS
+        chunks[-1].append(part)
+        room -= size
+    return [c for c in chunks if c]
+
+
+def transaction() -> TransactWrite:
+    """A transaction of any items of the table, through the one low-level connection."""
+    return TransactWrite(connection=low())
+
+
+def as_read(model: type[Item], values: Changes) -> Condition:
+    """The item exists and still holds these values of its fields (None: the field is absent). A change whose
+    before is recorded (R46) is made only to the item as read, so the record says exactly what it changed."""
+    condition: Condition = model.pk.exists()
+    for name, value in values.items():
+        attribute = getattr(model, name)
+        condition &= attribute.does_not_exist() if value is None else attribute == value
+    return condition
+
+
 def actions(model: type[Item], changes: Changes) -> list[Action]:
     """The update of an item of `model` that sets each field to its value; None removes it."""
     return [getattr(model, n).set(v) if v is not None else getattr(model, n).remove() for n, v in changes.items()]
-
-
-def update_fields(item: Item, changes: Changes) -> None:
-    """Set only the given fields of an item that exists (an UpdateItem), so concurrent edits of other fields are not
-    lost; the item then holds all of what the table holds."""
-    if changes:
-        item.update(actions=actions(type(item), changes), condition=type(item).pk.exists())
 
 
 def page(

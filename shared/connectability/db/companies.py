@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from dataclasses import replace
+from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.condition import Condition
+from pynamodb.transactions import TransactWrite
 
-from connectability.db.base import Changes, Gsi1, Item, Ref, as_row, page, ref, update_fields, written
-from connectability.db.rows import CompanyRow, CompanyUserRow
+from connectability.db import audit as audit_db
+from connectability.db.base import (
+    Changes,
+    Gsi1,
+    Item,
+    Ref,
+    actions,
+    as_read,
+    as_row,
+    lost_race,
+    page,
+    ref,
+    transaction,
+    written,
+)
+from connectability.db.rows import AuditEntry, CompanyRow, CompanyUserRow
 from connectability.errors import AlreadyExists
 
 
@@ -36,26 +53,35 @@ class CompanyUserItem(Item):
     is_company_admin = BooleanAttribute(default=False)
 
 
-def put_company(company_id: str, name: str, approval: str, beta: bool, created_at: datetime) -> CompanyRow:
-    item = CompanyItem(
-        company_key(company_id),
-        "COMPANY",
-        company_id=company_id,
-        name=name,
-        connection_approval=approval,
-        connected_drawings_beta=beta,
-        created_at=created_at,
-    )
-    if not written(lambda: item.save(condition=CompanyItem.pk.does_not_exist())):
-        raise AlreadyExists(f"A company with id {company_id} exists already.")
-    return as_row(CompanyRow, item)
+def put_company(company: CompanyRow, audit: AuditEntry) -> None:
+    """Create a company, with its record (R46)."""
+    item = CompanyItem(company_key(company.company_id), "COMPANY", **_fields(company))
+
+    def write() -> None:
+        with transaction() as tx:
+            tx.save(item, condition=CompanyItem.pk.does_not_exist())
+            audit_db.record(tx, audit)
+
+    if not written(write):
+        raise AlreadyExists(f"A company with id {company.company_id} exists already.")
 
 
-def update_company(company_id: str, changes: Changes) -> CompanyRow:
-    """Set the given fields (only those, so concurrent edits of others are kept); the company as it is now."""
-    item = CompanyItem(company_key(company_id), "COMPANY")
-    update_fields(item, changes)
-    return as_row(CompanyRow, item)
+def update_company(company: CompanyRow, changes: Changes, audit: AuditEntry) -> CompanyRow | None:
+    """Set the given fields (only those, so concurrent edits of others are kept) of the company as read, with the
+    change's record; the company as the change left it, or None when it had changed meanwhile (nothing written)."""
+    key = CompanyItem(company_key(company.company_id), "COMPANY")
+
+    def write() -> None:
+        with transaction() as tx:
+            was = {name: getattr(company, name) for name in changes}
+            tx.update(key, actions=actions(CompanyItem, changes), condition=as_read(CompanyItem, was))
+            audit_db.record(tx, audit)
+
+    return replace(company, **changes) if written(write, lost_race) else None
+
+
+def _fields(row: CompanyRow | CompanyUserRow) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in row.__dataclass_fields__}
 
 
 def company_ref(company_id: str) -> Ref[CompanyRow]:
@@ -85,29 +111,38 @@ def get_company_user(company_id: str, user_id: str) -> CompanyUserRow | None:
         return None
 
 
-def put_company_user(
-    company_id: str, user_id: str, email: str, name: str, is_company_admin: bool
-) -> tuple[CompanyUserRow, bool]:
-    """Create or replace a company user; answers the user and whether it is new."""
-    item = CompanyUserItem(
-        company_key(company_id),
-        f"USER#{user_id}",
-        gsi1pk=f"USER#{user_id}",
-        gsi1sk=company_key(company_id),
-        company_id=company_id,
-        user_id=user_id,
-        email=email,
-        name=name,
-        is_company_admin=is_company_admin,
+def put_company_user(user: CompanyUserRow, before: CompanyUserRow | None, audit: AuditEntry) -> bool:
+    """Add a company user, or replace one as read (`before`), with the change's record; False when the user was
+    added, changed or removed meanwhile (nothing written)."""
+    item = company_user_item(user)
+    condition = CompanyUserItem.pk.does_not_exist() if before is None else _user_as_read(before)
+
+    def write() -> None:
+        with transaction() as tx:
+            tx.save(item, condition=condition)
+            audit_db.record(tx, audit)
+
+    return written(write, lost_race)
+
+
+def company_user_item(user: CompanyUserRow) -> CompanyUserItem:
+    """A company user's item, listed under the user's identity (gsi1) too."""
+    return CompanyUserItem(
+        company_key(user.company_id),
+        f"USER#{user.user_id}",
+        gsi1pk=f"USER#{user.user_id}",
+        gsi1sk=company_key(user.company_id),
+        **_fields(user),
     )
-    created = written(lambda: item.save(condition=CompanyUserItem.pk.does_not_exist()))
-    if not created:
-        item.save()
-    return as_row(CompanyUserRow, item), created
 
 
-def delete_company_user(company_id: str, user_id: str) -> None:
-    CompanyUserItem(company_key(company_id), f"USER#{user_id}").delete()
+def _user_as_read(user: CompanyUserRow) -> Condition:
+    return as_read(CompanyUserItem, {n: getattr(user, n) for n in ("email", "name", "is_company_admin")})
+
+
+def remove_company_user(tx: TransactWrite, user: CompanyUserRow) -> None:
+    """Remove a company user as read, in a transaction (db.projects.remove_company_user)."""
+    tx.delete(company_user_item(user), condition=_user_as_read(user))
 
 
 def memberships_page(user_id: str, limit: int, next_token: str | None) -> tuple[list[CompanyUserRow], str | None]:

@@ -16,11 +16,12 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
+from connectability.db import audit as audit_db
 from connectability.db.base import Changes, Found, Gsi2, Item, Ref, actions, as_row, lost_race, low, page, ref, written
 from connectability.db.companies import company_key
 from connectability.db.outbox import Duty, outbox_item
 from connectability.db.projects import project_key
-from connectability.db.rows import ConnectionRow, RoleRow
+from connectability.db.rows import AuditEntry, ConnectionRow, RoleRow
 
 ACTIVE = "ACTIVE_CONNECTIONS"
 
@@ -113,11 +114,12 @@ def _free_downstream() -> Condition:
     return RoleItem.downstream_state.does_not_exist() | (RoleItem.downstream_state == "none")
 
 
-def create(connection: ConnectionRow, outbox: list[Duty]) -> bool:
+def create(connection: ConnectionRow, outbox: list[Duty], audit: AuditEntry) -> bool:
     """Request (R11, R13, R16): one transaction, so two racing requests cannot both pass the role conditions;
     False when another change won the race (nothing is written then).
 
-    `outbox` holds what the change owes (its announcement, an initial sync), committed with it or not at all.
+    `outbox` holds what the change owes (its announcement, an initial sync), committed with it or not at all, as
+    is its record (`audit`, R46).
     """
     up, down = connection.upstream_project_id, connection.downstream_project_id
     state = connection.status
@@ -147,6 +149,7 @@ def create(connection: ConnectionRow, outbox: list[Duty]) -> bool:
             )
             for key in _link_keys(connection):
                 tx.save(LinkItem(*key, connection_id=connection.connection_id))
+            audit_db.record(tx, audit)
 
     return written(write, lost_race)
 
@@ -163,10 +166,11 @@ def transition(
     downstream_state: str,
     release_upstream: bool,
     outbox: list[Duty],
+    audit: AuditEntry,
 ) -> ConnectionRow | None:
-    """Move a connection from one status to the next, with the roles of both projects and what the change owes
-    (outbox), atomically; the connection as the change left it, or None when another change won the race
-    (nothing is written then)."""
+    """Move a connection from one status to the next, with the roles of both projects, what the change owes
+    (outbox) and its record (audit), atomically; the connection as the change left it, or None when another
+    change won the race (nothing is written then)."""
     update = actions(ConnectionItem, changes)
     if changes.get("status") == "active":
         update += [ConnectionItem.gsi2pk.set(ACTIVE), ConnectionItem.gsi2sk.set(connection.connection_id)]
@@ -192,6 +196,7 @@ def transition(
             )
             if release_upstream:
                 tx.update(_role(connection.upstream_project_id), actions=[RoleItem.upstream_count.add(-1)])
+            audit_db.record(tx, audit)
 
     if not written(write, lost_race):
         return None
@@ -237,8 +242,9 @@ def active_connections(limit: int, next_token: str | None) -> tuple[list[Connect
     return [as_row(ConnectionRow, c) for c in items], token
 
 
-def start_reconcile(connection_id: str, run_id: str, at: datetime) -> bool:
-    """Begin a reconcile run: its counters start at zero; an older run still paging stops counting."""
+def start_reconcile(connection_id: str, run_id: str, at: datetime, audit: AuditEntry | None = None) -> bool:
+    """Begin a reconcile run: its counters start at zero; an older run still paging stops counting. A user's
+    request is recorded with it (`audit`); the hourly pass is not a user's change."""
     connection = ConnectionItem(*_connection_key(connection_id))
     update: list[Action] = [
         ConnectionItem.reconcile_run_id.set(run_id),
@@ -248,7 +254,16 @@ def start_reconcile(connection_id: str, run_id: str, at: datetime) -> bool:
         ConnectionItem.reconcile_repairs.set(0),
         ConnectionItem.reconcile_stuck_checking.set(0),
     ]
-    return written(lambda: connection.update(actions=update, condition=ConnectionItem.status == "active"))
+    active = ConnectionItem.status == "active"
+    if audit is None:
+        return written(lambda: connection.update(actions=update, condition=active))
+
+    def write() -> None:
+        with TransactWrite(connection=low()) as tx:
+            tx.update(connection, actions=update, condition=active)
+            audit_db.record(tx, audit)
+
+    return written(write)
 
 
 def record_reconcile_page(

@@ -10,7 +10,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from connectability.db.base import condition_failed, low, retry_conflicts
+from connectability.db import audit as audit_db
+from connectability.db.audit import PROJECT_CHANGE_ITEMS
+from connectability.db.base import TRANSACTION_ITEMS, condition_failed, low, retry_conflicts
 from connectability.db.drawings import (
     CHUNK_ATTEMPTS,
     DrawingItem,
@@ -24,27 +26,29 @@ from connectability.db.drawings import (
 )
 from connectability.db.outbox import outbox_item
 from connectability.db.projects import project_key
-from connectability.db.rows import DrawingRow, Duty, RevisionRow
+from connectability.db.rows import AuditEntry, DrawingRow, Duty, RevisionRow
 from connectability.db.sync_counters import SHARDS, PublishedCountItem, published_shard
 from connectability.models.drawings import name_key
 from connectability.observability import logger
 
-# A delete's first transaction holds the drawing, its number, the duty to finish, SHARDS counter shards and
-# FIRST_CHUNK revisions; each later one SHARDS shards and LATER_CHUNK revisions (100 items at most).
-FIRST_CHUNK = 100 - 3 - SHARDS
-LATER_CHUNK = 100 - SHARDS
+# A delete's first transaction holds the drawing, its number, the duty to finish, SHARDS counter shards, the
+# delete's record and FIRST_CHUNK revisions; each later one SHARDS shards and LATER_CHUNK revisions (100 items at
+# most).
+FIRST_CHUNK = TRANSACTION_ITEMS - 3 - SHARDS - PROJECT_CHANGE_ITEMS
+LATER_CHUNK = TRANSACTION_ITEMS - SHARDS
 
 
 def start_delete(
-    drawing: DrawingRow, revisions: list[RevisionRow], by: str, at: datetime, duty: Duty | None = None
+    drawing: DrawingRow, revisions: list[RevisionRow], by: str, at: datetime, duty: Duty | None, audit: AuditEntry
 ) -> bool:
     """Mark the drawing deleted, free its number and move its first FIRST_CHUNK revisions to the deleted report,
-    in one transaction; with more revisions, `duty` (saved in the same transaction) says the rest is owed.
+    with the delete's record (R46), in one transaction; with more revisions, `duty` (saved in the same
+    transaction) says the rest is owed.
 
-    From this commit on every reader treats all the drawing's revisions as deleted. False when another request
-    deleted it first.
+    From this commit on every reader treats all the drawing's revisions as deleted: the rest is the same change
+    finishing, recorded by the first. False when another request deleted it first.
     """
-    return _delete_chunks(drawing, [revisions[:FIRST_CHUNK]], by, at, opening=True, duty=duty)
+    return _delete_chunks(drawing, [revisions[:FIRST_CHUNK]], by, at, opening=True, duty=duty, audit=audit)
 
 
 def finish_delete(drawing: DrawingRow, by: str, at: datetime) -> bool:
@@ -67,11 +71,12 @@ def _delete_chunks(
     at: datetime,
     opening: bool = False,
     duty: Duty | None = None,
+    audit: AuditEntry | None = None,
 ) -> bool:
     for chunk in chunks:
         for _ in range(CHUNK_ATTEMPTS):
             try:
-                _delete_chunk(drawing, chunk, duty, by=by, at=at, first=opening)
+                _delete_chunk(drawing, chunk, duty, audit, by=by, at=at, first=opening)
                 break
             except TransactWriteError as exc:
                 reasons = exc.cancellation_reasons or []
@@ -90,7 +95,14 @@ def _delete_chunks(
 
 @retry_conflicts
 def _delete_chunk(
-    drawing: DrawingRow, chunk: list[RevisionRow], duty: Duty | None, *, first: bool, by: str, at: datetime
+    drawing: DrawingRow,
+    chunk: list[RevisionRow],
+    duty: Duty | None,
+    audit: AuditEntry | None,
+    *,
+    first: bool,
+    by: str,
+    at: datetime,
 ) -> None:
     project_id, pk = drawing.project_id, project_key(drawing.project_id)
     with TransactWrite(connection=low()) as tx:
@@ -121,3 +133,5 @@ def _delete_chunk(
                 unpublished[published_shard(project_id, revision.revision_id).sk] += 1
         for sk, count in sorted(unpublished.items()):
             tx.update(PublishedCountItem(pk, sk), actions=[PublishedCountItem.published.add(-count)])
+        if first:
+            audit_db.record(tx, audit)

@@ -22,7 +22,9 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
+from connectability.db import audit as audit_db
 from connectability.db.base import (
+    TRANSACTION_ITEMS,
     Changes,
     Gsi1,
     Gsi2,
@@ -40,7 +42,7 @@ from connectability.db.base import (
 )
 from connectability.db.outbox import Duty, outbox_item
 from connectability.db.projects import project_key
-from connectability.db.rows import DrawingNumberRow, DrawingRow, RevisionNumberRow, RevisionRow
+from connectability.db.rows import AuditEntry, DrawingNumberRow, DrawingRow, RevisionNumberRow, RevisionRow
 from connectability.models.drawings import name_key
 
 
@@ -311,17 +313,23 @@ def register(
 
 
 @retry_conflicts
-def edit_drawing(drawing: DrawingRow, changes: Changes, revisions: dict[str, Changes]) -> bool:
-    """Set the changed fields of a drawing and of its revisions (by id) together (None removes a field); False when
-    the drawing was deleted meanwhile.
+def edit_drawing(
+    drawing: DrawingRow, changes: Changes, revisions: dict[str, Changes], audit: AuditEntry | None
+) -> bool:
+    """Set the changed fields of a drawing and of its revisions (by id) together (None removes a field), with the
+    edit's record (None: it changes nothing); False when the drawing was deleted meanwhile.
 
-    One transaction holds 100 items: a drawing with more revisions finishes in the following ones.
+    One transaction holds 100 items: a drawing with more revisions finishes in the following ones. The first
+    holds the drawing and the record: the drawing is what readers take the edited fields from.
     """
     if "discipline_key" in changes:
         changes = changes | register_keys(drawing.project_id, changes["discipline_key"], drawing.number)
     update = actions(DrawingItem, changes)
     pending = [(revision_at(drawing.project_id, r), a) for r, c in revisions.items() if (a := actions(RevisionItem, c))]
-    chunks = [pending[:99]] + [pending[i : i + 100] for i in range(99, len(pending), 100)]
+    first = TRANSACTION_ITEMS - 1 - audit_db.items_for(audit)
+    chunks = [pending[:first]] + [
+        pending[i : i + TRANSACTION_ITEMS] for i in range(first, len(pending), TRANSACTION_ITEMS)
+    ]
     for n, chunk in enumerate(chunks):
         try:
             with TransactWrite(connection=low()) as tx:
@@ -334,6 +342,8 @@ def edit_drawing(drawing: DrawingRow, changes: Changes, revisions: dict[str, Cha
                         tx.condition_check(DrawingItem, *key, condition=condition)
                 for revision, revision_actions in chunk:
                     tx.update(revision, actions=revision_actions, condition=RevisionItem.state != "deleted")
+                if n == 0:
+                    audit_db.record(tx, audit)
         except TransactWriteError as exc:
             if n == 0 and condition_failed(exc):
                 return False
@@ -352,9 +362,9 @@ class NewRevision(StrEnum):
 
 
 @retry_conflicts
-def put_revision(revision: RevisionRow, duty: Duty | None = None) -> NewRevision:
-    """Save a new revision, claiming its revision number in its drawing (and the duty it leaves, if any), only
-    while its drawing stands."""
+def put_revision(revision: RevisionRow, duty: Duty | None, audit: AuditEntry) -> NewRevision:
+    """Save a new revision, claiming its revision number in its drawing (and the duty it leaves, if any), with its
+    record, only while its drawing stands."""
     claim = revision_number_ref(revision.project_id, revision.drawing_id, revision.revision_number)
     try:
         with TransactWrite(connection=low()) as tx:
@@ -370,6 +380,7 @@ def put_revision(revision: RevisionRow, duty: Duty | None = None) -> NewRevision
             )
             if duty is not None:
                 tx.save(outbox_item(duty))
+            audit_db.record(tx, audit)
     except TransactWriteError as exc:
         if not condition_failed(exc):
             raise

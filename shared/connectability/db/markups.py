@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pynamodb.attributes import JSONAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
-from connectability.db.base import Item, as_row, page
+from connectability.db import audit as audit_db
+from connectability.db.base import Item, as_row, page, transaction
 from connectability.db.projects import project_key
-from connectability.db.rows import MarkupRow
+from connectability.db.rows import AuditEntry, MarkupRow
 
 
 class MarkupItem(Item):
@@ -18,7 +19,8 @@ class MarkupItem(Item):
     created_at = UTCDateTimeAttribute()
 
 
-def put_markup(project_id: str, markup: MarkupRow) -> None:
+def put_markup(project_id: str, markup: MarkupRow, audit: AuditEntry) -> None:
+    """Add a markup, with its record (R46)."""
     item = MarkupItem(
         project_key(project_id),
         f"MARKUP#{markup.drawing_id}#{markup.markup_id}",
@@ -29,7 +31,9 @@ def put_markup(project_id: str, markup: MarkupRow) -> None:
         created_by=markup.created_by,
         created_at=markup.created_at,
     )
-    item.save(condition=MarkupItem.pk.does_not_exist())
+    with transaction() as tx:
+        tx.save(item, condition=MarkupItem.pk.does_not_exist())
+        audit_db.record(tx, audit)
 
 
 def markups_of(

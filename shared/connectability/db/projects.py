@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from functools import partial
 
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.condition import Condition
+from pynamodb.transactions import TransactWrite
 
-from connectability.db.base import Changes, Gsi1, Item, Ref, as_row, page, ref, update_fields
+from connectability.db import audit as audit_db
+from connectability.db import companies as companies_db
+from connectability.db.base import (
+    Changes,
+    Gsi1,
+    Item,
+    Ref,
+    actions,
+    as_read,
+    as_row,
+    lost_race,
+    packed,
+    page,
+    ref,
+    transaction,
+    written,
+)
 from connectability.db.companies import company_key
-from connectability.db.rows import DirectoryEntryRow, ProjectRow
+from connectability.db.rows import AuditEntry, CompanyUserRow, DirectoryEntryRow, ProjectRow
 
 
 def project_key(project_id: str) -> str:
@@ -39,27 +58,32 @@ class DirectoryEntryItem(Item):
     drawings = UnicodeAttribute(default="none")
 
 
-def put_project(project_id: str, company_id: str, name: str, created_at: datetime) -> ProjectRow:
+def put_project(project: ProjectRow, audit: AuditEntry) -> None:
+    """Create a project, with its record (R46)."""
     item = ProjectItem(
-        project_key(project_id),
+        project_key(project.project_id),
         "PROJECT",
-        gsi1pk=f"{company_key(company_id)}#PROJECTS",
-        gsi1sk=project_key(project_id),
-        project_id=project_id,
-        company_id=company_id,
-        name=name,
-        status="active",
-        created_at=created_at,
+        gsi1pk=f"{company_key(project.company_id)}#PROJECTS",
+        gsi1sk=project_key(project.project_id),
+        **{name: getattr(project, name) for name in project.__dataclass_fields__},
     )
-    item.save(condition=ProjectItem.pk.does_not_exist())
-    return as_row(ProjectRow, item)
+    with transaction() as tx:
+        tx.save(item, condition=ProjectItem.pk.does_not_exist())
+        audit_db.record(tx, audit)
 
 
-def update_project(project_id: str, changes: Changes) -> ProjectRow:
-    """Set the given fields (only those, so concurrent edits of others are kept); the project as it is now."""
-    item = ProjectItem(project_key(project_id), "PROJECT")
-    update_fields(item, changes)
-    return as_row(ProjectRow, item)
+def update_project(project: ProjectRow, changes: Changes, audit: AuditEntry) -> ProjectRow | None:
+    """Set the given fields (only those, so concurrent edits of others are kept) of the project as read, with the
+    change's record; the project as the change left it, or None when it had changed meanwhile (nothing written)."""
+    key = ProjectItem(project_key(project.project_id), "PROJECT")
+
+    def write() -> None:
+        with transaction() as tx:
+            was = {name: getattr(project, name) for name in changes}
+            tx.update(key, actions=actions(ProjectItem, changes), condition=as_read(ProjectItem, was))
+            audit_db.record(tx, audit)
+
+    return replace(project, **changes) if written(write, lost_race) else None
 
 
 def project_ref(project_id: str) -> Ref[ProjectRow]:
@@ -119,30 +143,73 @@ def get_entry(project_id: str, user_id: str) -> DirectoryEntryRow | None:
         return None
 
 
-def put_entry(project: ProjectRow, user_id: str, connection_manager: str, drawings: str) -> DirectoryEntryRow:
-    item = DirectoryEntryItem(
-        project_key(project.project_id),
-        f"MEMBER#{user_id}",
-        gsi1pk=f"USER#{user_id}",
-        gsi1sk=f"MEMBER#{project.company_id}#{project.project_id}",
-        project_id=project.project_id,
-        company_id=project.company_id,
-        user_id=user_id,
-        connection_manager=connection_manager,
-        drawings=drawings,
+def _entry_item(entry: DirectoryEntryRow) -> DirectoryEntryItem:
+    return DirectoryEntryItem(
+        project_key(entry.project_id),
+        f"MEMBER#{entry.user_id}",
+        gsi1pk=f"USER#{entry.user_id}",
+        gsi1sk=f"MEMBER#{entry.company_id}#{entry.project_id}",
+        **{name: getattr(entry, name) for name in entry.__dataclass_fields__},
     )
-    item.save()
-    return as_row(DirectoryEntryRow, item)
 
 
-def delete_entry(project_id: str, user_id: str) -> None:
-    DirectoryEntryItem(project_key(project_id), f"MEMBER#{user_id}").delete()
+def _entry_as_read(entry: DirectoryEntryRow) -> Condition:
+    return as_read(DirectoryEntryItem, {"connection_manager": entry.connection_manager, "drawings": entry.drawings})
 
 
-def delete_entries(entries: Iterable[DirectoryEntryRow]) -> None:
-    with DirectoryEntryItem.batch_write() as batch:
-        for entry in entries:
-            batch.delete(DirectoryEntryItem(project_key(entry.project_id), f"MEMBER#{entry.user_id}"))
+def put_entry(entry: DirectoryEntryRow, before: DirectoryEntryRow | None, audit: AuditEntry) -> bool:
+    """Add a user's directory entry, or replace it as read (`before`), with the change's record; False when it
+    was added, changed or removed meanwhile (nothing written)."""
+    condition = DirectoryEntryItem.pk.does_not_exist() if before is None else _entry_as_read(before)
+
+    def write() -> None:
+        with transaction() as tx:
+            tx.save(_entry_item(entry), condition=condition)
+            audit_db.record(tx, audit)
+
+    return written(write, lost_race)
+
+
+def delete_entry(entry: DirectoryEntryRow, audit: AuditEntry) -> bool:
+    """Remove a directory entry as read, with the change's record; False when it changed meanwhile."""
+
+    def write() -> None:
+        with transaction() as tx:
+            tx.delete(_entry_item(entry), condition=_entry_as_read(entry))
+            audit_db.record(tx, audit)
+
+    return written(write, lost_race)
+
+
+def remove_company_user(
+    user: CompanyUserRow, entries: list[tuple[DirectoryEntryRow, AuditEntry]], audit: AuditEntry
+) -> bool:
+    """Remove a user's directory entries in the company's projects, then the user, each as read and each with its
+    record, in as few transactions as hold them (the user in the last). False when one of them changed
+    meanwhile: what an earlier transaction removed stays removed, with its records; the rest is not written."""
+
+    def remove_entry(entry: DirectoryEntryRow, record: AuditEntry, tx: TransactWrite) -> None:
+        tx.delete(_entry_item(entry), condition=_entry_as_read(entry))
+        audit_db.record(tx, record)
+
+    def remove_user(tx: TransactWrite) -> None:
+        companies_db.remove_company_user(tx, user)
+        audit_db.record(tx, audit)
+
+    parts: list[tuple[int, Callable[[TransactWrite], None]]] = [
+        (1 + audit_db.items_for(record), partial(remove_entry, entry, record)) for entry, record in entries
+    ]
+    parts.append((1 + audit_db.items_for(audit), remove_user))
+    for chunk in packed(parts):
+
+        def write(chunk: list[Callable[[TransactWrite], None]] = chunk) -> None:
+            with transaction() as tx:
+                for part in chunk:
+                    part(tx)
+
+        if not written(write, lost_race):
+            return False
+    return True
 
 
 def directory(project_id: str, limit: int, next_token: str | None) -> tuple[list[DirectoryEntryRow], str | None]:

@@ -4,6 +4,7 @@ the project's count of published revisions grows, in transactions of up to a hun
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
@@ -11,7 +12,9 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from connectability.db.base import as_row, condition_failed, low, retry_conflicts
+from connectability.db import audit as audit_db
+from connectability.db.audit import PROJECT_CHANGE_ITEMS
+from connectability.db.base import TRANSACTION_ITEMS, as_row, condition_failed, low, retry_conflicts
 from connectability.db.drawings import (
     CHUNK_ATTEMPTS,
     DrawingItem,
@@ -21,17 +24,18 @@ from connectability.db.drawings import (
     revision_at,
 )
 from connectability.db.projects import project_key
-from connectability.db.rows import DrawingRow, RevisionRow
+from connectability.db.rows import AuditEntry, DrawingRow, RevisionRow
 from connectability.db.sync_counters import SHARDS, PublishedCountItem, published_shard
 
-TRANSACTION_ITEMS = 100
+Recorded = Callable[[list[RevisionRow]], AuditEntry]  # the record of a publish of these revisions (R46)
 
 
 @retry_conflicts
-def publish(revision: RevisionRow, at: datetime) -> bool:
-    """Draft to published in one transaction with its count and, if it is the newest, its drawing's current
-    revision; False if it was not a draft any more, or its drawing was deleted (a concurrent publish or delete).
-    A drawing that changed between the read and the write is read again."""
+def publish(revision: RevisionRow, at: datetime, recorded: Recorded) -> bool:
+    """Draft to published in one transaction with its count, its record and, if it is the newest, its drawing's
+    current revision; False if it was not a draft any more, or its drawing was deleted (a concurrent publish or
+    delete). A drawing that changed between the read and the write is read again."""
+    record = recorded([revision])
     for _ in range(CHUNK_ATTEMPTS):
         try:
             item = DrawingItem.get(
@@ -43,7 +47,7 @@ def publish(revision: RevisionRow, at: datetime) -> bool:
         if drawing.deleted:
             return False  # a delete still finishing owns its revisions
         try:
-            _publish_chunk([revision], {revision.drawing_id: drawing}, at)
+            _publish_chunk([revision], {revision.drawing_id: drawing}, at, record)
         except TransactWriteError as exc:
             if not condition_failed(exc):
                 raise
@@ -55,26 +59,29 @@ def publish(revision: RevisionRow, at: datetime) -> bool:
     return False
 
 
-def publish_many(revisions: list[RevisionRow], drawings: dict[str, DrawingRow], at: datetime) -> list[RevisionRow]:
+def publish_many(
+    revisions: list[RevisionRow], drawings: dict[str, DrawingRow], at: datetime, recorded: Recorded
+) -> list[RevisionRow]:
     """Publish drafts in transactions of up to a hundred items: the revisions, their drawings (each made current
-    by its newest revision of the chunk when that is newer than the current one), the count's shards. A chunk
-    is whole or nothing, so a publish that dies half-way leaves no revision published with its drawing behind;
-    a set of thousands takes tens of round trips. A chunk that lost a race to another change goes one by one.
+    by its newest revision of the chunk when that is newer than the current one), the count's shards, and the
+    record of the chunk's publish (`recorded`). A chunk is whole or nothing, so a publish that dies half-way
+    leaves no revision published with its drawing behind, nor without its record; a set of thousands takes tens
+    of round trips. A chunk that lost a race to another change goes one by one, each with a record of its own.
     Answers the revisions this call published. `drawings`: as read before, by id."""
     published: list[RevisionRow] = []
     for chunk in _publish_chunks(revisions):
         try:
-            _publish_chunk(chunk, drawings, at)
+            _publish_chunk(chunk, drawings, at, recorded(chunk))
             published += chunk
         except TransactWriteError as exc:
             if not condition_failed(exc):
                 raise
-            published += [r for r in chunk if publish(r, at)]
+            published += [r for r in chunk if publish(r, at, recorded)]
     return published
 
 
 def _publish_chunks(revisions: list[RevisionRow]) -> list[list[RevisionRow]]:
-    room = TRANSACTION_ITEMS - SHARDS  # every shard of the count may be touched
+    room = TRANSACTION_ITEMS - SHARDS - PROJECT_CHANGE_ITEMS  # every shard of the count may be touched
     chunks: list[list[RevisionRow]] = [[]]
     drawings: set[str] = set()
     for revision in revisions:
@@ -87,8 +94,8 @@ def _publish_chunks(revisions: list[RevisionRow]) -> list[list[RevisionRow]]:
 
 
 @retry_conflicts
-def _publish_chunk(chunk: list[RevisionRow], drawings: dict[str, DrawingRow], at: datetime) -> None:
-    """Drawings first (one item each), then the revisions, then the count's shards."""
+def _publish_chunk(chunk: list[RevisionRow], drawings: dict[str, DrawingRow], at: datetime, record: AuditEntry) -> None:
+    """Drawings first (one item each), then the revisions, then the count's shards, then the record."""
     project_id = chunk[0].project_id
     newest: dict[str, RevisionRow] = {}
     for revision in chunk:
@@ -122,6 +129,7 @@ def _publish_chunk(chunk: list[RevisionRow], drawings: dict[str, DrawingRow], at
             tx.update(
                 PublishedCountItem(project_key(project_id), sk), actions=[PublishedCountItem.published.add(count)]
             )
+        audit_db.record(tx, record)
 
 
 def _publish_actions(revision: RevisionRow, at: datetime) -> list[Action]:

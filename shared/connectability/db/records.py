@@ -11,10 +11,20 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAt
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from connectability.db import audit as audit_db
 from connectability.db.base import Found, Item, Ref, as_row, condition_failed, low, page, ref, retry_conflicts, written
 from connectability.db.companies import company_ref
 from connectability.db.projects import project_key, project_ref
-from connectability.db.rows import AreaNameRow, AreaRow, DisciplineRow, DrawingRow, RevisionRow, RowRecords, SetRow
+from connectability.db.rows import (
+    AreaNameRow,
+    AreaRow,
+    AuditEntry,
+    DisciplineRow,
+    DrawingRow,
+    RevisionRow,
+    RowRecords,
+    SetRow,
+)
 from connectability.models.drawings import name_key
 
 
@@ -201,9 +211,9 @@ def sets(project_id: str, limit: int, next_token: str | None) -> tuple[list[SetR
 
 
 @retry_conflicts
-def update_area(project_id: str, area: AreaRow, name: str, description: str | None) -> bool:
-    """Rename an area (its name moves to the new one atomically) and set its description; False if the new
-    name belongs to another area."""
+def update_area(project_id: str, area: AreaRow, name: str, description: str | None, audit: AuditEntry) -> bool:
+    """Rename an area (its name moves to the new one atomically) and set its description, with the change's
+    record; False if the new name belongs to another area."""
     pk, old, new = project_key(project_id), name_key(area.name), name_key(name)
 
     def write() -> None:
@@ -222,6 +232,7 @@ def update_area(project_id: str, area: AreaRow, name: str, description: str | No
                 ],
                 condition=AreaItem.pk.exists(),
             )
+            audit_db.record(tx, audit)
 
     return written(write)
 

@@ -319,6 +319,36 @@ class RowRecords:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AuditEntry:
+    """One change a user made (R46): who, when, what (the action, its target, the fields it changed, before and
+    after, as plain JSON values), through which request, and whose trails show it: each company's and each
+    project's named. db writes it in the transaction of the change itself."""
+
+    entry_id: str
+    at: datetime
+    user_id: str
+    user_name: str | None
+    action: str
+    target_type: str
+    target_ids: list[str]
+    company_ids: list[str]
+    project_ids: list[str]
+    before: dict[str, Any]
+    after: dict[str, Any]
+    request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrailFilter:
+    """Which entries of a trail are read: by one user, of one action, between two moments (both included)."""
+
+    user_id: str | None = None
+    action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class WebhookRow:
     """A company's endpoint for events (R45); `secrets` are the valid signing secrets, the newest first."""
 

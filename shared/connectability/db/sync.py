@@ -20,6 +20,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
+from connectability.db import audit as audit_db
 from connectability.db.base import (
     Changes,
     Item,
@@ -49,7 +50,7 @@ from connectability.db.outbox import Duty, outbox_item
 from connectability.db.projects import project_key
 from connectability.db.publishing import current_actions, may_become_current
 from connectability.db.records import AreaItem, DisciplineItem, Record, SetItem, record_item, record_row
-from connectability.db.rows import ConnectionRow, DrawingRow, FailureRow, RevisionRow
+from connectability.db.rows import AuditEntry, ConnectionRow, DrawingRow, FailureRow, RevisionRow
 from connectability.db.sync_counters import (
     FailureItem,
     InitialMarkItem,
@@ -380,9 +381,9 @@ def review_page(project_id: str, limit: int, next_token: str | None) -> tuple[li
 
 
 @retry_conflicts
-def publish_copy(revision: RevisionRow, at: datetime, owed: Iterable[Duty] = ()) -> bool:
-    """A copy waiting for review becomes published, counted in its connection's status in the same transaction
-    (with the outbox duties `owed`, committed only if it is); False if it was not waiting any more."""
+def publish_copy(revision: RevisionRow, at: datetime, audit: AuditEntry, owed: Iterable[Duty] = ()) -> bool:
+    """A copy waiting for review becomes published, counted in its connection's status and recorded (R46) in the
+    same transaction (with the outbox duties `owed`, committed only if it is); False if it was not waiting any more."""
 
     def write() -> None:
         with TransactWrite(connection=low()) as tx:
@@ -402,6 +403,7 @@ def publish_copy(revision: RevisionRow, at: datetime, owed: Iterable[Duty] = ())
                 counter_shard(revision.source_connection_id or "", revision.revision_id),
                 actions=[SyncCounterItem.pending_review.add(-1), SyncCounterItem.published_downstream.add(1)],
             )
+            audit_db.record(tx, audit)
 
     return applied(write)
 

@@ -19,10 +19,11 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 
-from connectability.db.base import Changes, Item, as_row, page, update_fields, written
+from connectability.db import audit as audit_db
+from connectability.db.base import Changes, Item, actions, as_read, as_row, lost_race, page, transaction, written
 from connectability.db.companies import company_key
-from connectability.db.rows import WebhookDeliveryRow, WebhookRow
-from connectability.errors import NotFound
+from connectability.db.rows import AuditEntry, WebhookDeliveryRow, WebhookRow
+from connectability.errors import AlreadyExists
 
 LOG_KEPT = timedelta(days=30)
 
@@ -68,9 +69,17 @@ def _row(item: WebhookItem) -> WebhookRow:
     return replace(as_row(WebhookRow, item), failures=int(item.failures), event_types=list(item.event_types))
 
 
-def create(webhook: WebhookRow) -> WebhookRow:
+def create(webhook: WebhookRow, audit: AuditEntry) -> WebhookRow:
+    """Register an endpoint, with its record (R46)."""
     item = WebhookItem(company_key(webhook.company_id), _sk(webhook.webhook_id), **_fields(webhook))
-    item.save(condition=WebhookItem.pk.does_not_exist())
+
+    def write() -> None:
+        with transaction() as tx:
+            tx.save(item, condition=WebhookItem.pk.does_not_exist())
+            audit_db.record(tx, audit)
+
+    if not written(write):
+        raise AlreadyExists(f"A webhook with id {webhook.webhook_id} exists already.")
     return _row(item)
 
 
@@ -90,12 +99,19 @@ def of_company(company_id: str) -> list[WebhookRow]:
     return [_row(i) for i in WebhookItem.query(company_key(company_id), WebhookItem.sk.startswith("WEBHOOK#"))]
 
 
-def update(company_id: str, webhook_id: str, changes: Changes) -> WebhookRow:
-    """Set these fields of an endpoint that exists; NotFound when it was deleted meanwhile."""
-    item = WebhookItem(company_key(company_id), _sk(webhook_id))
-    if not written(lambda: update_fields(item, changes)):
-        raise NotFound(f"No webhook {webhook_id} in company {company_id}.")
-    return _row(item)
+def update(webhook: WebhookRow, changes: Changes, audit: AuditEntry) -> WebhookRow | None:
+    """Set these fields of the endpoint as read (only those: a delivery counting its failures meanwhile is kept),
+    with the change's record; the endpoint as the change left it, or None when it had changed or gone meanwhile
+    (nothing written)."""
+    key = WebhookItem(company_key(webhook.company_id), _sk(webhook.webhook_id))
+    was = {name: getattr(webhook, name) for name in audit.after}
+
+    def write() -> None:
+        with transaction() as tx:
+            tx.update(key, actions=actions(WebhookItem, changes), condition=as_read(WebhookItem, was))
+            audit_db.record(tx, audit)
+
+    return replace(webhook, **changes) if written(write, lost_race) else None
 
 
 def disable_if_enabled(company_id: str, webhook_id: str, reason: str, at: datetime) -> bool:
@@ -120,9 +136,16 @@ def count_outcome(company_id: str, webhook_id: str, delivered: bool) -> None:
     written(lambda: item.update(actions=[action], condition=WebhookItem.pk.exists()))
 
 
-def delete(company_id: str, webhook_id: str) -> bool:
-    item = WebhookItem(company_key(company_id), _sk(webhook_id))
-    return written(lambda: item.delete(condition=WebhookItem.pk.exists()))
+def delete(webhook: WebhookRow, audit: AuditEntry) -> bool:
+    """Delete the endpoint as read, with its record; False when it had changed or gone meanwhile."""
+    key = WebhookItem(company_key(webhook.company_id), _sk(webhook.webhook_id))
+
+    def write() -> None:
+        with transaction() as tx:
+            tx.delete(key, condition=as_read(WebhookItem, {"updated_at": webhook.updated_at}))
+            audit_db.record(tx, audit)
+
+    return written(write, lost_race)
 
 
 def log(delivery: WebhookDeliveryRow) -> None:

@@ -21,7 +21,7 @@ from connectability.db.companies import company_ref
 from connectability.db.connections import role_in, role_ref
 from connectability.db.projects import project_ref
 from connectability.db.rows import ConnectionRow, ProjectRow, RoleRow
-from connectability.domain import bus_events, initial_sync, notification_events
+from connectability.domain import audit, bus_events, initial_sync, notification_events
 from connectability.domain.ids import new_id
 from connectability.domain.permissions import Caller, Rights, company_admin_for, read_rights, tool_level_at_least
 from connectability.errors import (
@@ -35,6 +35,7 @@ from connectability.errors import (
     ReconnectForbidden,
     SameProject,
 )
+from connectability.models.audit import AuditAction
 from connectability.models.common import Level, Page, utcnow
 from connectability.models.connections import (
     Connection,
@@ -97,7 +98,15 @@ def request_connection(caller: Caller, downstream_id: str, body: ConnectionReque
         )
     )
     start = initial_sync.initial_sync_duty(connection_id) if automatic else None
-    if not connections_db.create(connection, outbox=[outgoing.record, *([start] if start else [])]):
+    record = audit.of_connection(
+        caller,
+        connection.requested_by_name,
+        AuditAction.connection_request,
+        connection,
+        {},
+        audit.fields_of(connection),
+    )
+    if not connections_db.create(connection, outbox=[outgoing.record, *([start] if start else [])], audit=record):
         roles = connections_db.get_roles([down.project_id, up.project_id])
         _refuse_by_role(roles[down.project_id], roles[up.project_id])
         raise InvalidState(
@@ -177,6 +186,7 @@ def approve(caller: Caller, connection_id: str) -> Connection:
             "initial_sync_status": "running",
         },
         "active",
+        by=(caller, AuditAction.connection_approve, "decided_by_name"),
         release_upstream=False,
         rule="R09",
         announce=notification_events.prepare(
@@ -211,7 +221,14 @@ def reject(caller: Caller, connection_id: str, body: RejectBody) -> Connection:
         actor_name=str(changes["decided_by_name"] or "") or None,
     )
     connection = _transition(
-        connection, "pending", changes, "none", release_upstream=True, rule="R09", announce=announce
+        connection,
+        "pending",
+        changes,
+        "none",
+        by=(caller, AuditAction.connection_reject, "decided_by_name"),
+        release_upstream=True,
+        rule="R09",
+        announce=announce,
     )
     return _view(connection, rights.found)
 
@@ -235,7 +252,16 @@ def cancel(caller: Caller, connection_id: str) -> Connection:
     told = bus_events.connection_fact(
         EventKind.connection_cancelled, connection, actor_name=str(changes["decided_by_name"] or "") or None
     )
-    connection = _transition(connection, "pending", changes, "none", release_upstream=True, rule="R15", told=told)
+    connection = _transition(
+        connection,
+        "pending",
+        changes,
+        "none",
+        by=(caller, AuditAction.connection_cancel, "decided_by_name"),
+        release_upstream=True,
+        rule="R15",
+        told=told,
+    )
     return _view(connection, rights.found)
 
 
@@ -271,7 +297,14 @@ def disconnect(caller: Caller, connection_id: str, body: DisconnectBody) -> Conn
         actor_name=str(changes["disconnected_by_name"] or "") or None,
     )
     connection = _transition(
-        connection, "active", changes, "disconnected", release_upstream=True, rule="R15", announce=announce
+        connection,
+        "active",
+        changes,
+        "disconnected",
+        by=(caller, AuditAction.connection_disconnect, "disconnected_by_name"),
+        release_upstream=True,
+        rule="R15",
+        announce=announce,
     )
     return _view(connection, rights.found)
 
@@ -380,18 +413,27 @@ def _transition(
     changes: dict[str, object],
     downstream_state: str,
     *,
+    by: tuple[Caller, AuditAction, str],
     release_upstream: bool,
     rule: str,
     announce: notification_events.Outgoing | None = None,
     starts: outbox_db.Duty | None = None,
     told: bus_events.Fact | None = None,
 ) -> ConnectionRow:
-    """One transaction for the connection, both roles, the announcing event and the initial sync it starts;
-    both are sent after it. Answers the connection as the change left it."""
+    """One transaction for the connection, both roles, the announcing event, the initial sync it starts and the
+    change's record (`by`: who, which action, and the field of `changes` that names them); the event and the
+    sync are sent after it. Answers the connection as the change left it."""
     if connection.status != from_status:
         raise InvalidState(f"The connection is {connection.status}; this needs it to be {from_status}.", rule=rule)
     owed = [d for d in (announce.record if announce else None, starts, told.duty if told else None) if d is not None]
-    changed = connections_db.transition(connection, from_status, changes, downstream_state, release_upstream, owed)
+    caller, action, name_field = by
+    name = changes.get(name_field)
+    record = audit.of_connection(
+        caller, name if isinstance(name, str) else None, action, connection, *audit.changed(connection, changes)
+    )
+    changed = connections_db.transition(
+        connection, from_status, changes, downstream_state, release_upstream, owed, record
+    )
     if changed is None:
         current = connections_db.get_connection(connection.connection_id)
         status = current.status if current else "gone"

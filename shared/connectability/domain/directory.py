@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from connectability import storage
 from connectability.db import companies as companies_db
 from connectability.db import projects as projects_db
-from connectability.db.rows import DirectoryEntryRow
+from connectability.db.base import Found, Ref, read_items
+from connectability.db.rows import AuditEntry, CompanyRow, CompanyUserRow, DirectoryEntryRow, ProjectRow
+from connectability.domain import audit
 from connectability.domain.ids import new_id
 from connectability.domain.permissions import (
     Caller,
-    company_admin_for,
+    company_access,
     company_for,
     directory_member_of,
     project_admin_of,
+    read_rights,
 )
 from connectability.errors import InvalidInput, NotFound, NotPermitted
+from connectability.models.audit import AuditAction
 from connectability.models.common import Page, utcnow
 from connectability.models.directory import (
     Company,
@@ -38,10 +44,19 @@ def create_company(caller: Caller, body: CompanyCreate) -> Company:
     company_id = new_id("cmp")
     # The bucket first: a company is never recorded without the bucket its drawings need.
     storage.create_company_bucket(company_id)
-    item = companies_db.put_company(
-        company_id, body.name, body.connection_approval.value, body.connected_drawings_beta, utcnow()
+    company = CompanyRow(
+        company_id=company_id,
+        name=body.name,
+        connection_approval=body.connection_approval.value,
+        connected_drawings_beta=body.connected_drawings_beta,
+        created_at=utcnow(),
     )
-    return Company.model_validate(item)
+    after = audit.fields_of(company)
+    record = audit.entry(
+        caller, None, AuditAction.company_create, "company", [company_id], companies=[company_id], after=after
+    )
+    companies_db.put_company(company, record)
+    return Company.model_validate(company)
 
 
 def get_company(caller: Caller, company_id: str) -> Company:
@@ -62,32 +77,129 @@ def my_companies(caller: Caller, limit: int = 50, next_token: str | None = None)
 
 
 def update_company(caller: Caller, company_id: str, body: CompanyUpdate) -> Company:
-    company = company_admin_for(caller, company_id)
-    changes = body.model_dump(exclude_none=True, mode="json")
-    return Company.model_validate(companies_db.update_company(company_id, changes) if changes else company)
+    asked = body.model_dump(exclude_none=True, mode="json")
+
+    def attempt(strongly: bool) -> CompanyRow | None:
+        access = company_access(caller, company_id, admin=True, consistent=strongly)
+        before, after = audit.changed(access.company, asked)
+        if not after:
+            return access.company  # nothing changes, so nothing is written or recorded
+        record = audit.entry(
+            caller,
+            access.caller_name,
+            AuditAction.company_update,
+            "company",
+            [company_id],
+            companies=[company_id],
+            before=before,
+            after=after,
+        )
+        return companies_db.update_company(access.company, {n: asked[n] for n in after}, record)
+
+    return Company.model_validate(audit.until_written(attempt, f"Company {company_id}"))
 
 
 def put_company_user(caller: Caller, company_id: str, user_id: str, body: CompanyUserPut) -> tuple[CompanyUser, bool]:
-    """Add or update a company user; platform admins may do it too, to give a new company its first admin."""
-    company_admin_for(caller, company_id, allow_platform_admin=True)
-    _check_user_id(user_id)
-    item, created = companies_db.put_company_user(company_id, user_id, body.email, body.name, body.is_company_admin)
-    return CompanyUser.model_validate(item), created
+    """Add or update a company user; platform admins may do it too, to give a new company its first admin. The
+    user as it was is read with the caller's rights, and replaced only as read."""
+    wanted = CompanyUserRow(
+        company_id=company_id, user_id=user_id, email=body.email, name=body.name, is_company_admin=body.is_company_admin
+    )
+    ref = companies_db.company_user_ref(company_id, user_id)
+
+    def attempt(strongly: bool) -> tuple[CompanyUserRow, bool] | None:
+        access = company_access(
+            caller, company_id, admin=True, allow_platform_admin=True, also=[ref], consistent=strongly
+        )
+        _check_user_id(user_id)
+        old = access.found.get(ref)
+        if old == wanted:
+            return wanted, False
+        before, after = audit.changed(old, {n: getattr(wanted, n) for n in _USER_FIELDS})
+        record = audit.entry(
+            caller,
+            access.caller_name,
+            AuditAction.company_user_put,
+            "company_user",
+            [user_id],
+            companies=[company_id],
+            before=before,
+            after=after,
+        )
+        return (wanted, old is None) if companies_db.put_company_user(wanted, old, record) else None
+
+    user, created = audit.until_written(attempt, f"User {user_id}")
+    return CompanyUser.model_validate(user), created
+
+
+_USER_FIELDS = ("email", "name", "is_company_admin")
 
 
 def remove_company_user(caller: Caller, company_id: str, user_id: str) -> None:
-    """Removes the user from the company and from every directory of its projects; connections stay (R18)."""
-    company_admin_for(caller, company_id)
-    if companies_db.get_company_user(company_id, user_id) is None:
-        raise NotFound(f"User {user_id} is not a user of company {company_id}.")
-    projects_db.delete_entries(projects_db.entries_of_user(user_id, company_id))
-    companies_db.delete_company_user(company_id, user_id)
+    """Removes the user from the company and from every directory of its projects; connections stay (R18). Each
+    removal is recorded: every directory entry in its project's trail, the user in the company's."""
+    ref = companies_db.company_user_ref(company_id, user_id)
+
+    def attempt(strongly: bool) -> bool | None:
+        access = company_access(caller, company_id, admin=True, also=[ref], consistent=strongly)
+        user = access.found.get(ref)
+        if user is None:
+            raise NotFound(f"User {user_id} is not a user of company {company_id}.")
+        entries = projects_db.entries_of_user(user_id, company_id)
+        if strongly:  # the index may still list entries removed a moment ago: read each as it is
+            refs = [projects_db.entry_ref(e.project_id, user_id) for e in entries]
+            found = read_items(refs, consistent=True)
+            entries = [e for e in (found.get(r) for r in refs) if e is not None]
+        name = access.caller_name
+        removed = [(e, _entry_removed(caller, name, e)) for e in entries]  # first, as they are removed
+        record = audit.entry(
+            caller,
+            name,
+            AuditAction.company_user_remove,
+            "company_user",
+            [user_id],
+            companies=[company_id],
+            before={n: getattr(user, n) for n in _USER_FIELDS},
+        )
+        return True if projects_db.remove_company_user(user, removed, record) else None
+
+    audit.until_written(attempt, f"User {user_id}")
+
+
+def _entry_removed(caller: Caller, name: str | None, entry: DirectoryEntryRow) -> AuditEntry:
+    return audit.entry(
+        caller,
+        name,
+        AuditAction.directory_entry_remove,
+        "directory_entry",
+        [entry.user_id],
+        companies=[entry.company_id],
+        projects=[entry.project_id],
+        before=entry.permissions,
+    )
 
 
 def create_project(caller: Caller, company_id: str, body: ProjectCreate) -> Project:
-    company_admin_for(caller, company_id)
-    item = projects_db.put_project(new_id("prj"), company_id, body.name, utcnow())
-    return Project.model_validate(item)
+    access = company_access(caller, company_id, admin=True)
+    project = ProjectRow(
+        project_id=(project_id := new_id("prj")),
+        company_id=company_id,
+        name=body.name,
+        status="active",
+        created_at=utcnow(),
+    )
+    record = audit.entry(
+        caller,
+        access.caller_name,
+        AuditAction.project_create,
+        "project",
+        [project_id],
+        companies=[company_id],
+        projects=[project_id],
+        after=audit.fields_of(project),
+    )
+    projects_db.put_project(project, record)
+    return Project.model_validate(project)
 
 
 def list_projects(caller: Caller, company_id: str, limit: int, next_token: str | None) -> Page[Project]:
@@ -105,30 +217,91 @@ def get_project(caller: Caller, project_id: str) -> Project:
 
 
 def update_project(caller: Caller, project_id: str, body: ProjectUpdate) -> Project:
-    project = project_admin_of(caller, project_id).project
-    changes = body.model_dump(exclude_none=True, mode="json")
-    return Project.model_validate(projects_db.update_project(project_id, changes) if changes else project)
+    asked = body.model_dump(exclude_none=True, mode="json")
+
+    def attempt(strongly: bool) -> ProjectRow | None:
+        access = project_admin_of(caller, project_id, consistent=strongly)
+        project = access.project
+        before, after = audit.changed(project, asked)
+        if not after:
+            return project  # nothing changes, so nothing is written or recorded
+        record = audit.entry(
+            caller,
+            access.caller_name,
+            AuditAction.project_update,
+            "project",
+            [project_id],
+            companies=[project.company_id],
+            projects=[project_id],
+            before=before,
+            after=after,
+        )
+        return projects_db.update_project(project, {n: asked[n] for n in after}, record)
+
+    return Project.model_validate(audit.until_written(attempt, f"Project {project_id}"))
 
 
 def put_directory_entry(caller: Caller, project_id: str, user_id: str, body: DirectoryEntryPut) -> DirectoryEntry:
-    project = project_admin_of(caller, project_id).project
-    user = companies_db.get_company_user(project.company_id, user_id)
-    if user is None:
-        raise InvalidInput(
-            f"User {user_id} is not a user of this project's company; add them to the company first.",
-            details=[{"field": "user_id", "message": "not a user of the project's company"}],
+    """The user's entry as it was and their company membership are read with the caller's rights; the entry is
+    replaced only as read."""
+    entry_ref, project_ref = projects_db.entry_ref(project_id, user_id), projects_db.project_ref(project_id)
+
+    def user_ref(found: Found) -> list[Ref[Any]]:
+        project = found.get(project_ref)
+        return [companies_db.company_user_ref(project.company_id, user_id)] if project else []
+
+    def attempt(strongly: bool) -> tuple[DirectoryEntryRow, CompanyUserRow] | None:
+        rights = read_rights(caller, [project_id], also=[entry_ref], then=user_ref, consistent=strongly)
+        access = rights.project_admin_of(project_id)
+        project = access.project
+        user = rights.found.get(companies_db.company_user_ref(project.company_id, user_id))
+        if user is None:
+            raise InvalidInput(
+                f"User {user_id} is not a user of this project's company; add them to the company first.",
+                details=[{"field": "user_id", "message": "not a user of the project's company"}],
+            )
+        old = rights.found.get(entry_ref)
+        perms = body.permissions
+        new = DirectoryEntryRow(
+            project_id=project_id,
+            company_id=project.company_id,
+            user_id=user_id,
+            connection_manager=perms.connection_manager.value,
+            drawings=perms.drawings.value,
         )
-    perms = body.permissions
-    entry = projects_db.put_entry(project, user_id, perms.connection_manager.value, perms.drawings.value)
+        if old == new:
+            return new, user
+        before, after = audit.changed(old, new.permissions)
+        record = audit.entry(
+            caller,
+            access.caller_name,
+            AuditAction.directory_entry_put,
+            "directory_entry",
+            [user_id],
+            companies=[project.company_id],
+            projects=[project_id],
+            before=before,
+            after=after,
+        )
+        return (new, user) if projects_db.put_entry(new, old, record) else None
+
+    entry, user = audit.until_written(attempt, f"The directory entry of {user_id}")
     return _entry_out(entry, user.name, user.email)
 
 
 def remove_directory_entry(caller: Caller, project_id: str, user_id: str) -> None:
     """Removing a member changes nothing about connections they requested (R18)."""
-    project_admin_of(caller, project_id)
-    if projects_db.get_entry(project_id, user_id) is None:
-        raise NotFound(f"User {user_id} is not in the directory of project {project_id}.")
-    projects_db.delete_entry(project_id, user_id)
+    entry_ref = projects_db.entry_ref(project_id, user_id)
+
+    def attempt(strongly: bool) -> bool | None:
+        rights = read_rights(caller, [project_id], also=[entry_ref], consistent=strongly)
+        access = rights.project_admin_of(project_id)
+        entry = rights.found.get(entry_ref)
+        if entry is None:
+            raise NotFound(f"User {user_id} is not in the directory of project {project_id}.")
+        return True if projects_db.delete_entry(entry, _entry_removed(caller, access.caller_name, entry)) else None
+
+    audit.until_written(attempt, f"The directory entry of {user_id}")
 
 
 def list_directory(caller: Caller, project_id: str, limit: int, next_token: str | None) -> Page[DirectoryEntry]:

@@ -14,12 +14,14 @@ import json
 from connectability.db import drawing_deletes as deletes_db
 from connectability.db import drawings as db
 from connectability.db import outbox as outbox_db
+from connectability.domain import audit
 from connectability.domain.drawing_views import revision_views
 from connectability.domain.drawings import access_at, drawing_access
 from connectability.domain.ids import new_id
 from connectability.domain.manifests import manifests_follow
 from connectability.domain.permissions import Caller
 from connectability.errors import ConnectedDrawingReadOnly, NotFound
+from connectability.models.audit import AuditAction
 from connectability.models.common import Level, Page, utcnow
 from connectability.models.drawings import Revision, RevisionState
 
@@ -34,9 +36,20 @@ def delete_drawing(caller: Caller, project_id: str, drawing_id: str) -> None:
     duty = None
     if len(revisions) > deletes_db.FIRST_CHUNK:
         duty = outbox_db.drawing_delete(project_id, drawing_id, caller.user_id, now, new_id("del"))
+    record = audit.entry(
+        caller,
+        seen.access.caller_name,
+        AuditAction.drawing_delete,
+        "drawing",
+        [drawing_id],
+        companies=[drawing.company_id],
+        projects=[project_id],
+        before={"deleted": False},
+        after={"deleted": True},
+    )
     # Every revision: one published meanwhile must tell sync it is deleted too; drafts are skipped when written.
     with manifests_follow(project_id, revisions):
-        if not deletes_db.start_delete(drawing, revisions, caller.user_id, now, duty):
+        if not deletes_db.start_delete(drawing, revisions, caller.user_id, now, duty, record):
             raise NotFound(f"Drawing {drawing_id} was deleted meanwhile.")
         if duty is not None:
             finish_delete(duty)

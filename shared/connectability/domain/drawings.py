@@ -21,12 +21,14 @@ from connectability.db import drawings as db
 from connectability.db import publishing as publishing_db
 from connectability.db import records as records_db
 from connectability.db.base import Found, Ref
-from connectability.db.rows import DrawingRow, RevisionRow
+from connectability.db.rows import AuditEntry, DrawingRow, RevisionRow
+from connectability.domain import audit
 from connectability.domain.drawing_views import day, drawing_views, revision_views
 from connectability.domain.manifests import manifests_follow
 from connectability.domain.permissions import Caller, ProjectAccess, read_rights, tool_level_at_least
 from connectability.domain.records import find_or_make, named_area_refs, named_refs
 from connectability.errors import AlreadyExists, ConnectedDrawingReadOnly, InvalidInput, InvalidState, NotFound
+from connectability.models.audit import AuditAction
 from connectability.models.common import Level, utcnow
 from connectability.models.drawings import (
     Area,
@@ -77,7 +79,7 @@ def publish_drafts(caller: Caller, project_id: str, body: PublishRequest) -> Pub
         also=asked.values(),
         then=lambda read: [db.drawing_ref(project_id, r.drawing_id) for ref in asked.values() if (r := read.get(ref))],
     )
-    rights.tool_level_at_least(project_id, DRAWINGS, Level.admin)
+    access = rights.tool_level_at_least(project_id, DRAWINGS, Level.admin)
     found = {i: r for i, ref in asked.items() if (r := rights.found.get(ref))}
     missing = [i for i in ids if i not in found]
     if missing:
@@ -109,9 +111,22 @@ def publish_drafts(caller: Caller, project_id: str, body: PublishRequest) -> Pub
             f"Connected copies are published with POST /projects/{project_id}/connected-drawings/publish."
         )
     now = utcnow()
+
+    def recorded(chunk: list[RevisionRow]) -> AuditEntry:
+        """Each transaction of the publish records the revisions it published."""
+        return _entry(
+            caller,
+            access,
+            AuditAction.revision_publish,
+            "revision",
+            [r.revision_id for r in chunk],
+            before={"state": RevisionState.draft.value},
+            after={"state": RevisionState.published.value, "published_at": now},
+        )
+
     with manifests_follow(project_id, found.values()) as due:
         published = publishing_db.publish_many(
-            sorted(found.values(), key=lambda r: (r.drawing_id, r.seq)), drawings, now
+            sorted(found.values(), key=lambda r: (r.drawing_id, r.seq)), drawings, now, recorded
         )
         due.took_versions(published)
     done = {r.revision_id for r in published}
@@ -189,7 +204,7 @@ def update_area(caller: Caller, project_id: str, area_id: str, body: AreaUpdate)
     with meanwhile(lambda: db.revisions_using(project_id, area_id=area_id)) as queried:
         rights = read_rights(caller, [project_id], also=[ref])
         in_area = queried.result()
-    rights.tool_level_at_least(project_id, DRAWINGS, Level.admin)
+    access = rights.tool_level_at_least(project_id, DRAWINGS, Level.admin)
     area = rights.found.get(ref)
     if area is None:
         raise NotFound(f"No area {area_id} in this project.")
@@ -201,8 +216,10 @@ def update_area(caller: Caller, project_id: str, area_id: str, body: AreaUpdate)
     description = body.description if "description" in body.model_fields_set else area.description
     if (name, description) == (area.name, area.description):
         return Area(id=area.area_id, name=area.name, description=area.description)
+    before, after = audit.changed(area, {"name": name, "description": description})
+    record = _entry(caller, access, AuditAction.area_update, "area", [area_id], before=before, after=after)
     with manifests_follow(project_id, in_area):
-        if not records_db.update_area(project_id, area, name, description):
+        if not records_db.update_area(project_id, area, name, description, record):
             raise AlreadyExists(f"Another area of this project is called '{name}'; choose another name.")
     return Area(id=area_id, name=name, description=description)
 
@@ -266,12 +283,51 @@ def update_drawing(caller: Caller, project_id: str, drawing_id: str, body: Drawi
     own = _revision_changes(body)
     affected = (revisions if drawing_changes else []) + ([target] if own else [])
     changed = {r.revision_id: revision_changes | (own if r is target else {}) for r in revisions}
+    before, after = audit.changed(drawing, drawing_changes)
+    own_before, own_after = audit.changed(target, own)
+    record = None
+    if after or own_after:  # an edit that changes nothing is written as before, and recorded nowhere
+        record = _entry(
+            caller,
+            seen.access,
+            AuditAction.drawing_update,
+            "drawing",
+            [drawing_id, *([target.revision_id] if own_after else [])],
+            before=before | own_before,
+            after=after | own_after,
+        )
+    edits = {r.revision_id: changed[r.revision_id] for r in revisions}
     with manifests_follow(project_id, affected):
-        if not db.edit_drawing(drawing, drawing_changes, {r.revision_id: changed[r.revision_id] for r in revisions}):
+        if not db.edit_drawing(drawing, drawing_changes, edits, record):
             raise NotFound(f"Drawing {drawing_id} was deleted meanwhile.")
     drawing = replace(drawing, **drawing_changes)
     revisions = [replace(r, **changed[r.revision_id]) for r in revisions]
     return _drawing_view(project_id, drawing, revisions, found | records.found)
+
+
+def _entry(
+    caller: Caller,
+    access: ProjectAccess,
+    action: AuditAction,
+    target_type: str,
+    target_ids: list[str],
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """A change to a project's drawings is in the project's trail and its company's."""
+    project = access.project
+    return audit.entry(
+        caller,
+        access.caller_name,
+        action,
+        target_type,
+        target_ids,
+        companies=[project.company_id],
+        projects=[project.project_id],
+        before=before,
+        after=after,
+    )
 
 
 def _revision_changes(body: DrawingUpdate) -> dict[str, Any]:

@@ -6,10 +6,12 @@ its connected drawing when new upstream revisions arrive (the drawing keeps its 
 from __future__ import annotations
 
 from connectability.db import markups as markups_db
+from connectability.domain import audit
 from connectability.domain.drawings import drawing_access
 from connectability.domain.ids import new_id
 from connectability.domain.permissions import Caller
 from connectability.errors import InvalidInput
+from connectability.models.audit import AuditAction
 from connectability.models.common import Level, Page, utcnow
 from connectability.models.drawings import Markup, MarkupCreate
 
@@ -31,7 +33,17 @@ def add_markup(caller: Caller, project_id: str, drawing_id: str, body: MarkupCre
         created_by=caller.user_id,
         created_at=now,
     )
-    markups_db.put_markup(project_id, markup)
+    record = audit.entry(
+        caller,
+        seen.access.caller_name,
+        AuditAction.markup_create,
+        "markup",
+        [markup_id],
+        companies=[seen.access.project.company_id],
+        projects=[project_id],
+        after={"drawing_id": drawing_id, "revision_id": body.revision_id, "data": body.data},
+    )
+    markups_db.put_markup(project_id, markup, record)
     return _markup_view(markup)
 
 

@@ -21,27 +21,57 @@ class Caller:
     user_id: str
     groups: frozenset[str] = field(default_factory=frozenset)
     is_platform_admin: bool = False
+    request_id: str | None = None  # API Gateway's, recorded with every change the request makes (R46)
+
+
+@dataclass(frozen=True)
+class CompanyAccess:
+    """A company the caller may see, the caller's membership of it (None for a platform admin who is not a
+    user of it), and whatever else was read with them (`found`)."""
+
+    company: CompanyRow
+    membership: CompanyUserRow | None
+    found: Found
+
+    @property
+    def caller_name(self) -> str | None:
+        return self.membership.name if self.membership is not None else None
+
+
+def company_access(
+    caller: Caller,
+    company_id: str,
+    *,
+    admin: bool = False,
+    allow_platform_admin: bool = False,
+    also: Iterable[Ref[Any]] = (),
+    consistent: bool = False,
+) -> CompanyAccess:
+    """The company and the caller's membership, with `also`, in one read: its users and platform admins may see
+    it (404 for anyone else); with `admin`, only its company admins (and platform admins if allowed) may go on."""
+    company_ref, membership_ref = (
+        companies_db.company_ref(company_id),
+        companies_db.company_user_ref(company_id, caller.user_id),
+    )
+    found = read_items([company_ref, membership_ref, *also], consistent=consistent)
+    company = found.get(company_ref)
+    membership = found.get(membership_ref) if company else None
+    if company is None or (membership is None and not caller.is_platform_admin):
+        raise NotFound(f"No company {company_id} is visible to you.")
+    is_admin = membership is not None and membership.is_company_admin
+    if admin and not is_admin and not (allow_platform_admin and caller.is_platform_admin):
+        raise NotPermitted("Only a company admin of this company can do this; ask one of them.")
+    return CompanyAccess(company, membership, found)
 
 
 def company_for(caller: Caller, company_id: str) -> tuple[CompanyRow, CompanyUserRow | None]:
     """The company, if the caller may see it: its users and platform admins; 404 for anyone else."""
-    found = read_items(
-        [companies_db.company_ref(company_id), companies_db.company_user_ref(company_id, caller.user_id)]
-    )
-    company = found.get(companies_db.company_ref(company_id))
-    membership = found.get(companies_db.company_user_ref(company_id, caller.user_id)) if company else None
-    if company is None or (membership is None and not caller.is_platform_admin):
-        raise NotFound(f"No company {company_id} is visible to you.")
-    return company, membership
+    access = company_access(caller, company_id)
+    return access.company, access.membership
 
 
 def company_admin_for(caller: Caller, company_id: str, *, allow_platform_admin: bool = False) -> CompanyRow:
-    company, membership = company_for(caller, company_id)
-    if membership is not None and membership.is_company_admin:
-        return company
-    if allow_platform_admin and caller.is_platform_admin:
-        return company
-    raise NotPermitted("Only a company admin of this company can do this; ask one of them.")
+    return company_access(caller, company_id, admin=True, allow_platform_admin=allow_platform_admin).company
 
 
 @dataclass(frozen=True)
@@ -49,6 +79,7 @@ class ProjectAccess:
     project: ProjectRow
     entry: DirectoryEntryRow | None
     is_company_admin: bool
+    caller_name: str | None = None  # as the project's company knows the caller
 
     def level(self, tool: str) -> Level:
         return Level(getattr(self.entry, tool)) if self.entry else Level.none
@@ -70,7 +101,7 @@ class Rights:
         if project is None or membership is None:
             raise NotFound(f"No project {project_id} is visible to you.")
         entry = self.found.get(projects_db.entry_ref(project_id, user))
-        return ProjectAccess(project, entry, membership.is_company_admin)
+        return ProjectAccess(project, entry, membership.is_company_admin, membership.name)
 
     def caller_name(self, *company_ids: str) -> str | None:
         """The caller's name as the first of these companies knows it (read with the rights already)."""
@@ -153,8 +184,8 @@ def directory_member_of(caller: Caller, project_id: str) -> ProjectAccess:
     return read_rights(caller, [project_id]).directory_member_of(project_id)
 
 
-def project_admin_of(caller: Caller, project_id: str) -> ProjectAccess:
-    return read_rights(caller, [project_id]).project_admin_of(project_id)
+def project_admin_of(caller: Caller, project_id: str, *, consistent: bool = False) -> ProjectAccess:
+    return read_rights(caller, [project_id], consistent=consistent).project_admin_of(project_id)
 
 
 def tool_level_at_least(

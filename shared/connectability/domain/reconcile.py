@@ -9,14 +9,16 @@ of one connection at once only send the same idempotent jobs twice, and only the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from connectability import queues
 from connectability.db import connections as connections_db
 from connectability.db import sync as db
-from connectability.db.rows import ConnectionRow, RevisionRow
+from connectability.db.rows import AuditEntry, ConnectionRow, RevisionRow
 from connectability.domain import bus_events, digests
 from connectability.domain.ids import new_id
 from connectability.domain.initial_sync import manifests_of
@@ -30,10 +32,13 @@ PAGE = 100
 STUCK_AFTER = timedelta(minutes=30)  # a file check still running after this is lost: ask for it again
 
 
-def start(connection: ConnectionRow) -> bool:
-    """Begin a run for an active connection; False if it is not active (nothing to reconcile)."""
-    run_id = new_id("rec")
-    if not connections_db.start_reconcile(connection.connection_id, run_id, utcnow()):
+def start(connection: ConnectionRow, recorded: Callable[[dict[str, Any]], AuditEntry] | None = None) -> bool:
+    """Begin a run for an active connection; False if it is not active (nothing to reconcile). A user's request
+    is recorded with the run's start (`recorded`: its entry, given the fields the start sets; R46)."""
+    run_id, now = new_id("rec"), utcnow()
+    starts = {"reconcile_run_id": run_id, "reconcile_started_at": now, "reconcile_finished_at": None}
+    record = recorded(starts) if recorded is not None else None
+    if not connections_db.start_reconcile(connection.connection_id, run_id, now, record):
         return False
     queues.send_reconcile_page(ReconcilePage(connection_id=connection.connection_id, run_id=run_id))
     return True

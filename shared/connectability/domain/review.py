@@ -4,6 +4,8 @@ them, one, several or all at once; only then do the project's other users see th
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime
 from functools import partial
 
 from connectability.aws import together
@@ -11,13 +13,14 @@ from connectability.db import drawings as drawings_db
 from connectability.db import records as records_db
 from connectability.db import sync as sync_db
 from connectability.db.base import read_items
-from connectability.db.rows import DrawingRow, RevisionRow
+from connectability.db.rows import AuditEntry, DrawingRow, RevisionRow
 from connectability.db.sync import Written
-from connectability.domain import bus_events
+from connectability.domain import audit, bus_events
 from connectability.domain.drawing_views import revision_views
 from connectability.domain.drawings import DRAWINGS
 from connectability.domain.permissions import Caller, read_rights, tool_level_at_least
 from connectability.errors import InvalidInput, InvalidState
+from connectability.models.audit import AuditAction
 from connectability.models.common import Level, Page, utcnow
 from connectability.models.drawings import Arrival, ConnectedPublishRequest, Published, Revision, RevisionState
 
@@ -50,14 +53,30 @@ def publish_copies(caller: Caller, project_id: str, body: ConnectedPublishReques
     ids = list(dict.fromkeys(body.revision_ids or []))
     asked = {i: drawings_db.revision_ref(project_id, i) for i in ids}
     rights = read_rights(caller, [project_id], also=asked.values())
-    company_id = rights.tool_level_at_least(project_id, DRAWINGS, Level.admin).project.company_id
+    access = rights.tool_level_at_least(project_id, DRAWINGS, Level.admin)
+    company_id, now = access.project.company_id, utcnow()
+
+    def recorded(revision: RevisionRow) -> AuditEntry:
+        """Each copy is published in a transaction of its own, with its record."""
+        return audit.entry(
+            caller,
+            access.caller_name,
+            AuditAction.copy_publish,
+            "revision",
+            [revision.revision_id],
+            companies=[company_id],
+            projects=[project_id],
+            before={"state": RevisionState.pending_review.value},
+            after={"state": RevisionState.published.value, "published_at": now},
+        )
+
     if body.all:
         published: list[str] = []
         token: str | None = None
         while True:
             waiting, token = sync_db.review_page(project_id, PAGE, token)
             told = bus_events.copies_published(project_id, company_id, [r.revision_id for r in waiting], caller.user_id)
-            published += _publish_waiting(project_id, waiting, told)
+            published += _publish_waiting(project_id, waiting, told, now, recorded)
             if token is None:
                 return Published(published=published)
     found = {i: r for i, ref in asked.items() if (r := rights.found.get(ref))}
@@ -74,18 +93,25 @@ def publish_copies(caller: Caller, project_id: str, body: ConnectedPublishReques
             f"GET /projects/{project_id}/connected-drawings/review lists those that are."
         )
     told = bus_events.copies_published(project_id, company_id, ids, caller.user_id)
-    done = set(_publish_waiting(project_id, list(found.values()), told))
+    done = set(_publish_waiting(project_id, list(found.values()), told, now, recorded))
     return Published(published=[i for i in ids if i in done])
 
 
-def _publish_waiting(project_id: str, revisions: list[RevisionRow], told: bus_events.Fact) -> list[str]:
-    """Waiting copies become published; the newest of each drawing becomes its current revision, with the
-    synced fields it holds at that moment (a copy landing meanwhile is read again). Drawings are made current at
-    once, each by its copies in turn: no two of those writes touch the same item. The copies.published fact
-    (R44) is committed with the first copy published, and told while the drawings are made current."""
-    now, published, owed = utcnow(), [], [told.duty]
+def _publish_waiting(
+    project_id: str,
+    revisions: list[RevisionRow],
+    told: bus_events.Fact,
+    now: datetime,
+    recorded: Callable[[RevisionRow], AuditEntry],
+) -> list[str]:
+    """Waiting copies become published, each with its record; the newest of each drawing becomes its current
+    revision, with the synced fields it holds at that moment (a copy landing meanwhile is read again). Drawings
+    are made current at once, each by its copies in turn: no two of those writes touch the same item. The
+    copies.published fact (R44) is committed with the first copy published, and told while the drawings are made
+    current."""
+    published, owed = [], [told.duty]
     for revision in sorted(revisions, key=lambda r: (r.drawing_id, r.seq)):
-        if sync_db.publish_copy(revision, now, owed):
+        if sync_db.publish_copy(revision, now, recorded(revision), owed):
             published.append(revision)
             owed = []
     ids = [r.revision_id for r in published]

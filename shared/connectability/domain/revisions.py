@@ -18,13 +18,14 @@ from connectability.db import outbox as outbox_db
 from connectability.db import uploads as uploads_db
 from connectability.db.base import Ref, read_items
 from connectability.db.rows import DrawingNumberRow, DrawingRow, ProjectRow, RevisionRow
-from connectability.domain import thumbnails
+from connectability.domain import audit, thumbnails
 from connectability.domain.drawing_views import day, revision_views
 from connectability.domain.drawings import DRAWINGS, access_at, is_admin
 from connectability.domain.ids import new_id
 from connectability.domain.permissions import Caller, ProjectAccess, read_rights
 from connectability.domain.records import NamedRecords, find_or_make, named_area_refs, named_refs
 from connectability.errors import AlreadyExists, ConnectedDrawingReadOnly, InvalidInput, InvalidState
+from connectability.models.audit import AuditAction
 from connectability.models.common import Level, utcnow
 from connectability.models.drawings import (
     ContentType,
@@ -133,7 +134,7 @@ def create_revision(caller: Caller, project_id: str, body: RevisionCreate) -> Re
             alongside=partial(_keep_for_good, upload, file_version, drawn),
         )
         revision, duty = _new_revision(
-            access, caller.user_id, body, upload, revision_id, existing, file_version, sha256, records, drawn
+            access, caller, body, upload, revision_id, existing, file_version, sha256, records, drawn
         )
     except BaseException:
         uploads_db.release_upload(upload)  # nothing was committed: the upload may make a revision again
@@ -150,7 +151,7 @@ def _keep_for_good(upload: uploads_db.UploadRow, file_version: str, drawn: dict[
 
 def _new_revision(
     access: ProjectAccess,
-    by: str,
+    caller: Caller,
     body: RevisionCreate,
     upload: uploads_db.UploadRow,
     revision_id: str,
@@ -193,13 +194,23 @@ def _new_revision(
         sha256=sha256,
         file_state=FileState.ready.value if sha256 else FileState.checking.value,
         **{k: v for k, v in thumbnails.fields_of(drawn).items() if v is not None},
-        created_by=by,
+        created_by=caller.user_id,
         created_at=utcnow(),
     )
     duty = None
     if sha256 is None:
         duty = outbox_db.file_check(project.project_id, revision.revision_id, new_id("chk"), utcnow())
-    written = db.put_revision(revision, duty)
+    record = audit.entry(
+        caller,
+        access.caller_name,
+        AuditAction.revision_create,
+        "revision",
+        [revision.revision_id],
+        companies=[project.company_id],
+        projects=[project.project_id],
+        after={n: v for n in _RECORDED if (v := getattr(revision, n)) is not None} | {"upload_id": upload.upload_id},
+    )
+    written = db.put_revision(revision, duty, record)
     if written is db.NewRevision.number_taken:
         held = read_items([db.revision_number_ref(project.project_id, drawing.drawing_id, body.revision_number)])
         claim = held.get(db.revision_number_ref(project.project_id, drawing.drawing_id, body.revision_number))
@@ -207,6 +218,25 @@ def _new_revision(
     if written is not db.NewRevision.written:
         raise InvalidState(f"Drawing {drawing.number} was deleted meanwhile; create the revision again.")
     return revision, duty
+
+
+# What a new revision's record shows of it: what its creator gave, its drawing, its state and its file's hash.
+_RECORDED = (
+    "drawing_id",
+    "number",
+    "title",
+    "revision_number",
+    "status",
+    "drawing_date",
+    "received_date",
+    "discipline_key",
+    "area_id",
+    "set_key",
+    "state",
+    "content_type",
+    "size",
+    "sha256",
+)
 
 
 def _holder_refs(project_id: str, number: DrawingNumberRow | None, revision_number: str) -> list[Ref[Any]]:

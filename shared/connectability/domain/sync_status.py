@@ -8,6 +8,7 @@ costs the same few reads for ten revisions or a hundred thousand.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from connectability import queues
 from connectability.db import connections as connections_db
@@ -17,13 +18,14 @@ from connectability.db import sync_counters as counters
 from connectability.db.base import read_items
 from connectability.db.companies import company_ref
 from connectability.db.projects import project_ref
-from connectability.db.rows import ConnectionRow
-from connectability.domain import reconcile
+from connectability.db.rows import AuditEntry, ConnectionRow
+from connectability.domain import audit, reconcile
 from connectability.domain.connections import cm_level, connection_rights
 from connectability.domain.drawings import DRAWINGS
 from connectability.domain.permissions import Caller, read_rights
 from connectability.domain.sync import connected_id
 from connectability.errors import InvalidState, NotFound, NotPermitted
+from connectability.models.audit import AuditAction
 from connectability.models.common import Level, Page
 from connectability.models.connections import InitialSync, ProjectRef
 from connectability.models.sync import (
@@ -38,21 +40,28 @@ from connectability.models.sync import (
 CM = "connection_manager"
 
 
-def _for_cm_admin(caller: Caller, connection_id: str) -> ConnectionRow:
-    """CM admins of either project; anyone else who may see the connection is told why not, others get 404."""
+def _for_cm_admin(caller: Caller, connection_id: str) -> tuple[ConnectionRow, str | None]:
+    """CM admins of either project; anyone else who may see the connection is told why not, others get 404.
+    Answers the connection and the caller's name as the company of the first side they are an admin of knows it."""
     connection, rights = connection_rights(caller, connection_id)
-    levels = []
+    levels: dict[str, Level] = {}
     if connection is not None and rights is not None:
-        levels = [cm_level(rights, p) for p in (connection.upstream_project_id, connection.downstream_project_id)]
-    if connection is None or not any(level.at_least(Level.read_only) for level in levels):
+        levels = {
+            company: cm_level(rights, project)
+            for project, company in (
+                (connection.upstream_project_id, connection.upstream_company_id),
+                (connection.downstream_project_id, connection.downstream_company_id),
+            )
+        }
+    if connection is None or rights is None or not any(level.at_least(Level.read_only) for level in levels.values()):
         raise NotFound(f"No connection {connection_id} is visible to you.")
-    if Level.admin not in levels:
+    if Level.admin not in levels.values():
         raise NotPermitted("Only Connection Manager admins of either project can see or run its sync.", rule="R40")
-    return connection
+    return connection, rights.caller_name(*(c for c, level in levels.items() if level is Level.admin))
 
 
 def status(caller: Caller, connection_id: str) -> SyncStatus:
-    connection = _for_cm_admin(caller, connection_id)
+    connection, _ = _for_cm_admin(caller, connection_id)
     shards, published = counters.status_items(connection_id, connection.upstream_project_id)
 
     def total(name: str) -> int:
@@ -93,8 +102,14 @@ def status(caller: Caller, connection_id: str) -> SyncStatus:
 
 def start_reconcile(caller: Caller, connection_id: str) -> ReconcileStarted:
     """On demand (R42): answered at once; the run pages through the upstream in the background."""
-    connection = _for_cm_admin(caller, connection_id)
-    if connection.status != "active" or not reconcile.start(connection):
+    connection, name = _for_cm_admin(caller, connection_id)
+
+    def recorded(starts: dict[str, Any]) -> AuditEntry:
+        return audit.of_connection(
+            caller, name, AuditAction.connection_reconcile, connection, *audit.changed(connection, starts)
+        )
+
+    if connection.status != "active" or not reconcile.start(connection, recorded):
         raise InvalidState(f"The connection is {connection.status}; only an active connection is reconciled.")
     return ReconcileStarted(started=True)
 
