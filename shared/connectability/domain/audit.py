@@ -21,8 +21,7 @@ from typing import Any, TypeVar
 from connectability.db import audit as audit_db
 from connectability.db.rows import AuditEntry, ConnectionRow, TrailFilter
 from connectability.domain.ids import new_id
-from connectability.domain.permissions import Caller, company_admin_for, tool_level_at_least
-from connectability.domain.recipients import CM
+from connectability.domain.permissions import CM, Caller, company_admin_for, tool_level_at_least
 from connectability.errors import InvalidInput, InvalidState
 from connectability.models.audit import AuditAction, AuditRecord, TrailQuery
 from connectability.models.common import Level, Page, utcnow

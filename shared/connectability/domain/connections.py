@@ -23,7 +23,15 @@ from connectability.db.projects import project_ref
 from connectability.db.rows import ConnectionRow, ProjectRow, RoleRow
 from connectability.domain import audit, bus_events, initial_sync, notification_events
 from connectability.domain.ids import new_id
-from connectability.domain.permissions import Caller, Rights, company_admin_for, read_rights, tool_level_at_least
+from connectability.domain.permissions import (
+    CM,
+    DRAWINGS,
+    Caller,
+    Rights,
+    company_admin_for,
+    read_rights,
+    tool_level_at_least,
+)
 from connectability.errors import (
     AlreadyHasUpstream,
     ChainNotAllowed,
@@ -48,9 +56,6 @@ from connectability.models.connections import (
 from connectability.models.directory import ConnectionApproval
 from connectability.models.events import EventKind
 from connectability.models.notifications import EventType, Side
-
-CM = "connection_manager"
-DRAWINGS = "drawings"
 
 
 def request_connection(caller: Caller, downstream_id: str, body: ConnectionRequest) -> Connection:

@@ -25,7 +25,7 @@ from connectability.db.rows import AuditEntry, DrawingRow, RevisionRow
 from connectability.domain import audit
 from connectability.domain.drawing_views import day, drawing_views, revision_views
 from connectability.domain.manifests import manifests_follow
-from connectability.domain.permissions import Caller, ProjectAccess, read_rights, tool_level_at_least
+from connectability.domain.permissions import DRAWINGS, Caller, ProjectAccess, read_rights, tool_level_at_least
 from connectability.domain.records import find_or_make, named_area_refs, named_refs
 from connectability.errors import AlreadyExists, ConnectedDrawingReadOnly, InvalidInput, InvalidState, NotFound
 from connectability.models.audit import AuditAction
@@ -42,8 +42,6 @@ from connectability.models.drawings import (
     RevisionState,
     name_key,
 )
-
-DRAWINGS = "drawings"
 
 
 def access_at(caller: Caller, project_id: str, level: Level) -> ProjectAccess:

@@ -6,8 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from connectability.db import notifications as notifications_db
-from connectability.domain.permissions import Caller, project_for
-from connectability.domain.recipients import CM, DRAWINGS
+from connectability.domain.permissions import CM, DRAWINGS, Caller, project_for
 from connectability.errors import NotFound, NotPermitted
 from connectability.models.common import Level, Page, utcnow
 from connectability.models.notifications import EventType, Notification, NotificationEvent, OutboxMessage, Side

@@ -13,6 +13,10 @@ from connectability.db.rows import CompanyRow, CompanyUserRow, DirectoryEntryRow
 from connectability.errors import NotFound, NotPermitted
 from connectability.models.common import Level
 
+# The tools a directory entry grants a level of (R01): their names in entries, settings and messages.
+CM = "connection_manager"
+DRAWINGS = "drawings"
+
 
 @dataclass(frozen=True)
 class Caller:

@@ -8,8 +8,8 @@ from connectability.db import projects as projects_db
 from connectability.db import settings as settings_db
 from connectability.db.rows import SettingsRow
 from connectability.domain import audit
-from connectability.domain.permissions import Caller, ProjectAccess, Rights, read_rights
-from connectability.domain.recipients import CM, eligible_user_ids
+from connectability.domain.permissions import CM, Caller, ProjectAccess, Rights, read_rights
+from connectability.domain.recipients import eligible_user_ids
 from connectability.errors import InvalidInput, NotFound, NotPermitted
 from connectability.models.audit import AuditAction
 from connectability.models.common import Level

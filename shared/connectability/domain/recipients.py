@@ -6,12 +6,11 @@ from __future__ import annotations
 from connectability.db import companies as companies_db
 from connectability.db import projects as projects_db
 from connectability.db import settings as settings_db
+from connectability.domain.permissions import CM, DRAWINGS
 from connectability.models.common import Level
 from connectability.models.connections import RecipientMode
 from connectability.models.notifications import EventType
 
-CM = "connection_manager"
-DRAWINGS = "drawings"
 CM_EVENTS = frozenset(
     {
         EventType.connection_requested,

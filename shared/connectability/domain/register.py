@@ -13,8 +13,8 @@ from connectability.db import drawings as db
 from connectability.db import records as records_db
 from connectability.db.rows import RevisionRow
 from connectability.domain.drawing_views import drawing_views, records_of, revision_views
-from connectability.domain.drawings import DRAWINGS, access_at, is_admin, visible_states
-from connectability.domain.permissions import Caller, ProjectAccess, read_rights
+from connectability.domain.drawings import access_at, is_admin, visible_states
+from connectability.domain.permissions import DRAWINGS, Caller, ProjectAccess, read_rights
 from connectability.errors import NotFound
 from connectability.models.common import Level, Page
 from connectability.models.drawings import Area, Discipline, Drawing, DrawingSet, Revision, RevisionState, name_key

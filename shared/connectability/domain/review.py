@@ -17,8 +17,7 @@ from connectability.db.rows import AuditEntry, DrawingRow, RevisionRow
 from connectability.db.sync import Written
 from connectability.domain import audit, bus_events
 from connectability.domain.drawing_views import revision_views
-from connectability.domain.drawings import DRAWINGS
-from connectability.domain.permissions import Caller, read_rights, tool_level_at_least
+from connectability.domain.permissions import DRAWINGS, Caller, read_rights, tool_level_at_least
 from connectability.errors import InvalidInput, InvalidState
 from connectability.models.audit import AuditAction
 from connectability.models.common import Level, Page, utcnow

@@ -21,8 +21,7 @@ from connectability.db.projects import project_ref
 from connectability.db.rows import AuditEntry, ConnectionRow
 from connectability.domain import audit, reconcile
 from connectability.domain.connections import cm_level, connection_rights
-from connectability.domain.drawings import DRAWINGS
-from connectability.domain.permissions import Caller, read_rights
+from connectability.domain.permissions import DRAWINGS, Caller, read_rights
 from connectability.domain.sync import connected_id
 from connectability.errors import InvalidState, NotFound, NotPermitted
 from connectability.models.audit import AuditAction
@@ -36,8 +35,6 @@ from connectability.models.sync import (
     SyncFailure,
     SyncStatus,
 )
-
-CM = "connection_manager"
 
 
 def _for_cm_admin(caller: Caller, connection_id: str) -> tuple[ConnectionRow, str | None]:
