@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from connectability import runtime
 from connectability.api import CONNECTION_MANAGER, ApiRouter, Id, Limit, NextToken, caller_of, errors, new_api, respond
-from connectability.domain import connections, notifications, recipient_settings, recipients
+from connectability.domain import connection_views, connections, notifications, recipient_settings, recipients
 from connectability.domain import sync_status as sync_status_domain
 from connectability.models.common import Page
 from connectability.models.connections import (
@@ -47,7 +47,7 @@ def list_connections(project_id: Id, limit: Limit = 50, next_token: NextToken = 
     """List this project's connections, upstream or downstream (CM read_only and above).
 
     Every status: pending, active, rejected, cancelled and disconnected, each with who acted and when, by name."""
-    return connections.list_for_project(caller_of(router), project_id, limit, next_token)
+    return connection_views.list_for_project(caller_of(router), project_id, limit, next_token)
 
 
 @router.get("/projects/<project_id>/connectable-projects", responses=errors(403, 404))
@@ -56,7 +56,7 @@ def list_connectable_projects(project_id: Id) -> Page[ProjectRef]:
 
     Only active projects of companies the caller belongs to, where the caller may read drawings, and that can be an
     upstream; empty when this project cannot ask for one (it has an upstream, or was disconnected: R11, R16)."""
-    return connections.connectable_projects(caller_of(router), project_id)
+    return connection_views.connectable_projects(caller_of(router), project_id)
 
 
 @router.get("/connections/<connection_id>", responses=errors(404))
@@ -64,7 +64,7 @@ def get_connection(connection_id: Id) -> Connection:
     """Read a connection (CM read_only and above on either project).
 
     With the initial sync's progress (`initial_sync`: status, total, copied; R29)."""
-    return connections.get(caller_of(router), connection_id)
+    return connection_views.get(caller_of(router), connection_id)
 
 
 @router.post("/connections/<connection_id>/approve", responses=errors(403, 404, 409))
@@ -144,7 +144,7 @@ def list_company_connections(company_id: Id, limit: Limit = 50, next_token: Next
     """List every connection of every project of a company, either side (company admins, R41).
 
     One call for the whole company: upstream and downstream projects with their companies, status and initial sync."""
-    return connections.list_for_company(caller_of(router), company_id, limit, next_token)
+    return connection_views.list_for_company(caller_of(router), company_id, limit, next_token)
 
 
 @router.get("/projects/<project_id>/notifications", responses=errors(403, 404))

@@ -1,4 +1,4 @@
-"""The connection lifecycle (R03-R18): request, approve, reject, cancel, disconnect, and who sees what.
+"""The connection lifecycle (R03-R18): request, approve, reject, cancel, disconnect (who sees what: connection_views).
 
 The checks that depend on one request alone (R03-R07, R09) are read first so the caller gets the precise error.
 The topology rules (R11, R13, R16) are enforced by the transaction's conditions in db.connections, never by
@@ -9,28 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any
 
 from connectability.aws import together
-from connectability.db import companies as companies_db
 from connectability.db import connections as connections_db
 from connectability.db import outbox as outbox_db
-from connectability.db import projects as projects_db
-from connectability.db.base import Found, Ref, read_items
+from connectability.db.base import Found
 from connectability.db.companies import company_ref
 from connectability.db.connections import role_in, role_ref
 from connectability.db.projects import project_ref
 from connectability.db.rows import ConnectionRow, ProjectRow, RoleRow
 from connectability.domain import audit, bus_events, initial_sync, notification_events
+from connectability.domain.connection_views import cm_level, view, visible
 from connectability.domain.ids import new_id
 from connectability.domain.permissions import (
     CM,
     DRAWINGS,
     Caller,
     Rights,
-    company_admin_for,
     read_rights,
-    tool_level_at_least,
 )
 from connectability.errors import (
     AlreadyHasUpstream,
@@ -44,13 +40,11 @@ from connectability.errors import (
     SameProject,
 )
 from connectability.models.audit import AuditAction
-from connectability.models.common import Level, Page, utcnow
+from connectability.models.common import Level, utcnow
 from connectability.models.connections import (
     Connection,
     ConnectionRequest,
     DisconnectBody,
-    InitialSync,
-    ProjectRef,
     RejectBody,
 )
 from connectability.models.directory import ConnectionApproval
@@ -118,7 +112,7 @@ def request_connection(caller: Caller, downstream_id: str, body: ConnectionReque
             "Another change to one of these projects happened at the same moment; try again.", rule="R14"
         )
     _dispatch(outgoing, start)
-    return _view(connection, rights.found)
+    return view(connection, rights.found)
 
 
 def _check_connectable(down: ProjectRow, up: ProjectRow, found: Found) -> None:
@@ -165,7 +159,7 @@ def _refuse_by_role(down: RoleRow, up: RoleRow) -> None:
 
 
 def approve(caller: Caller, connection_id: str) -> Connection:
-    connection, rights = _visible(caller, connection_id)
+    connection, rights = visible(caller, connection_id)
     _require_cm_admin(
         rights,
         connection.upstream_project_id,
@@ -199,12 +193,12 @@ def approve(caller: Caller, connection_id: str) -> Connection:
         ),
         starts=start,
     )
-    return _view(connection, rights.found)
+    return view(connection, rights.found)
 
 
 def reject(caller: Caller, connection_id: str, body: RejectBody) -> Connection:
     """R10: the request ends; the downstream may ask again later."""
-    connection, rights = _visible(caller, connection_id)
+    connection, rights = visible(caller, connection_id)
     _require_cm_admin(
         rights,
         connection.upstream_project_id,
@@ -235,12 +229,12 @@ def reject(caller: Caller, connection_id: str, body: RejectBody) -> Connection:
         rule="R09",
         announce=announce,
     )
-    return _view(connection, rights.found)
+    return view(connection, rights.found)
 
 
 def cancel(caller: Caller, connection_id: str) -> Connection:
     """R15: a downstream CM admin withdraws a pending request."""
-    connection, rights = _visible(caller, connection_id)
+    connection, rights = visible(caller, connection_id)
     _require_cm_admin(
         rights,
         connection.downstream_project_id,
@@ -267,12 +261,12 @@ def cancel(caller: Caller, connection_id: str) -> Connection:
         rule="R15",
         told=told,
     )
-    return _view(connection, rights.found)
+    return view(connection, rights.found)
 
 
 def disconnect(caller: Caller, connection_id: str, body: DisconnectBody) -> Connection:
     """R15: CM admins of either side end an active connection; R16: the downstream can never connect again."""
-    connection, rights = _visible(caller, connection_id)
+    connection, rights = visible(caller, connection_id)
     if not any(_is_cm_admin(rights, p) for p in (connection.upstream_project_id, connection.downstream_project_id)):
         raise NotPermitted("Only Connection Manager admins of either project can disconnect.", rule="R15")
     changes: dict[str, object] = {
@@ -311,89 +305,7 @@ def disconnect(caller: Caller, connection_id: str, body: DisconnectBody) -> Conn
         rule="R15",
         announce=announce,
     )
-    return _view(connection, rights.found)
-
-
-def get(caller: Caller, connection_id: str) -> Connection:
-    connection, rights = _visible(caller, connection_id)
-    return _view(connection, rights.found)
-
-
-def list_for_project(caller: Caller, project_id: str, limit: int, next_token: str | None) -> Page[Connection]:
-    tool_level_at_least(caller, project_id, CM, Level.read_only)
-    items, token = connections_db.project_connections(project_id, limit, next_token)
-    return Page[Connection](items=_views(items), next_token=token)
-
-
-def list_for_company(caller: Caller, company_id: str, limit: int, next_token: str | None) -> Page[Connection]:
-    """R41: a company admin sees every connection of every project of the company, either side, in one call."""
-    company_admin_for(caller, company_id)
-    items, token = connections_db.company_connections(company_id, limit, next_token)
-    return Page[Connection](items=_views(items), next_token=token)
-
-
-def connectable_projects(caller: Caller, project_id: str) -> Page[ProjectRef]:
-    """The upstream projects this caller could request right now for this downstream project (R03-R07, R11-R16)."""
-    down = tool_level_at_least(caller, project_id, CM, Level.admin, rule="R07").project
-    company = companies_db.get_company(down.company_id)
-    if down.status != "active" or company is None or not company.connected_drawings_beta:
-        return Page[ProjectRef](items=[])
-    entries = [
-        e
-        for e in projects_db.entries_of_user(caller.user_id)
-        if e.project_id != project_id and Level(e.drawings).at_least(Level.read_only)
-    ]
-    roles = connections_db.get_roles([project_id, *(e.project_id for e in entries)])
-    own = roles[project_id]
-    if own.downstream_state != "none" or (own.upstream_count or 0) > 0:
-        return Page[ProjectRef](items=[])
-    projects = projects_db.get_projects(e.project_id for e in entries)
-    candidates = [
-        p for p in projects.values() if p.status == "active" and roles[p.project_id].downstream_state == "none"
-    ]
-    companies = companies_db.get_companies(p.company_id for p in candidates)
-    items = [
-        ProjectRef(
-            project_id=p.project_id,
-            project_name=p.name,
-            company_id=p.company_id,
-            company_name=companies[p.company_id].name,
-        )
-        for p in sorted(candidates, key=lambda p: (companies[p.company_id].name, p.name))
-        if p.company_id in companies
-    ]
-    return Page[ProjectRef](items=items)
-
-
-def connection_rights(caller: Caller, connection_id: str) -> tuple[ConnectionRow | None, Rights | None]:
-    """The connection (read strongly), then, in one read, the caller's rights on both its projects and both
-    companies (for its view): the connection records each project's company."""
-    connection = connections_db.get_connection(connection_id)
-    if connection is None:
-        return None, None
-    sides = {
-        connection.upstream_project_id: connection.upstream_company_id,
-        connection.downstream_project_id: connection.downstream_company_id,
-    }
-    return connection, read_rights(caller, sides, companies=sides, also=[company_ref(c) for c in sides.values()])
-
-
-def _visible(caller: Caller, connection_id: str) -> tuple[ConnectionRow, Rights]:
-    """A connection is visible to CM read_only+ members of either project; to anyone else it does not exist."""
-    connection, rights = connection_rights(caller, connection_id)
-    if connection is not None and rights is not None:
-        for project_id in (connection.upstream_project_id, connection.downstream_project_id):
-            if cm_level(rights, project_id).at_least(Level.read_only):
-                return connection, rights
-    raise NotFound(f"No connection {connection_id} is visible to you.")
-
-
-def cm_level(rights: Rights, project_id: str) -> Level:
-    """The caller's Connection Manager level on a project; none where it may not see the project."""
-    try:
-        return rights.project_for(project_id).level(CM)
-    except NotFound:
-        return Level.none
+    return view(connection, rights.found)
 
 
 def _is_cm_admin(rights: Rights, project_id: str) -> bool:
@@ -462,55 +374,3 @@ def _dispatch(
     if told is not None:
         sends.append(partial(bus_events.tell, [told]))
     together(*sends)
-
-
-def _views(items: list[ConnectionRow]) -> list[Connection]:
-    names = read_items(ref for c in items for ref in _name_refs(c))
-    return [_view(c, names) for c in items]
-
-
-def _name_refs(connection: ConnectionRow) -> list[Ref[Any]]:
-    return [
-        project_ref(connection.upstream_project_id),
-        project_ref(connection.downstream_project_id),
-        company_ref(connection.upstream_company_id),
-        company_ref(connection.downstream_company_id),
-    ]
-
-
-def _view(connection: ConnectionRow, names: Found | None = None) -> Connection:
-    """A connection with both projects' and companies' names, so clients need no second call; `names`: the
-    projects and companies as read already, else read here."""
-    found = names if names is not None else read_items(_name_refs(connection))
-
-    def ref(project_id: str, company_id: str) -> ProjectRef:
-        project, company = found.get(project_ref(project_id)), found.get(company_ref(company_id))
-        return ProjectRef(
-            project_id=project_id,
-            project_name=project.name if project else "",
-            company_id=company_id,
-            company_name=company.name if company else "",
-        )
-
-    return Connection(
-        id=connection.connection_id,
-        status=connection.status,  # type: ignore[arg-type]
-        upstream=ref(connection.upstream_project_id, connection.upstream_company_id),
-        downstream=ref(connection.downstream_project_id, connection.downstream_company_id),
-        requested_by=connection.requested_by,
-        requested_by_name=connection.requested_by_name,
-        requested_at=connection.requested_at,
-        decided_by=connection.decided_by,
-        decided_by_name=connection.decided_by_name,
-        decided_at=connection.decided_at,
-        reason=connection.reason,
-        disconnected_by=connection.disconnected_by,
-        disconnected_by_name=connection.disconnected_by_name,
-        disconnected_at=connection.disconnected_at,
-        disconnect_reason=connection.disconnect_reason,
-        initial_sync=InitialSync(
-            status=connection.initial_sync_status,
-            total=int(connection.initial_sync_total or 0),
-            copied=initial_sync.initial_progress(connection),
-        ),
-    )

@@ -20,7 +20,7 @@ from connectability.db.companies import company_ref
 from connectability.db.projects import project_ref
 from connectability.db.rows import AuditEntry, ConnectionRow
 from connectability.domain import audit, reconcile
-from connectability.domain.connections import cm_level, connection_rights
+from connectability.domain.connection_views import cm_level, connection_rights
 from connectability.domain.permissions import DRAWINGS, Caller, read_rights
 from connectability.domain.sync import connected_id
 from connectability.errors import InvalidState, NotFound, NotPermitted
