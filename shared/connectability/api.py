@@ -23,7 +23,7 @@ from connectability import retries, runtime
 from connectability.config import get_settings
 from connectability.domain.permissions import Caller
 from connectability.errors import ConnectabilityError, InvalidInput, MalformedJson, PayloadTooLarge, Unauthenticated
-from connectability.models.common import refused_character
+from connectability.models.common import EMAIL_PATTERN, refused_character
 from connectability.observability import logger
 
 ID_PATTERN = r"^[A-Za-z0-9_-]+$"  # what new_id gives out
@@ -280,6 +280,22 @@ def _code_of(exc: Exception) -> str | None:
     return exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else type(exc).__name__
 
 
+# A value that does not match its field's pattern, said as a person would, not as the regular expression.
+_PATTERN_WORDS = {
+    ID_PATTERN: "is not an id this API gave out (letters, digits, _ and - only)",
+    USER_ID_PATTERN: "is not a user id: letters, digits and . _ @ + = : - only, no spaces",
+    EMAIL_PATTERN: "is not an e-mail address (name@example.com)",
+}
+
+
+def _said(problem: Mapping[str, Any]) -> str:
+    """pydantic's message for a problem, but a pattern's mismatch in the product's words."""
+    if problem.get("type") == "string_pattern_mismatch":
+        pattern = str((problem.get("ctx") or {}).get("pattern"))
+        return _PATTERN_WORDS.get(pattern, "does not have the form this field takes")
+    return str(problem.get("msg"))
+
+
 def new_api() -> RestApi:
     """A REST resolver with validation and the single map from errors to the one error shape."""
     app = RestApi(enable_validation=True)
@@ -292,7 +308,7 @@ def new_api() -> RestApi:
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response:
         problems = exc.errors()
-        details = [{"field": _field_of(tuple(p.get("loc", ()))), "message": str(p.get("msg"))} for p in problems]
+        details = [{"field": _field_of(tuple(p.get("loc", ()))), "message": _said(p)} for p in problems]
         fields = ", ".join(d["field"] for d in details)
         return error_response(422, "validation_error", f"Some fields are invalid: {fields}.", None, details)
 

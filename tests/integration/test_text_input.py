@@ -252,3 +252,23 @@ def test_path_ids_are_checked_by_their_own_pattern(drawings_world: DrawingsWorld
         assert answer.error["details"][0]["field"] in ("drawing_id", "revision_id", "project_id")
     member = w.api("PUT", f"/projects/{w.project_id}/directory/{bad}", "dr-company-admin", {"permissions": {}})
     assert member.status == 422
+
+
+def test_a_value_of_the_wrong_form_is_refused_in_plain_words_not_as_a_pattern(api: Api, world: Directory) -> None:
+    company, admin = world.company_id, world.admin
+    # When a user id with a space, an e-mail address without its domain, and an id no one gave out are sent
+    asked = [
+        ("GET", f"/companies/{company}/audit", None, {"user_id": "not an id"}),
+        ("PUT", f"/companies/{company}/users/sam", {"email": "sam@", "name": "Sam"}, None),
+        ("GET", f"/projects/{world.project_id}/drawings", None, {"area_id": "area*1"}),
+    ]
+    answers = [api(method, path, admin, body, query=query) for method, path, body, query in asked]
+    # Then each is a 422 naming its field, saying what the field takes in words, never the regular expression
+    assert [a.status for a in answers] == [422, 422, 422], [a.body for a in answers]
+    said = {d["field"]: d["message"] for a in answers for d in a.error["details"]}
+    assert said == {
+        "user_id": "is not a user id: letters, digits and . _ @ + = : - only, no spaces",
+        "email": "is not an e-mail address (name@example.com)",
+        "area_id": "is not an id this API gave out (letters, digits, _ and - only)",
+    }
+    assert not any("pattern" in message or "^" in message for message in said.values())

@@ -53,9 +53,10 @@ NoControls = BeforeValidator(_no_controls)
 """Put after a field's StringConstraints: any Unicode but control characters, checked before stripping."""
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoControls]
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 Email = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+    StringConstraints(strip_whitespace=True, max_length=254, pattern=EMAIL_PATTERN),
     BeforeValidator(_no_controls),
 ]
 
