@@ -27,6 +27,11 @@ that only one of them may. DynamoDB never shows a transaction half done. So each
 here: two transactions racing on one item end as on DynamoDB, one wins and the other is cancelled
 (ConditionalCheckFailed). tests/unit/test_emulator.py races them.
 
+Dispatch: moto's server finds each request's backend under one lock that every request takes, and looks for
+it by listing moto's own package directory (a stat per service, about 170, each letting go of the interpreter's
+lock) and then matching its URL patterns; the answer depends on the host alone. Under concurrent requests the lock
+queued every AWS call of the local stack behind those stats. Here each host is looked up once.
+
 AWS's limits that moto forgives are refused too (local/limits.py, installed with this).
 """
 
@@ -78,6 +83,10 @@ def install() -> None:
     from moto.dynamodb.responses import DynamoHandler
 
     DynamoHandler.call_action = _alone(DynamoHandler.call_action)  # type: ignore[method-assign]
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    dispatcher: Any = DomainDispatcherApplication
+    dispatcher.get_backend_for_host = _looked_up_once(DomainDispatcherApplication.get_backend_for_host)
     from local import limits
 
     limits.install()
@@ -93,6 +102,19 @@ def _alone(call_action: Callable[[Any], Any]) -> Callable[[Any], Any]:
             return call_action(handler)
 
     return alone
+
+
+def _looked_up_once(find: Callable[[Any, str | None], Any]) -> Callable[[Any, str | None], Any]:
+    """The backend of a host, found by moto once per host: see Dispatch in this module's docstring."""
+    found: dict[str | None, Any] = {}
+
+    @functools.wraps(find)
+    def backend_for_host(dispatcher: Any, host: str | None) -> Any:
+        if host not in found:
+            found[host] = find(dispatcher, host)
+        return found[host]
+
+    return backend_for_host
 
 
 def _with_version(make_event: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:

@@ -1,7 +1,8 @@
 """The emulator keeps DynamoDB's and SQS's answers while changing moto's costs: journaled transactions keep the
 all-or-nothing rule; a transaction is isolated from every other request (two racing on one item end as on
 DynamoDB); a query reads its partition alone, in order (its pages stop at 1 MB: tests/unit/test_limits.py); a
-receive honours the retention period; and S3's events name the object version they announce."""
+receive honours the retention period; S3's events name the object version they announce; and moto's server
+finds a host's backend once, not per request."""
 
 from __future__ import annotations
 
@@ -16,9 +17,12 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from moto import backends as moto_backends
 from moto import mock_aws
+from moto.server import ThreadedMotoServer
 
 from local import emulator
+from local.client import free_port
 
 TABLE = "journal-test"
 
@@ -340,3 +344,42 @@ def test_an_s3_event_names_the_object_version_it_announces_and_a_growing_sequenc
     assert "versionId" not in plain
     # and a later event of one key has a greater sequencer (S3's way to order them)
     assert int(kept[1]["sequencer"], 16) > int(kept[0]["sequencer"], 16)
+
+
+# -- moto's server finds each host's backend once ------------------------------------------------------------
+def test_the_server_finds_a_hosts_backend_once_not_per_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given moto's server with the emulator, and a count of moto's listings of its own package directory
+    emulator.install()
+    listings: list[int] = []
+    listed = moto_backends.list_of_moto_modules
+
+    def listing() -> Any:
+        listings.append(1)
+        return listed()
+
+    monkeypatch.setattr(moto_backends, "list_of_moto_modules", listing)
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        keys = {"aws_access_key_id": "local", "aws_secret_access_key": "local", "region_name": "us-east-1"}
+        dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, **keys)  # type: ignore[call-overload]
+        sqs = boto3.client("sqs", endpoint_url=endpoint, **keys)  # type: ignore[call-overload]
+
+        # When two services are each called ten times, one after the other
+        dynamodb.create_table(
+            TableName="dispatch",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        sqs.create_queue(QueueName="dispatch")
+        answers = [(dynamodb.list_tables()["TableNames"], sqs.list_queues()["QueueUrls"]) for _ in range(9)]
+    finally:
+        server.stop()
+
+    # Then each request reached its own service's backend
+    assert all("dispatch" in tables and any(u.endswith("/dispatch") for u in urls) for tables, urls in answers)
+    # and moto listed its package directory once per service at most, not once per request (twenty)
+    assert len(listings) <= 2
