@@ -25,8 +25,15 @@ export function webhooksView(ctx, company) {
   const list = h("div", { class: "webhooks" });
   const empty = h("p", { class: "muted empty" }, "No webhook yet: add one below.");
   const counted = () => (empty.hidden = list.childElementCount > 0);
+  // By id: an endpoint added while the list is still loading comes back in that list too, and shows once.
+  const shown = new Map();
   const add = (hook, secret) => {
-    list.append(endpoint(ctx, where, hook, secret, counted));
+    const before = shown.get(hook.id);
+    if (before && !secret) return; // shown already (with its secret, if it was just added)
+    const item = endpoint(ctx, where, hook, secret, counted);
+    if (before) before.replaceWith(item);
+    else list.append(item);
+    shown.set(hook.id, item);
     counted();
   };
   const box = h("div");

@@ -7,12 +7,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import http.server
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, expect
+from playwright.sync_api import Browser, Page, Route, ViewportSize, expect
 
 from connectability.models.events import EventKind
 from local.client import LocalStackClient, free_port
@@ -278,3 +279,31 @@ def listed(stack: LocalStackClient, page: Page) -> list[dict[str, object]]:
     assert answer.status_code == 200, answer.text
     items: list[dict[str, object]] = answer.json()["items"]
     return items
+
+
+def test_r45_an_endpoint_added_while_the_list_is_loading_shows_once(
+    browser: Browser, demo_stack: LocalStackClient, receiver: Receiver
+) -> None:
+    # Given the company's page on a slow line: its list of endpoints has not arrived yet
+    page, errors = open_page(browser, DESKTOP)
+    held: list[Route] = []
+    page.route(
+        re.compile(r".*/companies/[^/]+/webhooks(\?.*)?$"),
+        lambda route: held.append(route) if route.request.method == "GET" else route.continue_(),
+    )
+    try:
+        sign_in(page, demo_stack.url, ADMIN)
+        page.get_by_role("link", name=f"All connections of {COMPANY}").click()
+        expect(page.get_by_role("heading", name="Webhooks")).to_be_visible()
+        # When the admin registers an endpoint before it arrives, and then the list arrives (holding it too)
+        with page.expect_response(lambda r: r.request.method == "POST" and "/webhooks" in r.url):
+            register(page, receiver.url, ["copies.landed"])
+        assert len(held) == 1
+        held[0].continue_()
+        # Then the endpoint is listed once, still with its secret shown that one time
+        expect(page.locator(".webhooks")).to_be_visible()
+        expect(page.locator("article.webhook", has_text=receiver.url)).to_have_count(1)
+        expect(page.locator("article.webhook .secret")).to_have_count(1)
+    finally:
+        page.context.close()
+    assert not errors, f"the page raised: {errors}"
