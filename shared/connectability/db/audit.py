@@ -17,7 +17,7 @@ from pynamodb.attributes import JSONAttribute, ListAttribute, UnicodeAttribute, 
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
-from connectability.db.base import Item, Key, as_row, page
+from connectability.db.base import Changes, Item, Key, actions, as_read, as_row, lost_race, page, transaction, written
 from connectability.db.rows import AuditEntry, TrailFilter
 
 # What a project's change takes of its transaction: one item in its company's trail, one in its own.
@@ -74,6 +74,19 @@ def record(tx: TransactWrite, entry: AuditEntry | None) -> None:
     fields = {name: getattr(entry, name) for name in AuditEntry.__dataclass_fields__}
     for pk, sk in _keys(entry):
         tx.save(AuditItem(pk, sk, **fields))
+
+
+def update_as_read(key: Item, was: Changes, changes: Changes, entry: AuditEntry) -> bool:
+    """Set `changes` on the item only while it still holds `was` (what the entry's before was read from), with the
+    entry, in one transaction; False when another change came between (nothing written)."""
+    model = type(key)
+
+    def write() -> None:
+        with transaction() as tx:
+            tx.update(key, actions=actions(model, changes), condition=as_read(model, was))
+            record(tx, entry)
+
+    return written(write, lost_race)
 
 
 def company_trail(

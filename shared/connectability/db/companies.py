@@ -17,7 +17,6 @@ from connectability.db.base import (
     Gsi1,
     Item,
     Ref,
-    actions,
     as_read,
     as_row,
     lost_race,
@@ -70,14 +69,8 @@ def update_company(company: CompanyRow, changes: Changes, audit: AuditEntry) -> 
     """Set the given fields (only those, so concurrent edits of others are kept) of the company as read, with the
     change's record; the company as the change left it, or None when it had changed meanwhile (nothing written)."""
     key = CompanyItem(company_key(company.company_id), "COMPANY")
-
-    def write() -> None:
-        with transaction() as tx:
-            was = {name: getattr(company, name) for name in changes}
-            tx.update(key, actions=actions(CompanyItem, changes), condition=as_read(CompanyItem, was))
-            audit_db.record(tx, audit)
-
-    return replace(company, **changes) if written(write, lost_race) else None
+    was = {name: getattr(company, name) for name in changes}
+    return replace(company, **changes) if audit_db.update_as_read(key, was, changes, audit) else None
 
 
 def _fields(row: CompanyRow | CompanyUserRow) -> dict[str, Any]:

@@ -18,7 +18,6 @@ from connectability.db.base import (
     Gsi1,
     Item,
     Ref,
-    actions,
     as_read,
     as_row,
     lost_race,
@@ -76,14 +75,8 @@ def update_project(project: ProjectRow, changes: Changes, audit: AuditEntry) -> 
     """Set the given fields (only those, so concurrent edits of others are kept) of the project as read, with the
     change's record; the project as the change left it, or None when it had changed meanwhile (nothing written)."""
     key = ProjectItem(project_key(project.project_id), "PROJECT")
-
-    def write() -> None:
-        with transaction() as tx:
-            was = {name: getattr(project, name) for name in changes}
-            tx.update(key, actions=actions(ProjectItem, changes), condition=as_read(ProjectItem, was))
-            audit_db.record(tx, audit)
-
-    return replace(project, **changes) if written(write, lost_race) else None
+    was = {name: getattr(project, name) for name in changes}
+    return replace(project, **changes) if audit_db.update_as_read(key, was, changes, audit) else None
 
 
 def project_ref(project_id: str) -> Ref[ProjectRow]:

@@ -20,7 +20,7 @@ from pynamodb.attributes import (
 )
 
 from connectability.db import audit as audit_db
-from connectability.db.base import Changes, Item, actions, as_read, as_row, lost_race, page, transaction, written
+from connectability.db.base import Changes, Item, as_read, as_row, lost_race, page, transaction, written
 from connectability.db.companies import company_key
 from connectability.db.rows import AuditEntry, WebhookDeliveryRow, WebhookRow
 from connectability.errors import AlreadyExists
@@ -105,13 +105,7 @@ def update(webhook: WebhookRow, changes: Changes, audit: AuditEntry) -> WebhookR
     (nothing written)."""
     key = WebhookItem(company_key(webhook.company_id), _sk(webhook.webhook_id))
     was = {name: getattr(webhook, name) for name in audit.after}
-
-    def write() -> None:
-        with transaction() as tx:
-            tx.update(key, actions=actions(WebhookItem, changes), condition=as_read(WebhookItem, was))
-            audit_db.record(tx, audit)
-
-    return replace(webhook, **changes) if written(write, lost_race) else None
+    return replace(webhook, **changes) if audit_db.update_as_read(key, was, changes, audit) else None
 
 
 def disable_if_enabled(company_id: str, webhook_id: str, reason: str, at: datetime) -> bool:
