@@ -24,6 +24,7 @@ export function webhooksView(ctx, company) {
   const where = path`/companies/${company.company_id}/webhooks`;
   const list = h("div", { class: "webhooks" });
   const empty = h("p", { class: "muted empty" }, "No webhook yet: add one below.");
+  empty.hidden = true; // until the list has arrived
   const counted = () => (empty.hidden = list.childElementCount > 0);
   // By id: an endpoint added while the list is still loading comes back in that list too, and shows once.
   const shown = new Map();
@@ -41,7 +42,6 @@ export function webhooksView(ctx, company) {
     box,
     () => ctx.api.all(where, ctx.signal),
     (hooks) => {
-      fill(box, list, empty);
       hooks.forEach((hook) => add(hook, null));
       counted();
     },
@@ -56,7 +56,10 @@ export function webhooksView(ctx, company) {
       "Your programs can receive this company's events as they happen: each is a signed POST to an endpoint of yours, ",
       "about your own projects only. The API's documentation describes the events and how to check a signature.",
     ),
+    // The list stays in the page while it loads: an endpoint added meanwhile shows (and takes the focus) at once.
     box,
+    list,
+    empty,
     addForm(ctx, where, (hook) => add(hook, hook.secret)),
   );
 }

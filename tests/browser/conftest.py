@@ -99,6 +99,19 @@ def keep_for_docs(screenshot: Path, name: str) -> None:
         shutil.copyfile(screenshot, ROOT / "docs" / name)
 
 
+def fits(page: Page, where: str) -> None:
+    """No sideways scrolling (else say which elements stick out), and nothing serious for axe."""
+    width = page.viewport_size["width"] if page.viewport_size else 0
+    wide = page.evaluate(
+        """(width) => document.documentElement.scrollWidth <= width ? [] : [...document.querySelectorAll("body *")]
+          .filter((el) => el.getBoundingClientRect().right > width)
+          .map((el) => `${el.tagName.toLowerCase()}.${el.className}: ${el.textContent.slice(0, 60)}`)""",
+        width,
+    )
+    assert not wide, f"{where} scrolls sideways: {wide[-5:]}"
+    axe(page, where)
+
+
 def axe(page: Page, where: str) -> None:
     """axe-core over the page as it is now: no serious or critical violation."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):

@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from connectability.models.audit import AuditAction
 from local.client import LocalStackClient
-from tests.browser.conftest import DESKTOP, PHONE, axe, keep_for_docs, open_page, shot, sign_in, sized
+from tests.browser.conftest import DESKTOP, PHONE, axe, fits, keep_for_docs, open_page, shot, sign_in, sized
 
 ADMIN = "sub-admin"  # Volt Electric's company admin, and a Connection Manager admin of its project
 RENAMES = 12  # of the project, before the changes the test looks at: more changes than a page shows
@@ -67,19 +67,6 @@ def apply_filters(
     activity.get_by_label("To").fill(until)
     activity.get_by_role("button", name="Apply filters").focus()
     page.keyboard.press("Enter")
-
-
-def fits(page: Page, where: str) -> None:
-    """No sideways scrolling (else say which elements stick out), and nothing serious for axe."""
-    width = page.viewport_size["width"] if page.viewport_size else 0
-    wide = page.evaluate(
-        """(width) => document.documentElement.scrollWidth <= width ? [] : [...document.querySelectorAll("body *")]
-          .filter((el) => el.getBoundingClientRect().right > width)
-          .map((el) => `${el.tagName.toLowerCase()}.${el.className}: ${el.textContent.slice(0, 60)}`)""",
-        width,
-    )
-    assert not wide, f"{where} scrolls sideways: {wide[-5:]}"
-    axe(page, where)
 
 
 def utc_title(at: str) -> str:
