@@ -71,7 +71,7 @@ def record(tx: TransactWrite, entry: AuditEntry | None) -> None:
     the change's own items and unconditional, so the positions and reasons of a refusal stay the change's."""
     if entry is None:
         return
-    fields = {name: getattr(entry, name) for name in AuditEntry.__dataclass_fields__}
+    fields = entry._asdict()
     for pk, sk in _keys(entry):
         tx.save(AuditItem(pk, sk, **fields))
 

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache, partial, wraps
-from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
+from typing import Any, Generic, NamedTuple, ParamSpec, TypeVar
 
 import pynamodb.connection.base
 from botocore.session import Session
@@ -26,9 +26,6 @@ from pynamodb.transactions import TransactWrite
 from connectability import aws, runtime
 from connectability.config import get_settings
 from connectability.errors import InvalidInput
-
-if TYPE_CHECKING:
-    from _typeshed import DataclassInstance
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -96,14 +93,14 @@ class Item(Model):
 
 ItemT = TypeVar("ItemT", bound=Item)
 RowT = TypeVar("RowT")
-DataT = TypeVar("DataT", bound="DataclassInstance")
+DataT = TypeVar("DataT", bound=NamedTuple)  # a row of connectability.db.rows
 Key = tuple[str, str]  # (pk, sk)
 Changes = dict[str, Any]  # fields of a row to set on its item; None removes one
 
 
 def as_row(row: type[DataT], item: Item) -> DataT:
     """An item as the domain sees it: a plain, frozen row of the fields it names (connectability.db.rows)."""
-    return row(**{name: getattr(item, name) for name in row.__dataclass_fields__})
+    return row._make(getattr(item, name) for name in row._fields)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute
@@ -70,11 +69,11 @@ def update_company(company: CompanyRow, changes: Changes, audit: AuditEntry) -> 
     change's record; the company as the change left it, or None when it had changed meanwhile (nothing written)."""
     key = CompanyItem(company_key(company.company_id), "COMPANY")
     was = {name: getattr(company, name) for name in changes}
-    return replace(company, **changes) if audit_db.update_as_read(key, was, changes, audit) else None
+    return company._replace(**changes) if audit_db.update_as_read(key, was, changes, audit) else None
 
 
 def _fields(row: CompanyRow | CompanyUserRow) -> dict[str, Any]:
-    return {name: getattr(row, name) for name in row.__dataclass_fields__}
+    return row._asdict()
 
 
 def company_ref(company_id: str) -> Ref[CompanyRow]:

@@ -6,7 +6,6 @@ role items (README, "Architecture"): `downstream_state` and `upstream_count` of 
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -155,7 +154,7 @@ def create(connection: ConnectionRow, outbox: list[Duty], audit: AuditEntry) -> 
 
 
 def _fields_of(connection: ConnectionRow) -> dict[str, Any]:
-    fields = ((name, getattr(connection, name)) for name in ConnectionRow.__dataclass_fields__)
+    fields = ((name, getattr(connection, name)) for name in ConnectionRow._fields)
     return {name: value for name, value in fields if value is not None}
 
 
@@ -200,7 +199,7 @@ def transition(
 
     if not written(write, lost_race):
         return None
-    return replace(connection, **changes)
+    return connection._replace(**changes)
 
 
 def _link_keys(connection: ConnectionRow) -> list[tuple[str, str]]:

@@ -161,7 +161,7 @@ class RevisionItem(Item):
 
 def _values(row: DrawingRow | RevisionRow) -> dict[str, Any]:
     """A row's fields that hold a value, for the item that stores it."""
-    return {name: value for name in row.__dataclass_fields__ if (value := getattr(row, name)) is not None}
+    return {name: value for name in row._fields if (value := getattr(row, name)) is not None}
 
 
 def drawing_item(drawing: DrawingRow) -> DrawingItem:

@@ -17,7 +17,6 @@ import heapq
 import json
 import zlib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
 from datetime import datetime
 from functools import partial
 
@@ -167,7 +166,7 @@ def get(reference: str) -> Duty | None:
 def narrow(duty: Duty, revision_ids: list[str]) -> None:
     """Keep only the manifests still due; if even that fails, the relay only writes the others again."""
     try:
-        outbox_item(replace(duty, revision_ids=revision_ids)).save()
+        outbox_item(duty._replace(revision_ids=revision_ids)).save()
     except PynamoDBException:
         logger.exception("manifest duty not narrowed", extra={"event_id": duty.event_id})
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from functools import partial
 
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
@@ -64,7 +63,7 @@ def put_project(project: ProjectRow, audit: AuditEntry) -> None:
         "PROJECT",
         gsi1pk=f"{company_key(project.company_id)}#PROJECTS",
         gsi1sk=project_key(project.project_id),
-        **{name: getattr(project, name) for name in project.__dataclass_fields__},
+        **project._asdict(),
     )
     with transaction() as tx:
         tx.save(item, condition=ProjectItem.pk.does_not_exist())
@@ -76,7 +75,7 @@ def update_project(project: ProjectRow, changes: Changes, audit: AuditEntry) -> 
     change's record; the project as the change left it, or None when it had changed meanwhile (nothing written)."""
     key = ProjectItem(project_key(project.project_id), "PROJECT")
     was = {name: getattr(project, name) for name in changes}
-    return replace(project, **changes) if audit_db.update_as_read(key, was, changes, audit) else None
+    return project._replace(**changes) if audit_db.update_as_read(key, was, changes, audit) else None
 
 
 def project_ref(project_id: str) -> Ref[ProjectRow]:
@@ -142,7 +141,7 @@ def _entry_item(entry: DirectoryEntryRow) -> DirectoryEntryItem:
         f"MEMBER#{entry.user_id}",
         gsi1pk=f"USER#{entry.user_id}",
         gsi1sk=f"MEMBER#{entry.company_id}#{entry.project_id}",
-        **{name: getattr(entry, name) for name in entry.__dataclass_fields__},
+        **entry._asdict(),
     )
 
 

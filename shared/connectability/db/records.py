@@ -124,7 +124,7 @@ def found(project_id: str, discipline: DisciplineRow | None, area: AreaRow | Non
 def record_item(project_id: str, connection_id: str, record: Record) -> Item:
     """The item of a connected copy's record (its connection's own, R24), as a copy writes it."""
     pk = project_key(project_id)
-    fields = {k: v for k in record.__dataclass_fields__ if (v := getattr(record, k)) is not None}
+    fields = {k: v for k in record._fields if (v := getattr(record, k)) is not None}
     if isinstance(record, AreaRow):
         return AreaItem(pk, f"AREA#{record.area_id}", **fields)
     if isinstance(record, DisciplineRow):

@@ -84,7 +84,7 @@ def _shard_sk(shard: int) -> str:
 
 
 def _shard_row(item: SyncCounterItem) -> CounterShardRow:
-    fields = {name: getattr(item, name) for name in CounterShardRow.__dataclass_fields__ if name != "shard"}
+    fields = {name: getattr(item, name) for name in CounterShardRow._fields if name != "shard"}
     return CounterShardRow(
         shard=int(item.sk.removeprefix("SYNC#")), **{k: v for k, v in fields.items() if v is not None}
     )

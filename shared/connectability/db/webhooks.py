@@ -6,7 +6,6 @@ query. Its log is a partition of its own, newest first, each attempt kept 30 day
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -66,7 +65,7 @@ class WebhookDeliveryItem(Item):
 
 
 def _row(item: WebhookItem) -> WebhookRow:
-    return replace(as_row(WebhookRow, item), failures=int(item.failures), event_types=list(item.event_types))
+    return as_row(WebhookRow, item)._replace(failures=int(item.failures), event_types=list(item.event_types))
 
 
 def create(webhook: WebhookRow, audit: AuditEntry) -> WebhookRow:
@@ -84,7 +83,7 @@ def create(webhook: WebhookRow, audit: AuditEntry) -> WebhookRow:
 
 
 def _fields(row: WebhookRow) -> dict[str, Any]:
-    return {n: getattr(row, n) for n in row.__dataclass_fields__}
+    return row._asdict()
 
 
 def get(company_id: str, webhook_id: str) -> WebhookRow | None:
@@ -105,7 +104,7 @@ def update(webhook: WebhookRow, changes: Changes, audit: AuditEntry) -> WebhookR
     (nothing written)."""
     key = WebhookItem(company_key(webhook.company_id), _sk(webhook.webhook_id))
     was = {name: getattr(webhook, name) for name in audit.after}
-    return replace(webhook, **changes) if audit_db.update_as_read(key, was, changes, audit) else None
+    return webhook._replace(**changes) if audit_db.update_as_read(key, was, changes, audit) else None
 
 
 def disable_if_enabled(company_id: str, webhook_id: str, reason: str, at: datetime) -> bool:
@@ -147,7 +146,7 @@ def log(delivery: WebhookDeliveryRow) -> None:
         _log_key(delivery.webhook_id),
         f"{delivery.at.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{delivery.delivery_id}",
         expiration=delivery.at + LOG_KEPT,
-        **{n: getattr(delivery, n) for n in delivery.__dataclass_fields__},
+        **delivery._asdict(),
     ).save()
 
 

@@ -13,10 +13,9 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import fields, is_dataclass
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from connectability.db import audit as audit_db
 from connectability.db.rows import AuditEntry, ConnectionRow, TrailFilter
@@ -89,10 +88,9 @@ def changed(row: object | None, changes: Mapping[str, Any]) -> tuple[dict[str, A
     return {n: plain(was[n]) for n in names if n in was}, {n: plain(changes[n]) for n in names}
 
 
-def fields_of(row: object) -> dict[str, Any]:
+def fields_of(row: NamedTuple) -> dict[str, Any]:
     """A row's fields that hold a value, as plain JSON values (what a creation records as its `after`)."""
-    assert is_dataclass(row)
-    return {f.name: plain(v) for f in fields(row) if (v := getattr(row, f.name)) is not None}
+    return {name: plain(v) for name, v in row._asdict().items() if v is not None}
 
 
 def plain(value: Any) -> Any:

@@ -11,7 +11,7 @@ position, a set's date) reaches every revision that uses it, and a manifest foll
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -298,8 +298,8 @@ def update_drawing(caller: Caller, project_id: str, drawing_id: str, body: Drawi
     with manifests_follow(project_id, affected):
         if not db.edit_drawing(drawing, drawing_changes, edits, record):
             raise NotFound(f"Drawing {drawing_id} was deleted meanwhile.")
-    drawing = replace(drawing, **drawing_changes)
-    revisions = [replace(r, **changed[r.revision_id]) for r in revisions]
+    drawing = drawing._replace(**drawing_changes)
+    revisions = [r._replace(**changed[r.revision_id]) for r in revisions]
     return _drawing_view(project_id, drawing, revisions, found | records.found)
 
 
