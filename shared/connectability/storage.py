@@ -6,8 +6,7 @@ import hashlib
 import io
 import json
 import unicodedata
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, BinaryIO, Final, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, Final, NamedTuple, cast
 from urllib.parse import quote
 
 from botocore.exceptions import ClientError
@@ -202,8 +201,7 @@ def _missing(exc: ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
 
 
-@dataclass(frozen=True)
-class Uploaded:
+class Uploaded(NamedTuple):
     """An uploaded file as it is now: its object version, size and first bytes, and its sha256 (None: not hashed
     here, too large, or not of the size expected)."""
 

@@ -9,8 +9,7 @@ thumbnail is a courtesy, and the pipeline must not fail for want of one.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -20,8 +19,7 @@ COLOURS = 64  # drawings are line work on white: a small palette keeps the PNG s
 MAX_IMAGE_PIXELS = 200_000_000  # an image larger than this is refused, not decoded (a "decompression bomb")
 
 
-@dataclass(frozen=True)
-class Made:
+class Made(NamedTuple):
     """A thumbnail: PNG bytes and their size in pixels."""
 
     png: bytes
@@ -29,8 +27,7 @@ class Made:
     height: int
 
 
-@dataclass(frozen=True)
-class Unavailable:
+class Unavailable(NamedTuple):
     """Why there is no thumbnail, in words for the people who look at the sheet."""
 
     reason: str

@@ -15,7 +15,7 @@ import ipaddress
 import socket
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 SIGNATURE_HEADER = "Connectability-Signature"
@@ -27,8 +27,7 @@ class EndpointRefused(ValueError):
     """An endpoint address no delivery may go to; the message says why, for the person who registered it."""
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """Where a delivery goes: the URL as registered, and the public address its name resolved to."""
 
     url: str
@@ -38,8 +37,7 @@ class Target:
     scheme: str
 
 
-@dataclass(frozen=True)
-class Answered:
+class Answered(NamedTuple):
     """What an endpoint answered (status None: no answer at all, `error` says why), and how long it took."""
 
     status: int | None

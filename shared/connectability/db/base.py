@@ -8,7 +8,6 @@ import json
 import random
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from functools import cache, partial, wraps
 from typing import Any, Generic, NamedTuple, ParamSpec, TypeVar
 
@@ -103,8 +102,7 @@ def as_row(row: type[DataT], item: Item) -> DataT:
     return row._make(getattr(item, name) for name in row._fields)
 
 
-@dataclass(frozen=True)
-class Ref(Generic[RowT]):
+class Ref(NamedTuple, Generic[RowT]):
     """One item's key, the model it is read as, and the row it is given to the domain as."""
 
     model: type[Item]

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
@@ -90,8 +90,7 @@ _MODELS: list[tuple[str, type[Item]]] = [
 ]
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """Every item one copy reads to decide what to write."""
 
     keys: tuple[Key, ...]

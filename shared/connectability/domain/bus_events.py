@@ -11,8 +11,7 @@ outbox duties of their own, put on the bus right after their change, and by the 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -80,8 +79,7 @@ def _company_of(project_id: str) -> str:
 
 
 # -- facts of their own ---------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Fact:
+class Fact(NamedTuple):
     """An event and its outbox duty: commit the duty with the change (or before nothing else), then `tell`."""
 
     event: BusEvent

@@ -11,9 +11,8 @@ position, a set's date) reaches every revision that uses it, and a manifest foll
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from connectability import storage
 from connectability.aws import meanwhile
@@ -145,8 +144,7 @@ def _drawing_view(project_id: str, drawing: DrawingRow, revisions: list[Revision
     return view
 
 
-@dataclass(frozen=True)
-class SeenDrawing:
+class SeenDrawing(NamedTuple):
     """A drawing the caller may see at some level, the revisions of it the caller may see, and the items read with
     them (found)."""
 

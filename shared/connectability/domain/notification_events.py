@@ -3,9 +3,8 @@ it (an outbox record) and queues it right after; if that send fails, the outbox 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import partial
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -32,8 +31,7 @@ class ConnectionLike(Protocol):
     def downstream_company_id(self) -> str: ...
 
 
-@dataclass(frozen=True)
-class Outgoing:
+class Outgoing(NamedTuple):
     """An event and its outbox record: commit the record with the change, then `dispatch` the event."""
 
     event: NotificationEvent

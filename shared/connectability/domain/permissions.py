@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from connectability.db import companies as companies_db
 from connectability.db import projects as projects_db
@@ -18,18 +17,16 @@ CM = "connection_manager"
 DRAWINGS = "drawings"
 
 
-@dataclass(frozen=True)
-class Caller:
+class Caller(NamedTuple):
     """The authenticated user, as the authorizer asserted it; nothing in a request body can change it."""
 
     user_id: str
-    groups: frozenset[str] = field(default_factory=frozenset)
+    groups: frozenset[str] = frozenset()
     is_platform_admin: bool = False
     request_id: str | None = None  # API Gateway's, recorded with every change the request makes (R46)
 
 
-@dataclass(frozen=True)
-class CompanyAccess:
+class CompanyAccess(NamedTuple):
     """A company the caller may see, the caller's membership of it (None for a platform admin who is not a
     user of it), and whatever else was read with them (`found`)."""
 
@@ -78,8 +75,7 @@ def company_admin_for(caller: Caller, company_id: str, *, allow_platform_admin: 
     return company_access(caller, company_id, admin=True, allow_platform_admin=allow_platform_admin).company
 
 
-@dataclass(frozen=True)
-class ProjectAccess:
+class ProjectAccess(NamedTuple):
     project: ProjectRow
     entry: DirectoryEntryRow | None
     is_company_admin: bool
@@ -89,8 +85,7 @@ class ProjectAccess:
         return Level(getattr(self.entry, tool)) if self.entry else Level.none
 
 
-@dataclass(frozen=True)
-class Rights:
+class Rights(NamedTuple):
     """What decides the caller's rights on some projects, read at once (read_rights), with whatever else the
     request read alongside (`found`). Each check answers exactly as the function of the same name below."""
 

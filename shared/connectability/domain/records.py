@@ -5,9 +5,8 @@ reaches every revision that uses it, and a manifest follows for each published o
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from connectability.aws import together
 from connectability.db import drawings as db
@@ -49,8 +48,7 @@ def _named_area(project_id: str, given: AreaIn, found: Found) -> AreaRow | None:
     return found.get(records_db.area_ref(project_id, lookup.area_id)) if lookup else None
 
 
-@dataclass(frozen=True)
-class NamedRecords:
+class NamedRecords(NamedTuple):
     """The records a body names, as found or made (None: not named), and the same records for its view."""
 
     project_id: str

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -40,8 +40,7 @@ class CopyRaced(Exception):
 
 
 # -- copying --------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Copied:
+class Copied(NamedTuple):
     """What one copy job did, for the batch's follow-ups: a digest check, an initial-sync progress check."""
 
     connection_id: str
