@@ -1,10 +1,9 @@
 """The audit trail (R46) as the API shows it: what was changed, by whom, when, and through which request."""
 
-from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Self
 
 from pydantic import Field
 
@@ -67,7 +66,7 @@ class TrailQuery(Output):
     since: datetime | None = None
     until: datetime | None = None
 
-    def in_utc(self) -> TrailQuery:
+    def in_utc(self) -> Self:
         """Both moments in UTC; one given without its offset is read as UTC, one beyond the calendar's ends (the
         first day at an offset east of UTC, say) as that end."""
 

@@ -1,6 +1,5 @@
 """API models of the Connection Manager (the Connection Manager API)."""
 
-from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
