@@ -36,12 +36,9 @@ from connectability.domain import (
 from connectability.models.common import Page
 from connectability.models.connections import Settings, SettingsBody
 from connectability.models.drawings import (
-    Area,
     AreaUpdate,
     ConnectedPublishRequest,
-    Discipline,
     Drawing,
-    DrawingSet,
     DrawingUpdate,
     FileLink,
     Markup,
@@ -53,6 +50,7 @@ from connectability.models.drawings import (
     Upload,
     UploadRequest,
 )
+from connectability.models.manifests import Area, Discipline, DrawingSet
 from connectability.models.sync import Delivery
 from connectability.observability import logger, metrics, tracer
 

@@ -13,7 +13,7 @@ from connectability import queues, runtime
 from connectability.config import get_settings
 from connectability.domain import revisions, thumbnails
 from connectability.events import stored_objects
-from connectability.models.drawings import FileCheck
+from connectability.models.manifests import FileCheck
 from connectability.observability import logger, metrics, tracer
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)

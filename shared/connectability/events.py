@@ -7,7 +7,7 @@ from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.data_classes import S3Event
 
-from connectability.models.drawings import StoredObject
+from connectability.models.manifests import StoredObject
 
 
 def stored_objects(body: str) -> list[StoredObject]:

@@ -15,7 +15,7 @@ from connectability import aws
 from connectability.config import get_settings
 
 if TYPE_CHECKING:  # annotations only: imported here, every function that sends a message would build every model
-    from connectability.models.drawings import FileCheck, StoredObject
+    from connectability.models.manifests import FileCheck, StoredObject
     from connectability.models.notifications import NotificationEvent
     from connectability.models.sync import CopyJob, InitialSyncPage, ManifestsDue, ReconcilePage
     from connectability.models.webhooks import DeliveryJob

@@ -19,7 +19,7 @@ from connectability.models.common import is_control
 if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import BucketLifecycleConfigurationTypeDef, CORSConfigurationTypeDef
 
-    from connectability.models.drawings import RevisionManifest  # read_manifest imports it: sync alone reads them
+    from connectability.models.manifests import RevisionManifest  # read_manifest imports it: sync alone reads them
 
 URL_SECONDS = 15 * 60
 MANIFEST_PREFIX = "manifests/"
@@ -294,7 +294,7 @@ def read_manifest(bucket: str, key: str, version_id: str | None) -> RevisionMani
     if not isinstance(data, dict) or data.get("schema_version") != 1:
         found = data.get("schema_version") if isinstance(data, dict) else None
         raise UnknownManifest(f"{key} has schema_version {found!r}; this sync reads version 1 only")
-    from connectability.models.drawings import RevisionManifest
+    from connectability.models.manifests import RevisionManifest
 
     try:
         return RevisionManifest.model_validate(data)

@@ -12,7 +12,7 @@ from PIL import Image
 
 from connectability.db import uploads as uploads_db
 from connectability.domain import thumbnails
-from connectability.models.drawings import StoredObject
+from connectability.models.manifests import StoredObject
 from local.drawing_pdf import drawing_pdf
 from local.world import PDF, DrawingsWorld, Queues
 from tests.integration.sync_world import VIEWER, Sync, storage_bucket

@@ -28,7 +28,7 @@ from connectability.db.outbox import outbox_item
 from connectability.db.projects import project_key
 from connectability.db.rows import AuditEntry, DrawingRow, Duty, RevisionRow
 from connectability.db.sync_counters import SHARDS, PublishedCountItem, published_shard
-from connectability.models.drawings import name_key
+from connectability.models.common import name_key
 from connectability.observability import logger
 
 # A delete's first transaction holds the drawing, its number, the duty to finish, SHARDS counter shards, the

@@ -43,7 +43,7 @@ from connectability.db.base import (
 from connectability.db.outbox import Duty, outbox_item
 from connectability.db.projects import project_key
 from connectability.db.rows import AuditEntry, DrawingNumberRow, DrawingRow, RevisionNumberRow, RevisionRow
-from connectability.models.drawings import name_key
+from connectability.models.common import name_key
 
 
 def _natural(text: str) -> str:

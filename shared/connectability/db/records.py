@@ -25,7 +25,7 @@ from connectability.db.rows import (
     RowRecords,
     SetRow,
 )
-from connectability.models.drawings import name_key
+from connectability.models.common import name_key
 
 
 class AreaItem(Item):

@@ -23,7 +23,8 @@ from connectability.domain.permissions import Caller
 from connectability.errors import ConnectedDrawingReadOnly, NotFound
 from connectability.models.audit import AuditAction
 from connectability.models.common import Level, Page, utcnow
-from connectability.models.drawings import Revision, RevisionState
+from connectability.models.drawings import Revision
+from connectability.models.manifests import RevisionState
 
 
 def delete_drawing(caller: Caller, project_id: str, drawing_id: str) -> None:

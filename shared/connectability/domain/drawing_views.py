@@ -15,20 +15,8 @@ from connectability import storage
 from connectability.db import records as records_db
 from connectability.db.base import Found, read_items
 from connectability.db.rows import DrawingRow, RevisionRow, RowRecords
-from connectability.models.drawings import (
-    Area,
-    Discipline,
-    Drawing,
-    DrawingSet,
-    DrawingSource,
-    FileInfo,
-    FileState,
-    Revision,
-    RevisionState,
-    Source,
-    Thumbnail,
-    ThumbnailState,
-)
+from connectability.models.drawings import Drawing, DrawingSource, FileInfo, Revision, Source, Thumbnail
+from connectability.models.manifests import Area, Discipline, DrawingSet, FileState, RevisionState, ThumbnailState
 
 
 def revision_views(

@@ -28,19 +28,9 @@ from connectability.domain.permissions import DRAWINGS, Caller, ProjectAccess, r
 from connectability.domain.records import find_or_make, named_area_refs, named_refs
 from connectability.errors import AlreadyExists, ConnectedDrawingReadOnly, InvalidInput, InvalidState, NotFound
 from connectability.models.audit import AuditAction
-from connectability.models.common import Level, utcnow
-from connectability.models.drawings import (
-    Area,
-    AreaUpdate,
-    Drawing,
-    DrawingUpdate,
-    FileLink,
-    FileState,
-    Published,
-    PublishRequest,
-    RevisionState,
-    name_key,
-)
+from connectability.models.common import Level, name_key, utcnow
+from connectability.models.drawings import AreaUpdate, Drawing, DrawingUpdate, FileLink, Published, PublishRequest
+from connectability.models.manifests import Area, FileState, RevisionState
 
 
 def access_at(caller: Caller, project_id: str, level: Level) -> ProjectAccess:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from connectability import queues, storage
 from connectability.db import connections as connections_db
 from connectability.db.rows import ConnectionRow
-from connectability.models.drawings import StoredObject
+from connectability.models.manifests import StoredObject
 from connectability.models.sync import CopyJob, copy_job
 from connectability.observability import logger
 

@@ -18,7 +18,7 @@ from connectability.domain import notification_events
 from connectability.domain.drawing_views import revision_views
 from connectability.domain.manifests import manifest_of
 from connectability.models.common import utcnow
-from connectability.models.drawings import RevisionManifest
+from connectability.models.manifests import RevisionManifest
 from connectability.models.notifications import EventType, Side
 from connectability.models.sync import InitialSyncPage, copy_job
 from connectability.observability import logger

@@ -24,10 +24,10 @@ from connectability.domain.drawing_views import revision_views
 from connectability.domain.ids import new_id
 from connectability.errors import ConnectabilityError
 from connectability.models.common import utcnow
-from connectability.models.drawings import (
+from connectability.models.drawings import Revision
+from connectability.models.manifests import (
     ManifestFile,
     ManifestThumbnail,
-    Revision,
     RevisionManifest,
     RevisionState,
     ThumbnailState,

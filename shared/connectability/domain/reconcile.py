@@ -24,7 +24,7 @@ from connectability.domain.ids import new_id
 from connectability.domain.initial_sync import manifests_of
 from connectability.domain.sync import connected_id
 from connectability.models.common import utcnow
-from connectability.models.drawings import FileCheck, FileState, RevisionManifest
+from connectability.models.manifests import FileCheck, FileState, RevisionManifest
 from connectability.models.sync import ReconcilePage, copy_job
 from connectability.observability import logger, metrics
 

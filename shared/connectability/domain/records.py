@@ -15,7 +15,8 @@ from connectability.db.base import Found, Ref
 from connectability.db.rows import AreaRow, DisciplineRow, SetRow
 from connectability.domain.ids import new_id
 from connectability.domain.manifests import manifests_follow
-from connectability.models.drawings import AreaIn, DisciplineIn, DrawingSetIn, name_key
+from connectability.models.common import name_key
+from connectability.models.drawings import AreaIn, DisciplineIn, DrawingSetIn
 
 
 # A body names its discipline, area and set; they are read with the caller's rights (named_refs, then, for the

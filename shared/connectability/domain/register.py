@@ -16,8 +16,9 @@ from connectability.domain.drawing_views import drawing_views, records_of, revis
 from connectability.domain.drawings import access_at, is_admin, visible_states
 from connectability.domain.permissions import DRAWINGS, Caller, ProjectAccess, read_rights
 from connectability.errors import NotFound
-from connectability.models.common import Level, Page
-from connectability.models.drawings import Area, Discipline, Drawing, DrawingSet, Revision, RevisionState, name_key
+from connectability.models.common import Level, Page, name_key
+from connectability.models.drawings import Drawing, Revision
+from connectability.models.manifests import Area, Discipline, DrawingSet, RevisionState
 
 
 def register(

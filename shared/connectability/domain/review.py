@@ -21,7 +21,8 @@ from connectability.domain.permissions import DRAWINGS, Caller, read_rights, too
 from connectability.errors import InvalidInput, InvalidState
 from connectability.models.audit import AuditAction
 from connectability.models.common import Level, Page, utcnow
-from connectability.models.drawings import Arrival, ConnectedPublishRequest, Published, Revision, RevisionState
+from connectability.models.drawings import Arrival, ConnectedPublishRequest, Published, Revision
+from connectability.models.manifests import RevisionState
 
 PAGE = 100
 ATTEMPTS = 5

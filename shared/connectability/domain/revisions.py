@@ -26,18 +26,9 @@ from connectability.domain.permissions import DRAWINGS, Caller, ProjectAccess, r
 from connectability.domain.records import NamedRecords, find_or_make, named_area_refs, named_refs
 from connectability.errors import AlreadyExists, ConnectedDrawingReadOnly, InvalidInput, InvalidState
 from connectability.models.audit import AuditAction
-from connectability.models.common import Level, utcnow
-from connectability.models.drawings import (
-    ContentType,
-    FileCheck,
-    FileState,
-    Revision,
-    RevisionCreate,
-    RevisionState,
-    Upload,
-    UploadRequest,
-    name_key,
-)
+from connectability.models.common import Level, name_key, utcnow
+from connectability.models.drawings import ContentType, Revision, RevisionCreate, Upload, UploadRequest
+from connectability.models.manifests import FileCheck, FileState, RevisionState
 from connectability.observability import logger
 
 # The first bytes of each accepted file type: a file must be what it says it is.

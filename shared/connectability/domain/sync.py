@@ -25,8 +25,8 @@ from connectability.db.records import Record
 from connectability.db.rows import AreaRow, DisciplineRow, RevisionRow, SetRow
 from connectability.db.sync import CopyWrite, Downstream, DownstreamReads, Target, Written
 from connectability.domain import initial_sync
-from connectability.models.common import utcnow
-from connectability.models.drawings import RevisionManifest, RevisionState, ThumbnailState, name_key
+from connectability.models.common import name_key, utcnow
+from connectability.models.manifests import RevisionManifest, RevisionState, ThumbnailState
 from connectability.models.sync import CopyJob
 from connectability.observability import logger, metrics
 

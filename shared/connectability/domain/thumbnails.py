@@ -16,7 +16,7 @@ from connectability.config import get_settings
 from connectability.db import drawings as drawings_db
 from connectability.db import uploads as uploads_db
 from connectability.domain.manifests import manifests_follow
-from connectability.models.drawings import StoredObject, ThumbnailState
+from connectability.models.manifests import StoredObject, ThumbnailState
 from connectability.observability import logger, metrics
 
 RETRIES_FOR_A_REVISION = 6  # deliveries that wait for the revision an upload was claimed for

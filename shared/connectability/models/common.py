@@ -1,11 +1,10 @@
 """Building blocks shared by every API model."""
 
-from __future__ import annotations
 
 import unicodedata
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Generic, Self, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StrictBool, StrictInt, StringConstraints
 
@@ -21,6 +20,11 @@ _REFUSED_FORMATS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u
 def is_control(char: str) -> bool:
     """A character no text field accepts."""
     return char in _REFUSED_FORMATS or unicodedata.category(char) in _REFUSED_CATEGORIES
+
+
+def name_key(name: str) -> str:
+    """Names identify areas, disciplines, sets and drawing numbers regardless of case and spacing."""
+    return " ".join(name.split()).casefold()
 
 
 def refused_character(text: str) -> tuple[int, str] | None:
@@ -105,7 +109,7 @@ class Level(StrEnum):
     def rank(self) -> int:
         return _RANKS[self]
 
-    def at_least(self, other: Level) -> bool:
+    def at_least(self, other: Self) -> bool:
         return self.rank >= other.rank
 
 

@@ -1,14 +1,21 @@
-"""API models of the Drawings tool (the Drawings API) and the manifest that feeds sync."""
+"""API models of the Drawings tool (the Drawings API); the manifest that feeds sync is in models.manifests."""
 
-from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from connectability.models.common import Count, Flag, Input, IsoDate, Name, NoControls, Output
+from connectability.models.manifests import (
+    Area,
+    Discipline,
+    DrawingSet,
+    FileState,
+    RevisionState,
+    ThumbnailState,
+)
 
 MAX_UPLOAD_BYTES = 5 * 1024**3  # one presigned PUT carries at most 5 GB
 MAX_MARKUP_BYTES = 64 * 1024
@@ -18,11 +25,6 @@ Number = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, m
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), NoControls]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), NoControls]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000), NoControls]
-
-
-def name_key(name: str) -> str:
-    """Names identify areas, disciplines, sets and drawing numbers regardless of case and spacing."""
-    return " ".join(name.split()).casefold()
 
 
 def _a_name_not_a_path(value: str) -> str:
@@ -45,13 +47,6 @@ class ContentType(StrEnum):
     png = "image/png"
     jpeg = "image/jpeg"
     tiff = "image/tiff"
-
-
-class RevisionState(StrEnum):
-    draft = "draft"
-    published = "published"
-    pending_review = "pending_review"
-    deleted = "deleted"
 
 
 class UploadRequest(Input):
@@ -150,7 +145,7 @@ class ConnectedPublishRequest(Input):
     all: Flag | None = None
 
     @model_validator(mode="after")
-    def _one_of(self) -> ConnectedPublishRequest:
+    def _one_of(self) -> Self:
         if (self.revision_ids is None) == (not self.all):
             raise ValueError("send either revision_ids or all: true, not both and not neither")
         return self
@@ -215,53 +210,11 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-class Discipline(Output):
-    name: str
-    position: int | None = None
-
-
-class Area(Output):
-    id: str
-    name: str
-    description: str | None = None
-
-
-class DrawingSet(Output):
-    name: str
-    date: date
-
-
-class FileState(StrEnum):
-    checking = "checking"  # a large file being hashed; publishing waits for it
-    ready = "ready"
-
-
 class FileInfo(Output):
     content_type: str
     size: int
     sha256: str | None = None
     state: FileState = FileState.ready
-
-
-class StoredObject(BaseModel):
-    """An object S3 says was stored (an ObjectCreated event's record), as the domain reads it."""
-
-    model_config = ConfigDict(frozen=True, defer_build=True)
-
-    bucket: str
-    key: str
-    version_id: str | None = None
-    size: int | None = None
-
-
-class FileCheck(BaseModel):
-    """Version 1 of the message on the file-checks queue: hash this revision's file."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
-
-    schema_version: Literal[1] = 1
-    project_id: str
-    revision_id: str
 
 
 class Source(Output):
@@ -284,12 +237,6 @@ class DrawingSource(Output):
     upstream_project_name: str | None = None
     upstream_company_id: str | None = None
     upstream_company_name: str | None = None
-
-
-class ThumbnailState(StrEnum):
-    pending = "pending"  # the file is being looked at
-    ready = "ready"
-    unavailable = "unavailable"  # not a readable file of its type: `reason` says why
 
 
 class Thumbnail(Output):
@@ -362,61 +309,3 @@ class Markup(Output):
     data: dict[str, Any]
     created_by: str
     created_at: datetime
-
-
-class ManifestFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-
-    bucket: str
-    key: str
-    version_id: str | None = None  # the S3 object version holding exactly these bytes
-    sha256: str
-    size: int
-    content_type: str
-
-
-class ManifestThumbnail(BaseModel):
-    """The revision's thumbnail: a PNG beside the file in the same bucket (ready), or why there is none."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
-
-    state: ThumbnailState
-    key: str | None = None
-    version_id: str | None = None
-    width: int | None = None
-    height: int | None = None
-    reason: str | None = None
-
-
-class RevisionManifest(BaseModel):
-    """Version 1 of the contract between the drawings API and sync: one published revision, as it stands now.
-
-    Every field of R20, the file's key and sha256, a `version` that only grows (sync keeps the newest), and
-    `deleted`. Readers must ignore fields they do not know; a breaking change gets a new `schema_version`.
-    """
-
-    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
-
-    schema_version: Literal[1] = 1
-    version: int = Field(ge=1)
-    deleted: bool = False
-    company_id: str
-    project_id: str
-    drawing_id: str
-    revision_id: str
-    seq: int = Field(default=0, ge=0, description="The revision's place in its drawing, oldest first.")
-    number: str
-    title: str
-    obsolete: bool
-    area: Area | None
-    discipline: Discipline
-    drawing_date: date | None
-    received_date: date | None
-    revision_number: str
-    status: str | None
-    drawing_set: DrawingSet | None
-    file: ManifestFile
-    thumbnail: ManifestThumbnail | None = None  # None: not drawn yet (a later manifest brings it)
-    published_at: datetime | None
-    read_at: datetime | None = None  # content read after this moment: orders records shared by many revisions
-    written_at: datetime

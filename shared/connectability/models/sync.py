@@ -5,7 +5,6 @@ a copy job per (change, active connection) on copy-jobs, and on queues of their 
 reconcile page, a digest check, and the manifests of a change too big to write them in its request.
 """
 
-from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
@@ -15,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from connectability.models.common import Output
 from connectability.models.connections import InitialSync, ProjectRef
-from connectability.models.drawings import RevisionManifest
+from connectability.models.manifests import RevisionManifest
 
 
 class _Message(BaseModel):
