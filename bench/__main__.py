@@ -5,7 +5,8 @@ throughput against the floor and at scale (bench/throughput.py), thumbnails of s
 (bench/outbox.py), and the console's register of 2,000 sheets in chromium (bench/browser.py).
 
 AWS calls are counted on moto in-process, so the figures are exact and repeatable on a noisy machine.
-Import times are medians of fresh interpreters, reported as a ratio to a bare interpreter in the same run.
+Import times are medians of fresh interpreters, reported as a ratio to a bare interpreter in the same run; the same
+imports are also counted in instructions (bench/instructions.py, where valgrind is installed), which no load moves.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from bench import browser, cold, outbox, publish, sync, targets, throughput, thumbnails
+from bench import browser, cold, instructions, outbox, publish, sync, targets, throughput, thumbnails
 from bench.calls import counting
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -168,6 +169,8 @@ def main() -> None:
     print()
     starts = cold.main([])
     print()
+    counted = instructions.main([])
+    print()
     costs = sync_costs()
     print("\n".join(sync.report(costs)), flush=True)
     print()
@@ -188,6 +191,7 @@ def main() -> None:
         *targets.throughput_rows(synced),
         targets.publish_row(published),
         targets.cold_row(starts),
+        targets.instructions_row(counted),
         targets.thumbnail_row(drawn),
         targets.sync_calls(costs),
         targets.round_trips(),

@@ -11,7 +11,7 @@ import textwrap
 from dataclasses import dataclass
 from typing import Any
 
-from bench import cold, latency, sync, throughput, thumbnails
+from bench import cold, instructions, latency, sync, throughput, thumbnails
 
 LATENCY_P99_SECONDS = 2.0
 THROUGHPUT_RATIO = 0.70
@@ -169,6 +169,23 @@ def cold_row(measured: cold.ColdStarts) -> Row:
         f"REST resolver); first invocation's peak at most {peak:.1f} MiB",
         "<= 15x",
         _met(ratios[worst] <= COLD_RATIO),
+    )
+
+
+def instructions_row(counts: instructions.Counts | None) -> Row:
+    name = "cold import of each function in instructions, ratio to the stack's floor as the function uses it"
+    if counts is None:
+        return Row(name, "not counted: valgrind is not installed", f"<= {instructions.BAR}x", "not measured")
+    used = {r.module.split(".")[0]: r.instructions / counts.floor_of(r) for r in counts.rows if not r.code}
+    floor = counts.floors[cold.FLOOR]
+    plain = [r.instructions / floor for r in counts.rows if not r.code]
+    worst = max(used, key=lambda name: used[name])
+    return Row(
+        name,
+        f"{min(used.values()):.2f}-{used[worst]:.2f}x (worst {worst}; the floor with pydantic's model machinery, and "
+        f"the REST resolver behind the API); {min(plain):.2f}-{max(plain):.2f}x the floor without them",
+        f"<= {instructions.BAR}x",
+        _met(used[worst] <= instructions.BAR),
     )
 
 
