@@ -5,7 +5,8 @@ names; db alone turns them into PynamoDB items (one module per aggregate).
 Each is a typing.NamedTuple: immutable, compared by value, `_replace`d to change, `_fields` to list. Every function
 defines all of them in its cold start, and a NamedTuple is made with one compiled function where a frozen dataclass
 needs six; and this module's annotations are objects, not strings (no `from __future__ import annotations`), since
-NamedTuple compiles each string into a ForwardRef. Together: a sixth of their cost as dataclasses (bench.instructions)."""
+NamedTuple compiles each string into a ForwardRef. Together: a sixth of their cost as dataclasses
+(bench.instructions)."""
 
 from datetime import datetime
 from typing import Any, NamedTuple

@@ -7,16 +7,22 @@ The records of a view are read at once (records_of), or given as read already al
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date
 from typing import Any
 
 from connectability import storage
 from connectability.db import records as records_db
-from connectability.db.base import Found, read_items
+from connectability.db.base import Found
 from connectability.db.rows import DrawingRow, RevisionRow, RowRecords
+from connectability.domain.record_views import (
+    area_view,
+    as_date,
+    discipline_view,
+    records_of,
+    set_view,
+    thumbnail_fields,
+)
 from connectability.models.drawings import Drawing, DrawingSource, FileInfo, Revision, Source, Thumbnail
-from connectability.models.manifests import Area, Discipline, DrawingSet, FileState, RevisionState, ThumbnailState
+from connectability.models.manifests import FileState, RevisionState, ThumbnailState
 
 
 def revision_views(
@@ -33,14 +39,6 @@ def revision_views(
     return [_revision_view(r, of, links) for r, of in zip(revisions, pointed, strict=True)]
 
 
-def records_of(project_id: str, items: Iterable[DrawingRow | RevisionRow], consistent: bool = False) -> Found:
-    """The areas, disciplines and sets these drawings and revisions point at (and, for connected ones, their
-    upstream project and company), in one read."""
-    return read_items(
-        (ref for item in items for ref in records_db.record_refs(project_id, item)), consistent=consistent
-    )
-
-
 def _revision_view(r: RevisionRow, of: RowRecords, links: bool) -> Revision:
     return Revision(
         id=r.revision_id,
@@ -50,13 +48,11 @@ def _revision_view(r: RevisionRow, of: RowRecords, links: bool) -> Revision:
         revision_number=r.revision_number,
         status=r.status,
         state=RevisionState(r.state),
-        drawing_date=_date(r.drawing_date),
-        received_date=_date(r.received_date),
-        drawing_set=DrawingSet(name=of.drawing_set.name, date=date.fromisoformat(of.drawing_set.date))
-        if of.drawing_set
-        else None,
-        discipline=_discipline_view(r, of),
-        area=_area_view(of),
+        drawing_date=as_date(r.drawing_date),
+        received_date=as_date(r.received_date),
+        drawing_set=set_view(of),
+        discipline=discipline_view(r, of),
+        area=area_view(of),
         connected=bool(r.connected),
         source=Source(upstream_revision_id=r.source_revision_id, **_upstream(r, of))
         if r.connected and r.source_connection_id and r.source_revision_id
@@ -84,8 +80,8 @@ def drawing_views(
             number=d.number,
             title=d.title,
             obsolete=bool(d.obsolete),
-            discipline=_discipline_view(d, of),
-            area=_area_view(of),
+            discipline=discipline_view(d, of),
+            area=area_view(of),
             connected=bool(d.connected),
             source=DrawingSource(**_upstream(d, of)) if d.connected and d.source_connection_id else None,
             current_revision=revisions.get(d.current_revision_id or ""),
@@ -109,31 +105,8 @@ def _upstream(item: DrawingRow | RevisionRow, of: RowRecords) -> dict[str, Any]:
 def thumbnail_view(r: RevisionRow, links: bool = True) -> Thumbnail:
     """A revision's thumbnail as the API shows it: a presigned URL of a ready one (when `links`), the reason of an
     unavailable one."""
-    state = ThumbnailState(r.thumbnail_state or ThumbnailState.pending.value)
-    key = r.thumbnail_key if state is ThumbnailState.ready else None
+    fields = thumbnail_fields(r)
+    key = r.thumbnail_key if fields["state"] is ThumbnailState.ready else None
     return Thumbnail(
-        state=state,
-        url=storage.presign_thumbnail(r.bucket, key, r.thumbnail_version) if links and key else None,
-        width=int(r.thumbnail_width) if r.thumbnail_width is not None else None,
-        height=int(r.thumbnail_height) if r.thumbnail_height is not None else None,
-        reason=r.thumbnail_reason if state is ThumbnailState.unavailable else None,
+        **fields, url=storage.presign_thumbnail(r.bucket, key, r.thumbnail_version) if links and key else None
     )
-
-
-def _discipline_view(item: DrawingRow | RevisionRow, of: RowRecords) -> Discipline:
-    if of.discipline is None:
-        return Discipline(name=item.discipline_key)
-    position = of.discipline.position
-    return Discipline(name=of.discipline.name, position=int(position) if position is not None else None)
-
-
-def _area_view(of: RowRecords) -> Area | None:
-    return Area(id=of.area.area_id, name=of.area.name, description=of.area.description) if of.area else None
-
-
-def day(value: date | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _date(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None

@@ -22,9 +22,10 @@ from connectability.db import records as records_db
 from connectability.db.base import Found, Ref
 from connectability.db.rows import AuditEntry, DrawingRow, RevisionRow
 from connectability.domain import audit
-from connectability.domain.drawing_views import day, drawing_views, revision_views
+from connectability.domain.drawing_views import drawing_views, revision_views
 from connectability.domain.manifests import manifests_follow
 from connectability.domain.permissions import DRAWINGS, Caller, ProjectAccess, read_rights, tool_level_at_least
+from connectability.domain.record_views import day
 from connectability.domain.records import find_or_make, named_area_refs, named_refs
 from connectability.errors import AlreadyExists, ConnectedDrawingReadOnly, InvalidInput, InvalidState, NotFound
 from connectability.models.audit import AuditAction

@@ -11,12 +11,13 @@ from connectability import queues
 from connectability.db import connections as connections_db
 from connectability.db import drawings as drawings_db
 from connectability.db import outbox as outbox_db
+from connectability.db import records as records_db
 from connectability.db import sync as db
 from connectability.db import sync_counters as counters
 from connectability.db.rows import ConnectionRow, RevisionRow
 from connectability.domain import notification_events
-from connectability.domain.drawing_views import revision_views
 from connectability.domain.manifests import manifest_of
+from connectability.domain.record_views import records_of
 from connectability.models.common import utcnow
 from connectability.models.manifests import RevisionManifest
 from connectability.models.notifications import EventType, Side
@@ -83,8 +84,8 @@ def manifests_of(project_id: str, revisions: list[RevisionRow]) -> list[Revision
         return []
     read_at = utcnow()
     drawings = drawings_db.get_drawings(project_id, {r.drawing_id for r in written}, consistent=True)
-    views = {v.id: v for v in revision_views(project_id, written, consistent=True)}
-    return [manifest_of(r, drawings[r.drawing_id], views[r.revision_id], read_at) for r in written]
+    pointed = records_db.records_for(records_of(project_id, written, consistent=True), project_id, written)
+    return [manifest_of(r, drawings[r.drawing_id], of, read_at) for r, of in zip(written, pointed, strict=True)]
 
 
 def initial_progress(connection: ConnectionRow) -> int:

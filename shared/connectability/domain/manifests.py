@@ -19,12 +19,11 @@ from connectability.db import drawings as db
 from connectability.db import outbox as outbox_db
 from connectability.db import records as records_db
 from connectability.db.base import Found, read_items
-from connectability.db.rows import DrawingRow, RevisionRow
-from connectability.domain.drawing_views import revision_views
+from connectability.db.rows import DrawingRow, RevisionRow, RowRecords
 from connectability.domain.ids import new_id
+from connectability.domain.record_views import area_view, as_date, discipline_view, set_view, thumbnail_fields
 from connectability.errors import ConnectabilityError
 from connectability.models.common import utcnow
-from connectability.models.drawings import Revision
 from connectability.models.manifests import (
     ManifestFile,
     ManifestThumbnail,
@@ -123,8 +122,11 @@ def write_manifests(
         found = read_items(
             [*drawings, *(ref for r in revisions for ref in records_db.record_refs(project_id, r))], consistent=True
         )
-        views = {v.id: v for v in revision_views(project_id, revisions, records=found, links=False)}
-        manifests = [manifest_of(r, _drawing(found, project_id, r), views[r.revision_id], read_at) for r in revisions]
+        pointed = records_db.records_for(found, project_id, revisions)
+        manifests = [
+            manifest_of(r, _drawing(found, project_id, r), of, read_at)
+            for r, of in zip(revisions, pointed, strict=True)
+        ]
         keys = list(pool.map(_write, revisions, manifests))
     refused = {r.revision_id for r, key in zip(revisions, keys, strict=True) if key is None}
     if refused:
@@ -158,8 +160,10 @@ def _write(revision: RevisionRow, manifest: RevisionManifest) -> str | None:
     return key
 
 
-def manifest_of(revision: RevisionRow, drawing: DrawingRow, view: Revision, read_at: datetime) -> RevisionManifest:
-    """The manifest of a revision as read at `read_at`, under the version it holds now."""
+def manifest_of(revision: RevisionRow, drawing: DrawingRow, of: RowRecords, read_at: datetime) -> RevisionManifest:
+    """The manifest of a revision as read at `read_at` (with the records it points at), under the version it holds
+    now."""
+    thumbnail = thumbnail_fields(revision)
     return RevisionManifest(
         version=int(revision.manifest_version),
         deleted=revision.state == RevisionState.deleted.value or bool(drawing.deleted),  # a delete may be finishing
@@ -171,13 +175,13 @@ def manifest_of(revision: RevisionRow, drawing: DrawingRow, view: Revision, read
         number=revision.number,
         title=revision.title,
         obsolete=bool(drawing.obsolete),
-        area=view.area,
-        discipline=view.discipline,
-        drawing_date=view.drawing_date,
-        received_date=view.received_date,
+        area=area_view(of),
+        discipline=discipline_view(revision, of),
+        drawing_date=as_date(revision.drawing_date),
+        received_date=as_date(revision.received_date),
         revision_number=revision.revision_number,
         status=revision.status,
-        drawing_set=view.drawing_set,
+        drawing_set=set_view(of),
         file=ManifestFile(
             bucket=revision.bucket,
             key=revision.file_key,
@@ -186,15 +190,8 @@ def manifest_of(revision: RevisionRow, drawing: DrawingRow, view: Revision, read
             size=int(revision.size),
             content_type=revision.content_type,
         ),
-        thumbnail=ManifestThumbnail(
-            state=view.thumbnail.state,
-            key=revision.thumbnail_key,
-            version_id=revision.thumbnail_version,
-            width=view.thumbnail.width,
-            height=view.thumbnail.height,
-            reason=view.thumbnail.reason,
-        )
-        if view.thumbnail.state is not ThumbnailState.pending
+        thumbnail=ManifestThumbnail(**thumbnail, key=revision.thumbnail_key, version_id=revision.thumbnail_version)
+        if thumbnail["state"] is not ThumbnailState.pending
         else None,
         published_at=revision.published_at,
         read_at=read_at,

@@ -12,9 +12,10 @@ from connectability.aws import together
 from connectability.db import drawings as db
 from connectability.db import records as records_db
 from connectability.db.rows import RevisionRow
-from connectability.domain.drawing_views import drawing_views, records_of, revision_views
+from connectability.domain.drawing_views import drawing_views, revision_views
 from connectability.domain.drawings import access_at, is_admin, visible_states
 from connectability.domain.permissions import DRAWINGS, Caller, ProjectAccess, read_rights
+from connectability.domain.record_views import records_of
 from connectability.errors import NotFound
 from connectability.models.common import Level, Page, name_key
 from connectability.models.drawings import Drawing, Revision

@@ -19,10 +19,11 @@ from connectability.db import uploads as uploads_db
 from connectability.db.base import Ref, read_items
 from connectability.db.rows import DrawingNumberRow, DrawingRow, ProjectRow, RevisionRow
 from connectability.domain import audit, thumbnails
-from connectability.domain.drawing_views import day, revision_views
+from connectability.domain.drawing_views import revision_views
 from connectability.domain.drawings import access_at, is_admin
 from connectability.domain.ids import new_id
 from connectability.domain.permissions import DRAWINGS, Caller, ProjectAccess, read_rights
+from connectability.domain.record_views import day
 from connectability.domain.records import NamedRecords, find_or_make, named_area_refs, named_refs
 from connectability.errors import AlreadyExists, ConnectedDrawingReadOnly, InvalidInput, InvalidState
 from connectability.models.audit import AuditAction
