@@ -13,19 +13,11 @@ from connectability import runtime
 from connectability.api import CONNECTION_MANAGER, ApiRouter, Id, Limit, NextToken, caller_of, errors, new_api, respond
 from connectability.domain import connection_views, connections, notifications, recipient_settings, recipients
 from connectability.domain import sync_status as sync_status_domain
-from connectability.models.common import Page
-from connectability.models.connections import (
-    Connection,
-    ConnectionRequest,
-    DisconnectBody,
-    NoBody,
-    ProjectRef,
-    RejectBody,
-    Settings,
-    SettingsBody,
-)
+from connectability.models.common import Page, ProjectRef
+from connectability.models.connections import Connection, ConnectionRequest, DisconnectBody, NoBody, RejectBody
 from connectability.models.notifications import Notification
-from connectability.models.sync import ReconcileStarted, SyncStatus
+from connectability.models.recipients import Settings, SettingsBody
+from connectability.models.sync_status import ReconcileStarted, SyncStatus
 from connectability.observability import logger, metrics, tracer
 
 router = ApiRouter(CONNECTION_MANAGER)

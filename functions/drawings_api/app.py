@@ -34,7 +34,6 @@ from connectability.domain import (
     sync_status,
 )
 from connectability.models.common import Page
-from connectability.models.connections import Settings, SettingsBody
 from connectability.models.drawings import (
     AreaUpdate,
     ConnectedPublishRequest,
@@ -51,7 +50,8 @@ from connectability.models.drawings import (
     UploadRequest,
 )
 from connectability.models.manifests import Area, Discipline, DrawingSet
-from connectability.models.sync import Delivery
+from connectability.models.recipients import Settings, SettingsBody
+from connectability.models.sync_status import Delivery
 from connectability.observability import logger, metrics, tracer
 
 router = ApiRouter(DRAWINGS)

@@ -19,7 +19,8 @@ from connectability.db.connections import role_in, role_ref
 from connectability.db.projects import project_ref
 from connectability.db.rows import ConnectionRow, ProjectRow, RoleRow
 from connectability.domain import audit, bus_events, initial_sync, notification_events
-from connectability.domain.connection_views import cm_level, view, visible
+from connectability.domain.connection_access import cm_level, visible
+from connectability.domain.connection_views import view
 from connectability.domain.ids import new_id
 from connectability.domain.permissions import (
     CM,

@@ -13,7 +13,7 @@ from connectability.domain.recipients import eligible_user_ids
 from connectability.errors import InvalidInput, NotFound, NotPermitted
 from connectability.models.audit import AuditAction
 from connectability.models.common import Level
-from connectability.models.connections import EligibleRecipient, NotificationRecipients, RecipientMode, Settings
+from connectability.models.recipients import EligibleRecipient, NotificationRecipients, RecipientMode, Settings
 
 
 def get_recipient_settings(caller: Caller, project_id: str, tool: str) -> Settings:

@@ -8,8 +8,8 @@ from connectability.db import projects as projects_db
 from connectability.db import settings as settings_db
 from connectability.domain.permissions import CM, DRAWINGS
 from connectability.models.common import Level
-from connectability.models.connections import RecipientMode
 from connectability.models.notifications import EventType
+from connectability.models.recipients import RecipientMode
 
 CM_EVENTS = frozenset(
     {

@@ -20,16 +20,16 @@ from connectability.db.companies import company_ref
 from connectability.db.projects import project_ref
 from connectability.db.rows import AuditEntry, ConnectionRow
 from connectability.domain import audit, reconcile
-from connectability.domain.connection_views import cm_level, connection_rights
+from connectability.domain.connection_access import cm_level, connection_rights
 from connectability.domain.permissions import DRAWINGS, Caller, read_rights
 from connectability.domain.sync import connected_id
 from connectability.errors import InvalidState, NotFound, NotPermitted
 from connectability.models.audit import AuditAction
-from connectability.models.common import Level, Page
-from connectability.models.connections import InitialSync, ProjectRef
-from connectability.models.sync import (
+from connectability.models.common import Level, Page, ProjectRef
+from connectability.models.sync_status import (
     Delivery,
     DeliveryState,
+    InitialSync,
     ReconcileRun,
     ReconcileStarted,
     SyncFailure,

@@ -1,6 +1,5 @@
 """The audit trail (R46) as the API shows it: what was changed, by whom, when, and through which request."""
 
-
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Self

@@ -1,6 +1,5 @@
 """Building blocks shared by every API model."""
 
-
 import unicodedata
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -118,3 +117,12 @@ _RANKS = {Level.none: 0, Level.read_only: 1, Level.standard: 2, Level.admin: 3}
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class ProjectRef(Output):
+    """A project named with its company, as one side of a connection shows it."""
+
+    project_id: str
+    project_name: str
+    company_id: str
+    company_name: str

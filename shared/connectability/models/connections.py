@@ -1,12 +1,12 @@
 """API models of the Connection Manager (the Connection Manager API)."""
 
-
 from datetime import datetime
 from enum import StrEnum
 
 from pydantic import ConfigDict, Field
 
-from connectability.models.common import Input, Output, Reason
+from connectability.models.common import Input, Output, ProjectRef, Reason
+from connectability.models.sync_status import InitialSync
 
 
 class ConnectionStatus(StrEnum):
@@ -43,22 +43,6 @@ class DisconnectBody(Input):
     reason: Reason
 
 
-class ProjectRef(Output):
-    project_id: str
-    project_name: str
-    company_id: str
-    company_name: str
-
-
-class InitialSync(Output):
-    status: str = Field(
-        default="not_started",
-        description="not_started, running, complete; or stopped: disconnected while running (an addition).",
-    )
-    total: int = 0
-    copied: int = 0
-
-
 class Connection(Output):
     id: str
     status: ConnectionStatus
@@ -76,40 +60,3 @@ class Connection(Output):
     disconnected_at: datetime | None = None
     disconnect_reason: str | None = None
     initial_sync: InitialSync = Field(default_factory=InitialSync)
-
-
-class RecipientMode(StrEnum):
-    default = "default"
-    selected = "selected"
-
-
-class NotificationRecipients(Input):
-    mode: RecipientMode = RecipientMode.default
-    user_ids: list[str] = Field(default_factory=list, max_length=200)
-
-
-class SettingsBody(Input):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"notification_recipients": {"mode": "selected", "user_ids": ["gc-pm", "gc-admin"]}}]
-        }
-    )
-
-    notification_recipients: NotificationRecipients
-
-
-class EligibleRecipient(Output):
-    """Someone who may be chosen as a recipient (R38), and why: `connection_manager_admin` or `drawings_admin` of
-    the project, `company_admin` of its company."""
-
-    user_id: str
-    name: str
-    email: str
-    roles: list[str]
-
-
-class Settings(Output):
-    notification_recipients: NotificationRecipients
-    eligible: list[EligibleRecipient] = Field(
-        default_factory=list, description="The people a 'selected' list may name (R38), by name."
-    )

@@ -1,6 +1,5 @@
 """API models of the directory: companies, their users, projects and project directories (R01, R02)."""
 
-
 from datetime import datetime
 from enum import StrEnum
 

@@ -1,6 +1,5 @@
 """API models of the Drawings tool (the Drawings API); the manifest that feeds sync is in models.manifests."""
 
-
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self

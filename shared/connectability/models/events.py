@@ -3,7 +3,6 @@
 Each type's JSON Schema is in docs/events/; a test validates every event the suite produces against it.
 """
 
-
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal

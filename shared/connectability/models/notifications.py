@@ -1,6 +1,5 @@
 """The notification event: what the domain puts on the notifications queue, and what the API shows of it."""
 
-
 from datetime import datetime
 from enum import StrEnum
 from typing import Literal

@@ -5,15 +5,10 @@ a copy job per (change, active connection) on copy-jobs, and on queues of their 
 reconcile page, a digest check, and the manifests of a change too big to write them in its request.
 """
 
-
-from datetime import datetime
-from enum import StrEnum
 from typing import Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
-from connectability.models.common import Output
-from connectability.models.connections import InitialSync, ProjectRef
 from connectability.models.manifests import RevisionManifest
 
 
@@ -88,60 +83,3 @@ class ManifestsDue(_Message):
     project_id: str
     duty: str  # the outbox duty that holds them, as db.outbox's reference names it
     versions_taken: list[str] = []  # its revisions whose manifest version the change took in its own write
-
-
-# -- what the API shows of sync -------------------------------------------------------------------------------
-class SyncFailure(Output):
-    upstream_revision_id: str
-    error: str
-    at: datetime
-
-
-class ReconcileRun(Output):
-    """The latest reconcile of the connection (R42): when, what it found, what it repaired."""
-
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-    checked: int = 0
-    repairs: int = 0
-    stuck_checking: int = Field(default=0, description="Upstream revisions whose file check never finished.")
-    dead_letters: int = Field(default=0, description="Messages in the sync dead-letter queues (all connections).")
-
-
-class SyncStatus(Output):
-    """Where a connection's sync stands (R40), exact: counted in the transactions that change what it counts."""
-
-    connection_id: str
-    upstream_published: int
-    copied: int
-    pending_review: int
-    published_downstream: int
-    failed: int
-    lag_seconds: float | None = Field(description="From the newest change upstream to its copy downstream.")
-    last_synced_at: datetime | None
-    failures: list[SyncFailure]
-    initial_sync: InitialSync
-    reconcile: ReconcileRun
-
-
-class DeliveryState(StrEnum):
-    waiting = "waiting"  # not arrived yet
-    pending_review = "pending_review"
-    published = "published"
-    deleted = "deleted"
-    failed = "failed"
-
-
-class Delivery(Output):
-    """Where one upstream revision stands in one downstream project (a delivery receipt)."""
-
-    connection_id: str
-    connection_status: str
-    downstream: ProjectRef
-    state: DeliveryState
-    revision_id: str | None = Field(description="The copy's id in the downstream project, once it arrived.")
-    error: str | None = None
-
-
-class ReconcileStarted(Output):
-    started: bool

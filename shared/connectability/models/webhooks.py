@@ -1,6 +1,5 @@
 """API models of webhooks (R45): a company's endpoints for events, and their delivery logs."""
 
-
 from datetime import datetime
 from typing import Annotated, Literal
 
