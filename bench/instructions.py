@@ -92,7 +92,8 @@ def measure(against: str | None = None, workers: int | None = None) -> Counts:
         }
         for module in cold.handler_modules():
             for code, paths in trees.items():
-                jobs[(code, module)] = (cold._AS_IN_LAMBDA.format(f"import {module}"), paths)
+                if (paths[-1] / module.split(".")[0]).is_dir():  # an older revision may not have the function yet
+                    jobs[(code, module)] = (cold._AS_IN_LAMBDA.format(f"import {module}"), paths)
         with ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
             counted = dict(zip(jobs, pool.map(lambda job: count(*job), jobs.values()), strict=True))
     api = api_modules()
