@@ -97,6 +97,11 @@ Key = tuple[str, str]  # (pk, sk)
 Changes = dict[str, Any]  # fields of a row to set on its item; None removes one
 
 
+def held(row: NamedTuple) -> dict[str, Any]:
+    """A row's fields that hold a value, for the item that stores it (None is stored as no attribute)."""
+    return {name: value for name, value in row._asdict().items() if value is not None}
+
+
 def as_row(row: type[DataT], item: Item) -> DataT:
     """An item as the domain sees it: a plain, frozen row of the fields it names (connectability.db.rows)."""
     return row._make(getattr(item, name) for name in row._fields)

@@ -7,7 +7,6 @@ role items (README, "Architecture"): `downstream_state` and `upstream_count` of 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist
@@ -16,7 +15,21 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from connectability.db import audit as audit_db
-from connectability.db.base import Changes, Found, Gsi2, Item, Ref, actions, as_row, lost_race, low, page, ref, written
+from connectability.db.base import (
+    Changes,
+    Found,
+    Gsi2,
+    Item,
+    Ref,
+    actions,
+    as_row,
+    held,
+    lost_race,
+    low,
+    page,
+    ref,
+    written,
+)
 from connectability.db.companies import company_key
 from connectability.db.outbox import Duty, outbox_item
 from connectability.db.projects import project_key
@@ -122,7 +135,7 @@ def create(connection: ConnectionRow, outbox: list[Duty], audit: AuditEntry) -> 
     """
     up, down = connection.upstream_project_id, connection.downstream_project_id
     state = connection.status
-    item = ConnectionItem(*_connection_key(connection.connection_id), **_fields_of(connection))
+    item = ConnectionItem(*_connection_key(connection.connection_id), **held(connection))
     if state == "active":
         item.gsi2pk, item.gsi2sk = ACTIVE, connection.connection_id
 
@@ -151,11 +164,6 @@ def create(connection: ConnectionRow, outbox: list[Duty], audit: AuditEntry) -> 
             audit_db.record(tx, audit)
 
     return written(write, lost_race)
-
-
-def _fields_of(connection: ConnectionRow) -> dict[str, Any]:
-    fields = ((name, getattr(connection, name)) for name in ConnectionRow._fields)
-    return {name: value for name, value in fields if value is not None}
 
 
 def transition(

@@ -34,6 +34,7 @@ from connectability.db.base import (
     actions,
     as_row,
     condition_failed,
+    held,
     low,
     page,
     ref,
@@ -159,17 +160,12 @@ class RevisionItem(Item):
     created_at = UTCDateTimeAttribute()
 
 
-def _values(row: DrawingRow | RevisionRow) -> dict[str, Any]:
-    """A row's fields that hold a value, for the item that stores it."""
-    return {name: value for name in row._fields if (value := getattr(row, name)) is not None}
-
-
 def drawing_item(drawing: DrawingRow) -> DrawingItem:
     """The item of a drawing, in its place in the register."""
     return DrawingItem(
         project_key(drawing.project_id),
         f"DRAWING#{drawing.drawing_id}",
-        **(_values(drawing) | register_keys(drawing.project_id, drawing.discipline_key, drawing.number)),
+        **(held(drawing) | register_keys(drawing.project_id, drawing.discipline_key, drawing.number)),
     )
 
 
@@ -181,7 +177,7 @@ def revision_item(revision: RevisionRow) -> RevisionItem:
     elif revision.state == "deleted" and revision.deleted_at is not None:
         indexes |= deleted_keys(revision.project_id, revision.deleted_at, revision.revision_id)
     return RevisionItem(
-        project_key(revision.project_id), f"REVISION#{revision.revision_id}", **(_values(revision) | indexes)
+        project_key(revision.project_id), f"REVISION#{revision.revision_id}", **(held(revision) | indexes)
     )
 
 

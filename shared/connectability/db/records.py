@@ -12,7 +12,19 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from connectability.db import audit as audit_db
-from connectability.db.base import Found, Item, Ref, as_row, condition_failed, low, page, ref, retry_conflicts, written
+from connectability.db.base import (
+    Found,
+    Item,
+    Ref,
+    as_row,
+    condition_failed,
+    held,
+    low,
+    page,
+    ref,
+    retry_conflicts,
+    written,
+)
 from connectability.db.companies import company_ref
 from connectability.db.projects import project_key, project_ref
 from connectability.db.rows import (
@@ -124,7 +136,7 @@ def found(project_id: str, discipline: DisciplineRow | None, area: AreaRow | Non
 def record_item(project_id: str, connection_id: str, record: Record) -> Item:
     """The item of a connected copy's record (its connection's own, R24), as a copy writes it."""
     pk = project_key(project_id)
-    fields = {k: v for k in record._fields if (v := getattr(record, k)) is not None}
+    fields = held(record)
     if isinstance(record, AreaRow):
         return AreaItem(pk, f"AREA#{record.area_id}", **fields)
     if isinstance(record, DisciplineRow):

@@ -1,9 +1,8 @@
 """What a drawing or revision points at, as both the API's views and the manifests show it: its discipline, area
 and set, its dates, and its thumbnail's state.
 
-Apart from domain.drawing_views, so that building a manifest needs only the manifest's models: the functions that
-write or read manifests (the outbox relay, sync, reconcile, the initial sync behind a connection's approval) do
-not define the Drawings API's models in their cold start.
+Apart from domain.drawing_views, so that building a manifest needs only the manifest's models: sync, reconcile
+and the initial sync behind a connection's approval do not define the Drawings API's models in their cold start.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 revision's file and thumbnail are in), an object S3 says was stored, and the file check's message.
 
 Apart from the API's models (connectability.models.drawings), which import these, so that a function that only
-syncs, checks files or relays the outbox does not define the Drawings API's models in its cold start."""
+reads or writes manifests (sync, reconcile) does not define the Drawings API's models in its cold start."""
 
 from datetime import date, datetime
 from enum import StrEnum
